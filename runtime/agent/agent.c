@@ -1,0 +1,347 @@
+/* agent/agent: loading and validating one agent file version. See agent.h.
+ * Runs on the loop thread; a file read is small and local (agents/ on disk). */
+#include "agent/agent.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "providers/provider.h"
+
+static const char *hook_names[] = {"on_start", "on_user_turn", "on_transcript", "on_dtmf",
+                                   "on_interrupt", "on_tool", "on_end", NULL};
+
+/* Fields an agent table may set; anything else is reported (likely a typo). */
+static const char *known_fields[] = {
+    "name", "description", "phone_number", "first_message", "fallback_message", "end_message",
+    "system_prompt", "voice", "transcriber", "model", "tools", "barge_in", "language",
+    "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
+    "server_url", "first_message_mode", NULL};
+
+/* Cloud providers hark knows by name but has no client for in this build:
+ * an agent naming one still loads (with a warning) so it can be checked and
+ * deployed ahead of the providers; its calls speak the fallback line. */
+static const char *planned_providers[] = {"deepgram", "openai", "anthropic", "elevenlabs",
+                                          "11labs", "groq", "openrouter", "azure-openai", NULL};
+
+static int planned(const char *name) {
+    for (int i = 0; planned_providers[i]; i++)
+        if (strcasecmp(name, planned_providers[i]) == 0) return 1;
+    return 0;
+}
+
+static void warn_planned(hk_agent *a, const char *what, const char *name) {
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s '%s' has no client in this build yet; calls use the fallback line",
+             what, name);
+    free(a->warning);
+    a->warning = strdup(buf);
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %m", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    if (n < 0 || n > 4 * 1024 * 1024) {
+        snprintf(err, errlen, "%s: not a plausible agent file (size %ld)", path, n);
+        fclose(f);
+        return NULL;
+    }
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+        snprintf(err, errlen, "%s: read error", path);
+    }
+    fclose(f);
+    if (buf) buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
+/* string field of the table at idx; error when present with the wrong type */
+static int get_str(lua_State *L, int idx, const char *field, const char *what, char **out,
+                   char *err, size_t errlen) {
+    lua_getfield(L, idx, field);
+    int rc = 0;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        *out = strdup(lua_tostring(L, -1));
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "%s%s must be a string, not %s", what, field, luaL_typename(L, -1));
+        rc = -1;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int get_num(lua_State *L, int idx, const char *field, double *out, char *err,
+                   size_t errlen) {
+    lua_getfield(L, idx, field);
+    int rc = 0;
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        *out = lua_tonumber(L, -1);
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "%s must be a number, not %s", field, luaL_typename(L, -1));
+        rc = -1;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static void add_phrase(hk_agent *a, const char *s) {
+    if (a->n_phrases >= HK_AGENT_MAX_PHRASES || !*s) return;
+    /* Vapi/Deepgram keywords carry a boost ("book:2"): keep the word */
+    char *p = strdup(s);
+    char *colon = strrchr(p, ':');
+    if (colon && colon != p) *colon = 0;
+    a->phrases[a->n_phrases++] = p;
+}
+
+static int get_phrase_list(lua_State *L, int idx, const char *field, hk_agent *a, char *err,
+                           size_t errlen) {
+    lua_getfield(L, idx, field);
+    int rc = 0;
+    if (lua_istable(L, -1)) {
+        for (int i = 1;; i++) {
+            lua_rawgeti(L, -1, i);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                snprintf(err, errlen, "transcriber.%s[%d] must be a string", field, i);
+                rc = -1;
+            } else {
+                add_phrase(a, lua_tostring(L, -1));
+            }
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "transcriber.%s must be a list of strings", field);
+        rc = -1;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* Settings from the returned table (at the top of the stack). */
+static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
+    int t = lua_gettop(L);
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            snprintf(err, errlen, "the agent table must have string keys only");
+            lua_pop(L, 2);
+            return -1;
+        }
+        const char *k = lua_tostring(L, -2);
+        int known = 0;
+        for (int i = 0; known_fields[i]; i++) known |= strcmp(k, known_fields[i]) == 0;
+        for (int i = 0; hook_names[i]; i++) {
+            if (strcmp(k, hook_names[i]) == 0) {
+                known = 1;
+                if (lua_type(L, -1) != LUA_TFUNCTION) {
+                    snprintf(err, errlen, "%s must be a function, not %s", k, luaL_typename(L, -1));
+                    lua_pop(L, 2);
+                    return -1;
+                }
+            }
+        }
+        if (!known) {
+            snprintf(err, errlen, "unknown field '%s' in the agent table", k);
+            lua_pop(L, 2);
+            return -1;
+        }
+    }
+    if (get_str(L, t, "name", "", &a->name, err, errlen) ||
+        get_str(L, t, "first_message", "", &a->first_message, err, errlen) ||
+        get_str(L, t, "fallback_message", "", &a->fallback_message, err, errlen) ||
+        get_str(L, t, "end_message", "", &a->end_message, err, errlen) ||
+        get_str(L, t, "phone_number", "", &a->phone_number, err, errlen) ||
+        get_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
+        get_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
+        get_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen))
+        return -1;
+
+    lua_getfield(L, t, "transcriber");
+    if (lua_istable(L, -1)) {
+        int s = lua_gettop(L);
+        if (get_str(L, s, "provider", "transcriber.", &a->stt_provider, err, errlen) ||
+            get_str(L, s, "language", "transcriber.", &a->stt_language, err, errlen) ||
+            get_phrase_list(L, s, "keywords", a, err, errlen) ||
+            get_phrase_list(L, s, "phrases", a, err, errlen)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "transcriber must be a table");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+
+    lua_getfield(L, t, "voice");
+    if (lua_istable(L, -1)) {
+        int s = lua_gettop(L);
+        double speed = 0;
+        if (get_str(L, s, "provider", "voice.", &a->tts_provider, err, errlen) ||
+            get_str(L, s, "voice_id", "voice.", &a->tts_voice, err, errlen) ||
+            (!a->tts_voice && get_str(L, s, "voiceId", "voice.", &a->tts_voice, err, errlen)) ||
+            get_num(L, s, "rate_wpm", &speed, err, errlen)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        a->tts_rate_wpm = (int)speed;
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "voice must be a table");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+
+    lua_getfield(L, t, "model");
+    if (lua_istable(L, -1)) {
+        int s = lua_gettop(L);
+        if (get_str(L, s, "provider", "model.", &a->llm_provider, err, errlen) ||
+            get_str(L, s, "model", "model.", &a->llm_model, err, errlen)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "model must be a table");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+
+    if (!a->stt_provider) a->stt_provider = strdup("sphinx");
+    if (!a->tts_provider) a->tts_provider = strdup("espeak");
+    if (!a->llm_provider) a->llm_provider = strdup("script");
+    if (!hk_stt_find(a->stt_provider) && planned(a->stt_provider)) {
+        warn_planned(a, "transcriber.provider", a->stt_provider);
+    } else if (!hk_stt_find(a->stt_provider)) {
+        snprintf(err, errlen, "transcriber.provider '%s' is not available (offline: sphinx)",
+                 a->stt_provider);
+        return -1;
+    }
+    if (!hk_tts_find(a->tts_provider) && planned(a->tts_provider)) {
+        warn_planned(a, "voice.provider", a->tts_provider);
+    } else if (!hk_tts_find(a->tts_provider)) {
+        snprintf(err, errlen, "voice.provider '%s' is not available (offline: espeak)",
+                 a->tts_provider);
+        return -1;
+    }
+    int llm_ok = hk_llm_is_script(a->llm_provider) || hk_llm_find(a->llm_provider);
+    if (!llm_ok && planned(a->llm_provider)) {
+        warn_planned(a, "model.provider", a->llm_provider);
+    } else if (!llm_ok) {
+        snprintf(err, errlen, "model.provider '%s' is not available (offline: script)",
+                 a->llm_provider);
+        return -1;
+    }
+    /* the script model means Lua answers: it needs an on_user_turn */
+    if (hk_llm_is_script(a->llm_provider)) {
+        lua_getfield(L, t, "on_user_turn");
+        int has = lua_isfunction(L, -1);
+        lua_pop(L, 1);
+        if (!has) {
+            snprintf(err, errlen, "model.provider 'script' needs an on_user_turn function");
+            return -1;
+        }
+    }
+    if (!a->fallback_message)
+        a->fallback_message = strdup("Sorry, something went wrong on my side. Could you say that again?");
+    return 0;
+}
+
+hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, size_t errlen) {
+    size_t len = 0;
+    char msg[1024];
+    char *src = read_file(path, &len, err, errlen);
+    if (!src) return NULL;
+    lua_State *L = vm->L;
+    int top = lua_gettop(L);
+    char chunkname[600];
+    snprintf(chunkname, sizeof chunkname, "@%s", path);
+    /* "t": text only, bytecode is refused */
+    if (luaL_loadbufferx(L, src, len, chunkname, "t") != 0) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        free(src);
+        lua_settop(L, top);
+        return NULL;
+    }
+    free(src);
+    if (hk_vm_new_env(vm, path, err, errlen) != 0) {
+        lua_settop(L, top);
+        return NULL;
+    }
+    lua_setfenv(L, -2);
+    if (hk_vm_pcall(vm, 0, 1, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        lua_settop(L, top);
+        return NULL;
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s: the file must return the agent table (it returned %s)", path,
+                 luaL_typename(L, -1));
+        lua_settop(L, top);
+        return NULL;
+    }
+    hk_agent *a = calloc(1, sizeof *a);
+    a->vm = vm;
+    a->path = strdup(path);
+    a->version = version;
+    a->refs = 1;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    a->id = strdup(base);
+    char *dot = strrchr(a->id, '.');
+    if (dot) *dot = 0;
+    if (read_settings(a, L, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s: %s", path, msg);
+        lua_settop(L, top);
+        a->table_ref = LUA_NOREF;
+        hk_agent_unref(a);
+        return NULL;
+    }
+    if (!a->name) a->name = strdup(a->id);
+    a->table_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_settop(L, top);
+    return a;
+}
+
+void hk_agent_ref(hk_agent *a) { a->refs++; }
+
+void hk_agent_unref(hk_agent *a) {
+    if (!a || --a->refs > 0) return;
+    if (a->table_ref != LUA_NOREF && a->table_ref != 0)
+        luaL_unref(a->vm->L, LUA_REGISTRYINDEX, a->table_ref);
+    char **strs[] = {&a->path, &a->name, &a->id, &a->first_message, &a->fallback_message,
+                     &a->end_message, &a->phone_number, &a->system_prompt, &a->stt_provider,
+                     &a->stt_language, &a->tts_provider, &a->tts_voice, &a->llm_provider,
+                     &a->llm_model, &a->warning};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
+    for (size_t i = 0; i < a->n_phrases; i++) free(a->phrases[i]);
+    free(a);
+}
+
+void hk_agent_push_table(hk_agent *a, lua_State *L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, a->table_ref);
+}
+
+int hk_agent_push_hook(hk_agent *a, const char *name) {
+    lua_State *L = a->vm->L;
+    hk_agent_push_table(a, L);
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+    if (lua_isfunction(L, -1)) return 1;
+    lua_pop(L, 1);
+    return 0;
+}

@@ -1,0 +1,167 @@
+/* agent/agent_dir: current agent versions + inotify hot reload. See agent_dir.h.
+ * The inotify fd is non-blocking and read from an ev_io watcher: the loop
+ * never waits on the file system beyond reading one small agent file. */
+#include "agent/agent_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define HK_AGENT_DIR_MAX 256
+
+typedef struct slot {
+    char *path;
+    int versions; /* versions loaded so far (successful) */
+    hk_agent *current;
+} slot;
+
+struct hk_agent_dir {
+    hk_vm *vm;
+    struct ev_loop *loop;
+    char *dir;
+    slot slots[HK_AGENT_DIR_MAX];
+    int n;
+    int failures;
+    int ifd;
+    ev_io io;
+};
+
+static int is_agent_file(const char *name) {
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".lua") == 0 && name[0] != '.';
+}
+
+static slot *find_slot(hk_agent_dir *d, const char *path) {
+    for (int i = 0; i < d->n; i++)
+        if (strcmp(d->slots[i].path, path) == 0) return &d->slots[i];
+    return NULL;
+}
+
+int hk_agent_dir_reload(hk_agent_dir *d, const char *path, char *err, size_t errlen) {
+    slot *s = find_slot(d, path);
+    if (!s) {
+        if (d->n >= HK_AGENT_DIR_MAX) {
+            snprintf(err, errlen, "%s: too many agent files (max %d)", path, HK_AGENT_DIR_MAX);
+            return -1;
+        }
+        s = &d->slots[d->n++];
+        s->path = strdup(path);
+    }
+    hk_agent *a = hk_agent_load(d->vm, path, s->versions + 1, err, errlen);
+    if (!a) {
+        d->failures++;
+        hk_log(HK_LOG_ERROR, NULL, "agent_reload_failed", "%s (kept version %d)", err,
+               s->current ? s->current->version : 0);
+        return -1;
+    }
+    s->versions++;
+    if (a->warning) hk_log(HK_LOG_WARN, NULL, "agent_warning", "%s: %s", path, a->warning);
+    hk_agent *old = s->current;
+    s->current = a;
+    if (old) hk_agent_unref(old); /* live calls hold their own reference */
+    hk_log(HK_LOG_INFO, NULL, "agent_loaded", "%s version %d (%s)", path, a->version, a->name);
+    return 0;
+}
+
+static void on_inotify(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop;
+    (void)revents;
+    hk_agent_dir *d = w->data;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t len = read(d->ifd, buf, sizeof buf);
+        if (len <= 0) break;
+        for (char *p = buf; p < buf + len;) {
+            struct inotify_event *ev = (struct inotify_event *)p;
+            p += sizeof *ev + ev->len;
+            if (!ev->len || !is_agent_file(ev->name)) continue;
+            if (!(ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) continue;
+            char path[PATH_MAX], err[1024];
+            snprintf(path, sizeof path, "%s/%s", d->dir, ev->name);
+            hk_agent_dir_reload(d, path, err, sizeof err);
+        }
+    }
+}
+
+hk_agent_dir *hk_agent_dir_open(hk_vm *vm, struct ev_loop *loop, const char *dir) {
+    hk_agent_dir *d = calloc(1, sizeof *d);
+    d->vm = vm;
+    d->loop = loop;
+    d->dir = strdup(dir);
+    d->ifd = -1;
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        hk_log(HK_LOG_ERROR, NULL, "agent_dir_missing", "%s: %s", dir, strerror(errno));
+    } else {
+        struct dirent *de;
+        char *names[HK_AGENT_DIR_MAX];
+        int n = 0;
+        while ((de = readdir(dh)) && n < HK_AGENT_DIR_MAX)
+            if (is_agent_file(de->d_name)) names[n++] = strdup(de->d_name);
+        closedir(dh);
+        for (int i = 0; i < n; i++) {
+            char path[PATH_MAX], err[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            hk_agent_dir_reload(d, path, err, sizeof err);
+            free(names[i]);
+        }
+    }
+    if (loop) {
+        d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (d->ifd >= 0 && inotify_add_watch(d->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) >= 0) {
+            ev_io_init(&d->io, on_inotify, d->ifd, EV_READ);
+            d->io.data = d;
+            ev_io_start(loop, &d->io);
+            ev_unref(loop); /* watching must not keep a finished run alive */
+        } else {
+            hk_log(HK_LOG_WARN, NULL, "agent_watch_failed", "%s: %s (no hot reload)", dir,
+                   strerror(errno));
+            if (d->ifd >= 0) close(d->ifd);
+            d->ifd = -1;
+        }
+    }
+    return d;
+}
+
+void hk_agent_dir_free(hk_agent_dir *d) {
+    if (!d) return;
+    if (d->ifd >= 0) {
+        ev_ref(d->loop);
+        ev_io_stop(d->loop, &d->io);
+        close(d->ifd);
+    }
+    for (int i = 0; i < d->n; i++) {
+        if (d->slots[i].current) hk_agent_unref(d->slots[i].current);
+        free(d->slots[i].path);
+    }
+    free(d->dir);
+    free(d);
+}
+
+hk_agent *hk_agent_dir_get(hk_agent_dir *d, const char *key) {
+    for (int i = 0; i < d->n; i++) {
+        hk_agent *a = d->slots[i].current;
+        if (!a) continue;
+        if (strcmp(a->id, key) == 0 || strcmp(a->name, key) == 0 ||
+            strcmp(a->path, key) == 0 || (a->phone_number && strcmp(a->phone_number, key) == 0)) {
+            hk_agent_ref(a);
+            return a;
+        }
+    }
+    return NULL;
+}
+
+int hk_agent_dir_count(const hk_agent_dir *d) {
+    int n = 0;
+    for (int i = 0; i < d->n; i++) n += d->slots[i].current != NULL;
+    return n;
+}
+
+int hk_agent_dir_failures(const hk_agent_dir *d) { return d->failures; }

@@ -1,0 +1,312 @@
+/* agent/call: a call's lifecycle, its Lua object and the hook runner.
+ * Each hook runs in its own coroutine under the CPU budget; one hook runs at a
+ * time per call and later events wait in order. A hook that waits (sleep, say)
+ * parks its coroutine and the loop resumes it; an error in a hook is caught
+ * here: the traceback is logged with the agent file and line, the agent's
+ * fallback line is spoken, and the call (and every other call) goes on. */
+#include "agent/call.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define HK_CALL_MT "hark.call"
+
+static void run_next(hk_call *c);
+
+double hk_call_now(const hk_call *c) { return hk_clock_now(c->clock) - c->t0; }
+
+hk_call *hk_call_check(lua_State *L, int idx) {
+    hk_call **u = luaL_checkudata(L, idx, HK_CALL_MT);
+    if (!*u) luaL_error(L, "this call has ended");
+    return *u;
+}
+
+void hk_call_check_can_wait(lua_State *L, hk_call *c, const char *what) {
+    if (L != c->co)
+        luaL_error(L, "%s waits, so it must be called from the hook itself, not from a "
+                      "nested coroutine or at load time", what);
+}
+
+/* call.x: methods first, then read-only properties; unknown names are errors
+ * so a misspelt API call says what is wrong. */
+static int call_index(lua_State *L) {
+    hk_call **u = luaL_checkudata(L, 1, HK_CALL_MT);
+    const char *k = luaL_checkstring(L, 2);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1)) return 1;
+    lua_pop(L, 1);
+    hk_call *c = *u;
+    if (!c) return luaL_error(L, "this call has ended");
+    if (strcmp(k, "id") == 0) lua_pushstring(L, c->id);
+    else if (strcmp(k, "from") == 0) lua_pushstring(L, c->from);
+    else if (strcmp(k, "to") == 0) lua_pushstring(L, c->to);
+    else if (strcmp(k, "agent") == 0) lua_pushstring(L, c->agent->name);
+    else if (strcmp(k, "agent_version") == 0) lua_pushinteger(L, c->agent->version);
+    else if (strcmp(k, "turn") == 0) lua_pushinteger(L, c->n_turns);
+    else if (strcmp(k, "time") == 0) lua_pushnumber(L, hk_call_now(c));
+    else return luaL_error(L, "call has no method or field '%s'", k);
+    return 1;
+}
+
+static int call_newindex(lua_State *L) {
+    return luaL_error(L, "call fields are read-only (use call:set(key, value) for state)");
+}
+
+static void push_methods_mt(lua_State *L) {
+    if (luaL_newmetatable(L, HK_CALL_MT)) {
+        lua_newtable(L);
+        int m = lua_gettop(L);
+        hk_call_api_say(L, m);
+        hk_call_api_timer(L, m);
+        hk_call_api_control(L, m);
+        hk_call_api_state(L, m);
+        hk_call_api_log(L, m);
+        hk_call_api_tools(L, m);
+        lua_pushcclosure(L, call_index, 1);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, call_newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+    }
+}
+
+hk_call *hk_call_new(hk_agent *agent, const hk_call_opts *o, const hk_call_io *io, char *err,
+                     size_t errlen) {
+    hk_call *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    snprintf(c->id, sizeof c->id, "%s", o->id ? o->id : "call");
+    snprintf(c->from, sizeof c->from, "%s", o->from ? o->from : "");
+    snprintf(c->to, sizeof c->to, "%s", o->to ? o->to : "");
+    c->agent = agent;
+    hk_agent_ref(agent);
+    c->loop = o->loop;
+    c->clock = o->clock;
+    c->io = *io;
+    c->text_only = o->text_only;
+    c->current_turn = -1;
+    c->t0 = hk_clock_now(c->clock);
+    hk_vad_init(&c->vad, &o->vad, 8000);
+    if (o->record) c->rec = hk_recorder_new(8000);
+
+    lua_State *L = agent->vm->L;
+    hk_call **u = lua_newuserdata(L, sizeof *u);
+    *u = c;
+    push_methods_mt(L);
+    lua_setmetatable(L, -2);
+    c->obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    c->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->co_ref = LUA_NOREF;
+
+    if (hk_session_open(c, err, errlen) != 0) {
+        hk_call_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void drop_coroutine(hk_call *c) {
+    if (c->co_ref != LUA_NOREF) luaL_unref(c->agent->vm->L, LUA_REGISTRYINDEX, c->co_ref);
+    c->co_ref = LUA_NOREF;
+    c->co = NULL;
+    c->co_hook = NULL;
+    c->wait = HK_WAIT_NONE;
+}
+
+void hk_call_free(hk_call *c) {
+    if (!c) return;
+    hk_timer_stop(c->clock, &c->sleep_timer);
+    hk_timer_stop(c->clock, &c->end_timer);
+    hk_timer_stop(c->clock, &c->limit_timer);
+    hk_session_close(c);
+    lua_State *L = c->agent->vm->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->obj_ref);
+    hk_call **u = lua_touserdata(L, -1);
+    if (u) *u = NULL; /* any reference kept by agent code now errors cleanly */
+    lua_pop(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->obj_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->state_ref);
+    drop_coroutine(c);
+    for (int i = 0; i < c->n_pending; i++) free(c->pending[i].text);
+    for (int i = 0; i < c->n_msgs; i++) free(c->msgs[i].text);
+    hk_recorder_free(c->rec);
+    hk_agent_unref(c->agent);
+    free(c);
+}
+
+static void on_limit(hk_timer *t, void *ud) {
+    (void)t;
+    hk_call_hangup(ud, "exceeded-max-duration");
+}
+
+void hk_call_start(hk_call *c) {
+    hk_log(HK_LOG_INFO, c->id, "call_started", "agent %s version %d from %s to %s",
+           c->agent->name, c->agent->version, c->from, c->to);
+    if (c->agent->max_duration_s > 0)
+        hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
+    if (c->agent->warning) {
+        hk_log(HK_LOG_ERROR, c->id, "agent_unavailable", "%s", c->agent->warning);
+        hk_session_say(c, c->agent->fallback_message);
+        hk_call_hangup(c, "pipeline-error-provider-unavailable");
+        return;
+    }
+    if (c->agent->first_message) {
+        int m = hk_session_say(c, c->agent->first_message);
+        (void)m;
+    }
+    hk_call_run_hook(c, "on_start", NULL, -1);
+}
+
+static void hook_failed(hk_call *c, const char *hook, const char *tb) {
+    c->hook_errors++;
+    hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s %s: %s", c->agent->path, hook, tb);
+    if (!c->ended && !c->hangup_requested) hk_session_say(c, c->agent->fallback_message);
+}
+
+/* The coroutine returned: on_user_turn may return the reply text. */
+static void hook_finished(hk_call *c) {
+    lua_State *co = c->co;
+    int n = lua_gettop(co);
+    if (n >= 1 && lua_type(co, 1) == LUA_TSTRING && strcmp(c->co_hook, "on_user_turn") == 0) {
+        hk_session_say(c, lua_tostring(co, 1));
+    } else if (n >= 1 && !lua_isnil(co, 1) && strcmp(c->co_hook, "on_user_turn") == 0) {
+        hook_failed(c, c->co_hook, "on_user_turn must return a string (the reply) or nothing");
+    }
+}
+
+static void step(hk_call *c, int nargs) {
+    char tb[4096];
+    int rc = hk_vm_resume(c->agent->vm, c->co, nargs, tb, sizeof tb);
+    if (rc == LUA_YIELD) return; /* parked on a timer or speech; resumed later */
+    if (rc == 0) hook_finished(c);
+    else hook_failed(c, c->co_hook, tb);
+    drop_coroutine(c);
+    c->current_turn = -1;
+    run_next(c);
+}
+
+void hk_call_resume(hk_call *c, int nret) {
+    if (!c->co) return;
+    c->wait = HK_WAIT_NONE;
+    step(c, nret);
+}
+
+static void start_hook(hk_call *c, const char *name, const char *arg, int turn) {
+    lua_State *L = c->agent->vm->L;
+    if (!hk_agent_push_hook(c->agent, name)) return;
+    lua_State *co = lua_newthread(L);
+    c->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_xmove(L, co, 1); /* the function */
+    c->co = co;
+    c->co_hook = name;
+    c->current_turn = turn;
+    lua_rawgeti(co, LUA_REGISTRYINDEX, c->obj_ref);
+    int nargs = 1;
+    if (arg) {
+        lua_pushstring(co, arg);
+        nargs++;
+    }
+    step(c, nargs);
+}
+
+static void run_next(hk_call *c) {
+    while (!c->co && c->n_pending > 0 && !c->ended) {
+        hk_pending p = c->pending[0];
+        memmove(&c->pending[0], &c->pending[1], (size_t)(c->n_pending - 1) * sizeof p);
+        c->n_pending--;
+        if (p.kind == HK_EV_USER_TURN) {
+            if (c->hangup_requested) {
+                /* the agent already said goodbye: the turn is recorded, not answered */
+            } else if (!hk_agent_push_hook(c->agent, "on_user_turn")) {
+                hook_failed(c, "on_user_turn", "the agent has no on_user_turn and no LLM");
+            } else {
+                lua_pop(c->agent->vm->L, 1);
+                start_hook(c, "on_user_turn", p.text, p.turn);
+            }
+        } else if (p.kind == HK_EV_DTMF) {
+            start_hook(c, "on_dtmf", p.text, -1);
+        }
+        free(p.text);
+    }
+}
+
+void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {
+    if (c->ended) return;
+    if (strcmp(name, "on_start") == 0) {
+        if (!c->co) start_hook(c, name, arg, turn);
+        return;
+    }
+    if (c->n_pending >= HK_MAX_PENDING) {
+        hk_log(HK_LOG_WARN, c->id, "event_dropped", "%s: too many events waiting", name);
+        return;
+    }
+    hk_pending *p = &c->pending[c->n_pending++];
+    p->kind = strcmp(name, "on_dtmf") == 0 ? HK_EV_DTMF : HK_EV_USER_TURN;
+    p->text = strdup(arg ? arg : "");
+    p->turn = turn;
+    run_next(c);
+}
+
+int hk_call_idle(const hk_call *c) {
+    return !c->co && c->n_pending == 0 && !hk_session_speaking(c) && !c->in_speech &&
+           c->utt_open == 0;
+}
+
+static void on_end_timer(hk_timer *t, void *ud) {
+    (void)t;
+    hk_call *c = ud;
+    if (c->ended) return;
+    /* hang up once what was said has played, or a hook still running gives up */
+    if (hk_session_speaking(c)) {
+        hk_timer_start(c->clock, &c->end_timer, 0.02, on_end_timer, c);
+        return;
+    }
+    hk_call_end(c, c->end_reason[0] ? c->end_reason : "assistant-ended-call");
+}
+
+void hk_call_hangup(hk_call *c, const char *reason) {
+    if (c->ended || c->hangup_requested) return;
+    c->hangup_requested = 1;
+    snprintf(c->end_reason, sizeof c->end_reason, "%s", reason);
+    hk_timer_start(c->clock, &c->end_timer, 0, on_end_timer, c);
+}
+
+void hk_call_end(hk_call *c, const char *reason) {
+    if (c->ended) return;
+    c->ended = 1;
+    snprintf(c->end_reason, sizeof c->end_reason, "%s", reason);
+    hk_timer_stop(c->clock, &c->limit_timer);
+    hk_timer_stop(c->clock, &c->sleep_timer);
+    if (c->co) drop_coroutine(c); /* a hook still parked is abandoned */
+    /* on_end runs to its first wait at most: the call is over */
+    lua_State *L = c->agent->vm->L;
+    if (hk_agent_push_hook(c->agent, "on_end")) {
+        lua_State *co = lua_newthread(L);
+        lua_insert(L, -2);
+        lua_xmove(L, co, 1);
+        lua_rawgeti(co, LUA_REGISTRYINDEX, c->obj_ref);
+        lua_newtable(co);
+        lua_pushstring(co, reason);
+        lua_setfield(co, -2, "ended_reason");
+        lua_pushnumber(co, hk_call_now(c));
+        lua_setfield(co, -2, "duration");
+        lua_pushinteger(co, c->n_turns);
+        lua_setfield(co, -2, "turns");
+        char tb[4096];
+        int rc = hk_vm_resume(c->agent->vm, co, 2, tb, sizeof tb);
+        if (rc != 0 && rc != LUA_YIELD) {
+            c->hook_errors++;
+            hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s on_end: %s", c->agent->path, tb);
+        }
+        lua_pop(L, 1); /* the thread */
+    }
+    hk_log(HK_LOG_INFO, c->id, "call_ended", "reason %s after %.2f s, %d turns", reason,
+           hk_call_now(c), c->n_turns);
+    if (c->io.ended) c->io.ended(c->io.ud, reason);
+}

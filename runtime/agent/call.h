@@ -1,0 +1,178 @@
+/* agent/call: the call, the one object every part talks to. It holds the
+ * agent version the call started with, the transport, the speech pipeline
+ * (VAD, STT, TTS, outbound ring and pacer, recorder), the Lua side (the call
+ * object agent hooks receive, per-call state, the running hook's coroutine)
+ * and the record of the conversation (messages with times, per-turn latency
+ * marks). session.c drives the pipeline, call.c runs hooks, call_*.c are the
+ * Lua API families, transcript.c writes the record out. */
+#ifndef HK_CALL_H
+#define HK_CALL_H
+
+#include <ev.h>
+#include <lua.h>
+#include <stdint.h>
+
+#include "agent/agent.h"
+#include "core/clock.h"
+#include "media/recorder.h"
+#include "media/ring.h"
+#include "media/vad.h"
+#include "providers/provider.h"
+
+#define HK_FRAME_SAMPLES 160 /* 20 ms at 8 kHz */
+#define HK_FRAME_MS 20
+#define HK_PREROLL_FRAMES 15 /* 300 ms of audio kept before VAD confirms speech */
+#define HK_MAX_MESSAGES 512
+#define HK_MAX_TURNS 256
+#define HK_MAX_PENDING 32
+
+typedef struct hk_call hk_call;
+
+typedef struct hk_call_io {
+    void *ud;
+    /* one 20 ms frame of agent audio, sent now (the pacer keeps real time) */
+    void (*send_audio)(void *ud, const uint8_t *ulaw, size_t n);
+    /* the call is over (on_end has run); the transport may free it after this */
+    void (*ended)(void *ud, const char *reason);
+} hk_call_io;
+
+typedef struct hk_call_opts {
+    struct ev_loop *loop;
+    hk_clock *clock;
+    const char *id, *from, *to;
+    int text_only;   /* no audio: user turns arrive as text, say() completes at once */
+    int record;      /* keep both sides for the stereo WAV */
+    hk_vad_config vad;
+} hk_call_opts;
+
+typedef struct hk_message {
+    int role;        /* 0 assistant, 1 user */
+    char *text;
+    double start, end; /* call time (s); <0: not yet */
+    uint64_t ring_start, ring_end; /* assistant: its bytes in the outbound ring */
+    uint64_t req;      /* assistant: its TTS request id */
+    int synthesised;   /* assistant: all its audio is queued */
+    int has_audio;     /* assistant: ring_start is valid */
+    double confidence;
+    int turn;        /* index into turns, -1 for none */
+} hk_message;
+
+typedef struct hk_turn {
+    double user_end;     /* caller stopped speaking (VAD, before hangover) */
+    double stt_final;    /* final transcript delivered */
+    double reply_ready;  /* the hook produced the reply text */
+    double first_audio;  /* first frame of the reply sent */
+} hk_turn;
+
+enum { HK_WAIT_NONE = 0, HK_WAIT_TIMER, HK_WAIT_SPEECH };
+enum { HK_EV_USER_TURN = 1, HK_EV_DTMF };
+
+typedef struct hk_pending {
+    int kind;
+    char *text;
+    int turn;
+} hk_pending;
+
+struct hk_call {
+    char id[64], from[40], to[40];
+    hk_agent *agent;
+    struct ev_loop *loop;
+    hk_clock *clock;
+    hk_call_io io;
+    int text_only;
+    double t0; /* call time at start */
+
+    /* pipeline */
+    const hk_stt_vtable *sttv;
+    hk_stt *stt;
+    const hk_tts_vtable *ttsv;
+    hk_tts *tts;
+    hk_vad vad;
+    int in_speech;
+    double speech_start;
+    uint64_t utt_id;
+    uint8_t preroll[HK_PREROLL_FRAMES][HK_FRAME_SAMPLES];
+    int preroll_n, preroll_head;
+    hk_ring out;          /* agent mu-law awaiting the pacer */
+    hk_timer pacer;
+    double pacer_next;    /* clock time of the next frame: no drift */
+    double utt_start[64], utt_end[64]; /* by utt_id % 64 */
+    int utt_open;         /* utterances ended but not yet transcribed */
+    uint64_t tts_req;     /* last request id */
+    int tts_pending;      /* requests not done */
+    hk_recorder *rec;
+
+    /* Lua */
+    int obj_ref;          /* the call userdata */
+    int state_ref;        /* call:set/get table */
+    lua_State *co;        /* running hook coroutine, NULL when none */
+    int co_ref;
+    const char *co_hook;
+    int wait;             /* HK_WAIT_* the coroutine is parked on */
+    uint64_t wait_req;
+    hk_timer sleep_timer;
+    hk_pending pending[HK_MAX_PENDING];
+    int n_pending;
+    int current_turn;     /* turn the running hook answers, -1 none */
+    int hook_errors;
+
+    /* record */
+    hk_message msgs[HK_MAX_MESSAGES];
+    int n_msgs;
+    hk_turn turns[HK_MAX_TURNS];
+    int n_turns;
+
+    /* end */
+    int hangup_requested;
+    int ended;
+    char end_reason[64];
+    hk_timer end_timer;
+    hk_timer limit_timer;
+};
+
+/* call.c: lifecycle and hooks */
+hk_call *hk_call_new(hk_agent *agent, const hk_call_opts *opts, const hk_call_io *io, char *err,
+                     size_t errlen);
+void hk_call_free(hk_call *c);
+void hk_call_start(hk_call *c);
+/* Run hook name with the call (and an optional string argument) in a new
+ * coroutine, or queue it when a hook is running. */
+void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn);
+/* Resume the parked coroutine with nret values pushed on c->co. */
+void hk_call_resume(hk_call *c, int nret);
+/* Is nothing happening: no hook running or queued, nothing to say or saying. */
+int hk_call_idle(const hk_call *c);
+/* End now: stop audio, run on_end, tell the transport. */
+void hk_call_end(hk_call *c, const char *reason);
+/* Ask to end once queued speech has played (call:hangup). */
+void hk_call_hangup(hk_call *c, const char *reason);
+double hk_call_now(const hk_call *c); /* seconds since the call started */
+/* Get the hk_call of a call object argument, erroring when it has ended. */
+hk_call *hk_call_check(lua_State *L, int idx);
+/* Error unless L is the coroutine of c's running hook (waiting calls need it). */
+void hk_call_check_can_wait(lua_State *L, hk_call *c, const char *what);
+
+/* session.c: the speech pipeline */
+int hk_session_open(hk_call *c, char *err, size_t errlen);
+void hk_session_close(hk_call *c);
+void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n); /* one inbound 20 ms frame */
+void hk_session_user_text(hk_call *c, const char *text);       /* text mode turn */
+void hk_session_dtmf(hk_call *c, const char *digits);
+/* Queue text to speak; returns the message index. The coroutine, if any,
+ * can park on HK_WAIT_SPEECH until it is synthesised. */
+int hk_session_say(hk_call *c, const char *text);
+int hk_session_speaking(const hk_call *c);
+
+/* transcript.c */
+int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size_t errlen);
+int hk_call_add_message(hk_call *c, int role, const char *text, double start, double end);
+
+/* Lua API families, each registering its methods on the call metatable */
+void hk_call_api_say(lua_State *L, int methods);
+void hk_call_api_timer(lua_State *L, int methods);
+void hk_call_api_control(lua_State *L, int methods);
+void hk_call_api_state(lua_State *L, int methods);
+void hk_call_api_log(lua_State *L, int methods);
+void hk_call_api_tools(lua_State *L, int methods);
+
+#endif

@@ -1,0 +1,27 @@
+/* agent/call_control: call:hangup([reason]). The call ends once what was
+ * already said has played; later user turns are recorded but not answered.
+ * (call:transfer and DTMF out need the Twilio transport: a later issue.) */
+#include <lauxlib.h>
+
+#include "agent/call.h"
+
+static int l_hangup(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    const char *reason = luaL_optstring(L, 2, "assistant-ended-call");
+    hk_call_hangup(c, reason);
+    return 0;
+}
+
+static int l_transfer(lua_State *L) {
+    hk_call_check(L, 1);
+    luaL_checkstring(L, 2);
+    return luaL_error(L, "call:transfer needs a phone transport (hark serve with Twilio); "
+                        "this call has none");
+}
+
+void hk_call_api_control(lua_State *L, int methods) {
+    lua_pushcfunction(L, l_hangup);
+    lua_setfield(L, methods, "hangup");
+    lua_pushcfunction(L, l_transfer);
+    lua_setfield(L, methods, "transfer");
+}

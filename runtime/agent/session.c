@@ -1,0 +1,274 @@
+/* agent/session: the speech pipeline of one call, the same for `hark call`
+ * and for phone calls. Inbound 20 ms mu-law frames -> decode -> recorder and
+ * VAD -> STT (with 300 ms of pre-roll so first syllables are kept); VAD end of
+ * speech closes the utterance; the final transcript becomes a user turn for the
+ * agent's hook. Replies go to TTS; synthesised mu-law waits in a preallocated
+ * ring and the pacer sends one frame every 20 ms of call time. Nothing here
+ * blocks or allocates per frame. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/call.h"
+#include "core/log.h"
+#include "media/g711.h"
+
+#define HK_OUT_RING_BYTES (1u << 19) /* 65 s of 8 kHz mu-law */
+
+static void pacer_tick(hk_timer *t, void *ud);
+
+int hk_session_speaking(const hk_call *c) {
+    return c->tts_pending > 0 || (c->out.buf && hk_ring_used(&c->out) > 0);
+}
+
+static hk_message *find_req(hk_call *c, uint64_t req) {
+    for (int i = c->n_msgs - 1; i >= 0; i--)
+        if (c->msgs[i].role == 0 && c->msgs[i].req == req) return &c->msgs[i];
+    return NULL;
+}
+
+/* ---- STT events ---- */
+
+static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_final, double conf) {
+    hk_call *c = ud;
+    if (!is_final) return;
+    if (c->utt_open > 0) c->utt_open--;
+    if (c->ended) return;
+    while (*text == ' ') text++;
+    if (!*text) {
+        hk_log(HK_LOG_DEBUG, c->id, "stt_empty", "utterance %llu had no words",
+               (unsigned long long)utt);
+        return;
+    }
+    if (c->n_turns >= HK_MAX_TURNS) return;
+    int t = c->n_turns++;
+    c->turns[t].user_end = c->utt_end[utt % 64];
+    c->turns[t].stt_final = hk_call_now(c);
+    c->turns[t].reply_ready = -1;
+    c->turns[t].first_audio = -1;
+    int m = hk_call_add_message(c, 1, text, c->utt_start[utt % 64], c->utt_end[utt % 64]);
+    if (m >= 0) {
+        c->msgs[m].confidence = conf;
+        c->msgs[m].turn = t;
+    }
+    hk_log(HK_LOG_INFO, c->id, "user_turn", "\"%s\" (confidence %.2f)", text, conf);
+    hk_call_run_hook(c, "on_user_turn", text, t);
+}
+
+static void stt_speech_started(void *ud) { (void)ud; }
+
+static void stt_error(void *ud, const char *msg) {
+    hk_call *c = ud;
+    hk_log(HK_LOG_ERROR, c->id, "stt_error", "%s", msg);
+    if (!c->ended) {
+        hk_session_say(c, c->agent->fallback_message);
+        hk_call_hangup(c, "pipeline-error-transcriber");
+    }
+}
+
+/* ---- TTS events ---- */
+
+static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
+    hk_call *c = ud;
+    hk_message *m = find_req(c, req);
+    if (!m || c->ended) return;
+    if (!m->has_audio) {
+        m->has_audio = 1;
+        m->ring_start = c->out.head;
+    }
+    size_t w = hk_ring_write(&c->out, ulaw, n);
+    if (w < n)
+        hk_log(HK_LOG_WARN, c->id, "audio_overflow", "dropped %zu bytes of speech", n - w);
+    m->ring_end = c->out.head;
+}
+
+static void tts_words(void *ud, uint64_t req, const hk_word_mark *marks, size_t n) {
+    (void)ud;
+    (void)req;
+    (void)marks;
+    (void)n; /* kept by the barge-in trimming of the Twilio issue */
+}
+
+static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
+    hk_call *c = ud;
+    hk_message *m = find_req(c, req);
+    c->tts_pending--;
+    if (m) {
+        m->synthesised = 1;
+        if (!m->has_audio) m->start = m->end = hk_call_now(c);
+    }
+    if (!ok) hk_log(HK_LOG_ERROR, c->id, "tts_error", "%s", err ? err : "synthesis failed");
+    if (c->wait == HK_WAIT_SPEECH && c->wait_req == req) hk_call_resume(c, 0);
+}
+
+/* ---- open / close ---- */
+
+int hk_session_open(hk_call *c, char *err, size_t errlen) {
+    hk_g711_init();
+    if (c->text_only) return 0;
+    if (hk_ring_init(&c->out, HK_OUT_RING_BYTES) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    hk_agent *a = c->agent;
+    if (a->warning) return 0; /* speaks its fallback through TTS only */
+    c->sttv = hk_stt_find(a->stt_provider);
+    c->ttsv = hk_tts_find(a->tts_provider);
+    if (!c->sttv || !c->ttsv) {
+        snprintf(err, errlen, "provider not available (stt %s, tts %s)", a->stt_provider,
+                 a->tts_provider);
+        return -1;
+    }
+    hk_stt_config sc = {.provider = a->stt_provider,
+                        .language = a->stt_language ? a->stt_language : "en",
+                        .phrases = (const char *const *)a->phrases,
+                        .n_phrases = a->n_phrases};
+    hk_stt_sink ss = {c, stt_transcript, stt_speech_started, stt_error};
+    c->stt = c->sttv->open(c->loop, &sc, &ss, err, errlen);
+    if (!c->stt) return -1;
+    hk_tts_config tc = {.provider = a->tts_provider,
+                        .voice_id = a->tts_voice,
+                        .rate_wpm = a->tts_rate_wpm,
+                        .pitch = -1};
+    hk_tts_sink ts = {c, tts_audio, tts_words, tts_done};
+    c->tts = c->ttsv->open(c->loop, &tc, &ts, err, errlen);
+    if (!c->tts) return -1;
+    c->pacer_next = hk_clock_now(c->clock) + HK_FRAME_MS / 1000.0;
+    hk_timer_start(c->clock, &c->pacer, HK_FRAME_MS / 1000.0, pacer_tick, c);
+    return 0;
+}
+
+void hk_session_close(hk_call *c) {
+    hk_timer_stop(c->clock, &c->pacer);
+    if (c->stt) c->sttv->close(c->stt);
+    if (c->tts) c->ttsv->close(c->tts);
+    c->stt = NULL;
+    c->tts = NULL;
+    hk_ring_free(&c->out);
+}
+
+/* ---- outbound ---- */
+
+int hk_session_say(hk_call *c, const char *text) {
+    if (c->ended) return -1;
+    double now = hk_call_now(c);
+    int m = hk_call_add_message(c, 0, text, -1, -1);
+    if (m < 0) return -1;
+    hk_message *msg = &c->msgs[m];
+    msg->turn = c->current_turn;
+    if (c->current_turn >= 0 && c->turns[c->current_turn].reply_ready < 0)
+        c->turns[c->current_turn].reply_ready = now;
+    hk_log(HK_LOG_INFO, c->id, "assistant_say", "\"%s\"", text);
+    if (c->text_only || !c->tts) {
+        msg->start = msg->end = now;
+        msg->synthesised = 1;
+        return m;
+    }
+    msg->req = ++c->tts_req;
+    c->tts_pending++;
+    if (c->ttsv->speak(c->tts, msg->req, text) != 0) {
+        c->tts_pending--;
+        msg->synthesised = 1;
+        msg->start = msg->end = now;
+        hk_log(HK_LOG_ERROR, c->id, "tts_error", "could not start synthesis");
+    }
+    return m;
+}
+
+/* Mark message start/end as the bytes [p0, p1) leave the ring at time now. */
+static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
+    for (int i = c->n_msgs - 1; i >= 0; i--) {
+        hk_message *m = &c->msgs[i];
+        if (m->role != 0 || !m->has_audio) continue;
+        if (m->ring_end <= p0 && m->end >= 0) break; /* older ones are done */
+        if (m->start < 0 && m->ring_start < p1) {
+            m->start = now + (double)(m->ring_start > p0 ? m->ring_start - p0 : 0) / 8000.0;
+            if (m->turn >= 0 && c->turns[m->turn].first_audio < 0)
+                c->turns[m->turn].first_audio = m->start;
+        }
+        if (m->end < 0 && m->synthesised && m->ring_end <= p1)
+            m->end = now + (double)(m->ring_end - p0) / 8000.0;
+    }
+}
+
+static void pacer_tick(hk_timer *t, void *ud) {
+    hk_call *c = ud;
+    if (c->ended) return;
+    size_t used = hk_ring_used(&c->out);
+    if (used > 0) {
+        uint8_t frame[HK_FRAME_SAMPLES];
+        uint64_t p0 = c->out.tail;
+        size_t n = hk_ring_read(&c->out, frame, HK_FRAME_SAMPLES);
+        if (n < HK_FRAME_SAMPLES) memset(frame + n, HK_ULAW_SILENCE, HK_FRAME_SAMPLES - n);
+        double now = hk_call_now(c);
+        account_played(c, p0, c->out.tail, now);
+        if (c->rec) {
+            int16_t pcm[HK_FRAME_SAMPLES];
+            hk_ulaw_decode_buf(frame, pcm, HK_FRAME_SAMPLES);
+            hk_recorder_put(c->rec, HK_REC_AGENT, now, pcm, HK_FRAME_SAMPLES);
+        }
+        if (c->io.send_audio) c->io.send_audio(c->io.ud, frame, HK_FRAME_SAMPLES);
+    }
+    c->pacer_next += HK_FRAME_MS / 1000.0;
+    double delay = c->pacer_next - hk_clock_now(c->clock);
+    if (delay < -0.2) { /* fell far behind (a stalled loop): resync, don't burst */
+        c->pacer_next = hk_clock_now(c->clock) + HK_FRAME_MS / 1000.0;
+        delay = HK_FRAME_MS / 1000.0;
+    }
+    hk_timer_start(c->clock, t, delay, pacer_tick, c);
+}
+
+/* ---- inbound ---- */
+
+void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
+    if (c->ended || c->text_only || n != HK_FRAME_SAMPLES) return;
+    int16_t pcm[HK_FRAME_SAMPLES];
+    hk_ulaw_decode_buf(ulaw, pcm, n);
+    double now = hk_call_now(c);
+    if (c->rec) hk_recorder_put(c->rec, HK_REC_CALLER, now, pcm, n);
+    if (!c->in_speech) {
+        memcpy(c->preroll[c->preroll_head], ulaw, n);
+        c->preroll_head = (c->preroll_head + 1) % HK_PREROLL_FRAMES;
+        if (c->preroll_n < HK_PREROLL_FRAMES) c->preroll_n++;
+    }
+    hk_vad_event ev = hk_vad_process(&c->vad, pcm, n);
+    if (ev == HK_VAD_SPEECH_START && !c->in_speech) {
+        c->in_speech = 1;
+        c->utt_id++;
+        c->utt_start[c->utt_id % 64] = now - c->vad.cfg.start_ms / 1000.0;
+        hk_log(HK_LOG_DEBUG, c->id, "speech_started", "at %.2f s", now);
+        int first = (c->preroll_head - c->preroll_n + HK_PREROLL_FRAMES) % HK_PREROLL_FRAMES;
+        for (int i = 0; i < c->preroll_n; i++) {
+            const uint8_t *f = c->preroll[(first + i) % HK_PREROLL_FRAMES];
+            int16_t p[HK_FRAME_SAMPLES];
+            hk_ulaw_decode_buf(f, p, HK_FRAME_SAMPLES);
+            if (c->stt) c->sttv->push(c->stt, f, p, HK_FRAME_SAMPLES);
+        }
+        c->preroll_n = 0;
+        return;
+    }
+    if (!c->in_speech) return;
+    if (c->stt) c->sttv->push(c->stt, ulaw, pcm, n);
+    if (ev == HK_VAD_SPEECH_END) {
+        c->in_speech = 0;
+        c->utt_end[c->utt_id % 64] = now - c->vad.cfg.hangover_ms / 1000.0;
+        hk_log(HK_LOG_DEBUG, c->id, "speech_ended", "at %.2f s", now);
+        if (c->stt) {
+            c->utt_open++;
+            c->sttv->end_utterance(c->stt, c->utt_id);
+        }
+    }
+}
+
+void hk_session_user_text(hk_call *c, const char *text) {
+    if (c->ended) return;
+    uint64_t utt = ++c->utt_id;
+    c->utt_open++;
+    c->utt_start[utt % 64] = c->utt_end[utt % 64] = hk_call_now(c);
+    stt_transcript(c, utt, text, 1, 1.0);
+}
+
+void hk_session_dtmf(hk_call *c, const char *digits) {
+    hk_log(HK_LOG_INFO, c->id, "dtmf", "%s", digits);
+    hk_call_run_hook(c, "on_dtmf", digits, -1);
+}

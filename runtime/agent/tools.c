@@ -1,0 +1,49 @@
+/* agent/tools: call:tool(name, args) runs one of the agent's tools after
+ * checking args against its JSON schema, and call:tools() lists them. The
+ * runner is Lua (lua/hark/tool.lua's validate + a small wrapper) so a tool
+ * handler may itself wait (sleep, http) without crossing a C boundary. */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "agent/call.h"
+
+/* The agent's tools table (name -> def, or a list of defs with .name). */
+static int l_tools(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    hk_agent_push_table(c->agent, L);
+    lua_getfield(L, -1, "tools");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    return 1;
+}
+
+static const char *runner_src =
+    "local validate = require('hark.tool').validate\n"
+    "return function(call, name, args)\n"
+    "  if type(name) ~= 'string' then error('call:tool: name must be a string', 2) end\n"
+    "  local tools = call:tools()\n"
+    "  local def = tools[name]\n"
+    "  if def == nil then\n"
+    "    for _, d in ipairs(tools) do if d.name == name then def = d end end\n"
+    "  end\n"
+    "  if type(def) ~= 'table' then error(\"unknown tool '\" .. name .. \"'\", 2) end\n"
+    "  local fn = def.handler or def['function'] or def.run\n"
+    "  if type(fn) ~= 'function' then error(\"tool '\" .. name .. \"' has no handler\", 2) end\n"
+    "  args = args or {}\n"
+    "  local ok, err = validate(def.parameters or {}, args)\n"
+    "  if not ok then error('tool ' .. name .. ': ' .. err, 2) end\n"
+    "  return fn(call, args)\n"
+    "end\n";
+
+void hk_call_api_tools(lua_State *L, int methods) {
+    lua_pushcfunction(L, l_tools);
+    lua_setfield(L, methods, "tools");
+    if (luaL_loadbuffer(L, runner_src, strlen(runner_src), "=hark_tool_runner") == 0 &&
+        lua_pcall(L, 0, 1, 0) == 0) {
+        lua_setfield(L, methods, "tool");
+    } else {
+        lua_pop(L, 1); /* the error; call:tool stays undefined and says so when used */
+    }
+}

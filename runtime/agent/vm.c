@@ -1,0 +1,147 @@
+/* agent/vm: one LuaJIT state per worker, the CPU budget and resumption.
+ * See vm.h. Never blocks: it only runs Lua until it returns or yields. */
+#include "agent/vm.h"
+
+#include <lauxlib.h>
+#include <luajit.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+
+/* One loop thread runs Lua at a time; the deadline of the resume in progress
+ * (0: none). Kept set until the resume returns, so agent code that catches the
+ * budget error with pcall and loops on is stopped again at the next check. */
+static double g_deadline;
+static int g_slice_ms;
+
+static double mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    if (g_deadline > 0 && mono_now() > g_deadline)
+        luaL_error(L, "CPU budget exceeded: agent code ran longer than %d ms without yielding",
+                   g_slice_ms);
+}
+
+static int lua_log_print(lua_State *L) {
+    const char *path = luaL_optstring(L, 1, "?");
+    const char *msg = luaL_optstring(L, 2, "");
+    hk_log(HK_LOG_INFO, NULL, "agent_print", "%s: %s", path, msg);
+    return 0;
+}
+
+hk_vm *hk_vm_new(const char *lua_dir, char *err, size_t errlen) {
+    hk_vm *vm = calloc(1, sizeof *vm);
+    if (!vm) return NULL;
+    if (!lua_dir) lua_dir = getenv("HARK_LUA_DIR");
+    snprintf(vm->lua_dir, sizeof vm->lua_dir, "%s", lua_dir ? lua_dir : HARK_SOURCE_DIR "/lua");
+    vm->slice_s = 0.010;
+    g_slice_ms = 10;
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        snprintf(err, errlen, "lua: cannot create state");
+        free(vm);
+        return NULL;
+    }
+    vm->L = L;
+    luaL_openlibs(L);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
+
+    /* package.path: lua/ first so require("hark.x") finds lua/hark/x.lua */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/?.lua;%s/?/init.lua", vm->lua_dir, vm->lua_dir);
+    lua_getglobal(L, "package");
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+
+    /* strings share one metatable: stop agent code from reaching it */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+
+    const char *boot =
+        "local sb = require('hark.sandbox')\n"
+        "sb.register('cjson', require('cjson'))\n"
+        "local hark = require('hark')\n"
+        "sb.register('hark', hark)\n"
+        "for name, mod in pairs(hark.modules) do sb.register('hark.' .. name, mod) end\n"
+        "return sb\n";
+    if (luaL_loadbuffer(L, boot, strlen(boot), "=hark_boot") || lua_pcall(L, 0, 1, 0)) {
+        snprintf(err, errlen, "lua: cannot load the hark Lua library from %s: %s", vm->lua_dir,
+                 lua_tostring(L, -1));
+        lua_close(L);
+        free(vm);
+        return NULL;
+    }
+    vm->sandbox_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return vm;
+}
+
+void hk_vm_free(hk_vm *vm) {
+    if (!vm) return;
+    lua_close(vm->L);
+    free(vm);
+}
+
+void hk_vm_set_slice_ms(hk_vm *vm, int ms) {
+    vm->slice_s = ms / 1000.0;
+    g_slice_ms = ms;
+}
+
+static int traceback_handler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+    return 1;
+}
+
+int hk_vm_pcall(hk_vm *vm, int nargs, int nresults, char *err, size_t errlen) {
+    lua_State *L = vm->L;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, traceback_handler);
+    lua_insert(L, base);
+    g_deadline = mono_now() + vm->slice_s;
+    int rc = lua_pcall(L, nargs, nresults, base);
+    g_deadline = 0;
+    lua_remove(L, base);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 1);
+    }
+    return rc;
+}
+
+int hk_vm_resume(hk_vm *vm, lua_State *co, int nargs, char *tb, size_t tblen) {
+    g_deadline = mono_now() + vm->slice_s;
+    int rc = lua_resume(co, nargs);
+    g_deadline = 0;
+    if (rc != 0 && rc != LUA_YIELD && tb) {
+        const char *msg = lua_tostring(co, -1);
+        luaL_traceback(vm->L, co, msg ? msg : "(error object is not a string)", 0);
+        snprintf(tb, tblen, "%s", lua_tostring(vm->L, -1));
+        lua_pop(vm->L, 1);
+    }
+    return rc;
+}
+
+int hk_vm_new_env(hk_vm *vm, const char *agent_path, char *err, size_t errlen) {
+    lua_State *L = vm->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->sandbox_ref);
+    lua_getfield(L, -1, "new_env");
+    lua_remove(L, -2);
+    lua_pushstring(L, agent_path);
+    lua_pushcfunction(L, lua_log_print);
+    if (hk_vm_pcall(vm, 2, 1, err, errlen) != 0) return -1;
+    return 0;
+}

@@ -1,0 +1,235 @@
+/* cli/cmd_call: `hark call`, one whole simulated phone call through the same
+ * call pipeline hark serve uses. A simulated caller sends 20 ms mu-law frames
+ * (silence between lines, like an open phone line), speaks its next line once
+ * the agent has finished and stayed quiet for a moment, and hangs up after its
+ * last line has been answered. Prints the transcript with per-turn latencies
+ * and writes the stereo recording and the JSON transcript. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/call.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "media/g711.h"
+
+#define MAX_LINES 64
+
+typedef struct caller {
+    hk_call *call;
+    hk_worker *w;
+    uint8_t *lines[MAX_LINES];
+    size_t line_len[MAX_LINES];
+    int n_lines;
+    int line;        /* line being spoken or next to speak */
+    size_t pos;      /* bytes of the current line sent */
+    int speaking;
+    double quiet_since;
+    double gap_s;    /* how long the agent must be quiet before the caller talks */
+    double max_s;
+    hk_timer tick;
+    int done;
+    char reason[64];
+} caller;
+
+static void on_agent_audio(void *ud, const uint8_t *ulaw, size_t n) {
+    (void)ud;
+    (void)ulaw;
+    (void)n; /* the recorder inside the call keeps what the caller heard */
+}
+
+static void on_ended(void *ud, const char *reason) {
+    caller *cl = ud;
+    cl->done = 1;
+    snprintf(cl->reason, sizeof cl->reason, "%s", reason);
+    ev_break(cl->w->loop, EVBREAK_ALL);
+}
+
+static void caller_tick(hk_timer *t, void *ud) {
+    caller *cl = ud;
+    hk_call *c = cl->call;
+    if (cl->done || c->ended) return;
+    double now = hk_call_now(c);
+    uint8_t frame[HK_FRAME_SAMPLES];
+    memset(frame, HK_ULAW_SILENCE, sizeof frame);
+    if (cl->speaking) {
+        size_t left = cl->line_len[cl->line] - cl->pos;
+        size_t n = left < HK_FRAME_SAMPLES ? left : HK_FRAME_SAMPLES;
+        memcpy(frame, cl->lines[cl->line] + cl->pos, n);
+        cl->pos += n;
+        if (cl->pos >= cl->line_len[cl->line]) {
+            cl->speaking = 0;
+            cl->line++;
+            cl->quiet_since = -1;
+        }
+    } else if (!hk_call_idle(c)) {
+        cl->quiet_since = -1;
+    } else {
+        if (cl->quiet_since < 0) cl->quiet_since = now;
+        if (now - cl->quiet_since >= cl->gap_s) {
+            if (cl->line < cl->n_lines) {
+                cl->speaking = 1;
+                cl->pos = 0;
+            } else if (now - cl->quiet_since >= cl->gap_s + 1.5) {
+                hk_call_end(c, "customer-ended-call");
+                return;
+            }
+        }
+    }
+    if (now > cl->max_s) {
+        hk_call_end(c, "exceeded-max-duration");
+        return;
+    }
+    hk_session_feed(c, frame, HK_FRAME_SAMPLES);
+    if (!c->ended) hk_timer_start(cl->w->clock, t, HK_FRAME_MS / 1000.0, caller_tick, cl);
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: hark call --agent FILE (--caller-wav F | --caller-text LINE)... [options]\n\n"
+            "Holds one phone call offline: the caller's lines enter as 20 ms 8 kHz mu-law frames\n"
+            "(as Twilio sends them), pass VAD endpointing, speech recognition, the agent's Lua\n"
+            "hooks and speech synthesis, and the reply is paced out frame by frame.\n\n"
+            "  --agent FILE         the agent file (agents/front_desk.lua)\n"
+            "  --caller-wav F       a caller line as a WAV (any common rate, mono or stereo);\n"
+            "                       repeat for several lines, each spoken when the agent is quiet\n"
+            "  --caller-text LINE   a caller line, synthesised with espeak-ng; repeatable\n"
+            "  --out F              write the call as a stereo WAV (left caller, right agent)\n"
+            "  --transcript F       write the JSON transcript with per-turn latencies\n"
+            "  --realtime           run at wall-clock speed (default: simulated time that skips\n"
+            "                       idle waits but runs engine work in real time)\n"
+            "  --gap-ms N           agent quiet time before the caller speaks (default 700)\n"
+            "  --max-seconds N      end the call after N seconds of call time (default 300)\n"
+            "  --from NUM, --to NUM caller and called numbers (default +15550100, +15550199)\n"
+            "  --quiet              do not print the transcript\n");
+}
+
+static void print_transcript(const hk_call *c) {
+    printf("\ncall %s with agent '%s' (version %d), ended: %s after %.1f s\n\n", c->id,
+           c->agent->name, c->agent->version, c->end_reason, hk_call_now(c));
+    for (int i = 0; i < c->n_msgs; i++) {
+        const hk_message *m = &c->msgs[i];
+        printf("[%6.2fs] %-6s %s\n", m->start < 0 ? 0 : m->start, m->role ? "caller" : "agent",
+               m->text);
+        if (m->role && m->turn >= 0) {
+            const hk_turn *t = &c->turns[m->turn];
+            if (t->first_audio >= 0)
+                printf("          turn %d: stt %.0f ms, reply %.0f ms, first audio %.0f ms: "
+                       "%.0f ms from end of speech to agent audio\n",
+                       m->turn + 1, (t->stt_final - t->user_end) * 1000,
+                       (t->reply_ready - t->stt_final) * 1000,
+                       (t->first_audio - t->reply_ready) * 1000,
+                       (t->first_audio - t->user_end) * 1000);
+        }
+    }
+}
+
+int hk_cmd_call(int argc, char **argv) {
+    static struct option opts[] = {{"agent", required_argument, 0, 'a'},
+                                   {"caller-wav", required_argument, 0, 'w'},
+                                   {"caller-text", required_argument, 0, 't'},
+                                   {"out", required_argument, 0, 'o'},
+                                   {"transcript", required_argument, 0, 'j'},
+                                   {"realtime", no_argument, 0, 'r'},
+                                   {"gap-ms", required_argument, 0, 'g'},
+                                   {"max-seconds", required_argument, 0, 'm'},
+                                   {"from", required_argument, 0, 'f'},
+                                   {"to", required_argument, 0, 'T'},
+                                   {"quiet", no_argument, 0, 'q'},
+                                   {"help", no_argument, 0, 'h'},
+                                   {0, 0, 0, 0}};
+    const char *agent_path = NULL, *out = NULL, *tjson = NULL;
+    const char *from = "+15550100", *to = "+15550199";
+    int realtime = 0, quiet = 0;
+    caller cl;
+    memset(&cl, 0, sizeof cl);
+    cl.gap_s = 0.7;
+    cl.max_s = 300;
+    cl.quiet_since = -1;
+    char err[1024];
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'a': agent_path = optarg; break;
+        case 'w':
+        case 't':
+            if (cl.n_lines >= MAX_LINES) {
+                fprintf(stderr, "hark call: at most %d caller lines\n", MAX_LINES);
+                return 2;
+            }
+            if ((o == 'w' ? hk_caller_audio_wav(optarg, &cl.lines[cl.n_lines],
+                                                &cl.line_len[cl.n_lines], err, sizeof err)
+                          : hk_caller_audio_text(optarg, &cl.lines[cl.n_lines],
+                                                 &cl.line_len[cl.n_lines], err, sizeof err)) != 0) {
+                fprintf(stderr, "hark call: %s\n", err);
+                return 1;
+            }
+            cl.n_lines++;
+            break;
+        case 'o': out = optarg; break;
+        case 'j': tjson = optarg; break;
+        case 'r': realtime = 1; break;
+        case 'g': cl.gap_s = atof(optarg) / 1000.0; break;
+        case 'm': cl.max_s = atof(optarg); break;
+        case 'f': from = optarg; break;
+        case 'T': to = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!agent_path) {
+        fprintf(stderr, "hark call: --agent is required\n\n");
+        usage(stderr);
+        return 2;
+    }
+    hk_worker w;
+    if (hk_worker_init(&w, !realtime, 2, err, sizeof err) != 0) {
+        fprintf(stderr, "hark call: %s\n", err);
+        return 1;
+    }
+    cl.w = &w;
+    int rc = 1;
+    hk_agent *agent = hk_agent_load(w.vm, agent_path, 1, err, sizeof err);
+    if (!agent) {
+        fprintf(stderr, "hark call: %s\n", err);
+        goto out;
+    }
+    if (agent->warning) fprintf(stderr, "hark call: warning: %s\n", agent->warning);
+    hk_call_opts co = {.loop = w.loop, .clock = w.clock, .id = "sim-call-1", .from = from,
+                       .to = to, .record = 1};
+    hk_vad_config_default(&co.vad);
+    hk_call_io io = {&cl, on_agent_audio, on_ended};
+    cl.call = hk_call_new(agent, &co, &io, err, sizeof err);
+    hk_agent_unref(agent);
+    if (!cl.call) {
+        fprintf(stderr, "hark call: %s\n", err);
+        goto out;
+    }
+    hk_call_start(cl.call);
+    if (!cl.call->ended) hk_timer_start(w.clock, &cl.tick, HK_FRAME_MS / 1000.0, caller_tick, &cl);
+    ev_run(w.loop, 0);
+    hk_timer_stop(w.clock, &cl.tick);
+    if (!cl.call->ended) hk_call_end(cl.call, "pipeline-stalled");
+
+    rc = 0;
+    if (!quiet) print_transcript(cl.call);
+    if (out && hk_recorder_write_wav(cl.call->rec, out, err, sizeof err) != 0) {
+        fprintf(stderr, "hark call: %s\n", err);
+        rc = 1;
+    }
+    if (tjson && hk_call_write_transcript(cl.call, tjson, err, sizeof err) != 0) {
+        fprintf(stderr, "hark call: %s\n", err);
+        rc = 1;
+    }
+    if (!quiet && out) printf("\nrecording: %s\n", out);
+    if (!quiet && tjson) printf("transcript: %s\n", tjson);
+    hk_call_free(cl.call);
+out:
+    for (int i = 0; i < cl.n_lines; i++) free(cl.lines[i]);
+    hk_worker_free(&w);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* main: the hark command line. Each subcommand lives in runtime/cli/cmd_*.c;
+ * this file only dispatches and prints the overview. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+
+static const hk_command commands[] = {
+    {"call", "hold one simulated phone call with an agent (offline)", hk_cmd_call},
+    {"check", "load agent files in the sandbox and report errors with line numbers", hk_cmd_check},
+    {"serve", "run the agent server (skeleton: agents + hot reload; HTTP comes next)", hk_cmd_serve},
+    {"migrate", "apply database migrations (skeleton: lists schema/ in order)", hk_cmd_migrate},
+    {"synth", "synthesise text to a WAV with the offline voice (espeak-ng)", hk_cmd_synth},
+    {"transcribe", "transcribe a WAV with the offline recogniser (pocketsphinx)", hk_cmd_transcribe},
+    {"test-lua", "run a Lua test file against the agent runtime", hk_cmd_test_lua},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "hark: self-hosted voice agents (C runtime, Lua agents)\n\n"
+            "usage: hark <command> [options]   (hark <command> --help for details)\n\n"
+            "commands:\n");
+    for (const hk_command *c = commands; c->name; c++) fprintf(out, "  %-11s %s\n", c->name, c->help);
+    fprintf(out,
+            "\nenvironment: HARK_LOG_LEVEL=debug|info|warn|error, HARK_LUA_DIR (lua/ of this "
+            "tree by default)\n");
+}
+
+int main(int argc, char **argv) {
+    hk_log_init();
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("hark 0.1.0\n");
+        return 0;
+    }
+    for (const hk_command *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "hark: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,127 @@
+/* providers/provider: the three provider kinds (speech-to-text, LLM, text-to-
+ * speech), each one small vtable. A provider is one file plus one line in
+ * providers/registry.c. Results never return synchronously: they arrive later
+ * on the loop thread through the sink the caller passed to open(). No provider
+ * function blocks the loop. */
+#ifndef HK_PROVIDER_H
+#define HK_PROVIDER_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- speech-to-text --------------------------------------------------- */
+
+typedef struct hk_stt hk_stt;
+
+typedef struct hk_stt_sink {
+    void *ud;
+    /* A transcript for utterance utt_id (the id given to end_utterance). is_final=0
+     * marks interim text. confidence is 0..1, or -1 when the engine has none. */
+    void (*transcript)(void *ud, uint64_t utt_id, const char *text, int is_final, double confidence);
+    /* The engine heard speech begin (providers with their own VAD). */
+    void (*speech_started)(void *ud);
+    void (*error)(void *ud, const char *msg);
+} hk_stt_sink;
+
+typedef struct hk_stt_config {
+    const char *provider;       /* "sphinx" (alias "pocketsphinx"), later "deepgram" */
+    const char *language;       /* "en" */
+    const char *const *phrases; /* expected phrases and keywords (recognition hints) */
+    size_t n_phrases;
+    const char *model_dir;      /* NULL: the build default */
+} hk_stt_config;
+
+typedef struct hk_stt_vtable {
+    const char *name;
+    hk_stt *(*open)(struct ev_loop *loop, const hk_stt_config *cfg, const hk_stt_sink *sink,
+                    char *err, size_t errlen);
+    /* 8 kHz caller audio, given both as received (mu-law) and decoded (PCM):
+     * a provider that takes mu-law forwards it untouched. */
+    void (*push)(hk_stt *stt, const uint8_t *ulaw, const int16_t *pcm, size_t n);
+    /* hark's VAD says the caller stopped: produce a final transcript for utt_id. */
+    void (*end_utterance)(hk_stt *stt, uint64_t utt_id);
+    /* Drop the audio of the current utterance (no transcript for it). */
+    void (*cancel)(hk_stt *stt);
+    /* Free; safe with jobs in flight (they finish and their results are dropped). */
+    void (*close)(hk_stt *stt);
+} hk_stt_vtable;
+
+/* ---- text-to-speech --------------------------------------------------- */
+
+typedef struct hk_tts hk_tts;
+
+/* Where a word of the request's text starts in its audio (for trimming what the
+ * caller heard at barge-in). */
+typedef struct hk_word_mark {
+    uint32_t text_pos; /* byte offset in the text */
+    uint32_t text_len;
+    uint32_t audio_ms; /* offset in this request's audio */
+} hk_word_mark;
+
+typedef struct hk_tts_sink {
+    void *ud;
+    /* audio for req_id: 8 kHz mu-law (what the phone plays), in order. */
+    void (*audio)(void *ud, uint64_t req_id, const uint8_t *ulaw, size_t n);
+    void (*words)(void *ud, uint64_t req_id, const hk_word_mark *marks, size_t n);
+    /* the request finished (ok=1) or failed (ok=0, err says why). */
+    void (*done)(void *ud, uint64_t req_id, int ok, const char *err);
+} hk_tts_sink;
+
+typedef struct hk_tts_config {
+    const char *provider; /* "espeak" (alias "espeak-ng"), later "elevenlabs"/"11labs" */
+    const char *voice_id; /* engine voice name, e.g. "en-us" */
+    int rate_wpm;         /* 0: engine default */
+    int pitch;            /* 0..100, -1: default */
+} hk_tts_config;
+
+typedef struct hk_tts_vtable {
+    const char *name;
+    hk_tts *(*open)(struct ev_loop *loop, const hk_tts_config *cfg, const hk_tts_sink *sink,
+                    char *err, size_t errlen);
+    /* Synthesise text as request req_id (ids increase). Requests complete in order. */
+    int (*speak)(hk_tts *tts, uint64_t req_id, const char *text);
+    /* Drop every pending request: no more audio/done callbacks for them. */
+    void (*cancel)(hk_tts *tts);
+    void (*close)(hk_tts *tts);
+} hk_tts_vtable;
+
+/* ---- language model --------------------------------------------------- */
+
+typedef struct hk_llm hk_llm;
+
+typedef struct hk_llm_sink {
+    void *ud;
+    void (*token)(void *ud, const char *text, size_t len);
+    /* a complete tool call: arguments are a JSON text */
+    void (*tool_call)(void *ud, const char *id, const char *name, const char *arguments);
+    void (*done)(void *ud, int ok, const char *finish_reason_or_error);
+} hk_llm_sink;
+
+typedef struct hk_llm_config {
+    const char *provider; /* "script" (Lua turn logic, no network), later "openai", "anthropic" */
+    const char *model;
+    const char *base_url;
+} hk_llm_config;
+
+typedef struct hk_llm_vtable {
+    const char *name;
+    hk_llm *(*open)(struct ev_loop *loop, const hk_llm_config *cfg, const hk_llm_sink *sink,
+                    char *err, size_t errlen);
+    /* request: the chat as a JSON text (messages, tools) */
+    int (*complete)(hk_llm *llm, const char *request_json);
+    void (*cancel)(hk_llm *llm);
+    void (*close)(hk_llm *llm);
+} hk_llm_vtable;
+
+/* ---- registry (providers/registry.c) ---------------------------------- */
+
+/* Look a provider up by the name users bring (Vapi names and aliases accepted).
+ * NULL when unknown. The "script" model has no LLM vtable: hk_llm_find returns
+ * NULL for it and hk_llm_is_script says so. */
+const hk_stt_vtable *hk_stt_find(const char *name);
+const hk_tts_vtable *hk_tts_find(const char *name);
+const hk_llm_vtable *hk_llm_find(const char *name);
+int hk_llm_is_script(const char *name);
+
+#endif

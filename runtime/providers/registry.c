@@ -1,0 +1,54 @@
+/* providers/registry: provider names -> vtables. Adding a provider is one line
+ * in a table here. Names are matched case-insensitively; aliases are the names
+ * users bring from other platforms' configs. */
+#include <stddef.h>
+#include <strings.h>
+
+#include "providers/provider.h"
+#include "providers/stt_sphinx.h"
+#include "providers/tts_espeak.h"
+
+typedef struct {
+    const char *name;
+    const void *vt;
+} entry;
+
+static const entry k_stt[] = {
+    {"sphinx", &hk_stt_sphinx},
+    {"pocketsphinx", &hk_stt_sphinx},
+};
+
+static const entry k_tts[] = {
+    {"espeak", &hk_tts_espeak},
+    {"espeak-ng", &hk_tts_espeak},
+};
+
+/* The "script" model: turn logic written in Lua, no LLM vtable. */
+static const char *const k_script[] = {"script", "lua"};
+
+static const void *find(const entry *t, size_t n, const char *name) {
+    if (!name) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(t[i].name, name) == 0) return t[i].vt;
+    return NULL;
+}
+
+const hk_stt_vtable *hk_stt_find(const char *name) {
+    return find(k_stt, sizeof k_stt / sizeof *k_stt, name);
+}
+
+const hk_tts_vtable *hk_tts_find(const char *name) {
+    return find(k_tts, sizeof k_tts / sizeof *k_tts, name);
+}
+
+const hk_llm_vtable *hk_llm_find(const char *name) {
+    (void)name; /* cloud LLM providers are not written yet */
+    return NULL;
+}
+
+int hk_llm_is_script(const char *name) {
+    if (!name) return 0;
+    for (size_t i = 0; i < sizeof k_script / sizeof *k_script; i++)
+        if (strcasecmp(k_script[i], name) == 0) return 1;
+    return 0;
+}

@@ -1,0 +1,434 @@
+/* providers/stt_sphinx: speech-to-text with pocketsphinx, offline.
+ * Owns one decoder per stream. The decoder is only ever touched by pool jobs in
+ * the stream's own lane (the stream's address), so its jobs run one at a time in
+ * order: open (build grammar + decoder), audio batches (8 -> 16 kHz upsample and
+ * incremental ps_process_raw, so end of utterance only decodes the tail), end
+ * (hypothesis + confidence), reset (cancel), close (free). The loop thread only
+ * buffers audio and delivers results: it never waits on the decoder. */
+#include "providers/stt_sphinx.h"
+
+#include <limits.h>
+#include <pocketsphinx.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sphinxbase/err.h>
+
+#include "core/log.h"
+#include "core/pool.h"
+#include "media/g711.h"
+#include "media/resample.h"
+#include "providers/jsgf.h"
+
+#ifndef HARK_SPHINX_MODEL_DIR
+#define HARK_SPHINX_MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
+#endif
+
+/* Audio is handed to the decoder in batches of at least this many 8 kHz samples
+ * (100 ms); while one batch decodes the next accumulates, so a slow pool gets
+ * bigger batches instead of a queue of small ones. */
+#define BATCH_SAMPLES 800
+#define GRAMMAR_SEARCH "hints"
+
+typedef enum { J_OPEN, J_AUDIO, J_END, J_RESET, J_CLOSE } job_kind;
+
+struct hk_stt {
+    /* loop thread */
+    hk_pool *pool;
+    hk_stt_sink sink;
+    int16_t *pending; /* 8 kHz audio not yet handed to a job */
+    size_t n_pending, cap_pending;
+    int audio_busy;   /* an audio job is queued or running */
+    int in_flight;    /* jobs whose done() has not run */
+    int closed;
+    int failed;       /* the decoder could not be built */
+    struct stt_job *close_job; /* allocated by open(): close() cannot fail */
+    /* shared: written by the loop, read by workers */
+    atomic_uint seq;           /* utterance sequence number (bumped by end and cancel) */
+    atomic_uint cancelled_seq; /* audio of this utterance is skipped */
+    atomic_int abandoned;      /* closed: skip building the decoder */
+    /* read-only after open */
+    char model_dir[512];
+    char **phrases;
+    size_t n_phrases;
+    /* worker (the stream's lane) */
+    ps_decoder_t *ps;
+    hk_resampler *up;   /* 8 -> 16 kHz: the acoustic model is 16 kHz */
+    int in_utt;
+    char open_err[200];
+};
+
+typedef struct stt_job {
+    hk_job job;
+    hk_stt *stt;
+    job_kind kind;
+    unsigned seq;
+    uint64_t utt_id;
+    int16_t *pcm; /* 8 kHz, owned */
+    size_t n;
+    /* results */
+    int ok;
+    char *text;
+    double conf;
+    char err[200];
+} stt_job;
+
+/* ---- worker side ------------------------------------------------------- */
+
+static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
+/* Not -logfn: ps_init would reopen the one global log file from several workers
+ * at once (fclose racing writes). Disable sphinx logging once instead. */
+static void quiet_sphinx(void) { err_set_logfp(NULL); }
+
+static char *build_grammar(hk_stt *s, const char *dict, char *err, size_t errlen) {
+    return hk_jsgf_build((const char *const *)s->phrases, s->n_phrases, dict, err, errlen);
+}
+
+static void w_open(hk_stt *s) {
+    if (atomic_load(&s->abandoned)) return;
+    pthread_once(&g_log_once, quiet_sphinx);
+    char hmm[600], dict[600], lm[600], gerr[160];
+    snprintf(hmm, sizeof hmm, "%s/en-us", s->model_dir);
+    snprintf(dict, sizeof dict, "%s/cmudict-en-us.dict", s->model_dir);
+    snprintf(lm, sizeof lm, "%s/en-us.lm.bin", s->model_dir);
+    char *grammar = NULL;
+    if (s->n_phrases) {
+        grammar = build_grammar(s, dict, gerr, sizeof gerr);
+        if (!grammar)
+            hk_log(HK_LOG_WARN, NULL, "stt_grammar_unusable",
+                   "sphinx: %s; using the general language model", gerr);
+    }
+    /* With a grammar the n-gram model is not loaded at all (memory, load time). */
+    cmd_ln_t *cfg = grammar ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict, NULL)
+                            : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
+                                          "-lm", lm, NULL);
+    if (!cfg) {
+        snprintf(s->open_err, sizeof s->open_err, "sphinx: bad decoder configuration");
+        free(grammar);
+        return;
+    }
+    s->ps = ps_init(cfg);
+    cmd_ln_free_r(cfg); /* the decoder keeps its own reference */
+    if (!s->ps) {
+        snprintf(s->open_err, sizeof s->open_err, "sphinx: cannot load the model in %.150s",
+                 s->model_dir);
+        free(grammar);
+        return;
+    }
+    if (grammar) {
+        if (ps_set_jsgf_string(s->ps, GRAMMAR_SEARCH, grammar) != 0 ||
+            ps_set_search(s->ps, GRAMMAR_SEARCH) != 0) {
+            snprintf(s->open_err, sizeof s->open_err, "sphinx: the hint grammar did not load");
+            ps_free(s->ps);
+            s->ps = NULL;
+        }
+        free(grammar);
+    }
+    if (s->ps && !(s->up = hk_resampler_new(8000, 16000))) {
+        snprintf(s->open_err, sizeof s->open_err, "sphinx: no 8 -> 16 kHz resampler");
+        ps_free(s->ps);
+        s->ps = NULL;
+    }
+}
+
+static int w_feed(hk_stt *s, const int16_t *pcm8, size_t n) {
+    if (n == 0) return 0;
+    size_t cap = hk_resampler_max_out(s->up, n);
+    int16_t *pcm16 = malloc(cap * sizeof *pcm16);
+    if (!pcm16) return -1;
+    size_t n16 = hk_resampler_process(s->up, pcm8, n, pcm16, cap);
+    int rc = 0;
+    if (!s->in_utt) {
+        if (ps_start_utt(s->ps) < 0) rc = -1;
+        else s->in_utt = 1;
+    }
+    if (rc == 0 && n16 && ps_process_raw(s->ps, pcm16, n16, FALSE, FALSE) < 0) rc = -1;
+    free(pcm16);
+    return rc;
+}
+
+/* The posterior probability of the best path through the lattice: near 1 when
+ * no other word sequence came close, low when the decoder was guessing. */
+static double w_confidence(ps_decoder_t *ps) {
+    int32 post = ps_get_prob(ps);
+    if (post > 0) return -1;
+    double p = logmath_exp(ps_get_logmath(ps), post);
+    if (p < 0 || p > 1) return -1;
+    return p;
+}
+
+static void w_restart_resampler(hk_stt *s) {
+    hk_resampler *r = hk_resampler_new(8000, 16000);
+    if (r) {
+        hk_resampler_free(s->up);
+        s->up = r;
+    }
+}
+
+static void w_end(stt_job *job) {
+    hk_stt *s = job->stt;
+    if (!s->ps) {
+        snprintf(job->err, sizeof job->err, "%s", s->open_err[0] ? s->open_err : "sphinx: no decoder");
+        return;
+    }
+    int rc = w_feed(s, job->pcm, job->n);
+    if (rc == 0 && s->in_utt) {
+        /* flush the resampler's delay line: the last few ms of speech */
+        int16_t zeros[64] = {0};
+        int lat = hk_resampler_latency(s->up) / 2 + 1;
+        while (rc == 0 && lat > 0) {
+            size_t k = lat > 64 ? 64 : (size_t)lat;
+            rc = w_feed(s, zeros, k);
+            lat -= (int)k;
+        }
+    }
+    const char *hyp = NULL;
+    job->conf = -1;
+    if (s->in_utt) {
+        if (ps_end_utt(s->ps) < 0) rc = -1;
+        s->in_utt = 0;
+        if (rc == 0) {
+            int32 score;
+            hyp = ps_get_hyp(s->ps, &score);
+            if (hyp && *hyp) job->conf = w_confidence(s->ps);
+        }
+    }
+    w_restart_resampler(s);
+    if (rc != 0) {
+        snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
+        return;
+    }
+    job->text = strdup(hyp ? hyp : "");
+    if (!job->text) {
+        snprintf(job->err, sizeof job->err, "out of memory");
+        return;
+    }
+    job->ok = 1;
+}
+
+static void job_work(hk_job *j) {
+    stt_job *job = (stt_job *)j;
+    hk_stt *s = job->stt;
+    switch (job->kind) {
+    case J_OPEN:
+        w_open(s);
+        break;
+    case J_AUDIO:
+        if (s->ps && job->seq != atomic_load(&s->cancelled_seq) && w_feed(s, job->pcm, job->n))
+            hk_log(HK_LOG_WARN, NULL, "stt_decode_failed", "sphinx: processing audio failed");
+        break;
+    case J_END:
+        w_end(job);
+        break;
+    case J_RESET:
+        if (s->ps && s->in_utt) ps_end_utt(s->ps); /* hypothesis discarded */
+        s->in_utt = 0;
+        if (s->ps) w_restart_resampler(s);
+        break;
+    case J_CLOSE:
+        if (s->ps) ps_free(s->ps);
+        s->ps = NULL;
+        hk_resampler_free(s->up);
+        s->up = NULL;
+        break;
+    }
+}
+
+/* ---- loop side --------------------------------------------------------- */
+
+static void stt_free(hk_stt *s) {
+    free(s->close_job);
+    for (size_t i = 0; i < s->n_phrases; i++) free(s->phrases[i]);
+    free(s->phrases);
+    free(s->pending);
+    free(s);
+}
+
+static void submit(hk_stt *s, stt_job *job);
+static void submit_audio(hk_stt *s);
+
+static void job_done(hk_job *j) {
+    stt_job *job = (stt_job *)j;
+    hk_stt *s = job->stt;
+    const hk_stt_sink *k = &s->sink;
+    switch (job->kind) {
+    case J_OPEN:
+        if (!s->ps && !s->closed) {
+            s->failed = 1;
+            s->n_pending = 0;
+            if (k->error) k->error(k->ud, s->open_err[0] ? s->open_err : "sphinx: no decoder");
+        }
+        break;
+    case J_AUDIO:
+        s->audio_busy = 0;
+        if (!s->closed && s->n_pending >= BATCH_SAMPLES) submit_audio(s);
+        break;
+    case J_END:
+        if (s->closed) break;
+        if (job->ok) {
+            if (k->transcript) k->transcript(k->ud, job->utt_id, job->text, 1, job->conf);
+        } else if (k->error) {
+            k->error(k->ud, job->err);
+        }
+        break;
+    case J_RESET:
+    case J_CLOSE:
+        break;
+    }
+    free(job->pcm);
+    free(job->text);
+    free(job);
+    if (--s->in_flight == 0 && s->closed) stt_free(s);
+}
+
+static stt_job *new_job(hk_stt *s, job_kind kind) {
+    stt_job *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
+    job->stt = s;
+    job->kind = kind;
+    job->seq = atomic_load(&s->seq);
+    job->job.work = job_work;
+    job->job.done = job_done;
+    job->job.lane = s;
+    return job;
+}
+
+static void submit(hk_stt *s, stt_job *job) {
+    s->in_flight++;
+    hk_pool_submit(s->pool, &job->job);
+}
+
+/* Hands the pending audio to a job (the job owns the buffer). */
+static void take_pending(hk_stt *s, stt_job *job) {
+    job->pcm = s->pending;
+    job->n = s->n_pending;
+    s->pending = NULL;
+    s->n_pending = s->cap_pending = 0;
+}
+
+static void submit_audio(hk_stt *s) {
+    stt_job *job = new_job(s, J_AUDIO);
+    if (!job) return; /* the audio stays pending for the next batch */
+    take_pending(s, job);
+    s->audio_busy = 1;
+    submit(s, job);
+}
+
+static hk_stt *sphinx_open(struct ev_loop *loop, const hk_stt_config *cfg,
+                           const hk_stt_sink *sink, char *err, size_t errlen) {
+    (void)loop;
+    hk_pool *pool = hk_pool_global();
+    if (!pool) {
+        snprintf(err, errlen, "sphinx: no thread pool");
+        return NULL;
+    }
+    if (!sink) {
+        snprintf(err, errlen, "sphinx: no sink");
+        return NULL;
+    }
+    if (cfg && cfg->language && *cfg->language && strncasecmp(cfg->language, "en", 2) != 0) {
+        snprintf(err, errlen, "sphinx: only an English model is installed (language \"%s\")",
+                 cfg->language);
+        return NULL;
+    }
+    const char *dir = cfg && cfg->model_dir && *cfg->model_dir ? cfg->model_dir
+                                                               : HARK_SPHINX_MODEL_DIR;
+    char mdef[600];
+    struct stat st;
+    snprintf(mdef, sizeof mdef, "%s/en-us/mdef", dir);
+    if (strlen(dir) >= sizeof ((hk_stt *)0)->model_dir || stat(mdef, &st) != 0) {
+        snprintf(err, errlen, "sphinx: no acoustic model at %s/en-us", dir);
+        return NULL;
+    }
+    hk_stt *s = calloc(1, sizeof *s);
+    if (!s) goto oom;
+    s->pool = pool;
+    s->sink = *sink;
+    snprintf(s->model_dir, sizeof s->model_dir, "%s", dir);
+    atomic_init(&s->seq, 0);
+    atomic_init(&s->cancelled_seq, UINT_MAX);
+    atomic_init(&s->abandoned, 0);
+    if (cfg && cfg->n_phrases) {
+        s->phrases = calloc(cfg->n_phrases, sizeof *s->phrases);
+        if (!s->phrases) goto oom;
+        for (size_t i = 0; i < cfg->n_phrases; i++) {
+            const char *p = cfg->phrases[i] ? cfg->phrases[i] : "";
+            if (!(s->phrases[s->n_phrases++] = strdup(p))) goto oom;
+        }
+    }
+    hk_g711_init(); /* push() decodes mu-law when no PCM is given */
+    if (!(s->close_job = new_job(s, J_CLOSE))) goto oom;
+    stt_job *job = new_job(s, J_OPEN);
+    if (!job) goto oom;
+    submit(s, job);
+    return s;
+oom:
+    if (s) stt_free(s);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+static void sphinx_push(hk_stt *s, const uint8_t *ulaw, const int16_t *pcm, size_t n) {
+    if (!s || s->closed || s->failed || n == 0 || (!pcm && !ulaw)) return;
+    if (s->n_pending + n > s->cap_pending) {
+        size_t cap = s->cap_pending ? s->cap_pending * 2 : 4 * BATCH_SAMPLES;
+        while (cap < s->n_pending + n) cap *= 2;
+        int16_t *p = realloc(s->pending, cap * sizeof *p);
+        if (!p) {
+            hk_log(HK_LOG_WARN, NULL, "stt_audio_dropped", "sphinx: out of memory");
+            return;
+        }
+        s->pending = p;
+        s->cap_pending = cap;
+    }
+    if (pcm) memcpy(s->pending + s->n_pending, pcm, n * sizeof *pcm);
+    else hk_ulaw_decode_buf(ulaw, s->pending + s->n_pending, n);
+    s->n_pending += n;
+    if (!s->audio_busy && s->n_pending >= BATCH_SAMPLES) submit_audio(s);
+}
+
+static void sphinx_end_utterance(hk_stt *s, uint64_t utt_id) {
+    if (!s || s->closed) return;
+    stt_job *job = new_job(s, J_END);
+    if (!job) {
+        hk_log(HK_LOG_ERROR, NULL, "stt_end_failed", "sphinx: out of memory");
+        return;
+    }
+    job->utt_id = utt_id;
+    take_pending(s, job);
+    atomic_fetch_add(&s->seq, 1);
+    submit(s, job);
+}
+
+static void sphinx_cancel(hk_stt *s) {
+    if (!s || s->closed) return;
+    s->n_pending = 0;
+    stt_job *job = new_job(s, J_RESET);
+    atomic_store(&s->cancelled_seq, atomic_fetch_add(&s->seq, 1));
+    if (job) submit(s, job);
+}
+
+static void sphinx_close(hk_stt *s) {
+    if (!s || s->closed) return;
+    s->closed = 1;
+    atomic_store(&s->abandoned, 1);
+    atomic_store(&s->cancelled_seq, atomic_load(&s->seq));
+    stt_job *job = s->close_job;
+    s->close_job = NULL;
+    submit(s, job); /* frees the decoder on the lane; its done() frees s */
+}
+
+const hk_stt_vtable hk_stt_sphinx = {
+    .name = "sphinx",
+    .open = sphinx_open,
+    .push = sphinx_push,
+    .end_utterance = sphinx_end_utterance,
+    .cancel = sphinx_cancel,
+    .close = sphinx_close,
+};
