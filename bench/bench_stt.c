@@ -1,8 +1,10 @@
 /* bench/bench_stt: word accuracy and decode time of the offline STT (pocketsphinx)
  * on receptionist caller lines, with the hint grammar and with the general
  * language model. The caller audio is espeak-ng speech taken through the phone
- * path: 22050 Hz -> 8 kHz -> mu-law -> PCM, pushed in 20 ms frames.
- * Prints one line per utterance and a summary per mode. */
+ * path: 22050 Hz -> 8 kHz -> mu-law -> PCM, pushed in 20 ms frames, either
+ * tight or framed as hark's VAD delivers it (0.2 s pre-roll, 0.5 s hangover of
+ * quiet line noise). Prints one line per utterance and a summary per case.
+ *   bench_stt [grammar|lm|all] [espeak voice, default en-us] */
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,17 +91,29 @@ static int word_errors(const char *ref, const char *hyp, int *n_ref) {
     return d[nr][nh];
 }
 
-/* espeak-ng speech of text as the phone delivers it: 8 kHz PCM after mu-law. */
-static int16_t *caller_audio(const char *text, size_t *n8) {
-    int16_t *pcm, *pcm8;
-    size_t n;
+static const char *g_voice = "en-us";
+
+/* espeak-ng speech of text as the phone delivers it: 8 kHz PCM after mu-law,
+ * with lead/tail ms of quiet noise (about -65 dBFS) around it. */
+static int16_t *caller_audio(const char *text, int lead, int tail, size_t *n8) {
+    int16_t *pcm, *speech;
+    size_t n, ns;
     int rate;
-    if (hk_espeak_synth_pcm(text, "en-us", 0, &pcm, &n, &rate) != 0) return NULL;
-    if (hk_resample_buffer(rate, 8000, pcm, n, &pcm8, n8) != 0) {
+    if (hk_espeak_synth_pcm(text, g_voice, 0, &pcm, &n, &rate) != 0) return NULL;
+    if (hk_resample_buffer(rate, 8000, pcm, n, &speech, &ns) != 0) {
         free(pcm);
         return NULL;
     }
     free(pcm);
+    *n8 = ns + (size_t)(lead + tail) * 8;
+    int16_t *pcm8 = malloc(*n8 * sizeof *pcm8);
+    unsigned seed = 12345;
+    for (size_t i = 0; i < *n8; i++) {
+        seed = seed * 1103515245u + 12345u;
+        pcm8[i] = (int16_t)((int)((seed >> 16) % 41) - 20);
+    }
+    memcpy(pcm8 + lead * 8, speech, ns * sizeof *speech);
+    free(speech);
     uint8_t *u = malloc(*n8 ? *n8 : 1);
     hk_ulaw_encode_buf(pcm8, u, *n8);
     hk_ulaw_decode_buf(u, pcm8, *n8);
@@ -107,7 +121,7 @@ static int16_t *caller_audio(const char *text, size_t *n8) {
     return pcm8;
 }
 
-static void run_mode(struct ev_loop *loop, int grammar) {
+static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
     result r = {0};
     hk_stt_sink sink = {.ud = &r, .transcript = on_transcript, .error = on_error};
     hk_stt_config cfg = {.provider = "sphinx", .language = "en"};
@@ -125,14 +139,15 @@ static void run_mode(struct ev_loop *loop, int grammar) {
     double t_open_call = now_ms() - t0;
     ev_run(loop, 0); /* until the decoder is built */
     double t_open = now_ms() - t0;
-    printf("\n== %s: open() returned in %.2f ms, decoder ready after %.0f ms\n",
-           grammar ? "grammar (hints)" : "language model", t_open_call, t_open);
+    printf("\n== %s, voice %s, %d ms lead / %d ms tail silence: open() returned in %.2f ms, "
+           "decoder ready after %.0f ms\n",
+           grammar ? "grammar (hints)" : "language model", g_voice, lead, tail, t_open_call, t_open);
 
     int tot_err = 0, tot_words = 0, exact = 0;
     double tot_end = 0, tot_all = 0, tot_audio = 0;
     for (size_t i = 0; i < N_LINES; i++) {
         size_t n8;
-        int16_t *pcm8 = caller_audio(k_lines[i], &n8);
+        int16_t *pcm8 = caller_audio(k_lines[i], lead, tail, &n8);
         if (!pcm8) {
             fprintf(stderr, "synth failed\n");
             exit(1);
@@ -161,12 +176,12 @@ static void run_mode(struct ev_loop *loop, int grammar) {
         tot_end += e1 - e0;
         tot_all += e1 - a0;
         tot_audio += n8 / 8.0;
-        printf("  %-42s -> %-42s errs %d/%d conf %.2f  end %.0f ms, total %.0f ms for %.0f ms audio\n",
+        printf("  %-42s -> %-42s errs %d/%d conf %.2f end %.0f ms, all %.0f ms for %.0f ms audio\n",
                k_lines[i], r.text, e, nref, r.conf, e1 - e0, e1 - a0, n8 / 8.0);
     }
-    printf("  SUMMARY %s: word accuracy %.1f%% (WER %.1f%%, %d/%d words wrong), %d/%zu exact, "
+    printf("  SUMMARY %s %s %s: word accuracy %.1f%% (WER %.1f%%, %d/%d words wrong), %d/%zu exact, "
            "end-of-utterance %.0f ms avg, decode %.0f ms per utterance (%.2fx real time)\n",
-           grammar ? "grammar" : "LM", 100.0 * (1 - (double)tot_err / tot_words),
+           grammar ? "grammar" : "LM", g_voice, lead || tail ? "vad-framed" : "tight", 100.0 * (1 - (double)tot_err / tot_words),
            100.0 * tot_err / tot_words, tot_err, tot_words, exact, N_LINES, tot_end / N_LINES,
            tot_all / N_LINES, tot_all / tot_audio);
     hk_stt_sphinx.close(stt);
@@ -178,9 +193,13 @@ int main(int argc, char **argv) {
     hk_g711_init();
     hk_pool *pool = hk_pool_new(loop, 2);
     hk_pool_global_set(pool);
-    const char *only = argc > 1 ? argv[1] : "";
-    if (strcmp(only, "lm") != 0) run_mode(loop, 1);
-    if (strcmp(only, "grammar") != 0) run_mode(loop, 0);
+    const char *only = argc > 1 ? argv[1] : "all";
+    if (argc > 2) g_voice = argv[2];
+    for (int framed = 0; framed < 2; framed++) {
+        int lead = framed ? 200 : 0, tail = framed ? 500 : 0;
+        if (strcmp(only, "lm") != 0) run_mode(loop, 1, lead, tail);
+        if (strcmp(only, "grammar") != 0) run_mode(loop, 0, lead, tail);
+    }
     hk_pool_free(pool);
     return 0;
 }

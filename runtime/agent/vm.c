@@ -17,6 +17,9 @@
  * budget error with pcall and loops on is stopped again at the next check. */
 static double g_deadline;
 static int g_slice_ms;
+static int g_tripped; /* the budget ran out: the hook fires on every instruction */
+
+#define HK_BUDGET_CHECK_EVERY 1000 /* instructions between clock checks */
 
 static double mono_now(void) {
     struct timespec ts;
@@ -26,9 +29,22 @@ static double mono_now(void) {
 
 static void budget_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    if (g_deadline > 0 && mono_now() > g_deadline)
-        luaL_error(L, "CPU budget exceeded: agent code ran longer than %d ms without yielding",
-                   g_slice_ms);
+    if (g_deadline > 0 && (g_tripped || mono_now() > g_deadline)) {
+        /* From now on error at every instruction, so agent code that catches
+         * the error with pcall errors again in the catching frame and cannot
+         * buy more time. Reset when the resume returns. */
+        if (!g_tripped) lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+        g_tripped = 1;
+        lua_Debug d;
+        if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
+            lua_pushfstring(L, "%s:%d: ", d.short_src, d.currentline);
+        else
+            lua_pushliteral(L, "");
+        lua_pushfstring(L, "CPU budget exceeded: agent code ran longer than %d ms without yielding",
+                        g_slice_ms);
+        lua_concat(L, 2);
+        lua_error(L);
+    }
 }
 
 static int lua_log_print(lua_State *L) {
@@ -54,7 +70,7 @@ hk_vm *hk_vm_new(const char *lua_dir, char *err, size_t errlen) {
     vm->L = L;
     luaL_openlibs(L);
     luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HK_BUDGET_CHECK_EVERY);
 
     /* package.path: lua/ first so require("hark.x") finds lua/hark/x.lua */
     char path[1200];
@@ -100,6 +116,14 @@ void hk_vm_set_slice_ms(hk_vm *vm, int ms) {
     g_slice_ms = ms;
 }
 
+static void budget_done(lua_State *L) {
+    g_deadline = 0;
+    if (g_tripped) {
+        g_tripped = 0;
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, HK_BUDGET_CHECK_EVERY);
+    }
+}
+
 static int traceback_handler(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
     luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
@@ -113,7 +137,7 @@ int hk_vm_pcall(hk_vm *vm, int nargs, int nresults, char *err, size_t errlen) {
     lua_insert(L, base);
     g_deadline = mono_now() + vm->slice_s;
     int rc = lua_pcall(L, nargs, nresults, base);
-    g_deadline = 0;
+    budget_done(L);
     lua_remove(L, base);
     if (rc != 0) {
         snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
@@ -125,7 +149,7 @@ int hk_vm_pcall(hk_vm *vm, int nargs, int nresults, char *err, size_t errlen) {
 int hk_vm_resume(hk_vm *vm, lua_State *co, int nargs, char *tb, size_t tblen) {
     g_deadline = mono_now() + vm->slice_s;
     int rc = lua_resume(co, nargs);
-    g_deadline = 0;
+    budget_done(vm->L);
     if (rc != 0 && rc != LUA_YIELD && tb) {
         const char *msg = lua_tostring(co, -1);
         luaL_traceback(vm->L, co, msg ? msg : "(error object is not a string)", 0);

@@ -78,6 +78,8 @@ hk_vad_event hk_vad_process(hk_vad *v, const int16_t *frame, size_t n)
 {
     double level = hk_frame_dbfs(frame, n);
     double frame_ms = (double)n * 1000.0 / v->rate;
+    if (frame_ms > 60000.0)
+        frame_ms = 60000.0; /* frames are tens of ms; keep the int counters sane */
     int ms = (int)lround(frame_ms);
     v->last_db = level;
 

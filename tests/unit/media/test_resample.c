@@ -135,10 +135,11 @@ static void test_streaming_odd_chunks(void **state)
                 size_t c = chunks[k % 8];
                 if (c > n - pos)
                     c = n - pos;
+                /* given ample room, output never exceeds the advertised bound */
                 size_t room = hk_resampler_max_out(part, c);
                 int16_t tmp[8192];
-                assert_true(room <= 8192);
-                size_t got = hk_resampler_process(part, x + pos, c, tmp, room);
+                assert_true(room < 8192);
+                size_t got = hk_resampler_process(part, x + pos, c, tmp, 8192);
                 assert_true(got <= room);
                 assert_true(n2 + got <= cap);
                 for (size_t i = 0; i < got; i++)
