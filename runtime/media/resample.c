@@ -30,7 +30,12 @@ struct hk_resampler {
 
 static int rate_supported(int rate)
 {
-    return rate == 8000 || rate == 16000 || rate == 22050 || rate == 24000 || rate == 48000;
+    /* the telephony/TTS rates the issue names, plus the common file rates a
+     * caller WAV may come in (11.025, 32, 44.1 kHz) */
+    static const int rates[] = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000};
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        if (rate == rates[i]) return 1;
+    return 0;
 }
 
 hk_resampler *hk_resampler_new(int in_rate, int out_rate)

@@ -1,5 +1,5 @@
 /* media/resample: sample-rate conversion between 8000, 16000, 22050, 24000 and
- * 48000 Hz (any pair), band-limited so a tone above the new Nyquist is
+ * 48000 Hz (any pair; the common file rates 11025, 12000, 32000 and 44100 too), band-limited so a tone above the new Nyquist is
  * attenuated >= 40 dB and an in-band tone keeps its level within 1 dB. Streaming:
  * filter state is kept between calls. No allocation after _new. */
 #ifndef HK_RESAMPLE_H
