@@ -2,6 +2,7 @@
 #include "media/recorder.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,10 @@ void hk_recorder_free(hk_recorder *r) {
 static int grow(hk_recorder *r, size_t need) {
     if (need <= r->cap) return 0;
     size_t cap = r->cap ? r->cap : (size_t)r->rate * 30;
-    while (cap < need) cap *= 2;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(int16_t)) return -1; /* doubling would wrap */
+        cap *= 2;
+    }
     for (int i = 0; i < 2; i++) {
         int16_t *p = realloc(r->ch[i], cap * sizeof *p);
         if (!p) return -1;
@@ -42,10 +46,11 @@ static int grow(hk_recorder *r, size_t need) {
 }
 
 void hk_recorder_put(hk_recorder *r, int ch, double t, const int16_t *pcm, size_t n) {
-    if (!r || ch < 0 || ch > 1 || t < 0) return;
+    /* !(t >= 0) also rejects NaN: llround(NaN or inf) is not a frame index */
+    if (!r || ch < 0 || ch > 1 || !(t >= 0) || isinf(t)) return;
     size_t at = (size_t)llround(t * r->rate);
     if (grow(r, at + n) != 0) return;
-    memcpy(r->ch[ch] + at, pcm, n * sizeof *pcm);
+    if (n) memcpy(r->ch[ch] + at, pcm, n * sizeof *pcm); /* n == 0: channels may be NULL */
     if (at + n > r->len) r->len = at + n;
 }
 

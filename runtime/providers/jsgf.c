@@ -119,15 +119,16 @@ static int push_number(strvec *out, const char *d, size_t len) {
     return 0;
 }
 
-/* Splits a phrase into lowercase words: letters and apostrophes form words, digit
- * runs become number words, anything else (punctuation, non-ASCII) separates. */
+/* Splits a phrase into lowercase words: letters, apostrophes and non-ASCII bytes
+ * form words ("café" stays one word, which the ASCII dictionary then drops, rather
+ * than becoming "caf"); digit runs become number words; anything else separates. */
 static int split_words(const char *s, strvec *out) {
     char w[64];
     size_t wl = 0;
     for (const unsigned char *p = (const unsigned char *)s;; p++) {
         unsigned char c = *p;
-        if (c && (isalpha(c) || c == '\'') && c < 0x80) {
-            if (wl < sizeof w - 1) w[wl++] = (char)tolower(c);
+        if (c && (c >= 0x80 || isalpha(c) || c == '\'')) {
+            if (wl < sizeof w - 1) w[wl++] = c < 0x80 ? (char)tolower(c) : (char)c;
             continue;
         }
         if (wl) {

@@ -1,10 +1,17 @@
 /* providers/stt_sphinx: speech-to-text with pocketsphinx, offline.
  * Owns one decoder per stream. The decoder is only ever touched by pool jobs in
  * the stream's own lane (the stream's address), so its jobs run one at a time in
- * order: open (build grammar + decoder), audio batches (8 -> 16 kHz upsample and
- * incremental ps_process_raw, so end of utterance only decodes the tail), end
+ * order: open (build grammar + decoder), audio batches (silence trim, 8 -> 16 kHz
+ * upsample, and with the language model incremental ps_process_raw), end
  * (hypothesis + confidence), reset (cancel), close (free). The loop thread only
- * buffers audio and delivers results: it never waits on the decoder. */
+ * buffers audio and delivers results: it never waits on the decoder.
+ *
+ * With the hint grammar the utterance is decoded whole at its end: the model
+ * normalises cepstra per utterance (feat.params: -cmn batch), and incremental
+ * decoding switches that to a running estimate that starts from the model's
+ * defaults, which lost "book an appointment" in the first utterance of every
+ * test voice. Grammar decoding is fast (~0.03x real time), so the end costs
+ * tens of ms. The language model is ~10x slower: it decodes as audio comes. */
 #include "providers/stt_sphinx.h"
 
 #include <limits.h>
@@ -48,9 +55,12 @@
  * each line). So quiet 10 ms frames are held back and only fed when speech
  * follows them (a pause between words); at the edges only TRIM_KEEP is kept. */
 #define TRIM_FRAME 80            /* 10 ms at 8 kHz */
+#ifndef TRIM_DB
 #define TRIM_DB (-45.0)          /* quieter frames are silence (the VAD's stop level) */
+#endif
 #define TRIM_KEEP 800            /* 100 ms of silence kept before and after speech */
 #define TRIM_HOLD_MAX 16000      /* a pause longer than 2 s is fed in part anyway */
+#define UTT_MAX (60 * 16000)     /* grammar mode keeps at most 60 s of an utterance */
 
 typedef enum { J_OPEN, J_AUDIO, J_END, J_RESET, J_CLOSE } job_kind;
 
@@ -76,7 +86,11 @@ struct hk_stt {
     /* worker (the stream's lane) */
     ps_decoder_t *ps;
     hk_resampler *up;   /* 8 -> 16 kHz: the acoustic model is 16 kHz */
-    int in_utt;
+    int grammar;        /* hint grammar loaded: decode whole utterances */
+    int in_utt;         /* audio of the current utterance reached the decoder/utt */
+    int16_t *utt;       /* grammar mode: the utterance so far, 16 kHz */
+    size_t n_utt, cap_utt;
+    int utt_full;
     int heard;                     /* a loud frame was seen in this utterance */
     int16_t part[TRIM_FRAME];      /* samples short of a whole frame */
     size_t n_part;
@@ -151,6 +165,7 @@ static void w_open(hk_stt *s) {
             s->ps = NULL;
         }
         free(grammar);
+        s->grammar = s->ps != NULL;
     }
     if (s->ps && !(s->up = hk_resampler_new(8000, 16000))) {
         snprintf(s->open_err, sizeof s->open_err, "sphinx: no 8 -> 16 kHz resampler");
@@ -159,9 +174,30 @@ static void w_open(hk_stt *s) {
     }
 }
 
+/* Speech (8 kHz) for the decoder: upsampled, then kept (grammar) or decoded. */
 static int w_feed(hk_stt *s, const int16_t *pcm8, size_t n) {
     if (n == 0) return 0;
     size_t cap = hk_resampler_max_out(s->up, n);
+    if (s->grammar) {
+        if (s->n_utt + cap > UTT_MAX) {
+            if (!s->utt_full)
+                hk_log(HK_LOG_WARN, NULL, "stt_utterance_long",
+                       "sphinx: utterance longer than %d s: the rest is ignored", UTT_MAX / 16000);
+            s->utt_full = 1;
+            return 0;
+        }
+        if (s->n_utt + cap > s->cap_utt) {
+            size_t c = s->cap_utt ? s->cap_utt * 2 : 5 * 16000;
+            while (c < s->n_utt + cap) c *= 2;
+            int16_t *p = realloc(s->utt, c * sizeof *p);
+            if (!p) return -1;
+            s->utt = p;
+            s->cap_utt = c;
+        }
+        s->n_utt += hk_resampler_process(s->up, pcm8, n, s->utt + s->n_utt, cap);
+        s->in_utt = 1;
+        return 0;
+    }
     int16_t *pcm16 = malloc(cap * sizeof *pcm16);
     if (!pcm16) return -1;
     size_t n16 = hk_resampler_process(s->up, pcm8, n, pcm16, cap);
@@ -227,8 +263,12 @@ static int w_audio_end(hk_stt *s) {
 }
 
 /* The posterior probability of the best path through the lattice: near 1 when
- * no other word sequence came close, low when the decoder was guessing. */
-static double w_confidence(ps_decoder_t *ps) {
+ * no other word sequence came close, low when the decoder was guessing. With a
+ * grammar pocketsphinx always reports 1 (measured: right and wrong alike), so
+ * there it is "unavailable" (-1) rather than a number that misleads. */
+static double w_confidence(hk_stt *s) {
+    if (s->grammar) return -1;
+    ps_decoder_t *ps = s->ps;
     int32 post = ps_get_prob(ps);
     if (post > 0) return -1;
     double p = logmath_exp(ps_get_logmath(ps), post);
@@ -265,13 +305,21 @@ static void w_end(stt_job *job) {
     }
     const char *hyp = NULL;
     job->conf = -1;
-    if (s->in_utt) {
+    int started = s->in_utt;
+    if (s->grammar && s->in_utt) {
+        started = ps_start_utt(s->ps) >= 0;
+        if (!started || (rc == 0 && ps_process_raw(s->ps, s->utt, s->n_utt, FALSE, TRUE) < 0))
+            rc = -1;
+    }
+    s->n_utt = 0;
+    s->utt_full = 0;
+    s->in_utt = 0;
+    if (started) {
         if (ps_end_utt(s->ps) < 0) rc = -1;
-        s->in_utt = 0;
         if (rc == 0) {
             int32 score;
             hyp = ps_get_hyp(s->ps, &score);
-            if (hyp && *hyp) job->conf = w_confidence(s->ps);
+            if (hyp && *hyp) job->conf = w_confidence(s);
         }
     }
     w_restart_resampler(s);
@@ -302,8 +350,10 @@ static void job_work(hk_job *j) {
         w_end(job);
         break;
     case J_RESET:
-        if (s->ps && s->in_utt) ps_end_utt(s->ps); /* hypothesis discarded */
+        if (s->ps && s->in_utt && !s->grammar) ps_end_utt(s->ps); /* hypothesis discarded */
         s->in_utt = 0;
+        s->n_utt = 0;
+        s->utt_full = 0;
         s->heard = 0;
         s->n_hold = s->n_part = 0;
         if (s->ps) w_restart_resampler(s);
@@ -313,6 +363,8 @@ static void job_work(hk_job *j) {
         s->ps = NULL;
         hk_resampler_free(s->up);
         s->up = NULL;
+        free(s->utt);
+        s->utt = NULL;
         break;
     }
 }

@@ -97,6 +97,7 @@ static void chars_to_bytes(const char *text, hk_word_mark *m, size_t n) {
 
 static int synth_locked(const char *text, const char *voice, int rate, int pitch, synth_acc *acc,
                         char *err, size_t errlen) {
+    if (!*text) return 0; /* espeak-ng would still make a few ms of silence */
     if (g_rate == 0) {
         g_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT);
         if (g_rate <= 0) g_rate = -1;

@@ -1,0 +1,223 @@
+/* tests/unit/media/test_recorder: samples land at round(t * rate) on their own
+ * channel, the recording covers the furthest write with silence in the gaps,
+ * it grows past its first 30 s, and the stereo WAV reads back sample for sample. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "media/recorder.h"
+#include "media/wav.h"
+
+#define RATE 8000
+
+static void fill(int16_t *pcm, size_t n, int16_t first)
+{
+    for (size_t i = 0; i < n; i++) pcm[i] = (int16_t)(first + (int16_t)i);
+}
+
+static void assert_silent(const int16_t *ch, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) assert_int_equal(ch[i], 0);
+}
+
+/* Creates the file named by the mkstemp template path; the caller unlinks it. */
+static void make_temp(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    assert_non_null(r);
+    assert_int_equal(hk_recorder_frames(r), 0);
+    assert_int_equal(hk_recorder_frames(NULL), 0);
+    /* a call hung up before any audio still leaves a well-formed (empty) file */
+    char path[] = "/tmp/hark_test_recorder_XXXXXX";
+    make_temp(path);
+    char err[256] = "";
+    assert_int_equal(hk_recorder_write_wav(r, path, err, sizeof err), 0);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    assert_int_equal(ftell(fp), 44);
+    fclose(fp);
+    unlink(path);
+    hk_recorder_free(r);
+    hk_recorder_free(NULL);
+}
+
+static void test_samples_land_at_rounded_time(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    int16_t pcm[100];
+    fill(pcm, 100, 1);
+    hk_recorder_put(r, HK_REC_CALLER, 0.5, pcm, 100); /* 0.5 * 8000 = 4000 */
+    assert_int_equal(hk_recorder_frames(r), 4100);
+    const int16_t *caller = hk_recorder_channel(r, HK_REC_CALLER);
+    assert_silent(caller, 0, 4000);
+    for (int i = 0; i < 100; i++) assert_int_equal(caller[4000 + i], i + 1);
+
+    /* times between samples round to the nearest one */
+    int16_t one = 777;
+    hk_recorder_put(r, HK_REC_CALLER, 10.4 / RATE, &one, 1);
+    hk_recorder_put(r, HK_REC_CALLER, 20.6 / RATE, &one, 1);
+    caller = hk_recorder_channel(r, HK_REC_CALLER);
+    assert_int_equal(caller[10], 777);
+    assert_int_equal(caller[11], 0);
+    assert_int_equal(caller[20], 0);
+    assert_int_equal(caller[21], 777);
+    hk_recorder_free(r);
+}
+
+static void test_channels_are_independent_and_aligned(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    int16_t a[160], b[160];
+    fill(a, 160, 100);
+    fill(b, 160, -300);
+    /* both sides speak at the same call time: same frame index */
+    hk_recorder_put(r, HK_REC_CALLER, 1.0, a, 160);
+    hk_recorder_put(r, HK_REC_AGENT, 1.0, b, 160);
+    const int16_t *caller = hk_recorder_channel(r, HK_REC_CALLER);
+    const int16_t *agent = hk_recorder_channel(r, HK_REC_AGENT);
+    for (int i = 0; i < 160; i++) {
+        assert_int_equal(caller[8000 + i], 100 + i);
+        assert_int_equal(agent[8000 + i], -300 + i);
+    }
+    /* rewriting one side leaves the other alone */
+    int16_t z[40] = {0};
+    hk_recorder_put(r, HK_REC_AGENT, 1.0, z, 40);
+    caller = hk_recorder_channel(r, HK_REC_CALLER);
+    agent = hk_recorder_channel(r, HK_REC_AGENT);
+    for (int i = 0; i < 160; i++) assert_int_equal(caller[8000 + i], 100 + i);
+    assert_silent(agent, 8000, 8040);
+    assert_int_equal(agent[8040], -300 + 40);
+    hk_recorder_free(r);
+}
+
+static void test_length_covers_furthest_write_and_gaps_are_silent(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    int16_t pcm[80];
+    fill(pcm, 80, 1);
+    hk_recorder_put(r, HK_REC_AGENT, 2.0, pcm, 80);
+    assert_int_equal(hk_recorder_frames(r), 16080);
+    hk_recorder_put(r, HK_REC_CALLER, 1.0, pcm, 80); /* earlier: length stays */
+    assert_int_equal(hk_recorder_frames(r), 16080);
+    hk_recorder_put(r, HK_REC_CALLER, 2.005, pcm, 80); /* 16040..16120 */
+    assert_int_equal(hk_recorder_frames(r), 16120);
+
+    const int16_t *caller = hk_recorder_channel(r, HK_REC_CALLER);
+    const int16_t *agent = hk_recorder_channel(r, HK_REC_AGENT);
+    assert_silent(caller, 0, 8000);
+    assert_silent(caller, 8080, 16040);
+    assert_silent(agent, 0, 16000);
+    assert_silent(agent, 16080, 16120); /* the caller spoke longer: agent is silent there */
+    hk_recorder_free(r);
+}
+
+static void test_grows_past_thirty_seconds(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    size_t n = RATE; /* one second, straddling the first 30 s */
+    int16_t *pcm = malloc(n * sizeof *pcm);
+    assert_non_null(pcm);
+    fill(pcm, n, -4000);
+    hk_recorder_put(r, HK_REC_CALLER, 29.5, pcm, n);
+    assert_int_equal(hk_recorder_frames(r), 30 * RATE + RATE / 2);
+    hk_recorder_put(r, HK_REC_AGENT, 75.0, pcm, n); /* past a doubling too */
+    assert_int_equal(hk_recorder_frames(r), 76 * RATE);
+
+    const int16_t *caller = hk_recorder_channel(r, HK_REC_CALLER);
+    const int16_t *agent = hk_recorder_channel(r, HK_REC_AGENT);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(caller[29 * RATE + RATE / 2 + i], pcm[i]);
+        assert_int_equal(agent[75 * RATE + i], pcm[i]);
+    }
+    assert_silent(caller, 30 * RATE + RATE / 2, 76 * RATE);
+    assert_silent(agent, 0, 75 * RATE);
+    free(pcm);
+    hk_recorder_free(r);
+}
+
+static void test_bad_writes_are_ignored(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    int16_t pcm[4] = {1, 2, 3, 4};
+    hk_recorder_put(r, 2, 0.0, pcm, 4);
+    hk_recorder_put(r, -1, 0.0, pcm, 4);
+    hk_recorder_put(r, HK_REC_CALLER, -0.5, pcm, 4);
+    hk_recorder_put(r, HK_REC_CALLER, NAN, pcm, 4);
+    hk_recorder_put(r, HK_REC_CALLER, INFINITY, pcm, 4);
+    hk_recorder_put(NULL, HK_REC_CALLER, 0.0, pcm, 4);
+    assert_int_equal(hk_recorder_frames(r), 0);
+    /* an empty chunk (a TTS stream that produced nothing) is not an error */
+    hk_recorder_put(r, HK_REC_AGENT, 0.0, NULL, 0);
+    assert_int_equal(hk_recorder_frames(r), 0);
+    hk_recorder_free(r);
+}
+
+static void test_write_wav_round_trip(void **state)
+{
+    (void)state;
+    hk_recorder *r = hk_recorder_new(RATE);
+    int16_t a[800], b[400];
+    fill(a, 800, -32000);
+    fill(b, 400, 32000 - 400);
+    hk_recorder_put(r, HK_REC_CALLER, 0.1, a, 800);
+    hk_recorder_put(r, HK_REC_AGENT, 0.25, b, 400);
+    size_t frames = hk_recorder_frames(r);
+    assert_int_equal(frames, 2400);
+
+    char path[] = "/tmp/hark_test_recorder_XXXXXX";
+    make_temp(path);
+    char err[256] = "";
+    assert_int_equal(hk_recorder_write_wav(r, path, err, sizeof err), 0);
+
+    hk_wav w = {0};
+    int rc = hk_wav_read_file(path, &w, err, sizeof err);
+    unlink(path);
+    assert_int_equal(rc, 0);
+    assert_int_equal(w.rate, RATE);
+    assert_int_equal(w.channels, 2);
+    assert_int_equal(w.frames, frames);
+    const int16_t *caller = hk_recorder_channel(r, HK_REC_CALLER);
+    const int16_t *agent = hk_recorder_channel(r, HK_REC_AGENT);
+    for (size_t i = 0; i < frames; i++) {
+        assert_int_equal(w.samples[2 * i], caller[i]);
+        assert_int_equal(w.samples[2 * i + 1], agent[i]);
+    }
+    assert_int_equal(w.samples[2 * 800], -32000);
+    assert_int_equal(w.samples[2 * 2000 + 1], 32000 - 400);
+    hk_wav_free(&w);
+    hk_recorder_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_samples_land_at_rounded_time),
+        cmocka_unit_test(test_channels_are_independent_and_aligned),
+        cmocka_unit_test(test_length_covers_furthest_write_and_gaps_are_silent),
+        cmocka_unit_test(test_grows_past_thirty_seconds),
+        cmocka_unit_test(test_bad_writes_are_ignored),
+        cmocka_unit_test(test_write_wav_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
