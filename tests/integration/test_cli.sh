@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The hark command line: help texts, hark check on good and bad agent files
+# (clear messages with file:line, non-zero exit), bad caller audio, and a
+# realtime call that is paced at wall-clock speed.
+set -euo pipefail
+HARK=${1:-build/hark}
+T=$(mktemp -d /tmp/hark-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$HARK" --help | grep -q "usage: hark <command>" || fail "hark --help"
+for c in call check serve migrate synth transcribe test-lua; do
+  "$HARK" "$c" --help | grep -qi "usage: hark $c" || fail "hark $c --help"
+done
+set +e; "$HARK" nosuch >/dev/null 2>&1; rc=$?; set -e
+[ "$rc" -eq 2 ] || fail "unknown command exits 2 (got $rc)"
+
+# hark check: good files pass, bad ones fail with file and line
+"$HARK" check agents/front_desk.lua agents/order_status.lua >"$T/ok.txt" || fail "good agents fail check"
+grep -q "warning: model.provider 'openai'" "$T/ok.txt" || fail "planned provider warning missing"
+set +e
+"$HARK" check tests/fixtures/agents/not_lua.lua >"$T/bad1.txt"; r1=$?
+"$HARK" check tests/fixtures/agents/load_loop.lua >"$T/bad2.txt"; r2=$?
+"$HARK" check tests/fixtures/agents/no_table.lua >"$T/bad3.txt"; r3=$?
+"$HARK" check agents/front_desk.lua tests/fixtures/agents/bad_field.lua >"$T/bad4.txt"; r4=$?
+set -e
+[ "$r1" -eq 1 ] && grep -q "not_lua.lua:1:" "$T/bad1.txt" || fail "not Lua: $(cat "$T/bad1.txt")"
+[ "$r2" -eq 1 ] && grep -q "load_loop.lua:3: CPU budget exceeded" "$T/bad2.txt" || fail "loop: $(cat "$T/bad2.txt")"
+[ "$r3" -eq 1 ] && grep -q "must return the agent table" "$T/bad3.txt" || fail "no table: $(cat "$T/bad3.txt")"
+[ "$r4" -eq 1 ] && grep -q "^ok   agents/front_desk.lua" "$T/bad4.txt" && grep -q "first_mesage" "$T/bad4.txt" \
+  || fail "mixed good/bad: $(cat "$T/bad4.txt")"
+
+# malformed caller audio: a clear error, no crash
+printf 'RIFF\x24\x00\x00\x00WAVEjunk' >"$T/bad.wav"
+set +e; "$HARK" call --agent agents/front_desk.lua --caller-wav "$T/bad.wav" 2>"$T/err.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q "wav:" "$T/err.txt" || fail "malformed wav: rc=$rc $(cat "$T/err.txt")"
+set +e; "$HARK" call --agent agents/front_desk.lua --caller-wav "$T/missing.wav" 2>"$T/err.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] || fail "missing wav must fail"
+set +e; "$HARK" call --caller-text "hi" 2>"$T/err.txt"; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q -- "--agent is required" "$T/err.txt" || fail "missing --agent"
+
+# realtime: a greeting-only call (no caller lines) takes wall-clock time
+start=$(date +%s%N)
+"$HARK" call --agent agents/front_desk.lua --realtime --quiet --transcript "$T/rt.json" 2>/dev/null
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+grep -q '"ended_reason": "customer-ended-call"' "$T/rt.json" || fail "realtime call did not end normally"
+end_ms=$(grep -o '"end_ms": [0-9]*' "$T/rt.json" | head -1 | grep -o '[0-9]*$')
+[ "$ms" -ge "$end_ms" ] || fail "realtime call took ${ms} ms, less than the greeting's ${end_ms} ms"
+echo "ok: cli"

@@ -1,0 +1,318 @@
+/* tests/unit/providers/test_stt_sphinx: the pocketsphinx provider on a real libev
+ * loop and thread pool, fed like a phone call: espeak-ng caller speech, 8 kHz,
+ * through mu-law, in 20 ms frames, with the VAD's silence around it. With the
+ * receptionist's hints the keywords come through; without, the language model
+ * still gives exactly one final transcript. Every end_utterance gets exactly one
+ * answer; cancel and close drop what they should, also with jobs in flight. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "core/pool.h"
+#include "media/g711.h"
+#include "media/resample.h"
+#include "providers/stt_sphinx.h"
+#include "providers/tts_espeak.h"
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
+/* The synthetic caller's voice: of the espeak-ng voices measured with
+ * bench/bench_stt, the Klatt variant is the one pocketsphinx's model hears best. */
+#define CALLER_VOICE "en-us+klatt2"
+
+static const char *const k_hints[] = {
+    "book an appointment", "cancel my appointment", "opening hours",
+    "monday", "tuesday", "wednesday", "thursday", "friday",
+    "at 9", "at 10", "at 11", "at 2", "at 3", "at 4",
+    "yes", "no", "goodbye",
+};
+
+typedef struct rec {
+    int n;             /* transcripts */
+    uint64_t utt_id;
+    char text[512];
+    int is_final;
+    double conf;
+    int errors;
+    char err[256];
+} rec;
+
+static struct ev_loop *g_loop;
+static hk_pool *g_pool;
+static int g_guard_fired;
+
+static void on_guard(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)w;
+    (void)revents;
+    g_guard_fired = 1;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Runs the loop until the pool has nothing in flight (or 30 s pass). */
+static void run_loop(void) {
+    ev_timer guard;
+    g_guard_fired = 0;
+    ev_timer_init(&guard, on_guard, 30., 0.);
+    ev_timer_start(g_loop, &guard);
+    ev_unref(g_loop);
+    ev_run(g_loop, 0);
+    ev_ref(g_loop);
+    ev_timer_stop(g_loop, &guard);
+    assert_false(g_guard_fired);
+    assert_int_equal(hk_pool_in_flight(g_pool), 0);
+}
+
+static void on_transcript(void *ud, uint64_t id, const char *text, int fin, double conf) {
+    rec *r = ud;
+    r->n++;
+    r->utt_id = id;
+    snprintf(r->text, sizeof r->text, "%s", text);
+    r->is_final = fin;
+    r->conf = conf;
+}
+
+static void on_error(void *ud, const char *msg) {
+    rec *r = ud;
+    r->errors++;
+    snprintf(r->err, sizeof r->err, "%s", msg);
+}
+
+static hk_stt *open_stt(rec *r, const char *const *phrases, size_t n) {
+    memset(r, 0, sizeof *r);
+    hk_stt_sink sink = {.ud = r, .transcript = on_transcript, .error = on_error};
+    hk_stt_config cfg = {.provider = "sphinx", .language = "en-US", .phrases = phrases,
+                         .n_phrases = n};
+    char err[256];
+    hk_stt *s = hk_stt_sphinx.open(g_loop, &cfg, &sink, err, sizeof err);
+    assert_non_null(s);
+    return s;
+}
+
+/* What the phone delivers when a caller says text: 8 kHz mu-law, with lead and
+ * tail ms of quiet line noise (hark's VAD pre-roll and hangover). */
+static uint8_t *caller_ulaw(const char *text, int lead_ms, int tail_ms, size_t *n) {
+    int16_t *pcm, *pcm8;
+    size_t np, n8;
+    int rate;
+    assert_int_equal(hk_espeak_synth_pcm(text, CALLER_VOICE, 0, &pcm, &np, &rate), 0);
+    assert_int_equal(hk_resample_buffer(rate, 8000, pcm, np, &pcm8, &n8), 0);
+    free(pcm);
+    *n = n8 + (size_t)(lead_ms + tail_ms) * 8;
+    uint8_t *u = malloc(*n);
+    assert_non_null(u);
+    unsigned seed = 7;
+    for (size_t i = 0; i < *n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        u[i] = hk_ulaw_encode((int16_t)((int)((seed >> 16) % 41) - 20));
+    }
+    hk_ulaw_encode_buf(pcm8, u + lead_ms * 8, n8);
+    free(pcm8);
+    return u;
+}
+
+/* Pushes like the media path: 20 ms frames, mu-law and decoded PCM together. */
+static void push_call_audio(hk_stt *s, const uint8_t *u, size_t n, int with_pcm) {
+    int16_t pcm[160];
+    for (size_t off = 0; off < n; off += 160) {
+        size_t k = n - off < 160 ? n - off : 160;
+        hk_ulaw_decode_buf(u + off, pcm, k);
+        hk_stt_sphinx.push(s, u + off, with_pcm ? pcm : NULL, k);
+    }
+}
+
+static void say(hk_stt *s, const char *text, int lead_ms, int tail_ms) {
+    size_t n;
+    uint8_t *u = caller_ulaw(text, lead_ms, tail_ms, &n);
+    push_call_audio(s, u, n, 1);
+    free(u);
+}
+
+static int has_word(const char *text, const char *word) {
+    char padded[600], w[64];
+    snprintf(padded, sizeof padded, " %s ", text);
+    snprintf(w, sizeof w, " %s ", word);
+    return strstr(padded, w) != NULL;
+}
+
+static int setup(void **state) {
+    (void)state;
+    hk_log_set_level(HK_LOG_ERROR);
+    g_loop = ev_loop_new(EVFLAG_AUTO);
+    g_pool = hk_pool_new(g_loop, 2);
+    hk_pool_global_set(g_pool);
+    hk_g711_init();
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    hk_pool_free(g_pool);
+    ev_loop_destroy(g_loop);
+    return 0;
+}
+
+static void test_grammar_keywords(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, k_hints, N(k_hints));
+
+    say(s, "i would like to book an appointment", 200, 500);
+    hk_stt_sphinx.end_utterance(s, 1);
+    run_loop();
+    print_message("grammar: \"%s\" (confidence %.2f)\n", r.text, r.conf);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.utt_id, 1);
+    assert_int_equal(r.is_final, 1);
+    assert_true(has_word(r.text, "book"));
+    assert_true(has_word(r.text, "appointment"));
+
+    say(s, "tuesday at ten", 200, 500);
+    hk_stt_sphinx.end_utterance(s, 2);
+    run_loop();
+    print_message("grammar: \"%s\" (confidence %.2f)\n", r.text, r.conf);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.utt_id, 2);
+    assert_true(has_word(r.text, "tuesday"));
+    assert_true(has_word(r.text, "ten"));
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+/* Without hints: the general language model; whatever it hears, one final. */
+static void test_language_model_fallback(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, NULL, 0);
+    say(s, "what are your opening hours", 200, 500);
+    hk_stt_sphinx.end_utterance(s, 7);
+    run_loop();
+    print_message("language model: \"%s\" (confidence %.2f)\n", r.text, r.conf);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.utt_id, 7);
+    assert_int_equal(r.is_final, 1);
+    assert_true(r.conf == -1 || (r.conf >= 0 && r.conf <= 1));
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+/* Hints with no pronounceable word: a warning, then the language model. */
+static void test_unusable_hints_fall_back(void **state) {
+    (void)state;
+    const char *bad[] = {"zzqxv", "!!!"};
+    rec r;
+    hk_stt *s = open_stt(&r, bad, N(bad));
+    say(s, "yes", 0, 0);
+    hk_stt_sphinx.end_utterance(s, 1);
+    run_loop();
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.n, 1);
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+/* Every end_utterance is answered once, also with no audio or only silence;
+ * mu-law alone (no PCM) is accepted. */
+static void test_one_answer_per_utterance(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, k_hints, N(k_hints));
+    hk_stt_sphinx.end_utterance(s, 1); /* before the decoder is even built */
+    run_loop();
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.text, "");
+
+    uint8_t quiet[4000];
+    memset(quiet, HK_ULAW_SILENCE, sizeof quiet);
+    push_call_audio(s, quiet, sizeof quiet, 0);
+    hk_stt_sphinx.end_utterance(s, 2);
+    hk_stt_sphinx.end_utterance(s, 3);
+    run_loop();
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.utt_id, 3);
+    assert_string_equal(r.text, "");
+
+    size_t n;
+    uint8_t *u = caller_ulaw("yes", 100, 100, &n);
+    push_call_audio(s, u, n, 0);
+    free(u);
+    hk_stt_sphinx.end_utterance(s, 4);
+    run_loop();
+    assert_int_equal(r.n, 4);
+    assert_true(r.text[0] != '\0');
+    assert_int_equal(r.errors, 0);
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+static void test_cancel_drops_audio(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, k_hints, N(k_hints));
+    say(s, "i would like to book an appointment", 0, 0);
+    hk_stt_sphinx.cancel(s);
+    hk_stt_sphinx.end_utterance(s, 1);
+    run_loop();
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.text, "");
+
+    /* cancel after end_utterance: the ended utterance is still answered */
+    say(s, "goodbye", 0, 0);
+    hk_stt_sphinx.end_utterance(s, 2);
+    hk_stt_sphinx.cancel(s);
+    run_loop();
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.utt_id, 2);
+    assert_true(r.text[0] != '\0');
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+static void test_close_with_jobs_in_flight(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, k_hints, N(k_hints));
+    hk_stt_sphinx.close(s); /* before the decoder is built */
+    run_loop();
+    assert_int_equal(r.n + r.errors, 0);
+
+    s = open_stt(&r, NULL, 0);
+    say(s, "can i come in on monday at nine", 0, 0);
+    hk_stt_sphinx.end_utterance(s, 1);
+    hk_stt_sphinx.close(s);
+    run_loop();
+    assert_int_equal(r.n + r.errors, 0);
+}
+
+static void test_open_errors(void **state) {
+    (void)state;
+    rec r = {0};
+    hk_stt_sink sink = {.ud = &r, .transcript = on_transcript, .error = on_error};
+    char err[256] = "";
+    hk_stt_config cfg = {.language = "en", .model_dir = "/nonexistent/model"};
+    assert_null(hk_stt_sphinx.open(g_loop, &cfg, &sink, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/model"));
+    hk_stt_config de = {.language = "de"};
+    assert_null(hk_stt_sphinx.open(g_loop, &de, &sink, err, sizeof err));
+    assert_non_null(strstr(err, "English"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grammar_keywords),
+        cmocka_unit_test(test_language_model_fallback),
+        cmocka_unit_test(test_unusable_hints_fall_back),
+        cmocka_unit_test(test_one_answer_per_utterance),
+        cmocka_unit_test(test_cancel_drops_audio),
+        cmocka_unit_test(test_close_with_jobs_in_flight),
+        cmocka_unit_test(test_open_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
