@@ -106,6 +106,11 @@ static void usage(FILE *out) {
             "  --quiet              do not print the transcript\n");
 }
 
+static void free_lines(caller *cl) {
+    for (int i = 0; i < cl->n_lines; i++) free(cl->lines[i]);
+    cl->n_lines = 0;
+}
+
 static void print_transcript(const hk_call *c) {
     printf("\ncall %s with agent '%s' (version %d), ended: %s after %.1f s\n\n", c->id,
            c->agent->name, c->agent->version, c->end_reason, hk_call_now(c));
@@ -158,6 +163,7 @@ int hk_cmd_call(int argc, char **argv) {
         case 't':
             if (cl.n_lines >= MAX_LINES) {
                 fprintf(stderr, "hark call: at most %d caller lines\n", MAX_LINES);
+                free_lines(&cl);
                 return 2;
             }
             if ((o == 'w' ? hk_caller_audio_wav(optarg, &cl.lines[cl.n_lines],
@@ -165,6 +171,7 @@ int hk_cmd_call(int argc, char **argv) {
                           : hk_caller_audio_text(optarg, &cl.lines[cl.n_lines],
                                                  &cl.line_len[cl.n_lines], err, sizeof err)) != 0) {
                 fprintf(stderr, "hark call: %s\n", err);
+                free_lines(&cl);
                 return 1;
             }
             cl.n_lines++;
@@ -177,18 +184,20 @@ int hk_cmd_call(int argc, char **argv) {
         case 'f': from = optarg; break;
         case 'T': to = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(stdout); free_lines(&cl); return 0;
+        default: usage(stderr); free_lines(&cl); return 2;
         }
     }
     if (!agent_path) {
         fprintf(stderr, "hark call: --agent is required\n\n");
         usage(stderr);
+        free_lines(&cl);
         return 2;
     }
     hk_worker w;
     if (hk_worker_init(&w, !realtime, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark call: %s\n", err);
+        free_lines(&cl);
         return 1;
     }
     cl.w = &w;
@@ -229,7 +238,7 @@ int hk_cmd_call(int argc, char **argv) {
     if (!quiet && tjson) printf("transcript: %s\n", tjson);
     hk_call_free(cl.call);
 out:
-    for (int i = 0; i < cl.n_lines; i++) free(cl.lines[i]);
+    free_lines(&cl);
     hk_worker_free(&w);
     return rc;
 }

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <sphinxbase/err.h>
 
@@ -43,29 +42,23 @@
  * bigger batches instead of a queue of small ones. */
 #define BATCH_SAMPLES 800
 #define GRAMMAR_SEARCH "hints"
-/* Word insertion penalty with the hint grammar. Its word loop otherwise reads
- * speech as runs of short words ("two at at please at an" for "tuesday at
- * ten"); measured on espeak-ng callers over 8 kHz mu-law (bench/bench_stt.c),
- * 1e-3 took word accuracy from about -30% (default 0.65) to 35-64%. */
-#ifndef GRAMMAR_WIP
-#define GRAMMAR_WIP "1e-2"
-#endif
-#ifndef GRAMMAR_LW
+
+/* Decoder settings with the hint grammar. The grammar's word loop read speech
+ * as runs of short words with the defaults ("two at at please at an" for
+ * "tuesday at ten"): word accuracy below zero. Chosen by a grid over -lw, -wip,
+ * -fsgusefiller and -remove_noise on 12 receptionist lines x 3 espeak-ng voices
+ * over 8 kHz mu-law (bench/bench_stt.c prints the result for this setting). */
 #define GRAMMAR_LW "10"
-#endif
+#define GRAMMAR_WIP "1e-2"
 
 /* Silence trimming. An utterance arrives with the VAD's pre-roll and hangover
  * (~0.5 s of silence); decoded, that silence turns into inserted words (with the
- * hint grammar: accuracy fell from 64% to 35% with 0.3 s of quiet noise around
- * each line). So quiet 10 ms frames are held back and only fed when speech
+ * grammar, 0.3 s of quiet noise around each line cost over 20 points of word
+ * accuracy). So quiet 10 ms frames are held back and only fed when speech
  * follows them (a pause between words); at the edges only TRIM_KEEP is kept. */
 #define TRIM_FRAME 80            /* 10 ms at 8 kHz */
-#ifndef TRIM_DB
 #define TRIM_DB (-45.0)          /* quieter frames are silence (the VAD's stop level) */
-#endif
-#ifndef TRIM_KEEP
 #define TRIM_KEEP 240            /* 30 ms of silence kept before and after speech */
-#endif
 #define TRIM_HOLD_MAX 16000      /* a pause longer than 2 s is fed in part anyway */
 #define UTT_MAX (60 * 8000)      /* grammar mode keeps at most 60 s of an utterance */
 
@@ -128,10 +121,6 @@ static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
  * at once (fclose racing writes). Disable sphinx logging once instead. */
 static void quiet_sphinx(void) { err_set_logfp(NULL); }
 
-static char *build_grammar(hk_stt *s, const char *dict, char *err, size_t errlen) {
-    return hk_jsgf_build((const char *const *)s->phrases, s->n_phrases, dict, err, errlen);
-}
-
 static void w_open(hk_stt *s) {
     if (atomic_load(&s->abandoned)) return;
     pthread_once(&g_log_once, quiet_sphinx);
@@ -141,7 +130,8 @@ static void w_open(hk_stt *s) {
     snprintf(lm, sizeof lm, "%s/en-us.lm.bin", s->model_dir);
     char *grammar = NULL;
     if (s->n_phrases) {
-        grammar = build_grammar(s, dict, gerr, sizeof gerr);
+        grammar = hk_jsgf_build((const char *const *)s->phrases, s->n_phrases, dict, gerr,
+                                sizeof gerr);
         if (!grammar)
             hk_log(HK_LOG_WARN, NULL, "stt_grammar_unusable",
                    "sphinx: %s; using the general language model", gerr);
