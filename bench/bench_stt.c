@@ -43,6 +43,31 @@ static const char *const k_hints[] = {
 
 #define N_LINES (sizeof k_lines / sizeof *k_lines)
 
+/* The words an agent acts on: keyword recall counts these. */
+static const char *const k_keywords[] = {
+    "book", "appointment", "cancel", "opening", "hours", "monday", "tuesday", "thursday",
+    "friday", "tomorrow", "morning", "afternoon", "nine", "ten", "two", "thirty", "yes",
+    "no", "name", "doctor", "available", "anything", "goodbye", NULL,
+};
+
+static int has_word(const char *text, const char *w) {
+    char t[600], p[64];
+    snprintf(t, sizeof t, " %s ", text);
+    snprintf(p, sizeof p, " %s ", w);
+    return strstr(t, p) != NULL;
+}
+
+/* Resident set size in MB (the decoder's memory shows as the growth over open). */
+static double rss_mb(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    return resident * 4096.0 / (1024 * 1024);
+}
+
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -130,6 +155,7 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
         cfg.n_phrases = sizeof k_hints / sizeof *k_hints;
     }
     char err[256];
+    double rss0 = rss_mb();
     double t0 = now_ms();
     hk_stt *stt = hk_stt_sphinx.open(loop, &cfg, &sink, err, sizeof err);
     if (!stt) {
@@ -140,10 +166,11 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
     ev_run(loop, 0); /* until the decoder is built */
     double t_open = now_ms() - t0;
     printf("\n== %s, voice %s, %d ms lead / %d ms tail silence: open() returned in %.2f ms, "
-           "decoder ready after %.0f ms\n",
-           grammar ? "grammar (hints)" : "language model", g_voice, lead, tail, t_open_call, t_open);
+           "decoder ready after %.0f ms, RSS +%.0f MB\n",
+           grammar ? "grammar (hints)" : "language model", g_voice, lead, tail, t_open_call, t_open,
+           rss_mb() - rss0);
 
-    int tot_err = 0, tot_words = 0, exact = 0;
+    int tot_err = 0, tot_words = 0, exact = 0, kw = 0, kw_hit = 0, kw_false = 0;
     double tot_end = 0, tot_all = 0, tot_audio = 0;
     for (size_t i = 0; i < N_LINES; i++) {
         size_t n8;
@@ -173,6 +200,12 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
         tot_err += e;
         tot_words += nref;
         exact += e == 0;
+        for (int k = 0; k_keywords[k]; k++) {
+            int in_ref = has_word(k_lines[i], k_keywords[k]), in_hyp = has_word(r.text, k_keywords[k]);
+            kw += in_ref;
+            kw_hit += in_ref && in_hyp;
+            kw_false += !in_ref && in_hyp;
+        }
         tot_end += e1 - e0;
         tot_all += e1 - a0;
         tot_audio += n8 / 8.0;
@@ -180,10 +213,12 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
                k_lines[i], r.text, e, nref, r.conf, e1 - e0, e1 - a0, n8 / 8.0);
     }
     printf("  SUMMARY %s %s %s: word accuracy %.1f%% (WER %.1f%%, %d/%d words wrong), %d/%zu exact, "
-           "end-of-utterance %.0f ms avg, decode %.0f ms per utterance (%.2fx real time)\n",
-           grammar ? "grammar" : "LM", g_voice, lead || tail ? "vad-framed" : "tight", 100.0 * (1 - (double)tot_err / tot_words),
-           100.0 * tot_err / tot_words, tot_err, tot_words, exact, N_LINES, tot_end / N_LINES,
-           tot_all / N_LINES, tot_all / tot_audio);
+           "keywords %d/%d heard (+%d false), end-of-utterance %.0f ms avg, decode %.0f ms per "
+           "utterance (%.2fx real time)\n",
+           grammar ? "grammar" : "LM", g_voice, lead || tail ? "vad-framed" : "tight",
+           100.0 * (1 - (double)tot_err / tot_words), 100.0 * tot_err / tot_words, tot_err,
+           tot_words, exact, N_LINES, kw_hit, kw, kw_false, tot_end / N_LINES, tot_all / N_LINES,
+           tot_all / tot_audio);
     hk_stt_sphinx.close(stt);
     ev_run(loop, 0);
 }

@@ -1,9 +1,9 @@
 /* agent/transcript: the conversation record of a call (messages with their
- * times, per-turn latency marks) and its JSON form, written with jansson:
+ * times, per-turn latency marks) and its JSON form, written with cJSON:
  * {"agent", "call_id", "ended_reason", "duration_ms", "messages":[{role, text,
  * start_ms, end_ms}], "turns":[{user_end_ms, stt_final_ms, reply_ready_ms,
  * first_audio_ms}]}. Times are milliseconds since the call started. */
-#include <jansson.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,43 +24,49 @@ int hk_call_add_message(hk_call *c, int role, const char *text, double start, do
     return c->n_msgs++;
 }
 
-static json_t *ms_or_null(double s) {
-    return s < 0 ? json_null() : json_integer((json_int_t)llround(s * 1000.0));
+/* milliseconds, or null for "did not happen" */
+static void add_ms(cJSON *o, const char *name, double s) {
+    if (s < 0) cJSON_AddNullToObject(o, name);
+    else cJSON_AddNumberToObject(o, name, (double)llround(s * 1000.0));
 }
 
 int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size_t errlen) {
-    json_t *root = json_object();
-    json_object_set_new(root, "agent", json_string(c->agent->name));
-    json_object_set_new(root, "agent_version", json_integer(c->agent->version));
-    json_object_set_new(root, "call_id", json_string(c->id));
-    json_object_set_new(root, "ended_reason", json_string(c->end_reason));
-    json_object_set_new(root, "duration_ms", ms_or_null(hk_call_now(c)));
-    json_t *msgs = json_array();
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "agent", c->agent->name);
+    cJSON_AddNumberToObject(root, "agent_version", c->agent->version);
+    cJSON_AddStringToObject(root, "call_id", c->id);
+    cJSON_AddStringToObject(root, "ended_reason", c->end_reason);
+    add_ms(root, "duration_ms", hk_call_now(c));
+    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
     for (int i = 0; i < c->n_msgs; i++) {
         const hk_message *m = &c->msgs[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "role", json_string(m->role ? "user" : "assistant"));
-        json_object_set_new(o, "text", json_string(m->text));
-        json_object_set_new(o, "start_ms", ms_or_null(m->start));
-        json_object_set_new(o, "end_ms", ms_or_null(m->end));
-        if (m->role && m->confidence >= 0)
-            json_object_set_new(o, "confidence", json_real(m->confidence));
-        json_array_append_new(msgs, o);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "role", m->role ? "user" : "assistant");
+        cJSON_AddStringToObject(o, "text", m->text);
+        add_ms(o, "start_ms", m->start);
+        add_ms(o, "end_ms", m->end);
+        if (m->role && m->confidence >= 0) cJSON_AddNumberToObject(o, "confidence", m->confidence);
+        cJSON_AddItemToArray(msgs, o);
     }
-    json_object_set_new(root, "messages", msgs);
-    json_t *turns = json_array();
+    cJSON *turns = cJSON_AddArrayToObject(root, "turns");
     for (int i = 0; i < c->n_turns; i++) {
         const hk_turn *t = &c->turns[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "user_end_ms", ms_or_null(t->user_end));
-        json_object_set_new(o, "stt_final_ms", ms_or_null(t->stt_final));
-        json_object_set_new(o, "reply_ready_ms", ms_or_null(t->reply_ready));
-        json_object_set_new(o, "first_audio_ms", ms_or_null(t->first_audio));
-        json_array_append_new(turns, o);
+        cJSON *o = cJSON_CreateObject();
+        add_ms(o, "user_end_ms", t->user_end);
+        add_ms(o, "stt_final_ms", t->stt_final);
+        add_ms(o, "reply_ready_ms", t->reply_ready);
+        add_ms(o, "first_audio_ms", t->first_audio);
+        cJSON_AddItemToArray(turns, o);
     }
-    json_object_set_new(root, "turns", turns);
-    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    int rc = -1;
+    FILE *f = text ? fopen(path, "w") : NULL;
+    if (f) {
+        rc = fputs(text, f) < 0 || fputc('\n', f) < 0 ? -1 : 0;
+        if (fclose(f) != 0) rc = -1;
+    }
+    free(text);
     if (rc != 0) snprintf(err, errlen, "%s: cannot write transcript", path);
     return rc;
 }

@@ -22,13 +22,13 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
   || { cat "$T/log.txt"; fail "hark call exited non-zero"; }
 cat "$T/out.txt"
 
-grep -q '"agent": "Maple Street Clinic front desk"' "$T/call.json" || fail "transcript names the agent"
-grep -q '"text": "Your appointment is booked for tuesday at ten a m' "$T/call.json" \
+grep -Eq '"agent":[[:space:]]*"Maple Street Clinic front desk"' "$T/call.json" || fail "transcript names the agent"
+grep -Eq '"text":[[:space:]]*"Your appointment is booked for tuesday at ten a m' "$T/call.json" \
   || fail "booking not confirmed in the transcript"
-grep -q '"ended_reason": "assistant-ended-call"' "$T/call.json" || fail "agent did not hang up after goodbye"
-grep -q '"role": "user"' "$T/call.json" || fail "no user messages"
+grep -Eq '"ended_reason":[[:space:]]*"assistant-ended-call"' "$T/call.json" || fail "agent did not hang up after goodbye"
+grep -Eq '"role":[[:space:]]*"user"' "$T/call.json" || fail "no user messages"
 # every turn has its four latency marks
-turns=$(grep -c '"first_audio_ms": [0-9]' "$T/call.json" || true)
+turns=$(grep -Ec '"first_audio_ms":[[:space:]]*[0-9]' "$T/call.json" || true)
 [ "$turns" -ge 3 ] || fail "expected >= 3 turns with first_audio_ms, got $turns"
 ! grep -q '"level":"error"' "$T/log.txt" || { grep '"level":"error"' "$T/log.txt"; fail "errors logged"; }
 

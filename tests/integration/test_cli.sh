@@ -43,7 +43,7 @@ set +e; "$HARK" call --caller-text "hi" 2>"$T/err.txt"; rc=$?; set -e
 start=$(date +%s%N)
 "$HARK" call --agent agents/front_desk.lua --realtime --quiet --transcript "$T/rt.json" 2>/dev/null
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-grep -q '"ended_reason": "customer-ended-call"' "$T/rt.json" || fail "realtime call did not end normally"
-end_ms=$(grep -o '"end_ms": [0-9]*' "$T/rt.json" | head -1 | grep -o '[0-9]*$')
+grep -Eq '"ended_reason":[[:space:]]*"customer-ended-call"' "$T/rt.json" || fail "realtime call did not end normally"
+end_ms=$(grep -Eo '"end_ms":[[:space:]]*[0-9]+' "$T/rt.json" | head -1 | grep -o '[0-9]*$')
 [ "$ms" -ge "$end_ms" ] || fail "realtime call took ${ms} ms, less than the greeting's ${end_ms} ms"
 echo "ok: cli"
