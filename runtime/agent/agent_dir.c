@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define HK_AGENT_DIR_MAX 256
 
@@ -57,6 +58,7 @@ int hk_agent_dir_reload(hk_agent_dir *d, const char *path, char *err, size_t err
     hk_agent *a = hk_agent_load(d->vm, path, s->versions + 1, err, errlen);
     if (!a) {
         d->failures++;
+        hk_metric_inc(HK_M_AGENT_RELOAD_FAILURES);
         hk_log(HK_LOG_ERROR, NULL, "agent_reload_failed", "%s (kept version %d)", err,
                s->current ? s->current->version : 0);
         return -1;

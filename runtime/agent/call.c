@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define HK_CALL_MT "hark.call"
 
@@ -146,6 +147,9 @@ static void on_limit(hk_timer *t, void *ud) {
 }
 
 void hk_call_start(hk_call *c) {
+    hk_metric_inc(HK_M_CALLS_STARTED);
+    hk_metric_active_calls(1);
+    c->started = 1;
     hk_log(HK_LOG_INFO, c->id, "call_started", "agent %s version %d from %s to %s",
            c->agent->name, c->agent->version, c->from, c->to);
     if (c->agent->max_duration_s > 0)
@@ -165,6 +169,7 @@ void hk_call_start(hk_call *c) {
 
 static void hook_failed(hk_call *c, const char *hook, const char *tb) {
     c->hook_errors++;
+    hk_metric_inc(HK_M_HOOK_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s %s: %s", c->agent->path, hook, tb);
     if (!c->ended && !c->hangup_requested) hk_session_say(c, c->agent->fallback_message);
 }
@@ -281,6 +286,10 @@ void hk_call_end(hk_call *c, const char *reason) {
     if (c->ended) return;
     c->ended = 1;
     snprintf(c->end_reason, sizeof c->end_reason, "%s", reason);
+    if (c->started) {
+        hk_metric_inc(HK_M_CALLS_ENDED);
+        hk_metric_active_calls(-1);
+    }
     hk_timer_stop(c->clock, &c->limit_timer);
     hk_timer_stop(c->clock, &c->sleep_timer);
     if (c->co) drop_coroutine(c); /* a hook still parked is abandoned */

@@ -123,6 +123,7 @@ struct hk_call {
     int n_turns;
 
     /* end */
+    int started;
     int hangup_requested;
     int ended;
     char end_reason[64];

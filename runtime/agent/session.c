@@ -11,6 +11,7 @@
 
 #include "agent/call.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "media/g711.h"
 
 #define HK_OUT_RING_BYTES (1u << 19) /* 65 s of 8 kHz mu-law */
@@ -51,6 +52,8 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
         c->msgs[m].confidence = conf;
         c->msgs[m].turn = t;
     }
+    hk_metric_inc(HK_M_TURNS);
+    hk_metric_observe(HK_H_STT_LATENCY, c->turns[t].stt_final - c->turns[t].user_end);
     hk_log(HK_LOG_INFO, c->id, "user_turn", "\"%s\" (confidence %.2f)", text, conf);
     hk_call_run_hook(c, "on_user_turn", text, t);
 }
@@ -59,6 +62,7 @@ static void stt_speech_started(void *ud) { (void)ud; }
 
 static void stt_error(void *ud, const char *msg) {
     hk_call *c = ud;
+    hk_metric_inc(HK_M_STT_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "stt_error", "%s", msg);
     if (!c->ended) {
         hk_session_say(c, c->agent->fallback_message);
@@ -97,7 +101,10 @@ static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
         m->synthesised = 1;
         if (!m->has_audio) m->start = m->end = hk_call_now(c);
     }
-    if (!ok) hk_log(HK_LOG_ERROR, c->id, "tts_error", "%s", err ? err : "synthesis failed");
+    if (!ok) {
+        hk_metric_inc(HK_M_TTS_ERRORS);
+        hk_log(HK_LOG_ERROR, c->id, "tts_error", "%s", err ? err : "synthesis failed");
+    }
     if (c->wait == HK_WAIT_SPEECH && c->wait_req == req) hk_call_resume(c, 0);
 }
 
@@ -183,8 +190,11 @@ static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
         if (m->ring_end <= p0 && m->end >= 0) break; /* older ones are done */
         if (m->start < 0 && m->ring_start < p1) {
             m->start = now + (double)(m->ring_start > p0 ? m->ring_start - p0 : 0) / 8000.0;
-            if (m->turn >= 0 && c->turns[m->turn].first_audio < 0)
-                c->turns[m->turn].first_audio = m->start;
+            if (m->turn >= 0 && c->turns[m->turn].first_audio < 0) {
+                hk_turn *t = &c->turns[m->turn];
+                t->first_audio = m->start;
+                hk_metric_observe(HK_H_TURN_LATENCY, t->first_audio - t->user_end);
+            }
         }
         if (m->end < 0 && m->synthesised && m->ring_end <= p1)
             m->end = now + (double)(m->ring_end - p0) / 8000.0;

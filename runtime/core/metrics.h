@@ -1,0 +1,35 @@
+/* core/metrics: the worker's counters, gauges and latency histograms, and
+ * their Prometheus text form for GET /metrics. A fixed set, updated with plain
+ * increments on the loop thread (no locks, no allocation). */
+#ifndef HK_METRICS_H
+#define HK_METRICS_H
+
+#include <stddef.h>
+
+typedef enum {
+    HK_M_CALLS_STARTED,
+    HK_M_CALLS_ENDED,
+    HK_M_TURNS,
+    HK_M_HOOK_ERRORS,
+    HK_M_STT_ERRORS,
+    HK_M_TTS_ERRORS,
+    HK_M_WEBHOOKS,
+    HK_M_WEBHOOKS_REJECTED,
+    HK_M_AGENT_RELOAD_FAILURES,
+    HK_M_COUNTERS
+} hk_counter;
+
+typedef enum {
+    HK_H_TURN_LATENCY,   /* caller stopped speaking -> first agent audio */
+    HK_H_STT_LATENCY,    /* caller stopped -> final transcript */
+    HK_H_HISTOGRAMS
+} hk_histogram;
+
+void hk_metric_inc(hk_counter c);
+void hk_metric_active_calls(int delta);
+void hk_metric_observe(hk_histogram h, double seconds);
+/* Prometheus text exposition format into out (NUL-terminated); returns length. */
+size_t hk_metrics_render(char *out, size_t cap);
+void hk_metrics_reset(void); /* tests */
+
+#endif

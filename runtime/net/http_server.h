@@ -1,0 +1,57 @@
+/* net/http_server: hark's one listening port, libwebsockets on the worker's
+ * libev loop. Serves plain HTTP requests (whole body gathered first, answered
+ * by one handler call) and WebSocket connections (text messages in, a
+ * per-connection preallocated queue out). Knows nothing of Twilio or calls:
+ * routes are the handlers given to hk_server_new. Never blocks the loop. */
+#ifndef HK_HTTP_SERVER_H
+#define HK_HTTP_SERVER_H
+
+#include <ev.h>
+#include <stddef.h>
+
+typedef struct hk_server hk_server;
+typedef struct hk_conn hk_conn;
+
+typedef struct hk_http_request {
+    const char *method;            /* "GET", "POST", ... */
+    const char *path;              /* without the query string */
+    const char *query;             /* after '?', "" when none */
+    const char *content_type;
+    const char *host;
+    const char *twilio_signature;  /* X-Twilio-Signature, "" when absent */
+    const char *authorization;
+    const char *body;
+    size_t body_len;
+} hk_http_request;
+
+typedef struct hk_http_response {
+    int status;
+    char content_type[64];
+    char *body;                    /* malloc'ed by the handler; the server frees it */
+    size_t len;
+} hk_http_response;
+
+typedef struct hk_server_handlers {
+    void *ud;
+    void (*http)(void *ud, const hk_http_request *req, hk_http_response *resp);
+    /* A WebSocket connection to path was opened: return its state, or NULL
+     * to close it at once. */
+    void *(*ws_open)(void *ud, hk_conn *conn, const char *path, const char *twilio_signature);
+    void (*ws_text)(void *conn_state, const char *data, size_t len);
+    /* The connection is gone; conn must not be used after this. */
+    void (*ws_closed)(void *conn_state);
+} hk_server_handlers;
+
+/* port 0 picks a free port (see hk_server_port). */
+hk_server *hk_server_new(struct ev_loop *loop, int port, const hk_server_handlers *h, char *err,
+                         size_t errlen);
+void hk_server_free(hk_server *s);
+int hk_server_port(const hk_server *s);
+/* Queue a text message (copied). -1 when the connection's queue is full or
+ * it is closing: the caller decides (audio is paced, so this means a stuck peer). */
+int hk_conn_send_text(hk_conn *c, const char *data, size_t len);
+/* Close after what is queued has been sent. */
+void hk_conn_close(hk_conn *c);
+size_t hk_conn_queued(const hk_conn *c);
+
+#endif
