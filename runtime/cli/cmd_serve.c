@@ -1,15 +1,15 @@
-/* cli/cmd_serve: `hark serve`. Skeleton: sets up a worker (loop, clock, engine
- * pool, Lua VM), loads every agent in HARK_AGENTS_DIR (default agents/) and
- * hot-reloads them on change until SIGINT/SIGTERM. It does not listen on any
- * port yet: the HTTP/WebSocket server, Twilio webhooks and Media Streams come
- * with the Twilio issue, and they will create calls through hk_call_new exactly
- * as `hark call` does. */
+/* cli/cmd_serve: `hark serve`. Sets up a worker (loop, clock, engine pool,
+ * Lua VM), loads every agent in HARK_AGENTS_DIR (default agents/) with hot
+ * reload, and serves HARK_PORT (default 8080): /healthz and /metrics today.
+ * Twilio webhooks and Media Streams (calls through hk_call_new, exactly as
+ * `hark call` does) come with the Twilio issue. Stops on SIGINT/SIGTERM. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent_dir.h"
+#include "api/routes.h"
 #include "cli/cli.h"
 #include "core/log.h"
 
@@ -25,9 +25,9 @@ int hk_cmd_serve(int argc, char **argv) {
             printf("usage: hark serve\n\n"
                    "Loads the agents in $HARK_AGENTS_DIR (default: agents/) and watches them:\n"
                    "an edited file that loads replaces the old version for new calls, one that\n"
-                   "fails is logged and the old version stays. Stops on SIGINT/SIGTERM.\n\n"
-                   "Not built yet (Twilio issue): the HTTP + WebSocket server on $HARK_PORT,\n"
-                   "Twilio webhooks and Media Streams, /healthz and /metrics.\n");
+                   "fails is logged and the old version stays. Serves $HARK_PORT (default\n"
+                   "8080): GET /healthz, GET /metrics (Prometheus text). Stops on SIGINT/SIGTERM.\n\n"
+                   "Not built yet (Twilio issue): Twilio webhooks and Media Streams.\n");
             return 0;
         }
     }
@@ -40,8 +40,19 @@ int hk_cmd_serve(int argc, char **argv) {
         return 1;
     }
     hk_agent_dir *d = hk_agent_dir_open(w.vm, w.loop, dir);
-    hk_log(HK_LOG_INFO, NULL, "serve_ready", "%d agent(s) from %s; no listener yet (skeleton)",
-           hk_agent_dir_count(d), dir);
+    const char *port_s = getenv("HARK_PORT");
+    int port = port_s ? atoi(port_s) : 8080;
+    hk_server_handlers h = {NULL, hk_routes_http, hk_routes_ws_open, hk_routes_ws_text,
+                            hk_routes_ws_closed};
+    hk_server *srv = hk_server_new(w.loop, port, &h, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "hark serve: %s\n", err);
+        hk_agent_dir_free(d);
+        hk_worker_free(&w);
+        return 1;
+    }
+    hk_log(HK_LOG_INFO, NULL, "serve_ready", "%d agent(s) from %s; listening on port %d",
+           hk_agent_dir_count(d), dir, hk_server_port(srv));
     ev_signal sint, sterm;
     ev_signal_init(&sint, on_signal, SIGINT);
     ev_signal_init(&sterm, on_signal, SIGTERM);
@@ -50,6 +61,7 @@ int hk_cmd_serve(int argc, char **argv) {
     ev_run(w.loop, 0);
     ev_signal_stop(w.loop, &sint);
     ev_signal_stop(w.loop, &sterm);
+    hk_server_free(srv);
     hk_agent_dir_free(d);
     hk_worker_free(&w);
     return 0;

@@ -1,0 +1,48 @@
+/* api/routes: path dispatch for hark serve. See routes.h. */
+#include "api/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/metrics.h"
+
+void hk_resp_text(hk_http_response *r, int status, const char *content_type, const char *body) {
+    r->status = status;
+    snprintf(r->content_type, sizeof r->content_type, "%s", content_type);
+    r->body = strdup(body);
+    r->len = strlen(body);
+}
+
+void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp) {
+    (void)app;
+    if (strcmp(req->path, "/healthz") == 0) {
+        hk_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}\n");
+        return;
+    }
+    if (strcmp(req->path, "/metrics") == 0) {
+        size_t cap = 16384;
+        resp->body = malloc(cap);
+        resp->len = hk_metrics_render(resp->body, cap);
+        resp->status = 200;
+        snprintf(resp->content_type, sizeof resp->content_type, "text/plain; version=0.0.4");
+        return;
+    }
+    hk_resp_text(resp, 404, "application/json", "{\"error\":\"not found\"}\n");
+}
+
+void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *signature) {
+    (void)app;
+    (void)conn;
+    (void)path;
+    (void)signature;
+    return NULL; /* no WebSocket routes yet */
+}
+
+void hk_routes_ws_text(void *conn_state, const char *data, size_t len) {
+    (void)conn_state;
+    (void)data;
+    (void)len;
+}
+
+void hk_routes_ws_closed(void *conn_state) { (void)conn_state; }

@@ -1,0 +1,19 @@
+/* api/routes: what each path on hark's port does. The HTTP server hands every
+ * request and WebSocket here; this file dispatches to the owners (health and
+ * metrics here, Twilio webhooks and Media Streams in telephony/). */
+#ifndef HK_ROUTES_H
+#define HK_ROUTES_H
+
+#include "net/http_server.h"
+
+typedef struct hk_app hk_app; /* the serving worker: config, agents, calls */
+
+void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp);
+void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *signature);
+void hk_routes_ws_text(void *conn_state, const char *data, size_t len);
+void hk_routes_ws_closed(void *conn_state);
+
+/* Response helpers for handlers. */
+void hk_resp_text(hk_http_response *r, int status, const char *content_type, const char *body);
+
+#endif

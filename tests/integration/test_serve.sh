@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# hark serve: health and metrics on its port, agents hot-reloaded from
+# HARK_AGENTS_DIR (a good edit becomes version 2, a broken edit is counted as
+# a reload failure and the old version stays), clean stop on SIGTERM.
+set -euo pipefail
+HARK=$(realpath "${1:-build/hark}")
+T=$(mktemp -d /tmp/hark-serve-XXXXXX)
+PORT=$((20000 + RANDOM % 20000))
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; cat "$T/serve.log" >&2 || true; exit 1; }
+
+cat >"$T/hello.lua" <<'LUA'
+return { name = "hello", on_user_turn = function(call, text) return "v1" end }
+LUA
+HARK_PORT=$PORT HARK_AGENTS_DIR=$T "$HARK" serve 2>"$T/serve.log" &
+pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/healthz" | grep -q '"status":"ok"' || fail "healthz"
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^hark_active_calls 0$' || fail "metrics"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
+[ "$code" = 404 ] || fail "unknown path gave $code"
+grep -q '"event":"agent_loaded".*hello.lua version 1' "$T/serve.log" || fail "agent not loaded"
+
+# hot reload: a good edit (written then renamed, as editors do), then a broken one
+printf 'return { name = "hello", on_user_turn = function(call, text) return "v2" end }\n' >"$T/.hello.tmp"
+mv "$T/.hello.tmp" "$T/hello.lua"
+for _ in $(seq 50); do grep -q 'hello.lua version 2' "$T/serve.log" && break; sleep 0.1; done
+grep -q 'hello.lua version 2' "$T/serve.log" || fail "edit not reloaded"
+printf 'return { name = \n' >"$T/hello.lua"
+for _ in $(seq 50); do grep -q 'agent_reload_failed' "$T/serve.log" && break; sleep 0.1; done
+grep -q '"event":"agent_reload_failed".*hello.lua:2:.*kept version 2' "$T/serve.log" || fail "broken edit not reported"
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^hark_agent_reload_failures_total 1$' || fail "reload failure not counted"
+
+kill -TERM "$pid"
+wait "$pid" || fail "serve did not exit cleanly on SIGTERM"
+pid=
+grep -q '"event":"serve_stopping"' "$T/serve.log" || fail "no stop log"
+echo "ok: serve"
