@@ -154,7 +154,7 @@ static void test_strict_checkers_self_check(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_false(utf8_valid_str(bad[i]));
 
     /* decode(): everything a strict reader rejects, cJSON alone would accept */
-    const char *not_lit[] = {"", "\"abc", "\"abc\"x", "\"a\" \"b\"", "\"a\x01" "b\"", "\"a\nb\"",
+    const char *not_lit[] = {"", "\"abc", "\"abc\"x", "\"a\" \"b\"", ("\"a\x01" "b\""), "\"a\nb\"",
                              "\"\\u0000\"", "\"\\q\"", "\"\\u12g4\"", "\"\\ud800\"", "\"\\udc00\"",
                              "\"\x80\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\xef\xbb\xbf\"a\"", "\x01\"a\"",
                              "{}", "42", "null"};
