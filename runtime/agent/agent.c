@@ -221,6 +221,38 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     }
     lua_pop(L, 1);
 
+    a->barge_in = 1;
+    a->barge_in_min_ms = 200;
+    a->barge_in_resume_ms = 150;
+    lua_getfield(L, t, "barge_in");
+    if (lua_isboolean(L, -1)) {
+        a->barge_in = lua_toboolean(L, -1);
+    } else if (lua_istable(L, -1)) {
+        int s = lua_gettop(L);
+        double en = 1, min_ms = a->barge_in_min_ms, res_ms = a->barge_in_resume_ms;
+        lua_getfield(L, s, "enabled");
+        if (lua_isboolean(L, -1)) en = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (get_num(L, s, "min_speech_ms", &min_ms, err, errlen) ||
+            get_num(L, s, "resume_after_ms", &res_ms, err, errlen)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        if (min_ms < 0 || min_ms > 10000 || res_ms < 20 || res_ms > 5000) {
+            snprintf(err, errlen, "barge_in: min_speech_ms must be 0..10000 and resume_after_ms 20..5000");
+            lua_pop(L, 1);
+            return -1;
+        }
+        a->barge_in = (int)en;
+        a->barge_in_min_ms = (int)min_ms;
+        a->barge_in_resume_ms = (int)res_ms;
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "barge_in must be a boolean or a table");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+
     if (!a->stt_provider) a->stt_provider = strdup("sphinx");
     if (!a->tts_provider) a->tts_provider = strdup("espeak");
     if (!a->llm_provider) a->llm_provider = strdup("script");

@@ -33,6 +33,9 @@ typedef struct hk_agent {
     double max_duration_s;
     double silence_timeout_s;
     char *warning;       /* set when the agent names a provider this build lacks */
+    int barge_in;            /* caller speech interrupts the agent (default on) */
+    int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
+    int barge_in_resume_ms;  /* quiet after which a short sound resumes playback (150) */
 } hk_agent;
 
 /* Load path. On failure returns NULL with a message naming the file and line. */

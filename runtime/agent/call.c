@@ -135,7 +135,10 @@ void hk_call_free(hk_call *c) {
     luaL_unref(L, LUA_REGISTRYINDEX, c->state_ref);
     drop_coroutine(c);
     for (int i = 0; i < c->n_pending; i++) free(c->pending[i].text);
-    for (int i = 0; i < c->n_msgs; i++) free(c->msgs[i].text);
+    for (int i = 0; i < c->n_msgs; i++) {
+        free(c->msgs[i].text);
+        free(c->msgs[i].marks);
+    }
     hk_recorder_free(c->rec);
     hk_agent_unref(c->agent);
     free(c);
@@ -239,6 +242,19 @@ static void run_next(hk_call *c) {
         }
         free(p.text);
     }
+}
+
+void hk_call_interrupt(hk_call *c) {
+    if (c->ended) return;
+    /* the hook that was speaking is abandoned, like a cancelled LLM stream */
+    if (c->co) {
+        hk_timer_stop(c->clock, &c->sleep_timer);
+        hk_log(HK_LOG_INFO, c->id, "hook_cancelled", "%s cancelled by barge-in", c->co_hook);
+        drop_coroutine(c);
+        c->current_turn = -1;
+    }
+    start_hook(c, "on_interrupt", NULL, -1);
+    run_next(c);
 }
 
 void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {

@@ -53,6 +53,9 @@ typedef struct hk_message {
     uint64_t req;      /* assistant: its TTS request id */
     int synthesised;   /* assistant: all its audio is queued */
     int has_audio;     /* assistant: ring_start is valid */
+    hk_word_mark *marks; /* assistant: where each word starts in its audio */
+    size_t n_marks;
+    int interrupted;   /* assistant: cut off by the caller; text is what was heard */
     double confidence;
     int turn;        /* index into turns, -1 for none */
 } hk_message;
@@ -98,6 +101,8 @@ struct hk_call {
     double pacer_next;    /* clock time of the next frame: no drift */
     double utt_start[64], utt_end[64]; /* by utt_id % 64 */
     int utt_open;         /* utterances ended but not yet transcribed */
+    int paused;           /* caller speech while the agent talks: output held */
+    int interrupts;       /* barge-ins so far */
     uint64_t tts_req;     /* last request id */
     int tts_pending;      /* requests not done */
     hk_recorder *rec;
@@ -145,6 +150,8 @@ void hk_call_resume(hk_call *c, int nret);
 int hk_call_idle(const hk_call *c);
 /* End now: stop audio, run on_end, tell the transport. */
 void hk_call_end(hk_call *c, const char *reason);
+/* The caller barged in: cancel the running hook, run on_interrupt. */
+void hk_call_interrupt(hk_call *c);
 /* Ask to end once queued speech has played (call:hangup). */
 void hk_call_hangup(hk_call *c, const char *reason);
 double hk_call_now(const hk_call *c); /* seconds since the call started */

@@ -87,10 +87,13 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
 }
 
 static void tts_words(void *ud, uint64_t req, const hk_word_mark *marks, size_t n) {
-    (void)ud;
-    (void)req;
-    (void)marks;
-    (void)n; /* kept by the barge-in trimming of the Twilio issue */
+    hk_call *c = ud;
+    hk_message *m = find_req(c, req);
+    if (!m || !n || m->marks) return;
+    m->marks = malloc(n * sizeof *marks);
+    if (!m->marks) return;
+    memcpy(m->marks, marks, n * sizeof *marks);
+    m->n_marks = n;
 }
 
 static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
@@ -204,7 +207,7 @@ static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
 static void pacer_tick(hk_timer *t, void *ud) {
     hk_call *c = ud;
     if (c->ended) return;
-    size_t used = hk_ring_used(&c->out);
+    size_t used = c->paused ? 0 : hk_ring_used(&c->out);
     if (used > 0) {
         uint8_t frame[HK_FRAME_SAMPLES];
         uint64_t p0 = c->out.tail;
@@ -228,6 +231,70 @@ static void pacer_tick(hk_timer *t, void *ud) {
     hk_timer_start(c->clock, t, delay, pacer_tick, c);
 }
 
+/* ---- barge-in ---- */
+
+/* Cut the assistant message being played to the words the caller heard:
+ * every word whose audio had started when playback stopped. */
+static void trim_to_heard(hk_message *m, uint64_t played) {
+    uint64_t heard_bytes = played > m->ring_start ? played - m->ring_start : 0;
+    size_t keep = 0;
+    for (size_t i = 0; i < m->n_marks; i++) {
+        if ((uint64_t)m->marks[i].audio_ms * 8 >= heard_bytes) break;
+        keep = m->marks[i].text_pos + m->marks[i].text_len;
+    }
+    if (!m->n_marks) keep = (size_t)((double)heard_bytes / (double)(m->ring_end - m->ring_start + 1) *
+                                     strlen(m->text)); /* no word times: by proportion */
+    if (keep < strlen(m->text)) m->text[keep] = 0;
+    m->interrupted = 1;
+}
+
+/* Stop speaking now: what was heard stays in the record, the rest is dropped. */
+static void interrupt(hk_call *c, double now) {
+    uint64_t played = c->out.tail;
+    c->interrupts++;
+    hk_ring_clear(&c->out);
+    if (c->tts) c->ttsv->cancel(c->tts);
+    c->tts_pending = 0;
+    c->paused = 0;
+    int w = 0;
+    for (int i = 0; i < c->n_msgs; i++) {
+        hk_message *m = &c->msgs[i];
+        int unheard = m->role == 0 && (!m->has_audio || m->ring_start >= played) && m->end < 0;
+        if (m->role == 0 && m->end < 0 && !unheard) {
+            trim_to_heard(m, played);
+            m->end = now;
+            m->synthesised = 1;
+        }
+        if (unheard) { /* never reached the caller: not part of the conversation */
+            free(m->text);
+            free(m->marks);
+            continue;
+        }
+        c->msgs[w++] = *m;
+    }
+    c->n_msgs = w;
+    hk_log(HK_LOG_INFO, c->id, "barge_in", "caller interrupted at %.2f s", now);
+    hk_call_interrupt(c);
+}
+
+/* While the agent talks, caller speech pauses output at once; if it goes on
+ * for barge_in_min_ms it interrupts, if it stops first (a backchannel, a
+ * cough) playback resumes where it paused. */
+static void barge_in_check(hk_call *c, hk_vad_event ev, double now) {
+    if (!c->agent->barge_in) return;
+    if (!c->paused) {
+        if (ev == HK_VAD_SPEECH_START && hk_ring_used(&c->out) > 0) c->paused = 1;
+        return;
+    }
+    double speech_s = c->in_speech ? now - c->utt_start[c->utt_id % 64] : 0;
+    if (c->in_speech && speech_s * 1000 >= c->agent->barge_in_min_ms) {
+        interrupt(c, now);
+    } else if (c->vad.silence_ms >= c->agent->barge_in_resume_ms || ev == HK_VAD_SPEECH_END) {
+        c->paused = 0;
+        hk_log(HK_LOG_INFO, c->id, "barge_in_resumed", "short sound, playback resumed");
+    }
+}
+
 /* ---- inbound ---- */
 
 void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
@@ -242,6 +309,7 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
         if (c->preroll_n < HK_PREROLL_FRAMES) c->preroll_n++;
     }
     hk_vad_event ev = hk_vad_process(&c->vad, pcm, n);
+    barge_in_check(c, ev, now);
     if (ev == HK_VAD_SPEECH_START && !c->in_speech) {
         c->in_speech = 1;
         c->utt_id++;

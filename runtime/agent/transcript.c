@@ -46,6 +46,7 @@ int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size
         add_ms(o, "start_ms", m->start);
         add_ms(o, "end_ms", m->end);
         if (m->role && m->confidence >= 0) cJSON_AddNumberToObject(o, "confidence", m->confidence);
+        if (m->interrupted) cJSON_AddTrueToObject(o, "interrupted");
         cJSON_AddItemToArray(msgs, o);
     }
     cJSON *turns = cJSON_AddArrayToObject(root, "turns");

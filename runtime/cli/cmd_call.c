@@ -22,11 +22,13 @@ typedef struct caller {
     hk_worker *w;
     uint8_t *lines[MAX_LINES];
     size_t line_len[MAX_LINES];
+    double barge_after[MAX_LINES]; /* >= 0: speak this long into the agent's reply */
     int n_lines;
     int line;        /* line being spoken or next to speak */
     size_t pos;      /* bytes of the current line sent */
     int speaking;
     double quiet_since;
+    double talk_since;  /* when the agent's current stretch of speech began */
     double gap_s;    /* how long the agent must be quiet before the caller talks */
     double max_s;
     hk_timer tick;
@@ -64,6 +66,15 @@ static void caller_tick(hk_timer *t, void *ud) {
             cl->line++;
             cl->quiet_since = -1;
         }
+    } else if (cl->line < cl->n_lines && cl->barge_after[cl->line] >= 0) {
+        /* this line interrupts: wait for the agent to talk, then cut in */
+        int talking = hk_ring_used(&c->out) > 0;
+        if (!talking) cl->talk_since = -1;
+        else if (cl->talk_since < 0) cl->talk_since = now;
+        if (talking && now - cl->talk_since >= cl->barge_after[cl->line]) {
+            cl->speaking = 1;
+            cl->pos = 0;
+        }
     } else if (!hk_call_idle(c)) {
         cl->quiet_since = -1;
     } else {
@@ -96,6 +107,8 @@ static void usage(FILE *out) {
             "  --caller-wav F       a caller line as a WAV (any common rate, mono or stereo);\n"
             "                       repeat for several lines, each spoken when the agent is quiet\n"
             "  --caller-text LINE   a caller line, synthesised with espeak-ng; repeatable\n"
+            "                       (prefix \"@S:\" to either: speak S seconds into the agent's\n"
+            "                       next reply instead of waiting, i.e. barge in)\n"
             "  --out F              write the call as a stereo WAV (left caller, right agent)\n"
             "  --transcript F       write the JSON transcript with per-turn latencies\n"
             "  --realtime           run at wall-clock speed (default: simulated time that skips\n"
@@ -153,6 +166,7 @@ int hk_cmd_call(int argc, char **argv) {
     cl.gap_s = 0.7;
     cl.max_s = 300;
     cl.quiet_since = -1;
+    cl.talk_since = -1;
     char err[1024];
     int o;
     optind = 1;
@@ -161,6 +175,11 @@ int hk_cmd_call(int argc, char **argv) {
         case 'a': agent_path = optarg; break;
         case 'w':
         case 't':
+            cl.barge_after[cl.n_lines] = -1;
+            if (optarg[0] == '@' && strchr(optarg, ':')) { /* "@1.5:line": barge in 1.5 s into a reply */
+                cl.barge_after[cl.n_lines] = atof(optarg + 1);
+                optarg = strchr(optarg, ':') + 1;
+            }
             if (cl.n_lines >= MAX_LINES) {
                 fprintf(stderr, "hark call: at most %d caller lines\n", MAX_LINES);
                 free_lines(&cl);
