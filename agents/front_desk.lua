@@ -93,11 +93,12 @@ return {
                "or stay on the line and I can book you in.")
       return
     end
-    if hark.has_any(t, { "hours", "open", "opening" }) then
-      return "We are open Monday to Friday, nine a m to five p m."
-    end
+    -- booking words, a day or a time win over "open": recognition often
+    -- inserts stray short words into a booking request
     if hark.has_any(t, { "book", "appointment", "schedule" }) or day or hour then
       call:set("wants", "booking")
+    elseif hark.has_any(t, { "hours", "open", "opening" }) then
+      return "We are open Monday to Friday, nine a m to five p m."
     end
     if call:get("wants") == "booking" then
       return try_booking(call)

@@ -1,10 +1,11 @@
 /* bench/bench_stt: word accuracy and decode time of the offline STT (pocketsphinx)
- * on receptionist caller lines, with the hint grammar and with the general
+ * on caller lines of a clinic's phone line, with the hint grammar and with the general
  * language model. The caller audio is espeak-ng speech taken through the phone
  * path: 22050 Hz -> 8 kHz -> mu-law -> PCM, pushed in 20 ms frames, either
  * tight or framed as hark's VAD delivers it (0.2 s pre-roll, 0.5 s hangover of
  * quiet line noise). Prints one line per utterance and a summary per case.
- *   bench_stt [grammar|lm|all] [espeak voice, default en-us] */
+ * Two hint styles: receptionist keywords and agents/front_desk.lua's phrases.
+ *   bench_stt [grammar|lm|all] [espeak voice, default en-us] [wpm, default 175] */
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,16 @@
 #include "providers/stt_sphinx.h"
 #include "providers/tts_espeak.h"
 
-static const char *const k_lines[] = {
+typedef struct suite {
+    const char *name;
+    const char *const *lines; /* what the caller says (espeak-ng input) */
+    size_t n_lines;
+    const char *const *hints; /* the agent's expected phrases and keywords */
+    size_t n_hints;
+} suite;
+
+/* Keyword-style hints, as a receptionist agent configured from Vapi would list. */
+static const char *const k_recept_lines[] = {
     "i would like to book an appointment",
     "tuesday at ten",
     "can i come in on monday at nine",
@@ -31,9 +41,7 @@ static const char *const k_lines[] = {
     "is the doctor available tomorrow morning",
     "thanks goodbye",
 };
-
-/* What a receptionist agent would list as its expected phrases and keywords. */
-static const char *const k_hints[] = {
+static const char *const k_recept_hints[] = {
     "book an appointment", "cancel my appointment", "reschedule", "opening hours",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "today", "tomorrow", "morning", "afternoon", "evening",
@@ -41,13 +49,41 @@ static const char *const k_hints[] = {
     "o'clock", "yes", "no", "my name is", "doctor", "available", "anything", "goodbye",
 };
 
-#define N_LINES (sizeof k_lines / sizeof *k_lines)
+/* Phrase-style hints: agents/front_desk.lua's list, with its callers' lines. */
+static const char *const k_desk_lines[] = {
+    "Hello, I would like to book an appointment please",
+    "Tuesday at ten",
+    "No thank you, that is all. Goodbye",
+    "What are your opening hours?",
+    "Can I speak to a real person?",
+    "Wednesday at two in the afternoon",
+    "Yes please",
+    "I would like to make an appointment for Friday",
+    "Monday morning at nine",
+    "Thank you, bye",
+};
+static const char *const k_desk_hints[] = {
+    "i would like to book an appointment", "book an appointment", "make an appointment",
+    "what are your opening hours", "when are you open", "opening hours",
+    "can i speak to a person", "speak to a person", "talk to someone", "a real person",
+    "monday", "tuesday", "wednesday", "thursday", "friday",
+    "at nine", "at ten", "at eleven", "at twelve", "at one", "at two", "at three", "at four",
+    "in the morning", "in the afternoon", "yes please", "no thank you", "that is all",
+    "goodbye", "bye", "thank you", "thanks",
+};
+
+#define N(a) (sizeof(a) / sizeof *(a))
+static const suite k_suites[] = {
+    {"receptionist keywords", k_recept_lines, N(k_recept_lines), k_recept_hints, N(k_recept_hints)},
+    {"front desk phrases", k_desk_lines, N(k_desk_lines), k_desk_hints, N(k_desk_hints)},
+};
 
 /* The words an agent acts on: keyword recall counts these. */
 static const char *const k_keywords[] = {
-    "book", "appointment", "cancel", "opening", "hours", "monday", "tuesday", "thursday",
-    "friday", "tomorrow", "morning", "afternoon", "nine", "ten", "two", "thirty", "yes",
-    "no", "name", "doctor", "available", "anything", "goodbye", NULL,
+    "book", "appointment", "cancel", "opening", "hours", "open", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "tomorrow", "morning", "afternoon", "nine", "ten",
+    "two", "thirty", "yes", "no", "name", "person", "doctor", "available", "anything",
+    "goodbye", "bye", NULL,
 };
 
 static int has_word(const char *text, const char *w) {
@@ -55,6 +91,18 @@ static int has_word(const char *text, const char *w) {
     snprintf(t, sizeof t, " %s ", text);
     snprintf(p, sizeof p, " %s ", w);
     return strstr(t, p) != NULL;
+}
+
+/* The reference transcript of a line: lowercase words, no punctuation. */
+static void normalise(const char *in, char *out, size_t cap) {
+    size_t k = 0;
+    for (const char *p = in; *p && k + 1 < cap; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
+        if ((c >= 'a' && c <= 'z') || c == '\'') out[k++] = c;
+        else if (k && out[k - 1] != ' ') out[k++] = ' ';
+    }
+    while (k && out[k - 1] == ' ') k--;
+    out[k] = '\0';
 }
 
 /* Resident set size in MB (the decoder's memory shows as the growth over open). */
@@ -117,6 +165,7 @@ static int word_errors(const char *ref, const char *hyp, int *n_ref) {
 }
 
 static const char *g_voice = "en-us";
+static int g_wpm = 175;
 
 /* espeak-ng speech of text as the phone delivers it: 8 kHz PCM after mu-law,
  * with lead/tail ms of quiet noise (about -65 dBFS) around it. */
@@ -124,7 +173,7 @@ static int16_t *caller_audio(const char *text, int lead, int tail, size_t *n8) {
     int16_t *pcm, *speech;
     size_t n, ns;
     int rate;
-    if (hk_espeak_synth_pcm(text, g_voice, 0, &pcm, &n, &rate) != 0) return NULL;
+    if (hk_espeak_synth_pcm(text, g_voice, g_wpm, &pcm, &n, &rate) != 0) return NULL;
     if (hk_resample_buffer(rate, 8000, pcm, n, &speech, &ns) != 0) {
         free(pcm);
         return NULL;
@@ -146,13 +195,13 @@ static int16_t *caller_audio(const char *text, int lead, int tail, size_t *n8) {
     return pcm8;
 }
 
-static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
+static void run_mode(struct ev_loop *loop, const suite *su, int grammar, int lead, int tail) {
     result r = {0};
     hk_stt_sink sink = {.ud = &r, .transcript = on_transcript, .error = on_error};
     hk_stt_config cfg = {.provider = "sphinx", .language = "en"};
     if (grammar) {
-        cfg.phrases = k_hints;
-        cfg.n_phrases = sizeof k_hints / sizeof *k_hints;
+        cfg.phrases = su->hints;
+        cfg.n_phrases = su->n_hints;
     }
     char err[256];
     double rss0 = rss_mb();
@@ -165,16 +214,18 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
     double t_open_call = now_ms() - t0;
     ev_run(loop, 0); /* until the decoder is built */
     double t_open = now_ms() - t0;
-    printf("\n== %s, voice %s, %d ms lead / %d ms tail silence: open() returned in %.2f ms, "
-           "decoder ready after %.0f ms, RSS +%.0f MB\n",
-           grammar ? "grammar (hints)" : "language model", g_voice, lead, tail, t_open_call, t_open,
-           rss_mb() - rss0);
+    printf("\n== %s, %s, voice %s at %d wpm, %d ms lead / %d ms tail silence: open() returned "
+           "in %.2f ms, decoder ready after %.0f ms, RSS +%.0f MB\n",
+           su->name, grammar ? "grammar (hints)" : "language model", g_voice, g_wpm, lead, tail,
+           t_open_call, t_open, rss_mb() - rss0);
 
     int tot_err = 0, tot_words = 0, exact = 0, kw = 0, kw_hit = 0, kw_false = 0;
     double tot_end = 0, tot_all = 0, tot_audio = 0;
-    for (size_t i = 0; i < N_LINES; i++) {
+    for (size_t i = 0; i < su->n_lines; i++) {
         size_t n8;
-        int16_t *pcm8 = caller_audio(k_lines[i], lead, tail, &n8);
+        char ref[512];
+        normalise(su->lines[i], ref, sizeof ref);
+        int16_t *pcm8 = caller_audio(su->lines[i], lead, tail, &n8);
         if (!pcm8) {
             fprintf(stderr, "synth failed\n");
             exit(1);
@@ -196,12 +247,12 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
             continue;
         }
         int nref;
-        int e = word_errors(k_lines[i], r.text, &nref);
+        int e = word_errors(ref, r.text, &nref);
         tot_err += e;
         tot_words += nref;
         exact += e == 0;
         for (int k = 0; k_keywords[k]; k++) {
-            int in_ref = has_word(k_lines[i], k_keywords[k]), in_hyp = has_word(r.text, k_keywords[k]);
+            int in_ref = has_word(ref, k_keywords[k]), in_hyp = has_word(r.text, k_keywords[k]);
             kw += in_ref;
             kw_hit += in_ref && in_hyp;
             kw_false += !in_ref && in_hyp;
@@ -209,15 +260,16 @@ static void run_mode(struct ev_loop *loop, int grammar, int lead, int tail) {
         tot_end += e1 - e0;
         tot_all += e1 - a0;
         tot_audio += n8 / 8.0;
-        printf("  %-42s -> %-42s errs %d/%d conf %.2f end %.0f ms, all %.0f ms for %.0f ms audio\n",
-               k_lines[i], r.text, e, nref, r.conf, e1 - e0, e1 - a0, n8 / 8.0);
+        printf("  %-46s -> %-46s errs %d/%d conf %.2f end %.0f ms, all %.0f ms for %.0f ms audio\n",
+               ref, r.text, e, nref, r.conf, e1 - e0, e1 - a0, n8 / 8.0);
     }
-    printf("  SUMMARY %s %s %s: word accuracy %.1f%% (WER %.1f%%, %d/%d words wrong), %d/%zu exact, "
+    printf("  SUMMARY %s, %s, %s %d wpm, %s: word accuracy %.1f%% (WER %.1f%%, %d/%d words wrong), %d/%zu exact, "
            "keywords %d/%d heard (+%d false), end-of-utterance %.0f ms avg, decode %.0f ms per "
            "utterance (%.2fx real time)\n",
-           grammar ? "grammar" : "LM", g_voice, lead || tail ? "vad-framed" : "tight",
+           su->name, grammar ? "grammar" : "LM", g_voice, g_wpm, lead || tail ? "vad-framed" : "tight",
            100.0 * (1 - (double)tot_err / tot_words), 100.0 * tot_err / tot_words, tot_err,
-           tot_words, exact, N_LINES, kw_hit, kw, kw_false, tot_end / N_LINES, tot_all / N_LINES,
+           tot_words, exact, su->n_lines, kw_hit, kw, kw_false, tot_end / su->n_lines,
+           tot_all / su->n_lines,
            tot_all / tot_audio);
     hk_stt_sphinx.close(stt);
     ev_run(loop, 0);
@@ -230,11 +282,13 @@ int main(int argc, char **argv) {
     hk_pool_global_set(pool);
     const char *only = argc > 1 ? argv[1] : "all";
     if (argc > 2) g_voice = argv[2];
-    for (int framed = 0; framed < 2; framed++) {
-        int lead = framed ? 200 : 0, tail = framed ? 500 : 0;
-        if (strcmp(only, "lm") != 0) run_mode(loop, 1, lead, tail);
-        if (strcmp(only, "grammar") != 0) run_mode(loop, 0, lead, tail);
-    }
+    if (argc > 3) g_wpm = atoi(argv[3]);
+    for (size_t s = 0; s < N(k_suites); s++)
+        for (int framed = 0; framed < 2; framed++) {
+            int lead = framed ? 200 : 0, tail = framed ? 500 : 0;
+            if (strcmp(only, "lm") != 0) run_mode(loop, &k_suites[s], 1, lead, tail);
+            if (strcmp(only, "grammar") != 0) run_mode(loop, &k_suites[s], 0, lead, tail);
+        }
     hk_pool_free(pool);
     return 0;
 }

@@ -298,9 +298,11 @@ void hk_call_hangup(hk_call *c, const char *reason) {
     hk_timer_start(c->clock, &c->end_timer, 0, on_end_timer, c);
 }
 
-void hk_call_end(hk_call *c, const char *reason) {
+void hk_call_end(hk_call *c, const char *why) {
     if (c->ended) return;
     c->ended = 1;
+    char reason[sizeof c->end_reason];
+    snprintf(reason, sizeof reason, "%s", why); /* why may be c->end_reason itself */
     snprintf(c->end_reason, sizeof c->end_reason, "%s", reason);
     if (c->started) {
         hk_metric_inc(HK_M_CALLS_ENDED);

@@ -36,6 +36,9 @@ typedef struct hk_worker {
 int hk_worker_init(hk_worker *w, int virtual_time, int threads, char *err, size_t errlen);
 void hk_worker_free(hk_worker *w);
 
+/* The espeak-ng voice of simulated callers (not the agents' default). */
+#define HK_CALLER_VOICE "en-us+klatt2"
+
 /* Caller audio as 8 kHz mu-law: from a WAV of any common rate (mono or stereo,
  * mixed down) or synthesised from text. *out malloc'ed. */
 int hk_caller_audio_wav(const char *path, uint8_t **out, size_t *n, char *err, size_t errlen);

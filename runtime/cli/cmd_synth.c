@@ -17,7 +17,7 @@ int hk_cmd_synth(int argc, char **argv) {
                                    {"wpm", required_argument, 0, 'w'},
                                    {"help", no_argument, 0, 'h'},
                                    {0, 0, 0, 0}};
-    const char *text = NULL, *out = NULL, *voice = "en-us";
+    const char *text = NULL, *out = NULL, *voice = HK_CALLER_VOICE;
     int rate = 0, wpm = 165, o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -30,7 +30,8 @@ int hk_cmd_synth(int argc, char **argv) {
         case 'h':
         default:
             printf("usage: hark synth --text TEXT --out FILE.wav [--rate HZ] [--voice V] [--wpm N]\n\n"
-                   "Synthesises TEXT with espeak-ng (22050 Hz, or resampled to --rate).\n");
+                   "Synthesises TEXT with espeak-ng (22050 Hz, or resampled to --rate). The default\n"
+                   "voice is the simulated callers' (" HK_CALLER_VOICE ").\n");
             return o == 'h' ? 0 : 2;
         }
     }

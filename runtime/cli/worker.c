@@ -93,8 +93,9 @@ int hk_caller_audio_text(const char *text, uint8_t **out, size_t *n, char *err, 
     int16_t *pcm, *p8;
     size_t len, n8;
     int rate;
-    /* a different voice from the agent's default, as a real caller would be */
-    if (hk_espeak_synth_pcm(text, "en-us", 165, &pcm, &len, &rate) != 0) {
+    /* a different voice from the agent's default, as a real caller would be;
+     * klatt2 also survives 8 kHz mu-law best (bench/bench_stt.c) */
+    if (hk_espeak_synth_pcm(text, HK_CALLER_VOICE, 165, &pcm, &len, &rate) != 0) {
         snprintf(err, errlen, "cannot synthesise caller line \"%s\"", text);
         return -1;
     }

@@ -48,10 +48,7 @@ static void finish(hk_http_call *call, CURLcode rc) {
     char *body = call->body;
     size_t len = call->len;
     char errcopy[CURL_ERROR_SIZE];
-    if (err) {
-        strncpy(errcopy, err, sizeof errcopy - 1);
-        errcopy[sizeof errcopy - 1] = 0;
-    }
+    if (err) snprintf(errcopy, sizeof errcopy, "%s", err);
     call->body = NULL;
     hk_http_cancel(call); /* frees the call; callbacks below use copies */
     if (o.on_done) o.on_done(o.ud, (int)status, body ? body : "", len, err ? errcopy : NULL);

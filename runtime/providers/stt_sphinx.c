@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 
 #include <sphinxbase/err.h>
+#include <sphinxbase/fsg_model.h>
+#include <sphinxbase/jsgf.h>
 
 #include "core/log.h"
 #include "core/pool.h"
@@ -45,11 +47,15 @@
 
 /* Decoder settings with the hint grammar. The grammar's word loop read speech
  * as runs of short words with the defaults ("two at at please at an" for
- * "tuesday at ten"): word accuracy below zero. Chosen by a grid over -lw, -wip,
- * -fsgusefiller and -remove_noise on 12 receptionist lines x 3 espeak-ng voices
- * over 8 kHz mu-law (bench/bench_stt.c prints the result for this setting). */
+ * "tuesday at ten"): word accuracy below zero. Chosen by grids over -lw, -wip,
+ * -fsgusefiller, -remove_noise and the beams on receptionist lines x espeak-ng
+ * voices over 8 kHz mu-law (bench/bench_stt.c prints the result). The wider
+ * beams let the grammar's word weights (jsgf.c) work without pruning the right
+ * path: +5..10 points, decoding ~2x slower (still ~0.04x real time). */
 #define GRAMMAR_LW "10"
 #define GRAMMAR_WIP "1e-2"
+#define GRAMMAR_BEAM "1e-80"
+#define GRAMMAR_WBEAM "1e-60"
 
 /* Silence trimming. An utterance arrives with the VAD's pre-roll and hangover
  * (~0.5 s of silence); decoded, that silence turns into inserted words (with the
@@ -121,6 +127,23 @@ static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
  * at once (fclose racing writes). Disable sphinx logging once instead. */
 static void quiet_sphinx(void) { err_set_logfp(NULL); }
 
+/* ps_set_jsgf_string of this pocketsphinx never frees the parsed grammar
+ * (~18 KB per stream, LeakSanitizer shows it); the same steps here do. */
+static int set_grammar(ps_decoder_t *ps, const char *text) {
+    jsgf_t *jsgf = jsgf_parse_string(text, NULL);
+    if (!jsgf) return -1;
+    int rc = -1;
+    jsgf_rule_t *rule = jsgf_get_public_rule(jsgf);
+    float32 lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
+    fsg_model_t *fsg = rule ? jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw) : NULL;
+    if (fsg) {
+        rc = ps_set_fsg(ps, GRAMMAR_SEARCH, fsg) == 0 ? 0 : -1;
+        fsg_model_free(fsg); /* the search keeps its own reference */
+    }
+    jsgf_grammar_free(jsgf);
+    return rc;
+}
+
 static void w_open(hk_stt *s) {
     if (atomic_load(&s->abandoned)) return;
     pthread_once(&g_log_once, quiet_sphinx);
@@ -139,7 +162,9 @@ static void w_open(hk_stt *s) {
     /* With a grammar the n-gram model is not loaded at all (memory, load time). */
     cmd_ln_t *cfg = grammar ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
                                           "-lw", GRAMMAR_LW, "-wip", GRAMMAR_WIP,
-                                          "-fsgusefiller", "no", "-remove_noise", "no", NULL)
+                                          "-fsgusefiller", "no", "-remove_noise", "no",
+                                          "-beam", GRAMMAR_BEAM, "-pbeam", GRAMMAR_BEAM,
+                                          "-wbeam", GRAMMAR_WBEAM, NULL)
                             : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
                                           "-lm", lm, NULL);
     if (!cfg) {
@@ -156,8 +181,7 @@ static void w_open(hk_stt *s) {
         return;
     }
     if (grammar) {
-        if (ps_set_jsgf_string(s->ps, GRAMMAR_SEARCH, grammar) != 0 ||
-            ps_set_search(s->ps, GRAMMAR_SEARCH) != 0) {
+        if (set_grammar(s->ps, grammar) != 0 || ps_set_search(s->ps, GRAMMAR_SEARCH) != 0) {
             snprintf(s->open_err, sizeof s->open_err, "sphinx: the hint grammar did not load");
             ps_free(s->ps);
             s->ps = NULL;
@@ -348,6 +372,7 @@ static void job_work(hk_job *j) {
     switch (job->kind) {
     case J_OPEN:
         w_open(s);
+        job->ok = s->ps != NULL; /* done() must not read s->ps: a close job may be freeing it */
         break;
     case J_AUDIO:
         if (s->ps && job->seq != atomic_load(&s->cancelled_seq) && w_audio(s, job->pcm, job->n))
@@ -395,7 +420,7 @@ static void job_done(hk_job *j) {
     const hk_stt_sink *k = &s->sink;
     switch (job->kind) {
     case J_OPEN:
-        if (!s->ps && !s->closed) {
+        if (!job->ok && !s->closed) {
             s->failed = 1;
             s->n_pending = 0;
             if (k->error) k->error(k->ud, s->open_err[0] ? s->open_err : "sphinx: no decoder");

@@ -1,19 +1,27 @@
 /* providers/stt_sphinx: the offline speech-to-text provider (pocketsphinx).
  *
  * Driving it from a call session:
- * - open() returns at once; the decoder (~100 MB, a few hundred ms to load) is
- *   built on the thread pool. Audio pushed meanwhile is queued, not lost. A
- *   failure to build it arrives later as sink->error.
+ * - open() returns at once (no I/O but a stat of the model); the decoder is
+ *   built on the thread pool: ~80 ms with hints (grammar, ~30 MB resident),
+ *   ~190-210 ms without (the n-gram model, ~90 MB). Audio pushed meanwhile is
+ *   queued, not lost. A failure to build it arrives later as sink->error.
+ *   Callbacks run on the loop of the global pool (hk_pool_global()).
+ * - push() takes 8 kHz audio as it arrives, including the VAD's pre-roll and
+ *   hangover: quiet edges are trimmed here (they turn into inserted words).
  * - With cfg->phrases the decoder is constrained to a grammar of the hints (see
- *   jsgf.h): far more accurate on phone audio. Without, the general language
- *   model is used (most words wrong on telephone-band synthetic speech).
+ *   jsgf.h) and decodes each utterance whole at end_utterance: ~65-90 ms for
+ *   a 1-3 s utterance. Without hints the general language model decodes as
+ *   audio arrives and the end costs ~80-130 ms, but it gets most words wrong
+ *   on telephone-band speech: give hints. Numbers: bench/bench_stt.c.
  * - Every end_utterance(utt_id) yields exactly one sink->transcript(utt_id, ...,
- *   is_final=1, confidence) or one sink->error, even when the utterance had no
- *   audio (text ""). cancel() drops the audio of the utterance in progress;
+ *   is_final=1, confidence) or one sink->error, also when the utterance had no
+ *   speech (text ""). cancel() drops the audio of the utterance in progress;
  *   transcripts of utterances already ended are still delivered. No interim
  *   transcripts, no speech_started (hark's VAD does endpointing).
- * - confidence: the decoder's posterior probability of the hypothesis (0..1),
- *   -1 when it has none; see HK_SPHINX_LOW_CONFIDENCE. */
+ * - confidence: with the language model, the posterior probability of the
+ *   hypothesis (0..1; below HK_SPHINX_LOW_CONFIDENCE the agent should confirm).
+ *   With the grammar pocketsphinx reports 1 for right and wrong alike, so it is
+ *   -1 (unavailable): agents using hints should confirm what they act on. */
 #ifndef HK_STT_SPHINX_H
 #define HK_STT_SPHINX_H
 
@@ -21,7 +29,7 @@
 
 extern const hk_stt_vtable hk_stt_sphinx;
 
-/* Below this confidence an agent should confirm what it heard. */
+/* Below this language-model confidence an agent should confirm what it heard. */
 #define HK_SPHINX_LOW_CONFIDENCE 0.5
 
 #endif

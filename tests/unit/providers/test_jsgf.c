@@ -60,12 +60,13 @@ static void test_phrases_and_words(void **state) {
     /* the duplicate phrase (other case, punctuation) is listed once */
     const char *first = strstr(g, "book an appointment");
     assert_null(strstr(first + 1, "book an appointment"));
-    /* hint words and fillers can be said alone */
+    /* every word can be said alone: a hint word by itself freely, a word of a
+     * phrase and a filler at a cost (so whole phrases win when they fit) */
     assert_true(rule_has(g, "<word>", "tuesday"));
-    assert_true(rule_has(g, "<word>", "appointment"));
-    assert_true(rule_has(g, "<word>", "ten"));
-    assert_true(rule_has(g, "<word>", "please"));
-    assert_true(rule_has(g, "<word>", "would"));
+    assert_true(rule_has(g, "<word>", "/1e-30/ appointment"));
+    assert_true(rule_has(g, "<word>", "/1e-30/ ten"));
+    assert_true(rule_has(g, "<word>", "/1e-10/ please"));
+    assert_true(rule_has(g, "<word>", "/1e-10/ would"));
     /* a one-word hint is a word, not a phrase */
     assert_false(rule_has(g, "<phrase>", "tuesday"));
     free(g);
@@ -82,6 +83,8 @@ static void test_oov_dropped(void **state) {
     assert_null(strstr(g, "qwrtzpl"));
     assert_true(rule_has(g, "<phrase>", "book a appointment"));
     assert_true(rule_has(g, "<word>", "monday"));
+    /* "qwrtzpl" gone, a one-word hint that lost its word adds nothing */
+    assert_true(rule_has(g, "<word>", "/1e-30/ book"));
     free(g);
 }
 
@@ -178,6 +181,7 @@ static void test_long_word_and_many_phrases(void **state) {
     assert_non_null(g);
     assert_true(parses(g));
     assert_true(rule_has(g, "<phrase>", "at ninety nine please"));
+    /* the over-long word is dropped (not in the dictionary), leaving a one-word hint */
     assert_true(rule_has(g, "<word>", "words"));
     free(g);
 }

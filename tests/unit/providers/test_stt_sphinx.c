@@ -173,9 +173,8 @@ static void test_grammar_keywords(void **state) {
     assert_true(has_word(r.text, "book"));
     assert_true(has_word(r.text, "appointment"));
 
-    /* "ten" does not survive the phone band: espeak-ng's /t/ burst is above
-     * 4 kHz and every voice measured decodes "ten" as "an"/"and"/"can" (at
-     * full band the same line decodes exactly). The day must come through. */
+    /* Short answers are the fragile case: with the plain en-us voice this line
+     * comes out as "today at ten", "tuesday open", ... (bench/bench_stt.c). */
     say(s, "tuesday at ten", 200, 500);
     hk_stt_sphinx.end_utterance(s, 2);
     run_loop();
@@ -183,7 +182,7 @@ static void test_grammar_keywords(void **state) {
     assert_int_equal(r.n, 2);
     assert_int_equal(r.utt_id, 2);
     assert_true(has_word(r.text, "tuesday"));
-    if (!has_word(r.text, "ten")) print_message("known phone-band miss: \"ten\" not heard\n");
+    assert_true(has_word(r.text, "ten"));
 
     say(s, "monday at nine", 200, 500);
     hk_stt_sphinx.end_utterance(s, 3);
