@@ -137,7 +137,7 @@ static void test_sentence(void **state) {
     for (size_t i = 0; i < r.n_marks; i++) {
         const hk_word_mark *m = &r.marks[i];
         assert_int_equal(m->text_len, strlen(words[i]));
-        assert_memory_equal(SENTENCE + m->text_pos, words[i], m->text_len);
+        assert_memory_equal(&SENTENCE[m->text_pos], words[i], m->text_len);
         if (i > 0) assert_true(m->audio_ms > r.marks[i - 1].audio_ms);
         assert_true(m->audio_ms < r.audio[1] / 8);
     }
