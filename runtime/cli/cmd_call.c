@@ -23,6 +23,7 @@ typedef struct caller {
     uint8_t *lines[MAX_LINES];
     size_t line_len[MAX_LINES];
     double barge_after[MAX_LINES]; /* >= 0: speak this long into the agent's reply */
+    const char *text[MAX_LINES];   /* what a --caller-text line says (NULL for WAVs) */
     int n_lines;
     int line;        /* line being spoken or next to speak */
     size_t pos;      /* bytes of the current line sent */
@@ -124,6 +125,58 @@ static void free_lines(caller *cl) {
     cl->n_lines = 0;
 }
 
+/* Lower-case words of s into w (at most max), letters, digits and ' only. */
+static int split_words(const char *s, char w[][32], int max) {
+    int n = 0, k = 0;
+    for (;; s++) {
+        char ch = *s;
+        int word = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '\'';
+        if (word && k < 31 && n < max) w[n][k++] = (char)(ch | (ch >= 'A' && ch <= 'Z' ? 0x20 : 0));
+        if ((!word || !*s) && k) {
+            w[n++][k] = 0;
+            k = 0;
+        }
+        if (!*s) break;
+    }
+    return n;
+}
+
+/* Word errors (substitutions + insertions + deletions) of hyp against ref. */
+static int word_errors(const char *ref, const char *hyp, int *nref) {
+    char r[64][32], h[64][32];
+    int nr = split_words(ref, r, 64), nh = split_words(hyp, h, 64);
+    int d[65][65];
+    for (int i = 0; i <= nr; i++) d[i][0] = i;
+    for (int j = 0; j <= nh; j++) d[0][j] = j;
+    for (int i = 1; i <= nr; i++)
+        for (int j = 1; j <= nh; j++) {
+            int sub = d[i - 1][j - 1] + (strcmp(r[i - 1], h[j - 1]) != 0);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    *nref = nr;
+    return d[nr][nh];
+}
+
+/* How well the recogniser heard the caller lines given as text. */
+static void print_accuracy(const caller *cl) {
+    int words = 0, errors = 0, line = 0, lines = 0;
+    for (int i = 0; i < cl->call->n_msgs && line < cl->n_lines; i++) {
+        const hk_message *m = &cl->call->msgs[i];
+        if (!m->role) continue;
+        if (cl->text[line]) {
+            int nref;
+            errors += word_errors(cl->text[line], m->text, &nref);
+            words += nref;
+            lines++;
+        }
+        line++;
+    }
+    if (words > 0)
+        printf("\nrecognition of the %d caller line(s): %d words, %d errors, word accuracy %.0f%%\n",
+               lines, words, errors, 100.0 * (words - errors) / words);
+}
+
 static void print_transcript(const hk_call *c) {
     printf("\ncall %s with agent '%s' (version %d), ended: %s after %.1f s\n\n", c->id,
            c->agent->name, c->agent->version, c->end_reason, hk_call_now(c));
@@ -185,6 +238,7 @@ int hk_cmd_call(int argc, char **argv) {
                 free_lines(&cl);
                 return 2;
             }
+            cl.text[cl.n_lines] = o == 't' ? optarg : NULL;
             if ((o == 'w' ? hk_caller_audio_wav(optarg, &cl.lines[cl.n_lines],
                                                 &cl.line_len[cl.n_lines], err, sizeof err)
                           : hk_caller_audio_text(optarg, &cl.lines[cl.n_lines],
@@ -244,7 +298,10 @@ int hk_cmd_call(int argc, char **argv) {
     if (!cl.call->ended) hk_call_end(cl.call, "pipeline-stalled");
 
     rc = 0;
-    if (!quiet) print_transcript(cl.call);
+    if (!quiet) {
+        print_transcript(cl.call);
+        print_accuracy(&cl);
+    }
     if (out && hk_recorder_write_wav(cl.call->rec, out, err, sizeof err) != 0) {
         fprintf(stderr, "hark call: %s\n", err);
         rc = 1;

@@ -39,6 +39,12 @@ set +e; "$HARK" call --agent agents/front_desk.lua --caller-wav "$T/missing.wav"
 set +e; "$HARK" call --caller-text "hi" 2>"$T/err.txt"; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q -- "--agent is required" "$T/err.txt" || fail "missing --agent"
 
+# text caller lines: the recogniser's word accuracy on them is reported
+"$HARK" call --agent agents/front_desk.lua --caller-text "I would like to book an appointment" \
+  >"$T/acc.txt" 2>/dev/null || fail "text caller call"
+acc=$(grep -Eo 'word accuracy [0-9]+%' "$T/acc.txt" | grep -Eo '[0-9]+')
+[ -n "$acc" ] && [ "$acc" -ge 60 ] || fail "word accuracy missing or low: $(cat "$T/acc.txt")"
+
 # realtime: a greeting-only call (no caller lines) takes wall-clock time
 start=$(date +%s%N)
 "$HARK" call --agent agents/front_desk.lua --realtime --quiet --transcript "$T/rt.json" 2>/dev/null
