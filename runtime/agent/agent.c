@@ -164,6 +164,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         get_str(L, t, "first_message", "", &a->first_message, err, errlen) ||
         get_str(L, t, "fallback_message", "", &a->fallback_message, err, errlen) ||
         get_str(L, t, "end_message", "", &a->end_message, err, errlen) ||
+        get_str(L, t, "consent_message", "", &a->consent_message, err, errlen) ||
         get_str(L, t, "phone_number", "", &a->phone_number, err, errlen) ||
         get_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
         get_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
@@ -356,7 +357,7 @@ void hk_agent_unref(hk_agent *a) {
     if (a->table_ref != LUA_NOREF && a->table_ref != 0)
         luaL_unref(a->vm->L, LUA_REGISTRYINDEX, a->table_ref);
     char **strs[] = {&a->path, &a->name, &a->id, &a->first_message, &a->fallback_message,
-                     &a->end_message, &a->phone_number, &a->system_prompt, &a->stt_provider,
+                     &a->end_message, &a->consent_message, &a->phone_number, &a->system_prompt, &a->stt_provider,
                      &a->stt_language, &a->tts_provider, &a->tts_voice, &a->llm_provider,
                      &a->llm_model, &a->warning};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);

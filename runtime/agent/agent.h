@@ -22,6 +22,7 @@ typedef struct hk_agent {
     char *first_message;
     char *fallback_message;
     char *end_message;
+    char *consent_message; /* spoken by the carrier before the agent picks up */
     char *phone_number;
     char *system_prompt;
     char *stt_provider, *stt_language;

@@ -34,6 +34,14 @@ typedef struct hk_call_io {
     void (*send_audio)(void *ud, const uint8_t *ulaw, size_t n);
     /* the call is over (on_end has run); the transport may free it after this */
     void (*ended)(void *ud, const char *reason);
+    /* optional: the last frame of a reply was sent; the carrier tells back
+     * (hk_session_mark_played) when the caller has heard it */
+    void (*mark)(void *ud, const char *name);
+    /* optional: barge-in, drop what the carrier has buffered */
+    void (*clear)(void *ud);
+    /* optional: hand the caller to another number when the call ends; -1 if
+     * this transport cannot */
+    int (*transfer)(void *ud, const char *number);
 } hk_call_io;
 
 typedef struct hk_call_opts {
@@ -170,6 +178,8 @@ void hk_session_dtmf(hk_call *c, const char *digits);
  * can park on HK_WAIT_SPEECH until it is synthesised. */
 int hk_session_say(hk_call *c, const char *text);
 int hk_session_speaking(const hk_call *c);
+/* The carrier reports a mark sent with io.mark has played. */
+void hk_session_mark_played(hk_call *c, const char *name);
 
 /* transcript.c */
 int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size_t errlen);

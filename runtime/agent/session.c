@@ -199,8 +199,14 @@ static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
                 hk_metric_observe(HK_H_TURN_LATENCY, t->first_audio - t->user_end);
             }
         }
-        if (m->end < 0 && m->synthesised && m->ring_end <= p1)
+        if (m->end < 0 && m->synthesised && m->ring_end <= p1) {
             m->end = now + (double)(m->ring_end - p0) / 8000.0;
+            if (c->io.mark) {
+                char name[32];
+                snprintf(name, sizeof name, "msg-%d", i);
+                c->io.mark(c->io.ud, name);
+            }
+        }
     }
 }
 
@@ -253,6 +259,7 @@ static void interrupt(hk_call *c, double now) {
     uint64_t played = c->out.tail;
     c->interrupts++;
     hk_ring_clear(&c->out);
+    if (c->io.clear) c->io.clear(c->io.ud);
     if (c->tts) c->ttsv->cancel(c->tts);
     c->tts_pending = 0;
     c->paused = 0;
@@ -344,6 +351,10 @@ void hk_session_user_text(hk_call *c, const char *text) {
     c->utt_open++;
     c->utt_start[utt % 64] = c->utt_end[utt % 64] = hk_call_now(c);
     stt_transcript(c, utt, text, 1, 1.0);
+}
+
+void hk_session_mark_played(hk_call *c, const char *name) {
+    hk_log(HK_LOG_DEBUG, c->id, "mark_played", "%s", name);
 }
 
 void hk_session_dtmf(hk_call *c, const char *digits) {

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/app.h"
 #include "core/metrics.h"
+#include "telephony/twilio_stream.h"
+#include "telephony/twilio_webhook.h"
 
 void hk_resp_text(hk_http_response *r, int status, const char *content_type, const char *body) {
     r->status = status;
@@ -15,7 +18,7 @@ void hk_resp_text(hk_http_response *r, int status, const char *content_type, con
 }
 
 void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp) {
-    (void)app;
+    if (hk_twilio_webhook(app, req, resp)) return;
     if (strcmp(req->path, "/healthz") == 0) {
         hk_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}\n");
         return;
@@ -31,18 +34,14 @@ void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *res
     hk_resp_text(resp, 404, "application/json", "{\"error\":\"not found\"}\n");
 }
 
+/* Media Streams is the only WebSocket route so far; the dashboard's live
+ * events will need a tagged state here. */
 void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *signature) {
-    (void)app;
-    (void)conn;
-    (void)path;
-    (void)signature;
-    return NULL; /* no WebSocket routes yet */
+    return hk_twilio_stream_open(app, conn, path, signature);
 }
 
 void hk_routes_ws_text(void *conn_state, const char *data, size_t len) {
-    (void)conn_state;
-    (void)data;
-    (void)len;
+    hk_twilio_stream_text(conn_state, data, len);
 }
 
-void hk_routes_ws_closed(void *conn_state) { (void)conn_state; }
+void hk_routes_ws_closed(void *conn_state) { hk_twilio_stream_closed(conn_state); }

@@ -284,7 +284,7 @@ int hk_cmd_call(int argc, char **argv) {
     hk_call_opts co = {.loop = w.loop, .clock = w.clock, .id = "sim-call-1", .from = from,
                        .to = to, .record = 1};
     hk_vad_config_default(&co.vad);
-    hk_call_io io = {&cl, on_agent_audio, on_ended};
+    hk_call_io io = {.ud = &cl, .send_audio = on_agent_audio, .ended = on_ended};
     cl.call = hk_call_new(agent, &co, &io, err, sizeof err);
     hk_agent_unref(agent);
     if (!cl.call) {

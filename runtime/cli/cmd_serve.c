@@ -1,68 +1,160 @@
-/* cli/cmd_serve: `hark serve`. Sets up a worker (loop, clock, engine pool,
- * Lua VM), loads every agent in HARK_AGENTS_DIR (default agents/) with hot
- * reload, and serves HARK_PORT (default 8080): /healthz and /metrics today.
- * Twilio webhooks and Media Streams (calls through hk_call_new, exactly as
- * `hark call` does) come with the Twilio issue. Stops on SIGINT/SIGTERM. */
+/* cli/cmd_serve: `hark serve`. One worker: loop, clock, engine pool, Lua VM;
+ * configuration from the environment and .env; agents from HARK_AGENTS_DIR
+ * with hot reload; one port (HARK_PORT) serving /healthz, /metrics, the
+ * Twilio webhooks and Media Streams. SIGTERM drains: new calls are refused
+ * and live calls get HARK_DRAIN_SECONDS (default 30) to finish before they
+ * are ended. SIGHUP re-reads the configuration. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent_dir.h"
+#include "api/app.h"
 #include "api/routes.h"
 #include "cli/cli.h"
 #include "core/log.h"
 
-static void on_signal(struct ev_loop *loop, ev_signal *w, int revents) {
+typedef struct serve {
+    hk_app app;
+    hk_config cfg;
+    hk_server *srv;
+    ev_timer drain;
+    double drain_deadline;
+} serve;
+
+static void drain_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
-    hk_log(HK_LOG_INFO, NULL, "serve_stopping", "signal %d", w->signum);
-    ev_break(loop, EVBREAK_ALL);
+    serve *sv = w->data;
+    if (sv->app.live_calls <= 0 || ev_now(loop) >= sv->drain_deadline) {
+        if (sv->app.live_calls > 0)
+            hk_log(HK_LOG_WARN, NULL, "drain_timeout", "%d call(s) still live: stopping",
+                   sv->app.live_calls);
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    ev_timer_again(loop, w);
+}
+
+static void on_term(struct ev_loop *loop, ev_signal *w, int revents) {
+    (void)revents;
+    serve *sv = w->data;
+    if (sv->app.draining) { /* a second signal: stop now */
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    sv->app.draining = 1;
+    const char *g = getenv("HARK_DRAIN_SECONDS");
+    double grace = g ? atof(g) : 30;
+    sv->drain_deadline = ev_now(loop) + grace;
+    hk_log(HK_LOG_INFO, NULL, "serve_stopping", "signal %d: draining %d live call(s), up to %.0f s",
+           w->signum, sv->app.live_calls, grace);
+    ev_timer_init(&sv->drain, drain_tick, 0., 0.1);
+    sv->drain.data = sv;
+    ev_timer_again(loop, &sv->drain);
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents) {
+    (void)loop;
+    (void)revents;
+    serve *sv = w->data;
+    hk_config fresh;
+    char err[1024];
+    if (hk_config_load(&fresh, NULL, err, sizeof err) != 0 ||
+        hk_config_check(&fresh, "serve", err, sizeof err) != 0) {
+        hk_log(HK_LOG_ERROR, NULL, "config_reload_failed", "%s (kept the old configuration)", err);
+        hk_config_free(&fresh);
+        return;
+    }
+    hk_config old = sv->cfg;
+    sv->cfg = fresh;
+    char saved[sizeof sv->app.stream_secret];
+    memcpy(saved, sv->app.stream_secret, sizeof saved);
+    if (hk_app_init_urls(&sv->app, err, sizeof err) != 0) {
+        hk_log(HK_LOG_ERROR, NULL, "config_reload_failed", "%s (kept the old configuration)", err);
+        sv->cfg = old;
+        hk_config_free(&fresh);
+        hk_app_init_urls(&sv->app, err, sizeof err);
+        return;
+    }
+    /* a generated secret must survive a reload: live streams carry tokens it signed */
+    if (!hk_config_str(&sv->cfg, HK_CFG_HARK_STREAM_SECRET))
+        memcpy(sv->app.stream_secret, saved, sizeof saved);
+    hk_config_free(&old);
+    hk_log(HK_LOG_INFO, NULL, "config_reloaded", "webhook %s", sv->app.webhook_url);
 }
 
 int hk_cmd_serve(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: hark serve\n\n"
-                   "Loads the agents in $HARK_AGENTS_DIR (default: agents/) and watches them:\n"
-                   "an edited file that loads replaces the old version for new calls, one that\n"
-                   "fails is logged and the old version stays. Serves $HARK_PORT (default\n"
-                   "8080): GET /healthz, GET /metrics (Prometheus text). Stops on SIGINT/SIGTERM.\n\n"
-                   "Not built yet (Twilio issue): Twilio webhooks and Media Streams.\n");
+                   "Serves phone calls on one port: POST %s (Twilio's incoming-call\n"
+                   "webhook, plus /connect-status and /status), WS /voice/stream/{CallSid} (Media\n"
+                   "Streams), GET /healthz, GET /metrics (Prometheus text). Agents load from\n"
+                   "$HARK_AGENTS_DIR and hot-reload. SIGTERM drains (HARK_DRAIN_SECONDS, default\n"
+                   "30), SIGHUP re-reads the configuration.\n\n"
+                   "Configuration (environment, then ./.env):\n",
+                   "/api/v1/voice-agents/twilio/webhook");
+            hk_config_print_help(stdout);
             return 0;
         }
     }
-    const char *dir = getenv("HARK_AGENTS_DIR");
-    if (!dir) dir = "agents";
+    serve sv;
+    memset(&sv, 0, sizeof sv);
+    char err[2048];
+    if (hk_config_load(&sv.cfg, NULL, err, sizeof err) != 0 ||
+        hk_config_check(&sv.cfg, "serve", err, sizeof err) != 0) {
+        fprintf(stderr, "hark serve: %s\n", err);
+        hk_config_free(&sv.cfg);
+        return 1;
+    }
     hk_worker w;
-    char err[1024];
     if (hk_worker_init(&w, 0, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark serve: %s\n", err);
+        hk_config_free(&sv.cfg);
         return 1;
     }
-    hk_agent_dir *d = hk_agent_dir_open(w.vm, w.loop, dir);
-    const char *port_s = getenv("HARK_PORT");
-    int port = port_s ? atoi(port_s) : 8080;
-    hk_server_handlers h = {NULL, hk_routes_http, hk_routes_ws_open, hk_routes_ws_text,
-                            hk_routes_ws_closed};
-    hk_server *srv = hk_server_new(w.loop, port, &h, err, sizeof err);
-    if (!srv) {
+    sv.app.loop = w.loop;
+    sv.app.clock = w.clock;
+    sv.app.vm = w.vm;
+    sv.app.cfg = &sv.cfg;
+    int rc = 1;
+    if (hk_app_init_urls(&sv.app, err, sizeof err) != 0) {
         fprintf(stderr, "hark serve: %s\n", err);
-        hk_agent_dir_free(d);
-        hk_worker_free(&w);
-        return 1;
+        goto out;
     }
-    hk_log(HK_LOG_INFO, NULL, "serve_ready", "%d agent(s) from %s; listening on port %d",
-           hk_agent_dir_count(d), dir, hk_server_port(srv));
-    ev_signal sint, sterm;
-    ev_signal_init(&sint, on_signal, SIGINT);
-    ev_signal_init(&sterm, on_signal, SIGTERM);
+    const char *dir = hk_config_str(&sv.cfg, HK_CFG_HARK_AGENTS_DIR);
+    sv.app.agents = hk_agent_dir_open(w.vm, w.loop, dir ? dir : "agents");
+    sv.app.http = hk_http_client_new(w.loop);
+    int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
+    hk_server_handlers h = {&sv.app, hk_routes_http, hk_routes_ws_open, hk_routes_ws_text,
+                            hk_routes_ws_closed};
+    sv.srv = hk_server_new(w.loop, port, &h, err, sizeof err);
+    if (!sv.srv) {
+        fprintf(stderr, "hark serve: %s\n", err);
+        goto out;
+    }
+    hk_log(HK_LOG_INFO, NULL, "serve_ready", "%d agent(s) from %s; listening on port %d; webhook %s",
+           hk_agent_dir_count(sv.app.agents), dir, hk_server_port(sv.srv), sv.app.webhook_url);
+    ev_signal sint, sterm, shup;
+    ev_signal_init(&sint, on_term, SIGINT);
+    ev_signal_init(&sterm, on_term, SIGTERM);
+    ev_signal_init(&shup, on_hup, SIGHUP);
+    sint.data = sterm.data = shup.data = &sv;
     ev_signal_start(w.loop, &sint);
     ev_signal_start(w.loop, &sterm);
+    ev_signal_start(w.loop, &shup);
     ev_run(w.loop, 0);
     ev_signal_stop(w.loop, &sint);
     ev_signal_stop(w.loop, &sterm);
-    hk_server_free(srv);
-    hk_agent_dir_free(d);
+    ev_signal_stop(w.loop, &shup);
+    ev_timer_stop(w.loop, &sv.drain);
+    rc = 0;
+out:
+    hk_server_free(sv.srv); /* closes streams: their calls end and are freed */
+    hk_http_client_free(sv.app.http);
+    hk_agent_dir_free(sv.app.agents);
     hk_worker_free(&w);
-    return 0;
+    hk_config_free(&sv.cfg);
+    return rc;
 }

@@ -87,7 +87,7 @@ static int h_call(lua_State *L) {
     hk_call_opts o = {.loop = g_w.loop, .clock = g_w.clock, .id = id, .from = "+15550100",
                       .to = "+15550199", .text_only = 1};
     hk_vad_config_default(&o.vad);
-    hk_call_io io = {NULL, NULL, on_ended};
+    hk_call_io io = {.ended = on_ended};
     hk_call *c = hk_call_new(a, &o, &io, err, sizeof err);
     hk_agent_unref(a);
     if (!c) return luaL_error(L, "%s", err);

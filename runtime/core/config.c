@@ -1,0 +1,384 @@
+/* core/config: see config.h. Owns the settings table, .env syntax and the
+ * start-up check; nothing else in hark reads these names from getenv. */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
+    [HK_CFG_TWILIO_ACCOUNT_SID] = {"TWILIO_ACCOUNT_SID", NULL, "serve",
+                                   "Twilio account SID (AC...), for the REST API (transfer, hang up, outbound calls)"},
+    [HK_CFG_TWILIO_AUTH_TOKEN] = {"TWILIO_AUTH_TOKEN", NULL, "serve",
+                                  "Twilio auth token: verifies X-Twilio-Signature and authenticates REST calls"},
+    [HK_CFG_TWILIO_PHONE_NUMBER] = {"TWILIO_PHONE_NUMBER", NULL, NULL,
+                                    "default caller ID (E.164) for outbound calls and transfers"},
+    [HK_CFG_TWILIO_WEBHOOK_URL] = {"TWILIO_WEBHOOK_URL", NULL, "serve",
+                                   "public base URL Twilio reaches hark at (https://host); signatures and the wss:// stream URL are built from it"},
+    [HK_CFG_TWILIO_API_BASE_URL] = {"TWILIO_API_BASE_URL", "https://api.twilio.com", NULL,
+                                    "Twilio REST API base URL (point at a fake in tests)"},
+    [HK_CFG_WEBSOCKET_PORT] = {"WEBSOCKET_PORT", NULL, NULL,
+                               "port for media-stream WebSockets when not HARK_PORT"},
+    [HK_CFG_DATABASE_URL] = {"DATABASE_URL", NULL, NULL,
+                             "PostgreSQL URL (postgres://...); unset: a private embedded server"},
+    [HK_CFG_REDIS_URL] = {"REDIS_URL", NULL, NULL,
+                          "Redis URL for rate limits and cross-node state; unset: a private local server"},
+    [HK_CFG_JWT_SECRET] = {"JWT_SECRET", NULL, "serve:production", "secret that signs API and dashboard JWTs"},
+    [HK_CFG_AWS_REGION] = {"AWS_REGION", NULL, NULL, "S3 region for call recordings"},
+    [HK_CFG_AWS_S3_BUCKET] = {"AWS_S3_BUCKET", NULL, NULL,
+                              "S3 bucket for call recordings; unset: recordings stay in HARK_RECORDINGS_DIR"},
+    [HK_CFG_AWS_ACCESS_KEY_ID] = {"AWS_ACCESS_KEY_ID", NULL, NULL, "S3 access key id"},
+    [HK_CFG_AWS_SECRET_ACCESS_KEY] = {"AWS_SECRET_ACCESS_KEY", NULL, NULL, "S3 secret access key"},
+    [HK_CFG_AWS_S3_ENDPOINT] = {"AWS_S3_ENDPOINT", NULL, NULL, "S3-compatible endpoint URL (MinIO, R2, ...)"},
+    [HK_CFG_DEEPGRAM_API_KEY] = {"DEEPGRAM_API_KEY", NULL, NULL, "Deepgram key for live speech-to-text"},
+    [HK_CFG_DEEPGRAM_BASE_URL] = {"DEEPGRAM_BASE_URL", NULL, NULL, "Deepgram API base URL override"},
+    [HK_CFG_OPENAI_API_KEY] = {"OPENAI_API_KEY", NULL, NULL, "key for OpenAI-compatible chat completions"},
+    [HK_CFG_OPENAI_BASE_URL] = {"OPENAI_BASE_URL", NULL, NULL,
+                                "OpenAI-compatible API base URL (any compatible server)"},
+    [HK_CFG_ANTHROPIC_API_KEY] = {"ANTHROPIC_API_KEY", NULL, NULL, "Anthropic Messages API key"},
+    [HK_CFG_ANTHROPIC_BASE_URL] = {"ANTHROPIC_BASE_URL", NULL, NULL, "Anthropic API base URL override"},
+    [HK_CFG_ELEVENLABS_API_KEY] = {"ELEVENLABS_API_KEY", NULL, NULL, "ElevenLabs text-to-speech key"},
+    [HK_CFG_ELEVENLABS_BASE_URL] = {"ELEVENLABS_BASE_URL", NULL, NULL, "ElevenLabs API base URL override"},
+    [HK_CFG_HARK_PORT] = {"HARK_PORT", "8080", NULL, "HTTP + WebSocket listening port"},
+    [HK_CFG_HARK_AGENTS_DIR] = {"HARK_AGENTS_DIR", "agents", NULL, "directory of agent Lua files"},
+    [HK_CFG_HARK_RECORDINGS_DIR] = {"HARK_RECORDINGS_DIR", "var/recordings", NULL,
+                                    "directory for call recordings (WAV)"},
+    [HK_CFG_HARK_ENV] = {"HARK_ENV", "development", NULL,
+                         "development or production (production requires the secrets marked so)"},
+    [HK_CFG_HARK_DATA_KEY] = {"HARK_DATA_KEY", NULL, "serve:production",
+                              "key that encrypts stored secrets and transcripts at rest"},
+    [HK_CFG_HARK_STREAM_SECRET] = {"HARK_STREAM_SECRET", NULL, "serve:production",
+                                   "secret that signs per-call media-stream tokens (shared by all workers and nodes)"},
+};
+
+static int set_value(hk_config *c, int k, const char *v, int source)
+{
+    char *dup = strdup(v);
+    if (!dup)
+        return -1;
+    free(c->value[k]);
+    c->value[k] = dup;
+    c->source[k] = (unsigned char)source;
+    return 0;
+}
+
+static int find(const char *name)
+{
+    for (int k = 0; k < HK_CFG_COUNT; k++)
+        if (strcmp(hk_config_vars[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+static void seterr(char *err, size_t cap, const char *msg)
+{
+    if (err && cap)
+        snprintf(err, cap, "%s", msg);
+}
+
+int hk_config_parse_line(const char *line, char *key, size_t keycap, char *value,
+                         size_t valcap, char *err, size_t errcap)
+{
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0' || *p == '\n' || *p == '\r' || *p == '#')
+        return 0;
+    if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+        p += 6;
+        while (*p == ' ' || *p == '\t')
+            p++;
+    }
+    size_t kn = 0;
+    if (!(isalpha((unsigned char)*p) || *p == '_')) {
+        seterr(err, errcap, "expected KEY=VALUE");
+        return -1;
+    }
+    while (isalnum((unsigned char)p[kn]) || p[kn] == '_')
+        kn++;
+    if (kn >= keycap) {
+        seterr(err, errcap, "name too long");
+        return -1;
+    }
+    memcpy(key, p, kn);
+    key[kn] = '\0';
+    p += kn;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '=') {
+        seterr(err, errcap, "expected '=' after the name");
+        return -1;
+    }
+    p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t o = 0;
+#define PUT(ch)                                                  \
+    do {                                                         \
+        if (o + 1 >= valcap) {                                   \
+            seterr(err, errcap, "value too long");               \
+            return -1;                                           \
+        }                                                        \
+        value[o++] = (ch);                                       \
+    } while (0)
+    if (*p == '"' || *p == '\'') {
+        char q = *p++;
+        for (; *p && *p != q; p++) {
+            if (*p == '\n' || *p == '\r')
+                break;
+            if (q == '"' && *p == '\\' && p[1]) {
+                p++;
+                PUT(*p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p);
+            } else {
+                PUT(*p);
+            }
+        }
+        if (*p != q) {
+            seterr(err, errcap, "unterminated quoted value");
+            return -1;
+        }
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != '#' && *p != '\n' && *p != '\r') {
+            seterr(err, errcap, "unexpected text after the closing quote");
+            return -1;
+        }
+    } else {
+        /* Unquoted: up to the end of the line or a '#' that follows a blank. */
+        for (; *p && *p != '\n' && *p != '\r'; p++) {
+            if (*p == '#' && o > 0 && (value[o - 1] == ' ' || value[o - 1] == '\t'))
+                break;
+            PUT(*p);
+        }
+        while (o > 0 && (value[o - 1] == ' ' || value[o - 1] == '\t'))
+            o--;
+    }
+#undef PUT
+    value[o] = '\0';
+    return 1;
+}
+
+static int load_dotenv(hk_config *c, const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        if (err && errcap)
+            snprintf(err, errcap, "config: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL, key[128], msg[128];
+    size_t cap = 0;
+    int lineno = 0, rc = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *value = malloc(strlen(line) + 1);
+        if (!value) {
+            rc = -1;
+            seterr(err, errcap, "config: out of memory");
+            break;
+        }
+        int r = hk_config_parse_line(line, key, sizeof key, value, strlen(line) + 1, msg, sizeof msg);
+        if (r < 0) {
+            if (err && errcap)
+                snprintf(err, errcap, "config: %s line %d: %s", path, lineno, msg);
+            rc = -1;
+        } else if (r > 0) {
+            int k = find(key);
+            /* Unknown names are left alone: a .env is often shared with other tools. */
+            if (k >= 0 && c->source[k] != HK_CFG_FROM_ENV && set_value(c, k, value, HK_CFG_FROM_DOTENV) < 0)
+                rc = -1;
+        }
+        free(value);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && ferror(f)) { /* e.g. EISDIR: fopen succeeds on a directory */
+        if (err && errcap)
+            snprintf(err, errcap, "config: cannot read %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int hk_config_load(hk_config *c, const char *dotenv_path, char *err, size_t errcap)
+{
+    memset(c, 0, sizeof *c);
+    if (err && errcap)
+        err[0] = '\0';
+    int rc = 0;
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        const char *v = getenv(hk_config_vars[k].name);
+        if (v && set_value(c, k, v, HK_CFG_FROM_ENV) < 0)
+            rc = -1;
+    }
+    if (load_dotenv(c, dotenv_path ? dotenv_path : ".env", err, errcap) < 0)
+        rc = -1;
+    for (int k = 0; k < HK_CFG_COUNT; k++)
+        if (!c->value[k] && hk_config_vars[k].def && set_value(c, k, hk_config_vars[k].def, HK_CFG_FROM_DEFAULT) < 0)
+            rc = -1;
+    if (rc < 0 && err && errcap && !err[0])
+        seterr(err, errcap, "config: out of memory");
+    return rc;
+}
+
+void hk_config_free(hk_config *c)
+{
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        free(c->value[k]);
+        c->value[k] = NULL;
+        c->source[k] = HK_CFG_UNSET;
+    }
+}
+
+const char *hk_config_str(const hk_config *c, hk_config_key k)
+{
+    return (unsigned)k < HK_CFG_COUNT ? c->value[k] : NULL;
+}
+
+const char *hk_config_get(const hk_config *c, const char *name)
+{
+    int k = name ? find(name) : -1;
+    return k < 0 ? NULL : c->value[k];
+}
+
+static int parse_long(const char *s, long *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || isspace((unsigned char)*s))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+long hk_config_long(const hk_config *c, hk_config_key k, long fallback)
+{
+    long v;
+    return parse_long(hk_config_str(c, k), &v) == 0 ? v : fallback;
+}
+
+const char *hk_config_source(const hk_config *c, hk_config_key k)
+{
+    static const char *const names[] = {"unset", "default", ".env", "environment"};
+    return (unsigned)k < HK_CFG_COUNT ? names[c->source[k]] : "unset";
+}
+
+bool hk_config_production(const hk_config *c)
+{
+    const char *e = c->value[HK_CFG_HARK_ENV];
+    return e && strcmp(e, "production") == 0;
+}
+
+/* Whether required_for (space-separated words) names command for this env. */
+static bool needed(const char *required_for, const char *command, bool production)
+{
+    size_t cl = strlen(command);
+    for (const char *w = required_for; w && *w;) {
+        size_t n = strcspn(w, " ");
+        if (n == cl && strncmp(w, command, cl) == 0)
+            return true;
+        if (production && n == cl + 11 && strncmp(w, command, cl) == 0 && strncmp(w + cl, ":production", 11) == 0)
+            return true;
+        w += n;
+        while (*w == ' ')
+            w++;
+    }
+    return false;
+}
+
+/* Appends to err, keeping it NUL-terminated and truncating quietly. */
+static void add(char *err, size_t cap, size_t *len, const char *s)
+{
+    if (!err || !cap || *len >= cap - 1)
+        return;
+    int n = snprintf(err + *len, cap - *len, "%s", s);
+    if (n > 0)
+        *len = *len + (size_t)n < cap - 1 ? *len + (size_t)n : cap - 1;
+}
+
+int hk_config_check(const hk_config *c, const char *command, char *err, size_t errcap)
+{
+    size_t len = 0;
+    int missing = 0, problems = 0;
+    bool prod = hk_config_production(c);
+    if (err && errcap)
+        err[0] = '\0';
+    add(err, errcap, &len, "config: ");
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        if (!needed(hk_config_vars[k].required_for, command ? command : "", prod))
+            continue;
+        if (c->value[k] && c->value[k][0])
+            continue;
+        add(err, errcap, &len, missing++ ? ", " : "missing ");
+        add(err, errcap, &len, hk_config_vars[k].name);
+    }
+    if (missing) {
+        add(err, errcap, &len, " (needed by hark ");
+        add(err, errcap, &len, command);
+        add(err, errcap, &len, prod ? " in production)" : ")");
+        problems++;
+    }
+    const char *env = c->value[HK_CFG_HARK_ENV];
+    if (env && strcmp(env, "development") != 0 && strcmp(env, "production") != 0) {
+        add(err, errcap, &len, problems++ ? "; " : "");
+        add(err, errcap, &len, "HARK_ENV must be development or production");
+    }
+    static const hk_config_key ports[] = {HK_CFG_HARK_PORT, HK_CFG_WEBSOCKET_PORT};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        const char *v = c->value[ports[i]];
+        long p;
+        if (v && *v && (parse_long(v, &p) < 0 || p < 1 || p > 65535)) {
+            add(err, errcap, &len, problems++ ? "; " : "");
+            add(err, errcap, &len, hk_config_vars[ports[i]].name);
+            add(err, errcap, &len, " must be a port number 1-65535");
+        }
+    }
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        const char *n = hk_config_vars[k].name, *v = c->value[k];
+        size_t nl = strlen(n);
+        bool is_url = nl > 4 && strcmp(n + nl - 4, "_URL") == 0 && k != HK_CFG_DATABASE_URL
+                      && k != HK_CFG_REDIS_URL;
+        if (is_url && v && *v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+            add(err, errcap, &len, problems++ ? "; " : "");
+            add(err, errcap, &len, n);
+            add(err, errcap, &len, " must start with https:// or http://");
+        }
+    }
+    if (!problems && err && errcap)
+        err[0] = '\0';
+    return problems ? -1 : 0;
+}
+
+void hk_config_print_help(FILE *out)
+{
+    fprintf(out, "Settings (environment, or KEY=VALUE lines in ./.env; the environment wins):\n");
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        const hk_config_var *v = &hk_config_vars[k];
+        fprintf(out, "  %s", v->name);
+        if (v->def)
+            fprintf(out, " (default: %s)", v->def);
+        /* "serve serve:production" -> [required by hark serve, hark serve (production)] */
+        for (const char *w = v->required_for, *sep = " [required by "; w && *w; sep = ", ") {
+            size_t n = strcspn(w, " "), c = strcspn(w, ":");
+            if (c < n)
+                fprintf(out, "%shark %.*s (production)", sep, (int)c, w);
+            else
+                fprintf(out, "%shark %.*s", sep, (int)n, w);
+            w += n;
+            while (*w == ' ')
+                w++;
+            if (!*w)
+                fputc(']', out);
+        }
+        fprintf(out, "\n      %s\n", v->description);
+    }
+}

@@ -1,0 +1,95 @@
+/* core/config: hark's settings, from the environment and a `.env` file in the
+ * working directory (the environment wins). One table names every setting
+ * with its default, the commands that need it and a description, so
+ * `hark serve --help` lists them all and a missing value is reported once,
+ * by name, at start-up instead of as a failure mid-call. Read once at start;
+ * never re-read while calls run. */
+#ifndef HK_CONFIG_H
+#define HK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef enum {
+    HK_CFG_TWILIO_ACCOUNT_SID,
+    HK_CFG_TWILIO_AUTH_TOKEN,
+    HK_CFG_TWILIO_PHONE_NUMBER,
+    HK_CFG_TWILIO_WEBHOOK_URL,
+    HK_CFG_TWILIO_API_BASE_URL,
+    HK_CFG_WEBSOCKET_PORT,
+    HK_CFG_DATABASE_URL,
+    HK_CFG_REDIS_URL,
+    HK_CFG_JWT_SECRET,
+    HK_CFG_AWS_REGION,
+    HK_CFG_AWS_S3_BUCKET,
+    HK_CFG_AWS_ACCESS_KEY_ID,
+    HK_CFG_AWS_SECRET_ACCESS_KEY,
+    HK_CFG_AWS_S3_ENDPOINT,
+    HK_CFG_DEEPGRAM_API_KEY,
+    HK_CFG_DEEPGRAM_BASE_URL,
+    HK_CFG_OPENAI_API_KEY,
+    HK_CFG_OPENAI_BASE_URL,
+    HK_CFG_ANTHROPIC_API_KEY,
+    HK_CFG_ANTHROPIC_BASE_URL,
+    HK_CFG_ELEVENLABS_API_KEY,
+    HK_CFG_ELEVENLABS_BASE_URL,
+    HK_CFG_HARK_PORT,
+    HK_CFG_HARK_AGENTS_DIR,
+    HK_CFG_HARK_RECORDINGS_DIR,
+    HK_CFG_HARK_ENV,
+    HK_CFG_HARK_DATA_KEY,
+    HK_CFG_HARK_STREAM_SECRET,
+    HK_CFG_COUNT
+} hk_config_key;
+
+typedef struct hk_config_var {
+    const char *name;
+    const char *def;          /* default, NULL when none */
+    const char *required_for; /* space-separated: "serve" (always), "serve:production"
+                                 (only when HARK_ENV=production); NULL: optional */
+    const char *description;
+} hk_config_var;
+
+/* The table, in hk_config_key order. */
+extern const hk_config_var hk_config_vars[HK_CFG_COUNT];
+
+enum { HK_CFG_UNSET = 0, HK_CFG_FROM_DEFAULT, HK_CFG_FROM_DOTENV, HK_CFG_FROM_ENV };
+
+typedef struct hk_config {
+    char *value[HK_CFG_COUNT];         /* malloc'ed, NULL when unset with no default */
+    unsigned char source[HK_CFG_COUNT];
+} hk_config;
+
+/* Loads from the environment, then dotenv_path (NULL: ".env"; a missing file
+ * is fine) for names the environment lacks, then the defaults. Returns 0, or
+ * -1 with err naming the file and line of a syntax error (or no memory);
+ * cfg is usable (and must be freed) either way. */
+int hk_config_load(hk_config *cfg, const char *dotenv_path, char *err, size_t errcap);
+void hk_config_free(hk_config *cfg);
+
+/* Value (or default), NULL when unset. hk_config_get takes a name; unknown
+ * names give NULL. */
+const char *hk_config_str(const hk_config *cfg, hk_config_key k);
+const char *hk_config_get(const hk_config *cfg, const char *name);
+/* Integer value, or fallback when unset or not a decimal integer. */
+long hk_config_long(const hk_config *cfg, hk_config_key k, long fallback);
+/* "environment", ".env", "default" or "unset". */
+const char *hk_config_source(const hk_config *cfg, hk_config_key k);
+bool hk_config_production(const hk_config *cfg);
+
+/* Checks cfg for command ("serve", ...): every required value present
+ * (non-empty), HARK_ENV one of development|production, ports 1..65535, URLs
+ * with a scheme. Returns 0, or -1 with one message in err naming every
+ * problem ("config: missing TWILIO_AUTH_TOKEN, HARK_STREAM_SECRET (needed by
+ * hark serve); HARK_PORT must be a port number 1-65535"). */
+int hk_config_check(const hk_config *cfg, const char *command, char *err, size_t errcap);
+
+/* One block per setting: name, default, when required, description. */
+void hk_config_print_help(FILE *out);
+
+/* Parses one .env line into key/value buffers. Returns 1 (a setting), 0 (blank
+ * or comment) or -1 (syntax error, message in err). Exposed for the tests. */
+int hk_config_parse_line(const char *line, char *key, size_t keycap, char *value,
+                         size_t valcap, char *err, size_t errcap);
+
+#endif

@@ -1,0 +1,181 @@
+/* telephony/twilio_stream: see twilio_stream.h. Per message work is bounded
+ * and allocation-free: messages are parsed into a struct on the stack and
+ * outbound media is formatted into a fixed buffer. */
+#include "telephony/twilio_stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/call.h"
+#include "core/log.h"
+#include "media/g711.h"
+#include "telephony/signature.h"
+#include "telephony/stream_token.h"
+#include "telephony/twilio_msg.h"
+#include "telephony/twilio_webhook.h"
+
+typedef struct tw_stream {
+    hk_app *app;
+    hk_conn *conn;        /* NULL once the socket is gone */
+    char call_sid[64];
+    char stream_sid[64];
+    hk_call *call;
+    uint8_t frame[HK_FRAME_SAMPLES]; /* inbound audio not yet a whole frame */
+    size_t frame_len;
+    int closing;
+    int bad_messages;
+} tw_stream;
+
+static void send_text(tw_stream *s, const char *msg, int n) {
+    if (!s->conn || n <= 0) return;
+    if (hk_conn_send_text(s->conn, msg, (size_t)n) != 0)
+        hk_log(HK_LOG_WARN, s->call_sid, "stream_backlog", "outbound queue full: message dropped");
+}
+
+static void io_audio(void *ud, const uint8_t *ulaw, size_t n) {
+    tw_stream *s = ud;
+    char msg[512];
+    send_text(s, msg, hk_twilio_msg_build_media(msg, sizeof msg, s->stream_sid, ulaw, n));
+}
+
+static void io_mark(void *ud, const char *name) {
+    tw_stream *s = ud;
+    char msg[256];
+    send_text(s, msg, hk_twilio_msg_build_mark(msg, sizeof msg, s->stream_sid, name));
+}
+
+static void io_clear(void *ud) {
+    tw_stream *s = ud;
+    char msg[256];
+    send_text(s, msg, hk_twilio_msg_build_clear(msg, sizeof msg, s->stream_sid));
+}
+
+static int io_transfer(void *ud, const char *number) {
+    tw_stream *s = ud;
+    hk_twilio_after_stream(s->call_sid, number);
+    return 0;
+}
+
+static void io_ended(void *ud, const char *reason) {
+    tw_stream *s = ud;
+    s->app->live_calls--;
+    hk_log(HK_LOG_INFO, s->call_sid, "stream_call_ended", "%s", reason);
+    /* the agent ended it: closing the stream sends Twilio to <Connect action> */
+    if (s->conn && !s->closing) {
+        s->closing = 1;
+        hk_conn_close(s->conn);
+    }
+}
+
+void *hk_twilio_stream_open(hk_app *app, hk_conn *conn, const char *path, const char *signature) {
+    size_t n = strlen(HK_TWILIO_STREAM_PREFIX);
+    if (strncmp(path, HK_TWILIO_STREAM_PREFIX, n) != 0 || !path[n] || strlen(path + n) >= 64)
+        return NULL;
+    if (signature && signature[0]) {
+        /* Twilio signs the upgrade over the wss:// URL with no parameters */
+        char url[512];
+        snprintf(url, sizeof url, "%s%s", app->stream_base, path);
+        const char *token = hk_config_str(app->cfg, HK_CFG_TWILIO_AUTH_TOKEN);
+        if (!token || !hk_twilio_verify(token, signature, url, NULL, 0)) {
+            hk_log(HK_LOG_WARN, path + n, "stream_rejected", "bad X-Twilio-Signature on upgrade");
+            return NULL;
+        }
+    }
+    tw_stream *s = calloc(1, sizeof *s);
+    s->app = app;
+    s->conn = conn;
+    snprintf(s->call_sid, sizeof s->call_sid, "%s", path + n);
+    return s;
+}
+
+static void reject(tw_stream *s, const char *why) {
+    hk_log(HK_LOG_WARN, s->call_sid, "stream_rejected", "%s", why);
+    if (s->conn && !s->closing) {
+        s->closing = 1;
+        hk_conn_close(s->conn);
+    }
+}
+
+static void on_start(tw_stream *s, const hk_twilio_msg *m) {
+    if (s->call) return reject(s, "second start message");
+    if (strcmp(m->call_sid, s->call_sid) != 0) return reject(s, "start.callSid differs from the URL");
+    if (strcmp(m->encoding, "audio/x-mulaw") != 0 || m->sample_rate != 8000 || m->channels != 1)
+        return reject(s, "unsupported media format (need audio/x-mulaw, 8000 Hz, mono)");
+    const char *token = hk_twilio_msg_param_get(m, "token");
+    char agent_id[HK_STREAM_TOKEN_FIELD_MAX + 1];
+    int rc = hk_stream_token_verify(s->app->stream_secret, token ? token : "", s->call_sid,
+                                    (int64_t)time(NULL), agent_id, sizeof agent_id);
+    if (rc != HK_STREAM_TOKEN_OK) {
+        char why[128];
+        snprintf(why, sizeof why, "stream token: %s", hk_stream_token_strerror(rc));
+        return reject(s, why);
+    }
+    snprintf(s->stream_sid, sizeof s->stream_sid, "%s", m->stream_sid);
+    hk_agent *a = hk_agent_dir_get(s->app->agents, agent_id);
+    if (!a) return reject(s, "the agent of this call is gone");
+    hk_call_opts o = {.loop = s->app->loop, .clock = s->app->clock, .id = s->call_sid,
+                      .from = hk_twilio_msg_param_get(m, "from"),
+                      .to = hk_twilio_msg_param_get(m, "to"), .record = 1};
+    hk_vad_config_default(&o.vad);
+    hk_call_io io = {.ud = s, .send_audio = io_audio, .ended = io_ended, .mark = io_mark,
+                     .clear = io_clear, .transfer = io_transfer};
+    char err[512];
+    s->call = hk_call_new(a, &o, &io, err, sizeof err);
+    hk_agent_unref(a);
+    if (!s->call) return reject(s, err);
+    s->app->live_calls++;
+    hk_call_start(s->call);
+}
+
+static void on_media(tw_stream *s, const hk_twilio_msg *m) {
+    if (!s->call || s->call->ended) return;
+    for (size_t i = 0; i < m->payload_len; i++) {
+        s->frame[s->frame_len++] = m->payload[i];
+        if (s->frame_len == HK_FRAME_SAMPLES) {
+            hk_session_feed(s->call, s->frame, HK_FRAME_SAMPLES);
+            s->frame_len = 0;
+            if (!s->call || s->call->ended) return;
+        }
+    }
+}
+
+void hk_twilio_stream_text(void *state, const char *data, size_t len) {
+    tw_stream *s = state;
+    hk_twilio_msg m;
+    char err[256];
+    if (hk_twilio_msg_parse(data, len, &m, err, sizeof err) != HK_TWILIO_MSG_OK) {
+        /* one malformed message closes this stream only after a few: Twilio
+         * never sends one, so a peer that does is broken or hostile */
+        hk_log(HK_LOG_WARN, s->call_sid, "stream_bad_message", "%s", err);
+        if (++s->bad_messages >= 3) reject(s, "too many malformed messages");
+        return;
+    }
+    switch (m.kind) {
+    case HK_TWILIO_MSG_CONNECTED: break;
+    case HK_TWILIO_MSG_START: on_start(s, &m); break;
+    case HK_TWILIO_MSG_MEDIA: on_media(s, &m); break;
+    case HK_TWILIO_MSG_MARK:
+        if (s->call) hk_session_mark_played(s->call, m.mark_name);
+        break;
+    case HK_TWILIO_MSG_DTMF:
+        if (s->call && !s->call->ended) hk_session_dtmf(s->call, m.digit);
+        break;
+    case HK_TWILIO_MSG_STOP:
+        if (s->call && !s->call->ended) hk_call_end(s->call, "customer-ended-call");
+        break;
+    default:
+        hk_log(HK_LOG_DEBUG, s->call_sid, "stream_unknown_event", "%s", m.event);
+    }
+}
+
+void hk_twilio_stream_closed(void *state) {
+    tw_stream *s = state;
+    s->conn = NULL;
+    if (s->call) {
+        if (!s->call->ended) hk_call_end(s->call, "customer-ended-call");
+        hk_call_free(s->call);
+    }
+    free(s);
+}

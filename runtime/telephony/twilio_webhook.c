@@ -1,0 +1,170 @@
+/* telephony/twilio_webhook: see twilio_webhook.h. Every callback is verified
+ * against X-Twilio-Signature computed over the public URL from config (never
+ * the Host header a proxy may rewrite); a bad or missing signature gets 403
+ * and changes nothing. */
+#include "telephony/twilio_webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/routes.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "net/form.h"
+#include "telephony/signature.h"
+#include "telephony/stream_token.h"
+#include "telephony/twiml.h"
+
+#define MAX_PARAMS 128
+#define AFTER_MAX 256
+
+/* Transfers requested by live calls, consumed by the connect-status callback. */
+static struct {
+    char call_sid[64];
+    char number[40];
+} g_after[AFTER_MAX];
+
+void hk_twilio_after_stream(const char *call_sid, const char *number) {
+    int free_slot = -1;
+    for (int i = 0; i < AFTER_MAX; i++) {
+        if (strcmp(g_after[i].call_sid, call_sid) == 0) free_slot = i;
+        else if (free_slot < 0 && !g_after[i].call_sid[0]) free_slot = i;
+    }
+    if (free_slot < 0) free_slot = 0; /* full: the oldest guess is as good as any */
+    snprintf(g_after[free_slot].call_sid, sizeof g_after[free_slot].call_sid, "%s", call_sid);
+    snprintf(g_after[free_slot].number, sizeof g_after[free_slot].number, "%s",
+             number ? number : "");
+}
+
+static const char *take_after(const char *call_sid, char *number, size_t cap) {
+    for (int i = 0; i < AFTER_MAX; i++) {
+        if (call_sid && strcmp(g_after[i].call_sid, call_sid) == 0) {
+            snprintf(number, cap, "%s", g_after[i].number);
+            g_after[i].call_sid[0] = 0;
+            return number[0] ? number : NULL;
+        }
+    }
+    return NULL;
+}
+
+static void xml(hk_http_response *r, const char *body) {
+    hk_resp_text(r, 200, "text/xml", body);
+}
+
+/* Parse the form and check the signature over url (+ the query, if any). */
+static int verified(hk_app *app, const hk_http_request *req, const char *url, hk_form *f,
+                    hk_http_response *resp) {
+    char err[256];
+    if (hk_form_parse(f, req->body, req->body_len, err, sizeof err) < 0) {
+        hk_log(HK_LOG_WARN, NULL, "webhook_bad_form", "%s: %s", req->path, err);
+        hk_resp_text(resp, 400, "text/plain", "malformed form body\n");
+        return 0;
+    }
+    char full[1024];
+    snprintf(full, sizeof full, "%s%s%s", url, req->query[0] ? "?" : "", req->query);
+    const char *token = hk_config_str(app->cfg, HK_CFG_TWILIO_AUTH_TOKEN);
+    if (!token || !req->twilio_signature[0] ||
+        !hk_twilio_verify(token, req->twilio_signature, full, f->params, f->n)) {
+        hk_metric_inc(HK_M_WEBHOOKS_REJECTED);
+        hk_log(HK_LOG_WARN, hk_form_get(f, "CallSid"), "webhook_rejected",
+               "%s: %s X-Twilio-Signature", req->path,
+               req->twilio_signature[0] ? "bad" : "missing");
+        hk_resp_text(resp, 403, "text/plain", "invalid signature\n");
+        return 0;
+    }
+    hk_metric_inc(HK_M_WEBHOOKS);
+    return 1;
+}
+
+static void incoming_call(hk_app *app, hk_form *f, hk_http_response *resp) {
+    const char *sid = hk_form_get(f, "CallSid");
+    const char *to = hk_form_get(f, "To");
+    const char *from = hk_form_get(f, "From");
+    char body[4096];
+    if (!sid || !to) {
+        hk_resp_text(resp, 400, "text/plain", "CallSid and To are required\n");
+        return;
+    }
+    if (app->draining) {
+        hk_twiml_say_hangup(body, sizeof body, "Sorry, we cannot take your call right now. "
+                            "Please call again in a minute.", NULL);
+        xml(resp, body);
+        return;
+    }
+    hk_agent *a = hk_agent_dir_get(app->agents, to);
+    if (!a) {
+        hk_log(HK_LOG_WARN, sid, "unknown_number", "no agent answers %s", to);
+        hk_twiml_say_hangup(body, sizeof body,
+                            "Sorry, the number you have called is not in service.", NULL);
+        xml(resp, body);
+        return;
+    }
+    char token[HK_STREAM_TOKEN_MAX], url[512], action[640];
+    hk_stream_token_make(app->stream_secret, sid, a->id, (int64_t)time(NULL) + app->stream_token_ttl_s,
+                         token, sizeof token);
+    snprintf(url, sizeof url, "%s/voice/stream/%s", app->stream_base, sid);
+    snprintf(action, sizeof action, "%s/connect-status", app->webhook_url);
+    hk_twiml_param params[] = {{"agent", a->id}, {"token", token},
+                               {"from", from ? from : ""}, {"to", to}};
+    hk_twiml_stream s = {.say = a->consent_message, .action = action, .url = url,
+                         .params = params, .n_params = 4};
+    if (hk_twiml_connect_stream(body, sizeof body, &s) < 0) {
+        hk_resp_text(resp, 500, "text/plain", "cannot build TwiML\n");
+    } else {
+        hk_log(HK_LOG_INFO, sid, "call_incoming", "from %s to %s: agent %s version %d",
+               from ? from : "?", to, a->id, a->version);
+        xml(resp, body);
+    }
+    hk_agent_unref(a);
+}
+
+static void connect_status(hk_form *f, hk_http_response *resp) {
+    const char *sid = hk_form_get(f, "CallSid");
+    char number[40], body[1024];
+    const char *dial = take_after(sid, number, sizeof number);
+    if (dial) {
+        hk_log(HK_LOG_INFO, sid, "call_transfer", "dialling %s", dial);
+        hk_twiml_dial(body, sizeof body, dial, NULL);
+    } else {
+        hk_twiml_hangup(body, sizeof body);
+    }
+    xml(resp, body);
+}
+
+static void status_callback(hk_form *f, hk_http_response *resp) {
+    const char *sid = hk_form_get(f, "CallSid");
+    const char *status = hk_form_get(f, "CallStatus");
+    const char *dur = hk_form_get(f, "CallDuration");
+    hk_log(HK_LOG_INFO, sid, "call_status", "%s%s%s", status ? status : "?",
+           dur ? ", duration " : "", dur ? dur : "");
+    hk_resp_text(resp, 204, "text/plain", "");
+}
+
+int hk_twilio_webhook(hk_app *app, const hk_http_request *req, hk_http_response *resp) {
+    size_t n = strlen(HK_TWILIO_WEBHOOK_PATH);
+    if (strncmp(req->path, HK_TWILIO_WEBHOOK_PATH, n) != 0) return 0;
+    const char *rest = req->path + n;
+    if (strcmp(rest, "") && strcmp(rest, "/") && strcmp(rest, "/connect-status") &&
+        strcmp(rest, "/status"))
+        return 0;
+    if (strcmp(req->method, "POST") != 0) {
+        hk_resp_text(resp, 405, "text/plain", "POST only\n");
+        return 1;
+    }
+    hk_form_param params[MAX_PARAMS];
+    size_t cap = req->body_len + 2 * MAX_PARAMS + 2;
+    char *buf = malloc(cap);
+    hk_form f;
+    hk_form_init(&f, params, MAX_PARAMS, buf, cap);
+    char url[768];
+    snprintf(url, sizeof url, "%s%s", app->webhook_url, strcmp(rest, "/") ? rest : "");
+    if (verified(app, req, url, &f, resp)) {
+        if (!*rest || !strcmp(rest, "/")) incoming_call(app, &f, resp);
+        else if (!strcmp(rest, "/connect-status")) connect_status(&f, resp);
+        else status_callback(&f, resp);
+    }
+    free(buf);
+    return 1;
+}

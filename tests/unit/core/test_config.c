@@ -1,0 +1,250 @@
+/* tests/unit/core/test_config: .env syntax (comments, export, quotes,
+ * escapes, inline comments, CRLF), precedence (environment > .env >
+ * default), the table (every name unique, described, printed by --help), and
+ * hk_config_check naming every missing or invalid value in one message. Each
+ * test clears all hark variables from the environment first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    for (int k = 0; k < HK_CFG_COUNT; k++)
+        unsetenv(hk_config_vars[k].name);
+    snprintf(path, sizeof path, "/tmp/hk_test_config_%d.env", (int)getpid());
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    return 0;
+}
+
+static void write_env(const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int line(const char *l, char *k, char *v)
+{
+    char err[128];
+    return hk_config_parse_line(l, k, 64, v, 256, err, sizeof err);
+}
+
+static void test_parse_line(void **state)
+{
+    (void)state;
+    char k[64], v[256];
+    static const char *const blank[] = {"", "\n", "   \t\n", "# comment", "   # KEY=VALUE", "\r\n"};
+    for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++)
+        assert_int_equal(line(blank[i], k, v), 0);
+    static const char *const ok[][3] = {
+        {"KEY=value", "KEY", "value"},
+        {"KEY=value\n", "KEY", "value"},
+        {"KEY=value\r\n", "KEY", "value"},
+        {"  KEY = value  ", "KEY", "value"},
+        {"export KEY=value", "KEY", "value"},
+        {"export\tKEY=v", "KEY", "v"},
+        {"exportKEY=v", "exportKEY", "v"},
+        {"KEY=", "KEY", ""},
+        {"KEY=a=b", "KEY", "a=b"},
+        {"KEY=value # comment", "KEY", "value"},
+        {"KEY=val#ue", "KEY", "val#ue"},
+        {"KEY=#notacomment", "KEY", "#notacomment"},
+        {"KEY=\"quoted value\"", "KEY", "quoted value"},
+        {"KEY=\"with # hash\" # comment", "KEY", "with # hash"},
+        {"KEY=\"esc \\\"q\\\" \\\\ \\n\"", "KEY", "esc \"q\" \\ \n"},
+        {"KEY='single $X \\n'", "KEY", "single $X \\n"},
+        {"KEY=''", "KEY", ""},
+        {"_K1=x", "_K1", "x"},
+        {"DATABASE_URL=postgres://u:p@h:5432/db?sslmode=require", "DATABASE_URL",
+         "postgres://u:p@h:5432/db?sslmode=require"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (line(ok[i][0], k, v) != 1)
+            fail_msg("rejected: %s", ok[i][0]);
+        assert_string_equal(k, ok[i][1]);
+        assert_string_equal(v, ok[i][2]);
+    }
+    static const char *const bad[] = {"KEY", "=value", "1KEY=v", "KEY value", "KEY:v", "K-EY=v",
+                                      "KEY=\"unterminated", "KEY='open", "KEY=\"a\" b", "export =v"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (line(bad[i], k, v) != -1)
+            fail_msg("accepted: %s", bad[i]);
+    char err[128], small[4];
+    assert_int_equal(hk_config_parse_line("KEY=toolong", k, 64, small, sizeof small, err, sizeof err), -1);
+    assert_non_null(strstr(err, "too long"));
+    assert_int_equal(hk_config_parse_line("KEY=abc", k, 64, small, sizeof small, err, sizeof err), 1);
+    assert_int_equal(hk_config_parse_line("LONGKEY=a", small, sizeof small, v, 256, err, sizeof err), -1);
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    write_env("# hark settings\n"
+              "export TWILIO_AUTH_TOKEN=from-dotenv\n"
+              "HARK_PORT=9000\n"
+              "OPENAI_API_KEY=\"sk-dotenv\"\n"
+              "SOMETHING_ELSE=ignored\n"
+              "OPENAI_API_KEY='sk-later-wins'\n");
+    setenv("TWILIO_AUTH_TOKEN", "from-env", 1);
+    setenv("DEEPGRAM_API_KEY", "", 1);
+    hk_config c;
+    char err[256];
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_string_equal(hk_config_str(&c, HK_CFG_TWILIO_AUTH_TOKEN), "from-env");
+    assert_string_equal(hk_config_source(&c, HK_CFG_TWILIO_AUTH_TOKEN), "environment");
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_PORT), "9000");
+    assert_string_equal(hk_config_source(&c, HK_CFG_HARK_PORT), ".env");
+    assert_int_equal(hk_config_long(&c, HK_CFG_HARK_PORT, 1), 9000);
+    assert_string_equal(hk_config_get(&c, "OPENAI_API_KEY"), "sk-later-wins");
+    assert_string_equal(hk_config_str(&c, HK_CFG_DEEPGRAM_API_KEY), ""); /* set empty: still wins */
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_AGENTS_DIR), "agents");
+    assert_string_equal(hk_config_source(&c, HK_CFG_HARK_AGENTS_DIR), "default");
+    assert_string_equal(hk_config_str(&c, HK_CFG_TWILIO_API_BASE_URL), "https://api.twilio.com");
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_RECORDINGS_DIR), "var/recordings");
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_ENV), "development");
+    assert_false(hk_config_production(&c));
+    assert_null(hk_config_str(&c, HK_CFG_REDIS_URL));
+    assert_string_equal(hk_config_source(&c, HK_CFG_REDIS_URL), "unset");
+    assert_null(hk_config_get(&c, "SOMETHING_ELSE"));
+    assert_null(hk_config_get(&c, NULL));
+    assert_null(hk_config_str(&c, HK_CFG_COUNT));
+    assert_int_equal(hk_config_long(&c, HK_CFG_REDIS_URL, 42), 42);
+    assert_int_equal(hk_config_long(&c, HK_CFG_HARK_AGENTS_DIR, 42), 42);
+    hk_config_free(&c);
+    assert_null(c.value[HK_CFG_HARK_PORT]);
+}
+
+static void test_missing_file_and_errors(void **state)
+{
+    (void)state;
+    hk_config c;
+    char err[256];
+    assert_int_equal(hk_config_load(&c, "/nonexistent/dir/.env", err, sizeof err), 0);
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_PORT), "8080");
+    hk_config_free(&c);
+    write_env("HARK_PORT=1\n\n# ok\nTWILIO_AUTH_TOKEN=\"oops\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "line 4"));
+    assert_non_null(strstr(err, "unterminated"));
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_PORT), "1"); /* usable, defaults filled */
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_ENV), "development");
+    hk_config_free(&c);
+    /* A directory is not a readable file. */
+    assert_int_equal(hk_config_load(&c, "/tmp", err, sizeof err), -1);
+    hk_config_free(&c);
+}
+
+static void test_check(void **state)
+{
+    (void)state;
+    hk_config c;
+    char err[512];
+    write_env("TWILIO_ACCOUNT_SID=AC1\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
+    assert_string_equal(err, "config: missing TWILIO_AUTH_TOKEN, TWILIO_WEBHOOK_URL (needed by hark serve)");
+    assert_int_equal(hk_config_check(&c, "migrate", err, sizeof err), 0);
+    assert_string_equal(err, "");
+    hk_config_free(&c);
+
+    write_env("TWILIO_ACCOUNT_SID=AC1\nTWILIO_AUTH_TOKEN=t\nTWILIO_WEBHOOK_URL=https://h.example\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), 0);
+    hk_config_free(&c);
+
+    setenv("HARK_ENV", "production", 1);
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_true(hk_config_production(&c));
+    assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
+    assert_string_equal(err, "config: missing JWT_SECRET, HARK_DATA_KEY, HARK_STREAM_SECRET "
+                             "(needed by hark serve in production)");
+    hk_config_free(&c);
+
+    setenv("HARK_ENV", "staging", 1);
+    setenv("HARK_PORT", "70000", 1);
+    setenv("WEBSOCKET_PORT", "80x", 1);
+    setenv("TWILIO_WEBHOOK_URL", "h.example", 1);
+    setenv("OPENAI_BASE_URL", "ftp://x", 1);
+    setenv("TWILIO_AUTH_TOKEN", "", 1);
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
+    assert_string_equal(err, "config: missing TWILIO_AUTH_TOKEN (needed by hark serve); "
+                             "HARK_ENV must be development or production; "
+                             "HARK_PORT must be a port number 1-65535; "
+                             "WEBSOCKET_PORT must be a port number 1-65535; "
+                             "TWILIO_WEBHOOK_URL must start with https:// or http://; "
+                             "OPENAI_BASE_URL must start with https:// or http://");
+    /* A short buffer truncates, still terminated, still -1. */
+    char small[20];
+    assert_int_equal(hk_config_check(&c, "serve", small, sizeof small), -1);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_int_equal(hk_config_check(&c, "serve", NULL, 0), -1);
+    hk_config_free(&c);
+    setenv("HARK_PORT", "0", 1);
+    unsetenv("WEBSOCKET_PORT");
+    unsetenv("HARK_ENV");
+    unsetenv("OPENAI_BASE_URL");
+    setenv("TWILIO_AUTH_TOKEN", "t", 1);
+    setenv("TWILIO_WEBHOOK_URL", "http://localhost:8080", 1);
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
+    assert_string_equal(err, "config: HARK_PORT must be a port number 1-65535");
+    hk_config_free(&c);
+}
+
+static void test_table_and_help(void **state)
+{
+    (void)state;
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        assert_non_null(hk_config_vars[k].name);
+        assert_true(strlen(hk_config_vars[k].description) > 10);
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal(hk_config_vars[j].name, hk_config_vars[k].name);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    hk_config_print_help(f);
+    fclose(f);
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        char want[80];
+        snprintf(want, sizeof want, "  %s", hk_config_vars[k].name);
+        if (!strstr(buf, want))
+            fail_msg("help lacks %s", hk_config_vars[k].name);
+    }
+    assert_non_null(strstr(buf, "HARK_PORT (default: 8080)"));
+    assert_non_null(strstr(buf, "TWILIO_AUTH_TOKEN [required by hark serve]"));
+    assert_non_null(strstr(buf, "JWT_SECRET [required by hark serve (production)]"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_parse_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_and_help, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
