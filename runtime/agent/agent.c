@@ -19,7 +19,7 @@ static const char *known_fields[] = {
     "name", "description", "phone_number", "first_message", "fallback_message", "end_message",
     "system_prompt", "voice", "transcriber", "model", "tools", "barge_in", "language",
     "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
-    "server_url", "first_message_mode", NULL};
+    "server_url", "first_message_mode", "reprompt_message", NULL};
 
 /* Cloud providers hark knows by name but has no client for in this build:
  * an agent naming one still loads (with a warning) so it can be checked and
@@ -168,8 +168,33 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         get_str(L, t, "phone_number", "", &a->phone_number, err, errlen) ||
         get_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
         get_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
-        get_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen))
+        get_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen) ||
+        get_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen))
         return -1;
+    if (a->max_duration_s < 0 || a->silence_timeout_s < 0) {
+        snprintf(err, errlen, "max_duration and silence_timeout must be >= 0 seconds");
+        return -1;
+    }
+    lua_getfield(L, t, "end_call_phrases");
+    if (lua_istable(L, -1)) {
+        for (int i = 1; a->n_end_phrases < 16; i++) {
+            lua_rawgeti(L, -1, i);
+            int is_str = lua_type(L, -1) == LUA_TSTRING, done = lua_isnil(L, -1);
+            if (is_str) a->end_phrases[a->n_end_phrases++] = strdup(lua_tostring(L, -1));
+            lua_pop(L, 1);
+            if (done) break;
+            if (!is_str) {
+                snprintf(err, errlen, "end_call_phrases[%d] must be a string", i);
+                lua_pop(L, 1);
+                return -1;
+            }
+        }
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "end_call_phrases must be a list of strings");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
 
     lua_getfield(L, t, "transcriber");
     if (lua_istable(L, -1)) {
@@ -359,9 +384,10 @@ void hk_agent_unref(hk_agent *a) {
     char **strs[] = {&a->path, &a->name, &a->id, &a->first_message, &a->fallback_message,
                      &a->end_message, &a->consent_message, &a->phone_number, &a->system_prompt, &a->stt_provider,
                      &a->stt_language, &a->tts_provider, &a->tts_voice, &a->llm_provider,
-                     &a->llm_model, &a->warning};
+                     &a->llm_model, &a->warning, &a->reprompt_message};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     for (size_t i = 0; i < a->n_phrases; i++) free(a->phrases[i]);
+    for (size_t i = 0; i < a->n_end_phrases; i++) free(a->end_phrases[i]);
     free(a);
 }
 

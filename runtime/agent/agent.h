@@ -32,6 +32,9 @@ typedef struct hk_agent {
     char *phrases[HK_AGENT_MAX_PHRASES]; /* transcriber keywords + phrases */
     size_t n_phrases;
     double max_duration_s;
+    char *end_phrases[16];   /* the call ends after the agent says one of these */
+    size_t n_end_phrases;
+    char *reprompt_message;  /* said after silence_timeout of caller silence */
     double silence_timeout_s;
     char *warning;       /* set when the agent names a provider this build lacks */
     int barge_in;            /* caller speech interrupts the agent (default on) */

@@ -110,6 +110,8 @@ struct hk_call {
     double utt_start[64], utt_end[64]; /* by utt_id % 64 */
     int utt_open;         /* utterances ended but not yet transcribed */
     int paused;           /* caller speech while the agent talks: output held */
+    double last_activity; /* call time the caller or the agent last made sound */
+    int reprompted;       /* silence_timeout: reprompt said, next time ends */
     int interrupts;       /* barge-ins so far */
     uint64_t tts_req;     /* last request id */
     int tts_pending;      /* requests not done */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/call.h"
 #include "core/log.h"
@@ -169,6 +170,9 @@ int hk_session_say(hk_call *c, const char *text) {
     if (c->current_turn >= 0 && c->turns[c->current_turn].reply_ready < 0)
         c->turns[c->current_turn].reply_ready = now;
     hk_log(HK_LOG_INFO, c->id, "assistant_say", "\"%s\"", text);
+    for (size_t i = 0; i < c->agent->n_end_phrases; i++)
+        if (strcasestr(text, c->agent->end_phrases[i]))
+            hk_call_hangup(c, "assistant-said-end-call-phrase");
     if (c->text_only || !c->tts) {
         msg->start = msg->end = now;
         msg->synthesised = 1;
@@ -210,9 +214,31 @@ static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
     }
 }
 
+/* silence_timeout: nobody has made a sound for that long while the agent
+ * waits for the caller: reprompt once, then end the call. */
+static void silence_check(hk_call *c, double now) {
+    double limit = c->agent->silence_timeout_s;
+    if (limit <= 0 || c->hangup_requested) return;
+    if (!hk_call_idle(c)) {
+        c->last_activity = now;
+        return;
+    }
+    if (now - c->last_activity < limit) return;
+    c->last_activity = now;
+    if (!c->reprompted) {
+        c->reprompted = 1;
+        hk_session_say(c, c->agent->reprompt_message ? c->agent->reprompt_message
+                                                     : "Are you still there?");
+    } else {
+        if (c->agent->end_message) hk_session_say(c, c->agent->end_message);
+        hk_call_hangup(c, "silence-timed-out");
+    }
+}
+
 static void pacer_tick(hk_timer *t, void *ud) {
     hk_call *c = ud;
     if (c->ended) return;
+    silence_check(c, hk_call_now(c));
     size_t used = c->paused ? 0 : hk_ring_used(&c->out);
     if (used > 0) {
         uint8_t frame[HK_FRAME_SAMPLES];
@@ -319,6 +345,7 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
     barge_in_check(c, ev, now);
     if (ev == HK_VAD_SPEECH_START && !c->in_speech) {
         c->in_speech = 1;
+        c->reprompted = 0;
         c->utt_id++;
         c->utt_start[c->utt_id % 64] = now - c->vad.cfg.start_ms / 1000.0;
         hk_log(HK_LOG_DEBUG, c->id, "speech_started", "at %.2f s", now);

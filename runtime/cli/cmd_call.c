@@ -32,6 +32,7 @@ typedef struct caller {
     double talk_since;  /* when the agent's current stretch of speech began */
     double gap_s;    /* how long the agent must be quiet before the caller talks */
     double max_s;
+    double hold_s;      /* after the last line, stay on the line this long */
     hk_timer tick;
     int done;
     char reason[64];
@@ -84,7 +85,7 @@ static void caller_tick(hk_timer *t, void *ud) {
             if (cl->line < cl->n_lines) {
                 cl->speaking = 1;
                 cl->pos = 0;
-            } else if (now - cl->quiet_since >= cl->gap_s + 1.5) {
+            } else if (now - cl->quiet_since >= cl->gap_s + cl->hold_s) {
                 hk_call_end(c, "customer-ended-call");
                 return;
             }
@@ -116,6 +117,8 @@ static void usage(FILE *out) {
             "                       idle waits but runs engine work in real time)\n"
             "  --gap-ms N           agent quiet time before the caller speaks (default 700)\n"
             "  --max-seconds N      end the call after N seconds of call time (default 300)\n"
+            "  --hold-seconds N     after its last line the caller stays silent on the line\n"
+            "                       this long before hanging up (default 1.5)\n"
             "  --from NUM, --to NUM caller and called numbers (default +15550100, +15550199)\n"
             "  --quiet              do not print the transcript\n");
 }
@@ -209,6 +212,7 @@ int hk_cmd_call(int argc, char **argv) {
                                    {"from", required_argument, 0, 'f'},
                                    {"to", required_argument, 0, 'T'},
                                    {"quiet", no_argument, 0, 'q'},
+                                   {"hold-seconds", required_argument, 0, 'H'},
                                    {"help", no_argument, 0, 'h'},
                                    {0, 0, 0, 0}};
     const char *agent_path = NULL, *out = NULL, *tjson = NULL;
@@ -218,6 +222,7 @@ int hk_cmd_call(int argc, char **argv) {
     memset(&cl, 0, sizeof cl);
     cl.gap_s = 0.7;
     cl.max_s = 300;
+    cl.hold_s = 1.5;
     cl.quiet_since = -1;
     cl.talk_since = -1;
     char err[1024];
@@ -257,6 +262,7 @@ int hk_cmd_call(int argc, char **argv) {
         case 'f': from = optarg; break;
         case 'T': to = optarg; break;
         case 'q': quiet = 1; break;
+        case 'H': cl.hold_s = atof(optarg); break;
         case 'h': usage(stdout); free_lines(&cl); return 0;
         default: usage(stderr); free_lines(&cl); return 2;
         }
