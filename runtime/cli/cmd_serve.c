@@ -4,7 +4,9 @@
  * Twilio webhooks and Media Streams. SIGTERM drains: new calls are refused
  * and live calls get HARK_DRAIN_SECONDS (default 30) to finish before they
  * are ended. SIGHUP re-reads the configuration. */
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,19 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents) {
     hk_log(HK_LOG_INFO, NULL, "config_reloaded", "webhook %s", sv->app.webhook_url);
 }
 
+/* mkdir -p (at start-up, before the loop serves anything) */
+static int make_dirs(const char *path) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 int hk_cmd_serve(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
@@ -121,6 +136,12 @@ int hk_cmd_serve(int argc, char **argv) {
     int rc = 1;
     if (hk_app_init_urls(&sv.app, err, sizeof err) != 0) {
         fprintf(stderr, "hark serve: %s\n", err);
+        goto out;
+    }
+    const char *recdir = hk_config_str(&sv.cfg, HK_CFG_HARK_RECORDINGS_DIR);
+    if (recdir && make_dirs(recdir) != 0) {
+        fprintf(stderr, "hark serve: cannot create HARK_RECORDINGS_DIR %s: %s\n", recdir,
+                strerror(errno));
         goto out;
     }
     const char *dir = hk_config_str(&sv.cfg, HK_CFG_HARK_AGENTS_DIR);

@@ -10,6 +10,8 @@
 
 #include "agent/call.h"
 #include "core/log.h"
+#include "core/pool.h"
+#include "media/recorder.h"
 #include "media/g711.h"
 #include "telephony/signature.h"
 #include "telephony/stream_token.h"
@@ -58,9 +60,48 @@ static int io_transfer(void *ud, const char *number) {
     return 0;
 }
 
+/* Writing the recording is file I/O: it runs on the pool, which then owns
+ * the recorder (the call may be freed before the write finishes). */
+typedef struct rec_job {
+    hk_job job;
+    hk_recorder *rec;
+    char path[600];
+    char call_sid[64];
+    int rc;
+    char err[256];
+} rec_job;
+
+static void rec_work(hk_job *j) {
+    rec_job *r = (rec_job *)j;
+    r->rc = hk_recorder_write_wav(r->rec, r->path, r->err, sizeof r->err);
+}
+
+static void rec_done(hk_job *j) {
+    rec_job *r = (rec_job *)j;
+    if (r->rc == 0) hk_log(HK_LOG_INFO, r->call_sid, "recording_saved", "%s", r->path);
+    else hk_log(HK_LOG_ERROR, r->call_sid, "recording_failed", "%s: %s", r->path, r->err);
+    hk_recorder_free(r->rec);
+    free(r);
+}
+
+static void save_recording(tw_stream *s) {
+    const char *dir = hk_config_str(s->app->cfg, HK_CFG_HARK_RECORDINGS_DIR);
+    hk_pool *pool = hk_pool_global();
+    if (!s->call->rec || !dir || !pool) return;
+    rec_job *r = calloc(1, sizeof *r);
+    r->rec = s->call->rec;
+    s->call->rec = NULL;
+    snprintf(r->path, sizeof r->path, "%s/%s.wav", dir, s->call_sid);
+    snprintf(r->call_sid, sizeof r->call_sid, "%s", s->call_sid);
+    r->job.work = rec_work;
+    r->job.done = rec_done;
+    hk_pool_submit(pool, &r->job);
+}
+
 static void io_ended(void *ud, const char *reason) {
     tw_stream *s = ud;
     s->app->live_calls--;
+    save_recording(s);
     hk_log(HK_LOG_INFO, s->call_sid, "stream_call_ended", "%s", reason);
     /* the agent ended it: closing the stream sends Twilio to <Connect action> */
     if (s->conn && !s->closing) {
@@ -141,32 +182,35 @@ static void on_media(tw_stream *s, const hk_twilio_msg *m) {
     }
 }
 
+/* ~10 KB: one per worker, not on the stack (messages are handled one at a time) */
+static hk_twilio_msg g_msg;
+
 void hk_twilio_stream_text(void *state, const char *data, size_t len) {
     tw_stream *s = state;
-    hk_twilio_msg m;
+    hk_twilio_msg *mp = &g_msg;
     char err[256];
-    if (hk_twilio_msg_parse(data, len, &m, err, sizeof err) != HK_TWILIO_MSG_OK) {
+    if (hk_twilio_msg_parse(data, len, mp, err, sizeof err) != HK_TWILIO_MSG_OK) {
         /* one malformed message closes this stream only after a few: Twilio
          * never sends one, so a peer that does is broken or hostile */
         hk_log(HK_LOG_WARN, s->call_sid, "stream_bad_message", "%s", err);
         if (++s->bad_messages >= 3) reject(s, "too many malformed messages");
         return;
     }
-    switch (m.kind) {
+    switch (mp->kind) {
     case HK_TWILIO_MSG_CONNECTED: break;
-    case HK_TWILIO_MSG_START: on_start(s, &m); break;
-    case HK_TWILIO_MSG_MEDIA: on_media(s, &m); break;
+    case HK_TWILIO_MSG_START: on_start(s, mp); break;
+    case HK_TWILIO_MSG_MEDIA: on_media(s, mp); break;
     case HK_TWILIO_MSG_MARK:
-        if (s->call) hk_session_mark_played(s->call, m.mark_name);
+        if (s->call) hk_session_mark_played(s->call, mp->mark_name);
         break;
     case HK_TWILIO_MSG_DTMF:
-        if (s->call && !s->call->ended) hk_session_dtmf(s->call, m.digit);
+        if (s->call && !s->call->ended) hk_session_dtmf(s->call, mp->digit);
         break;
     case HK_TWILIO_MSG_STOP:
         if (s->call && !s->call->ended) hk_call_end(s->call, "customer-ended-call");
         break;
     default:
-        hk_log(HK_LOG_DEBUG, s->call_sid, "stream_unknown_event", "%s", m.event);
+        hk_log(HK_LOG_DEBUG, s->call_sid, "stream_unknown_event", "%s", mp->event);
     }
 }
 
