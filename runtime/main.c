@@ -10,6 +10,7 @@ static const hk_command commands[] = {
     {"call", "hold one simulated phone call with an agent (offline)", hk_cmd_call},
     {"check", "load agent files in the sandbox and report errors with line numbers", hk_cmd_check},
     {"serve", "run the agent server (skeleton: agents + hot reload; HTTP comes next)", hk_cmd_serve},
+    {"dial", "place an outbound call through Twilio; it runs on hark serve", hk_cmd_dial},
     {"migrate", "apply database migrations (skeleton: lists schema/ in order)", hk_cmd_migrate},
     {"synth", "synthesise text to a WAV with the offline voice (espeak-ng)", hk_cmd_synth},
     {"transcribe", "transcribe a WAV with the offline recogniser (pocketsphinx)", hk_cmd_transcribe},

@@ -29,7 +29,9 @@ int hk_app_init_urls(hk_app *app, char *err, size_t errlen) {
     snprintf(app->stream_base, sizeof app->stream_base, "%s://%.*s", tls ? "wss" : "ws",
              (int)(base_len - (size_t)(host - u)), host);
     const char *secret = hk_config_str(app->cfg, HK_CFG_HARK_STREAM_SECRET);
-    if (secret && *secret) {
+    if (app->stream_secret[0]) {
+        /* kept (a reload, or a command that signs no streams) */
+    } else if (secret && *secret) {
         snprintf(app->stream_secret, sizeof app->stream_secret, "%s", secret);
     } else {
         unsigned char r[32];

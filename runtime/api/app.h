@@ -28,7 +28,7 @@ typedef struct hk_app {
     int stream_token_ttl_s;
 } hk_app;
 
-/* Fill the derived URLs and the stream secret from cfg. -1 with err set when
+/* Fill the derived URLs and, unless already set, the stream secret from cfg. -1 with err set when
  * TWILIO_WEBHOOK_URL is not an http(s) URL. */
 int hk_app_init_urls(hk_app *app, char *err, size_t errlen);
 

@@ -20,6 +20,7 @@ typedef struct hk_command {
 int hk_cmd_call(int argc, char **argv);
 int hk_cmd_check(int argc, char **argv);
 int hk_cmd_serve(int argc, char **argv);
+int hk_cmd_dial(int argc, char **argv);
 int hk_cmd_migrate(int argc, char **argv);
 int hk_cmd_synth(int argc, char **argv);
 int hk_cmd_transcribe(int argc, char **argv);

@@ -72,16 +72,17 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents) {
     sv->cfg = fresh;
     char saved[sizeof sv->app.stream_secret];
     memcpy(saved, sv->app.stream_secret, sizeof saved);
+    /* a configured secret is re-read; a generated one is kept (live streams
+     * carry tokens it signed) */
+    if (hk_config_str(&sv->cfg, HK_CFG_HARK_STREAM_SECRET)) sv->app.stream_secret[0] = 0;
     if (hk_app_init_urls(&sv->app, err, sizeof err) != 0) {
         hk_log(HK_LOG_ERROR, NULL, "config_reload_failed", "%s (kept the old configuration)", err);
         sv->cfg = old;
         hk_config_free(&fresh);
+        memcpy(sv->app.stream_secret, saved, sizeof saved);
         hk_app_init_urls(&sv->app, err, sizeof err);
         return;
     }
-    /* a generated secret must survive a reload: live streams carry tokens it signed */
-    if (!hk_config_str(&sv->cfg, HK_CFG_HARK_STREAM_SECRET))
-        memcpy(sv->app.stream_secret, saved, sizeof saved);
     hk_config_free(&old);
     hk_log(HK_LOG_INFO, NULL, "config_reloaded", "webhook %s", sv->app.webhook_url);
 }

@@ -110,3 +110,39 @@ const char *hk_form_get(const hk_form *f, const char *name)
 {
     return hk_form_get_nth(f, name, 0);
 }
+
+static int put_encoded(char *out, size_t cap, size_t *len, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+        size_t need = plain ? 1 : 3;
+        if (*len + need + 1 > cap) return -1;
+        if (plain) {
+            out[(*len)++] = (char)*p;
+        } else {
+            out[(*len)++] = '%';
+            out[(*len)++] = hex[*p >> 4];
+            out[(*len)++] = hex[*p & 15];
+        }
+    }
+    out[*len] = 0;
+    return 0;
+}
+
+int hk_form_append(char *out, size_t cap, size_t *len, const char *name, const char *value) {
+    size_t start = *len;
+    if (*len) {
+        if (*len + 2 > cap) return -1;
+        out[(*len)++] = '&';
+    }
+    if (put_encoded(out, cap, len, name) != 0 || *len + 2 > cap) goto fail;
+    out[(*len)++] = '=';
+    if (put_encoded(out, cap, len, value ? value : "") != 0) goto fail;
+    out[*len] = 0;
+    return 0;
+fail:
+    *len = start;
+    if (cap) out[start < cap ? start : cap - 1] = 0;
+    return -1;
+}

@@ -35,4 +35,8 @@ const char *hk_form_get(const hk_form *f, const char *name);
 /* The idx-th (0-based) value of name, or NULL: for repeated names. */
 const char *hk_form_get_nth(const hk_form *f, const char *name, int idx);
 
+/* Append name=value (percent-encoded, '&' before all but the first pair) to
+ * out, which holds *len bytes; NUL-terminates. -1 when it does not fit. */
+int hk_form_append(char *out, size_t cap, size_t *len, const char *name, const char *value);
+
 #endif

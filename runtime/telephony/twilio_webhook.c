@@ -78,7 +78,22 @@ static int verified(hk_app *app, const hk_http_request *req, const char *url, hk
     return 1;
 }
 
-static void incoming_call(hk_app *app, hk_form *f, hk_http_response *resp) {
+/* The agent of an outbound call is named in the webhook URL hark gave
+ * Twilio (?agent=ID); an inbound call's agent answers the To number. */
+static hk_agent *find_agent(hk_app *app, const char *query, const char *to) {
+    hk_form_param p[8];
+    char buf[512];
+    hk_form q;
+    char err[64];
+    hk_form_init(&q, p, 8, buf, sizeof buf);
+    if (query[0] && strlen(query) < 300 && hk_form_parse(&q, query, strlen(query), err, sizeof err) > 0) {
+        const char *id = hk_form_get(&q, "agent");
+        if (id) return hk_agent_dir_get(app->agents, id);
+    }
+    return hk_agent_dir_get(app->agents, to);
+}
+
+static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_response *resp) {
     const char *sid = hk_form_get(f, "CallSid");
     const char *to = hk_form_get(f, "To");
     const char *from = hk_form_get(f, "From");
@@ -93,7 +108,7 @@ static void incoming_call(hk_app *app, hk_form *f, hk_http_response *resp) {
         xml(resp, body);
         return;
     }
-    hk_agent *a = hk_agent_dir_get(app->agents, to);
+    hk_agent *a = find_agent(app, query, to);
     if (!a) {
         hk_log(HK_LOG_WARN, sid, "unknown_number", "no agent answers %s", to);
         hk_twiml_say_hangup(body, sizeof body,
@@ -161,7 +176,7 @@ int hk_twilio_webhook(hk_app *app, const hk_http_request *req, hk_http_response 
     char url[768];
     snprintf(url, sizeof url, "%s%s", app->webhook_url, strcmp(rest, "/") ? rest : "");
     if (verified(app, req, url, &f, resp)) {
-        if (!*rest || !strcmp(rest, "/")) incoming_call(app, &f, resp);
+        if (!*rest || !strcmp(rest, "/")) incoming_call(app, req->query, &f, resp);
         else if (!strcmp(rest, "/connect-status")) connect_status(&f, resp);
         else status_callback(&f, resp);
     }

@@ -28,7 +28,7 @@ sign() {
   while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
   printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64
 }
-post() { # path signature params... -> body in $T/body, status in $T/code
+post() { # path[?query] signature params... -> body in $T/body, status in $T/code
   local path=$1 sig=$2; shift 2
   local args=()
   for kv in "$@"; do args+=(--data-urlencode "$kv"); done
@@ -64,6 +64,11 @@ UNK=(CallSid=CAffffffffffffffffffffffffffffffff "To=+15559999999" "From=+1555123
 post "" "$(sign "$BASE" "${UNK[@]}")" "${UNK[@]}"
 grep -q '<Say>Sorry, the number you have called is not in service.</Say><Hangup/>' "$T/body" \
   || fail "unknown number: $(cat "$T/body")"
+
+# an outbound call placed by hark dial: the webhook URL names the agent
+OUT=(CallSid=CA22222222222222222222222222222222 "To=+15557654321" "From=+15550199" Direction=outbound-api)
+post "?agent=front_desk" "$(sign "$BASE?agent=front_desk" "${OUT[@]}")" "${OUT[@]}"
+grep -q '<Parameter name="agent" value="front_desk"/>' "$T/body" || fail "outbound agent: $(cat "$T/body")"
 
 # the stream ended: connect action hangs up; status callback is accepted
 CS=(CallSid=CA0123456789abcdef0123456789abcdef CallStatus=in-progress)

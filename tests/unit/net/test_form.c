@@ -163,9 +163,37 @@ static void test_buffer_bounds(void **state)
     }
 }
 
+static void test_append_roundtrip(void **state) {
+    (void)state;
+    char out[256];
+    size_t len = 0;
+    assert_int_equal(hk_form_append(out, sizeof out, &len, "To", "+15551234567"), 0);
+    assert_int_equal(hk_form_append(out, sizeof out, &len, "Url", "https://h/x?a=1&b=2"), 0);
+    assert_int_equal(hk_form_append(out, sizeof out, &len, "Say", "caf\xc3\xa9 & ok"), 0);
+    assert_string_equal(out, "To=%2B15551234567&Url=https%3A%2F%2Fh%2Fx%3Fa%3D1%26b%3D2"
+                             "&Say=caf%C3%A9%20%26%20ok");
+    hk_form_param p[8];
+    char buf[256];
+    hk_form f;
+    hk_form_init(&f, p, 8, buf, sizeof buf);
+    char err[64];
+    assert_int_equal(hk_form_parse(&f, out, len, err, sizeof err), 3);
+    assert_string_equal(hk_form_get(&f, "To"), "+15551234567");
+    assert_string_equal(hk_form_get(&f, "Url"), "https://h/x?a=1&b=2");
+    assert_string_equal(hk_form_get(&f, "Say"), "caf\xc3\xa9 & ok");
+    /* too small: -1 and the buffer keeps what it had */
+    char small[20];
+    size_t sl = 0;
+    assert_int_equal(hk_form_append(small, sizeof small, &sl, "A", "1"), 0);
+    assert_int_equal(hk_form_append(small, sizeof small, &sl, "Long", "0123456789abcdef"), -1);
+    assert_string_equal(small, "A=1");
+    assert_int_equal(sl, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_append_roundtrip),
         cmocka_unit_test(test_twilio_webhook), cmocka_unit_test(test_decoding),
         cmocka_unit_test(test_shapes),         cmocka_unit_test(test_repeated_names),
         cmocka_unit_test(test_bad_escapes),    cmocka_unit_test(test_too_many_params),

@@ -1,0 +1,102 @@
+/* telephony/twilio_rest: see twilio_rest.h. Requests are form-encoded with
+ * HTTP Basic auth (AccountSid:AuthToken); answers are JSON ({"sid",
+ * "status"} or {"code","message","status"}), read with cJSON. */
+#include "telephony/twilio_rest.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "net/form.h"
+
+typedef struct rest_req {
+    hk_twilio_rest_cb cb;
+    void *ud;
+} rest_req;
+
+static void on_done(void *ud, int status, const char *body, size_t len, const char *err) {
+    rest_req *r = ud;
+    char sid[64] = "", msg[300] = "";
+    cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "sid");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+    if (cJSON_IsString(s)) snprintf(sid, sizeof sid, "%s", s->valuestring);
+    if (err) snprintf(msg, sizeof msg, "%s", err);
+    else if (status < 200 || status > 299)
+        snprintf(msg, sizeof msg, "Twilio answered %d: %s", status,
+                 cJSON_IsString(m) ? m->valuestring : "(no message)");
+    cJSON_Delete(j);
+    r->cb(r->ud, sid[0] && !msg[0] ? sid : NULL, status, msg[0] ? msg : NULL);
+    free(r);
+}
+
+static int post(hk_http_client *http, const hk_config *cfg, const char *path, const char *body,
+                hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen) {
+    const char *base = hk_config_str(cfg, HK_CFG_TWILIO_API_BASE_URL);
+    const char *acct = hk_config_str(cfg, HK_CFG_TWILIO_ACCOUNT_SID);
+    const char *token = hk_config_str(cfg, HK_CFG_TWILIO_AUTH_TOKEN);
+    if (!base || !acct || !token) {
+        snprintf(err, errlen, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed for Twilio's REST API");
+        return -1;
+    }
+    char url[768], userpwd[256];
+    snprintf(url, sizeof url, "%s/2010-04-01/Accounts/%s/%s", base, acct, path);
+    snprintf(userpwd, sizeof userpwd, "%s:%s", acct, token);
+    static const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
+                                    "Accept: application/json", NULL};
+    rest_req *r = calloc(1, sizeof *r);
+    r->cb = cb;
+    r->ud = ud;
+    hk_http_opts o = {.method = "POST", .url = url, .headers = headers, .body = body,
+                      .body_len = strlen(body), .userpwd = userpwd, .timeout_s = 15,
+                      .on_done = on_done, .ud = r};
+    if (!hk_http_fetch(http, &o)) {
+        free(r);
+        snprintf(err, errlen, "cannot start a request to %s", url);
+        return -1;
+    }
+    return 0;
+}
+
+int hk_twilio_place_call(hk_http_client *http, const hk_config *cfg, const char *webhook_url,
+                         const char *agent_id, const char *to, const char *from,
+                         hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen) {
+    if (!from) from = hk_config_str(cfg, HK_CFG_TWILIO_PHONE_NUMBER);
+    if (!from) {
+        snprintf(err, errlen, "no caller number: give one or set TWILIO_PHONE_NUMBER");
+        return -1;
+    }
+    char body[2048], url[700], status_url[700];
+    size_t len = 0;
+    snprintf(url, sizeof url, "%s?agent=%s", webhook_url, agent_id);
+    snprintf(status_url, sizeof status_url, "%s/status", webhook_url);
+    if (hk_form_append(body, sizeof body, &len, "To", to) ||
+        hk_form_append(body, sizeof body, &len, "From", from) ||
+        hk_form_append(body, sizeof body, &len, "Url", url) ||
+        hk_form_append(body, sizeof body, &len, "StatusCallback", status_url) ||
+        hk_form_append(body, sizeof body, &len, "StatusCallbackEvent", "initiated") ||
+        hk_form_append(body, sizeof body, &len, "StatusCallbackEvent", "ringing") ||
+        hk_form_append(body, sizeof body, &len, "StatusCallbackEvent", "answered") ||
+        hk_form_append(body, sizeof body, &len, "StatusCallbackEvent", "completed")) {
+        snprintf(err, errlen, "call request too large");
+        return -1;
+    }
+    return post(http, cfg, "Calls.json", body, cb, ud, err, errlen);
+}
+
+int hk_twilio_update_call(hk_http_client *http, const hk_config *cfg, const char *call_sid,
+                          const char *twiml, hk_twilio_rest_cb cb, void *ud, char *err,
+                          size_t errlen) {
+    char body[4096], path[128];
+    size_t len = 0;
+    int rc = twiml ? hk_form_append(body, sizeof body, &len, "Twiml", twiml)
+                   : hk_form_append(body, sizeof body, &len, "Status", "completed");
+    if (rc != 0) {
+        snprintf(err, errlen, "TwiML too large");
+        return -1;
+    }
+    snprintf(path, sizeof path, "Calls/%s.json", call_sid);
+    return post(http, cfg, path, body, cb, ud, err, errlen);
+}
