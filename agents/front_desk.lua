@@ -111,6 +111,19 @@ return {
     return "I can book an appointment, tell you our opening hours, or put you through to a person."
   end,
 
+  -- keypad: 0 reaches a person (the clinic's main line), 1 starts a booking
+  on_dtmf = function(call, digit)
+    if digit == "0" then
+      call:say("Connecting you to our reception desk. Please hold.")
+      call:transfer("+15550100")
+    elseif digit == "1" then
+      call:set("wants", "booking")
+      call:say(try_booking(call))
+    else
+      call:say("Press 0 for a person, or 1 to book an appointment.")
+    end
+  end,
+
   on_end = function(call, report)
     call:log("call ended: " .. report.ended_reason .. ", booked: " .. tostring(call:get("booked")))
   end,

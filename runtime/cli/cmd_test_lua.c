@@ -19,9 +19,20 @@ static hk_worker g_w;
 static hk_call *g_calls[MAX_HCALLS];
 static int g_ncalls, g_checks, g_ids;
 
-typedef struct hcall { hk_call *c; int said_seen; } hcall;
+typedef struct hcall {
+    hk_call *c;
+    int said_seen;
+    char transferred[40];
+} hcall;
 
 static void on_ended(void *ud, const char *reason) { (void)ud; (void)reason; }
+
+/* a harness call is a phone call that can be handed on: remember where */
+static int on_transfer(void *ud, const char *number) {
+    hcall *h = ud;
+    snprintf(h->transferred, sizeof h->transferred, "%s", number);
+    return 0;
+}
 
 static int calls_busy(void) {
     for (int i = 0; i < g_ncalls; i++)
@@ -87,14 +98,16 @@ static int h_call(lua_State *L) {
     hk_call_opts o = {.loop = g_w.loop, .clock = g_w.clock, .id = id, .from = "+15550100",
                       .to = "+15550199", .text_only = 1};
     hk_vad_config_default(&o.vad);
-    hk_call_io io = {.ended = on_ended};
+    hcall *h = lua_newuserdata(L, sizeof *h);
+    memset(h, 0, sizeof *h);
+    hk_call_io io = {.ud = h, .ended = on_ended, .transfer = on_transfer};
     hk_call *c = hk_call_new(a, &o, &io, err, sizeof err);
     hk_agent_unref(a);
     if (!c) return luaL_error(L, "%s", err);
     g_calls[g_ncalls++] = c;
-    hcall *h = lua_newuserdata(L, sizeof *h);
     h->c = c;
-    h->said_seen = 0;
+    lua_pushvalue(L, -1); /* the io callback points into this userdata: keep it alive */
+    luaL_ref(L, LUA_REGISTRYINDEX);
     luaL_getmetatable(L, "harness.call");
     lua_setmetatable(L, -2);
     hk_call_start(c);
@@ -174,6 +187,13 @@ static int c_errors(lua_State *L) {
 
 static int c_version(lua_State *L) {
     lua_pushinteger(L, check_hcall(L)->c->agent->version);
+    return 1;
+}
+
+static int c_transferred(lua_State *L) {
+    hcall *h = check_hcall(L);
+    if (h->transferred[0]) lua_pushstring(L, h->transferred);
+    else lua_pushnil(L);
     return 1;
 }
 
@@ -309,7 +329,8 @@ int hk_cmd_test_lua(int argc, char **argv) {
     static const luaL_Reg call_m[] = {{"user", c_user}, {"dtmf", c_dtmf}, {"said", c_new_said},
                                       {"messages", c_messages}, {"ended", c_ended}, {"get", c_get},
                                       {"errors", c_errors}, {"version", c_version},
-                                      {"finish", c_finish}, {NULL, NULL}};
+                                      {"finish", c_finish}, {"transferred", c_transferred},
+                                      {NULL, NULL}};
     static const luaL_Reg dir_m[] = {{"get", dir_get}, {"poll", dir_poll},
                                      {"failures", dir_failures}, {NULL, NULL}};
     static const luaL_Reg h_f[] = {{"load", h_load}, {"call", h_call}, {"run", h_run},

@@ -51,6 +51,15 @@ said = c5:user("uh the it")
 h.check(said[1]:find("I can book an appointment"), "explains what it can do: " .. tostring(said[1]))
 h.check(c5:ended() == nil, "still on the call")
 
--- the tool validates its arguments against the schema
+-- the keypad: 1 books, 0 transfers to reception, other keys explain
 local c6 = h.call(a)
-h.check(c6:errors() == 0, "no errors before")
+c6:said()
+said = c6:dtmf("5")
+h.check(said[1]:find("Press 0 for a person"), "unknown key explains: " .. tostring(said[1]))
+said = c6:dtmf("1")
+h.check(said[1]:find("Which day"), "1 starts a booking: " .. tostring(said[1]))
+said = c6:dtmf("0")
+h.check(said[1]:find("Connecting you"), "0 connects: " .. tostring(said[1]))
+h.check(c6:transferred() == "+15550100", "transferred to reception: " .. tostring(c6:transferred()))
+h.check(c6:ended() == "assistant-forwarded-call", "the agent leaves the call: " .. tostring(c6:ended()))
+h.check(c6:errors() == 0, "no hook errors")
