@@ -22,6 +22,7 @@ int hk_cmd_check(int argc, char **argv);
 int hk_cmd_serve(int argc, char **argv);
 int hk_cmd_dial(int argc, char **argv);
 int hk_cmd_migrate(int argc, char **argv);
+int hk_cmd_rekey(int argc, char **argv);
 int hk_cmd_synth(int argc, char **argv);
 int hk_cmd_transcribe(int argc, char **argv);
 int hk_cmd_test_lua(int argc, char **argv);

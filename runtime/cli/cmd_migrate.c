@@ -1,57 +1,45 @@
-/* cli/cmd_migrate: `hark migrate`. Skeleton: finds the numbered migrations in
- * schema/, checks their numbering (no gaps, no duplicates) and lists them in
- * the order they would apply. Applying them to PostgreSQL (transactions,
- * schema_migrations, checksums, the embedded cluster) is the database issue's
- * work; until then this command says so and exits 3. */
-#include <dirent.h>
+/* cli/cmd_migrate: `hark migrate`. Applies the pending numbered migrations of
+ * schema/ to the database (DATABASE_URL, else the embedded cluster that
+ * scripts/pg starts), each in a transaction, recorded with its checksum in
+ * schema_migrations; refuses when an applied file changed. The work is in
+ * store/migrate.c. Exit: 0 done (or nothing to do), 1 refused or failed. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-
-static int cmp(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+#include "store/migrate.h"
 
 int hk_cmd_migrate(int argc, char **argv) {
     const char *dir = HARK_SOURCE_DIR "/schema";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: hark migrate [--dir schema/]\n\n"
-                   "Lists the numbered SQL migrations (NNN_name.sql) in order and checks the\n"
-                   "numbering. Applying them to PostgreSQL is not built yet (database issue).\n");
+                   "Applies the numbered SQL migrations (NNN_name.sql) not yet applied, in order,\n"
+                   "each in its own transaction, and records them (with a SHA-256 checksum) in\n"
+                   "schema_migrations. Running it again does nothing. Refuses to run when an\n"
+                   "applied migration's file has changed or is missing.\n\n"
+                   "database: DATABASE_URL, or without it hark's private PostgreSQL\n"
+                   "(scripts/pg start; port HARK_PG_PORT, default 54329).\n");
             return 0;
         }
-        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else {
+            fprintf(stderr, "hark migrate: unknown option %s\n", argv[i]);
+            return 2;
+        }
     }
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "hark migrate: cannot open %s\n", dir);
+    char err[1024];
+    PGconn *pg = hk_db_connect(err, sizeof err);
+    if (!pg) {
+        fprintf(stderr, "hark migrate: %s\n", err);
         return 1;
     }
-    char *names[512];
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 512) {
-        size_t len = strlen(de->d_name);
-        if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0) names[n++] = strdup(de->d_name);
+    int n = hk_migrate_run(pg, dir, stdout, err, sizeof err);
+    PQfinish(pg);
+    if (n < 0) {
+        fprintf(stderr, "hark migrate: %s\n", err);
+        return 1;
     }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp);
-    int bad = 0;
-    for (int i = 0; i < n; i++) {
-        int num = atoi(names[i]);
-        if (num != i + 1) {
-            fprintf(stderr, "hark migrate: %s: expected number %03d (numbering must start at 001 "
-                    "with no gaps or duplicates)\n", names[i], i + 1);
-            bad = 1;
-        }
-        printf("%s\n", names[i]);
-        free(names[i]);
-    }
-    if (bad) return 1;
-    fprintf(stderr, "hark migrate: %d migration(s) found; applying them needs the PostgreSQL "
-            "store, which is not built yet\n", n);
-    return 3;
+    return 0;
 }

@@ -1,0 +1,247 @@
+/* store/memory: the store for tests and `hark call`: calls and messages in
+ * process memory, same contract as PostgreSQL (tenant-scoped reads, idempotent
+ * message ids, ordered messages), reads answered before the call returns.
+ * Nothing is encrypted: nothing is at rest. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "store/store.h"
+
+typedef struct mem_msg {
+    char id[37];
+    int seq;
+    char *role, *content, *tool_calls, *tool_results;
+    double ts, confidence, marks[5];
+    int is_partial;
+    struct mem_msg *next;
+} mem_msg;
+
+typedef struct mem_call {
+    char *sid, *tenant, *agent, *from, *to, *status, *ended_reason, *transcript, *recording_url,
+        *recording_sid, *latency;
+    int inbound;
+    double start, end, duration;
+    mem_msg *msgs;
+    struct mem_call *next;
+} mem_call;
+
+typedef struct mem_store {
+    hk_store base;
+    mem_call *calls; /* newest first */
+} mem_store;
+
+static char *dup0(const char *s) { return s ? strdup(s) : NULL; }
+static void set(char **dst, const char *s) { free(*dst); *dst = dup0(s); }
+
+static double now_s(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static mem_call *find(mem_store *m, const char *tenant, const char *sid) {
+    for (mem_call *c = m->calls; c; c = c->next)
+        if (!strcmp(c->sid, sid) && (!tenant || !strcmp(c->tenant, tenant))) return c;
+    return NULL;
+}
+
+static int mem_call_create(hk_store *s, const hk_store_call *in) {
+    mem_store *m = (mem_store *)s;
+    if (!in->call_sid || !in->tenant_id || !in->from || !in->to) return -1;
+    if (find(m, NULL, in->call_sid)) return 0; /* idempotent, like ON CONFLICT DO NOTHING */
+    mem_call *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->sid = strdup(in->call_sid);
+    c->tenant = strdup(in->tenant_id);
+    c->agent = dup0(in->agent_id);
+    c->from = strdup(in->from);
+    c->to = strdup(in->to);
+    c->status = strdup(in->status ? in->status : "in-progress");
+    c->inbound = in->inbound;
+    c->start = in->start_time > 0 ? in->start_time : now_s();
+    c->next = m->calls;
+    m->calls = c;
+    return 0;
+}
+
+static int mem_call_status(hk_store *s, const char *tenant, const char *sid, const char *status) {
+    mem_call *c = find((mem_store *)s, tenant, sid);
+    if (!c || !status) return -1;
+    set(&c->status, status);
+    return 0;
+}
+
+static int mem_message_add(hk_store *s, hk_store_message *in) {
+    mem_call *c = find((mem_store *)s, in->tenant_id, in->call_sid);
+    if (!c || !in->role || !in->content) return -1;
+    if (!in->id[0]) hk_store_uuid(in->id);
+    mem_msg **pp = &c->msgs;
+    for (; *pp; pp = &(*pp)->next) {
+        if (!strcmp((*pp)->id, in->id) || (*pp)->seq == in->seq) return 0; /* already there */
+        if ((*pp)->seq > in->seq) break;
+    }
+    mem_msg *g = calloc(1, sizeof *g);
+    if (!g) abort();
+    memcpy(g->id, in->id, sizeof g->id);
+    g->seq = in->seq;
+    g->role = strdup(in->role);
+    g->content = strdup(in->content);
+    g->tool_calls = dup0(in->tool_calls_json);
+    g->tool_results = dup0(in->tool_results_json);
+    g->ts = in->ts > 0 ? in->ts : now_s();
+    g->confidence = in->confidence;
+    g->is_partial = in->is_partial;
+    double mk[5] = {in->user_end_ms, in->stt_final_ms, in->llm_first_token_ms,
+                    in->tts_first_audio_ms, in->first_frame_ms};
+    memcpy(g->marks, mk, sizeof mk);
+    g->next = *pp;
+    *pp = g;
+    return 0;
+}
+
+static int mem_call_end(hk_store *s, const hk_store_call_summary *e) {
+    mem_call *c = find((mem_store *)s, e->tenant_id, e->call_sid);
+    if (!c) return -1;
+    set(&c->status, "ended");
+    set(&c->ended_reason, e->ended_reason);
+    set(&c->transcript, e->transcript);
+    set(&c->recording_url, e->recording_url);
+    set(&c->recording_sid, e->recording_sid);
+    set(&c->latency, e->latency_json);
+    c->end = e->end_time > 0 ? e->end_time : now_s();
+    c->duration = e->duration_s;
+    return 0;
+}
+
+static void add_str(cJSON *o, const char *k, const char *v) {
+    if (v) cJSON_AddStringToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *call_json(const mem_call *c, int full) {
+    cJSON *o = cJSON_CreateObject();
+    add_str(o, "call_sid", c->sid);
+    add_str(o, "agent_id", c->agent);
+    add_str(o, "from_number", c->from);
+    add_str(o, "to_number", c->to);
+    cJSON_AddBoolToObject(o, "inbound", c->inbound);
+    add_str(o, "status", c->status);
+    cJSON_AddNumberToObject(o, "start_time", c->start);
+    if (c->end > 0) cJSON_AddNumberToObject(o, "end_time", c->end);
+    else cJSON_AddNullToObject(o, "end_time");
+    cJSON_AddNumberToObject(o, "duration_s", c->duration);
+    add_str(o, "ended_reason", c->ended_reason);
+    add_str(o, "recording_url", c->recording_url);
+    add_str(o, "recording_sid", c->recording_sid);
+    cJSON *lat = c->latency ? cJSON_Parse(c->latency) : NULL;
+    if (lat) cJSON_AddItemToObject(o, "latency", lat);
+    else cJSON_AddNullToObject(o, "latency");
+    if (full) add_str(o, "transcript", c->transcript);
+    return o;
+}
+
+static void mem_calls_list(hk_store *s, const char *tenant, const hk_store_filter *f,
+                           hk_store_read_cb cb, void *ud) {
+    hk_store_filter none = {0};
+    if (!f) f = &none;
+    int limit = f->limit <= 0 ? 50 : f->limit > 500 ? 500 : f->limit, skip = f->offset;
+    cJSON *arr = cJSON_CreateArray();
+    for (mem_call *c = ((mem_store *)s)->calls; c && limit > 0; c = c->next) {
+        if (!tenant || strcmp(c->tenant, tenant)) continue;
+        if (f->agent_id && (!c->agent || strcmp(c->agent, f->agent_id))) continue;
+        if (f->number && strcmp(c->from, f->number) && strcmp(c->to, f->number)) continue;
+        if (f->since > 0 && c->start < f->since) continue;
+        if (f->until > 0 && c->start >= f->until) continue;
+        if (f->status && strcmp(c->status, f->status)) continue;
+        if (skip > 0) { skip--; continue; }
+        cJSON_AddItemToArray(arr, call_json(c, 0));
+        limit--;
+    }
+    cb(ud, arr, NULL);
+}
+
+static void mem_call_get(hk_store *s, const char *tenant, const char *sid, hk_store_read_cb cb,
+                         void *ud) {
+    mem_call *c = tenant && sid ? find((mem_store *)s, tenant, sid) : NULL;
+    cb(ud, c ? call_json(c, 1) : NULL, NULL);
+}
+
+static void mem_messages_list(hk_store *s, const char *tenant, const char *sid,
+                              hk_store_read_cb cb, void *ud) {
+    mem_call *c = tenant && sid ? find((mem_store *)s, tenant, sid) : NULL;
+    cJSON *arr = cJSON_CreateArray();
+    static const char *marks[5] = {"user_end_ms", "stt_final_ms", "llm_first_token_ms",
+                                   "tts_first_audio_ms", "first_frame_ms"};
+    for (mem_msg *g = c ? c->msgs : NULL; g; g = g->next) {
+        cJSON *o = cJSON_CreateObject();
+        add_str(o, "id", g->id);
+        add_str(o, "call_sid", c->sid);
+        cJSON_AddNumberToObject(o, "seq", g->seq);
+        add_str(o, "role", g->role);
+        add_str(o, "content", g->content);
+        cJSON_AddNumberToObject(o, "ts", g->ts);
+        cJSON_AddBoolToObject(o, "is_partial", g->is_partial);
+        for (int i = 0; i < 5; i++) {
+            if (g->marks[i] >= 0) cJSON_AddNumberToObject(o, marks[i], g->marks[i]);
+            else cJSON_AddNullToObject(o, marks[i]);
+        }
+        cJSON *tc = g->tool_calls ? cJSON_Parse(g->tool_calls) : NULL;
+        if (tc) cJSON_AddItemToObject(o, "tool_calls", tc);
+        cJSON_AddItemToArray(arr, o);
+    }
+    cb(ud, arr, NULL);
+}
+
+/* Agents and numbers are configuration in the memory store's world (agent
+ * files): it has none to list. */
+static void mem_empty(hk_store *s, const char *tenant, hk_store_read_cb cb, void *ud) {
+    (void)s, (void)tenant;
+    cb(ud, cJSON_CreateArray(), NULL);
+}
+
+static int mem_pending(hk_store *s) {
+    (void)s;
+    return 0;
+}
+
+static void mem_free(hk_store *s) {
+    mem_store *m = (mem_store *)s;
+    while (m->calls) {
+        mem_call *c = m->calls;
+        m->calls = c->next;
+        while (c->msgs) {
+            mem_msg *g = c->msgs;
+            c->msgs = g->next;
+            free(g->role), free(g->content), free(g->tool_calls), free(g->tool_results), free(g);
+        }
+        char *strs[] = {c->sid, c->tenant, c->agent, c->from, c->to, c->status, c->ended_reason,
+                        c->transcript, c->recording_url, c->recording_sid, c->latency};
+        for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(strs[i]);
+        free(c);
+    }
+    free(m);
+}
+
+static const hk_store_vtable mem_vtable = {
+    .name = "memory",
+    .call_create = mem_call_create,
+    .call_status = mem_call_status,
+    .message_add = mem_message_add,
+    .call_end = mem_call_end,
+    .calls_list = mem_calls_list,
+    .call_get = mem_call_get,
+    .messages_list = mem_messages_list,
+    .agents_list = mem_empty,
+    .numbers_list = mem_empty,
+    .pending = mem_pending,
+    .free = mem_free,
+};
+
+hk_store *hk_store_memory_new(void) {
+    mem_store *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->base.v = &mem_vtable;
+    return &m->base;
+}

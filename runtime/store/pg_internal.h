@@ -1,0 +1,136 @@
+/* store/pg_internal: what the PostgreSQL store's files share and nothing else
+ * includes: the operation (one prepared statement with bound parameters), the
+ * statement table (pg_sql.c), one non-blocking connection on the loop
+ * (pg_conn.c) and the spool of operations waiting for the database (spool.c).
+ * Parameters are always bound, never spliced into SQL. */
+#ifndef HK_STORE_PG_INTERNAL_H
+#define HK_STORE_PG_INTERNAL_H
+
+#include <ev.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "core/pool.h"
+#include "store/store.h"
+
+#define HK_PG_MAXP 18
+
+enum {
+    HK_SQL_CALL_CREATE = 0,
+    HK_SQL_CALL_STATUS,
+    HK_SQL_MSG_INSERT,
+    HK_SQL_CALL_END,
+    HK_SQL_CALLS_LIST,
+    HK_SQL_CALL_GET,
+    HK_SQL_MSGS_LIST,
+    HK_SQL_AGENTS_LIST,
+    HK_SQL_NUMBERS_LIST,
+    HK_SQL_COUNT
+};
+
+typedef struct hk_pg_sql {
+    const char *name; /* prepared statement name; also the spool's record type */
+    const char *text;
+} hk_pg_sql;
+
+extern const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT];
+int hk_pg_sql_find(const char *name); /* -1 when unknown */
+
+typedef struct hk_pg_op hk_pg_op;
+struct hk_pg_op {
+    int64_t seq;        /* writes: global order (also the calls.last_seq guard) */
+    int stmt;
+    int nparams;
+    char *vals[HK_PG_MAXP];  /* owned; NULL is SQL NULL */
+    int lens[HK_PG_MAXP];
+    int fmts[HK_PG_MAXP];    /* 1: binary (bytea) */
+    char key[72];            /* call_sid: ops of one call share a connection */
+    int replay;              /* sent from the spool */
+    /* reads */
+    hk_store_read_cb cb;
+    void *ud;
+    char tenant[64];
+    int single;              /* call_get: an object, not an array */
+    hk_pg_op *next;          /* a connection's queue, or spool.c's loaded list */
+    hk_pg_op *sp_next;       /* pg.c's spool list (an op can be on both while replaying) */
+};
+
+hk_pg_op *hk_pg_op_new(int stmt, const char *key);
+/* Bind parameter i: text (NULL for SQL NULL), or n bytes of binary. */
+void hk_pg_op_text(hk_pg_op *op, int i, const char *s);
+void hk_pg_op_bin(hk_pg_op *op, int i, const uint8_t *b, int n);
+void hk_pg_op_free(hk_pg_op *op);
+
+/* ---- one connection (pg_conn.c) ---- */
+enum { HK_CONN_DOWN = 0, HK_CONN_CONNECTING, HK_CONN_PREPARING, HK_CONN_READY };
+
+typedef struct hk_pg_conn hk_pg_conn;
+typedef struct hk_pg_conn_cbs {
+    void *ud;
+    void (*ready)(void *ud, hk_pg_conn *c);
+    /* op finished: res is its result (NULL when the connection broke);
+     * transient: worth retrying later (connection or server state), else the
+     * statement itself failed. The callee owns op; res is freed after. */
+    void (*done)(void *ud, hk_pg_conn *c, hk_pg_op *op, PGresult *res, int transient);
+    /* connection lost: queued ops are handed back one by one via done() first */
+    void (*down)(void *ud, hk_pg_conn *c);
+} hk_pg_conn_cbs;
+
+struct hk_pg_conn {
+    struct ev_loop *loop;
+    const char *conninfo;
+    hk_pg_conn_cbs cbs;
+    PGconn *pg;
+    int state;
+    int prep_next;
+    ev_io io;
+    int io_fd, io_events;
+    ev_timer retry;
+    double retry_s;
+    ev_timer deadline;       /* connect or in-flight statement taking too long */
+    hk_pg_op *cur;           /* in flight */
+    PGresult *cur_res;
+    hk_pg_op *qhead, *qtail; /* waiting for cur */
+    int queued;
+    char last_error[256];
+};
+
+void hk_pg_conn_init(hk_pg_conn *c, struct ev_loop *loop, const char *conninfo, double retry_s,
+                     const hk_pg_conn_cbs *cbs);
+void hk_pg_conn_start(hk_pg_conn *c);
+/* Queue op (sent when the connection is ready and idle). */
+void hk_pg_conn_send(hk_pg_conn *c, hk_pg_op *op);
+/* Close the connection and return queued and in-flight ops through take(). */
+void hk_pg_conn_close(hk_pg_conn *c, void (*take)(void *ud, hk_pg_op *op), void *ud);
+
+/* ---- the spool (spool.c) ---- */
+typedef struct hk_spool hk_spool;
+/* Opens (creating) path; records already there are returned, oldest seq
+ * first, in *loaded. */
+hk_spool *hk_spool_open(const char *path, hk_pool *pool, hk_pg_op **loaded, char *err, size_t errlen);
+/* Append op's record; written and fsynced on the pool, in call order. */
+void hk_spool_append(hk_spool *sp, const hk_pg_op *op);
+/* Every record appended so far has reached the database: empty the file. */
+void hk_spool_clear(hk_spool *sp);
+/* A record the database refused (not a connection problem): kept in
+ * <path>.rejected for a human, never retried. */
+void hk_spool_reject(hk_spool *sp, const hk_pg_op *op, const char *why);
+/* Appends not yet fsynced. */
+int hk_spool_unsynced(const hk_spool *sp);
+/* Synchronous append (shutdown only). */
+void hk_spool_append_now(hk_spool *sp, const hk_pg_op *op);
+void hk_spool_free(hk_spool *sp);
+/* The JSON line of a record (malloc'ed) and back. */
+char *hk_spool_encode(const hk_pg_op *op);
+hk_pg_op *hk_spool_decode(const char *line);
+
+/* ---- connection string (pg_conninfo.c) ---- */
+/* conninfo as key=value with the host name resolved once and pinned as
+ * hostaddr= (blocking: startup only). malloc'ed; NULL with err. */
+char *hk_pg_conninfo_pin(const char *conninfo, char *err, size_t errlen);
+
+/* ---- reads (pg_read.c) ---- */
+struct cJSON *hk_pg_result_json(PGresult *res, const struct hk_keyring *keys, const char *tenant,
+                                int single, char *err, size_t errlen);
+
+#endif

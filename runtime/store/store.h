@@ -1,0 +1,148 @@
+/* store/store: the one interface to call records, behind a vtable with two
+ * implementations: memory (tests, `hark call`) and PostgreSQL (async libpq on
+ * the worker's libev loop, spool on disk when the database is away).
+ *
+ * What the call lifecycle calls, and when (all on the loop thread; none of
+ * these ever waits on the database; strings are copied before they return):
+ *   1. call answered / outbound call placed:  hk_store_call_create()
+ *   2. status changes (ringing, in-progress, forwarding, ended):
+ *                                             hk_store_call_status()
+ *   3. each FINAL message, when it is final (user: final transcript; assistant:
+ *      after barge-in trimming, i.e. the words heard; tool calls and results):
+ *                                             hk_store_message_add()
+ *      seq is the message's index in the call (0, 1, 2, ...); leave id[] empty
+ *      and the store fills a UUID (it is the idempotency key of replays).
+ *   4. the call is over (after on_end):      hk_store_call_end()
+ * Writes return 0 when accepted; a write is never dropped: it reaches the
+ * database, or the spool file (fsynced) and later the database, exactly once.
+ * Reads (API, dashboard) are always scoped by tenant and answer through a
+ * callback with a cJSON value the callback owns (memory store: called before
+ * the read function returns; PostgreSQL: later, on the loop, except "database
+ * unavailable", which is answered at once). */
+#ifndef HK_STORE_H
+#define HK_STORE_H
+
+#include <ev.h>
+#include <stddef.h>
+
+struct cJSON;
+struct hk_pool;
+struct hk_keyring;
+
+typedef struct hk_store hk_store;
+
+typedef struct hk_store_call {
+    const char *call_sid;  /* unique; the carrier's id (Twilio CallSid) or hark's */
+    const char *tenant_id; /* uuid text */
+    const char *agent_id;  /* uuid text or NULL */
+    const char *from, *to; /* E.164 */
+    int inbound;
+    const char *status;    /* NULL: "in-progress" */
+    double start_time;     /* unix seconds; 0: now */
+} hk_store_call;
+
+typedef struct hk_store_message {
+    const char *call_sid, *tenant_id;
+    char id[37];           /* UUID text; empty: the store makes one (and writes it back) */
+    int seq;               /* index in the call */
+    const char *role;      /* "assistant" | "user" | "tool" | "system" */
+    const char *content;
+    double ts;             /* unix seconds; 0: now */
+    int is_partial;
+    double confidence;     /* <0: unknown */
+    /* latency marks of the turn this message closes, ms since the call
+     * started; <0: not measured */
+    double user_end_ms, stt_final_ms, llm_first_token_ms, tts_first_audio_ms, first_frame_ms;
+    const char *tool_calls_json, *tool_results_json; /* JSON text or NULL */
+} hk_store_message;
+
+typedef struct hk_store_call_summary {
+    const char *call_sid, *tenant_id;
+    double end_time;       /* unix seconds; 0: now */
+    double duration_s;
+    const char *ended_reason;
+    const char *transcript;     /* whole-call text or NULL */
+    const char *recording_url, *recording_sid;
+    const char *latency_json;   /* {"turns":n,"p50_ms":..,"p95_ms":..} or NULL */
+    const char *language_detected, *sentiment;
+    double cost_total;          /* <0: unknown */
+} hk_store_call_summary;
+
+typedef struct hk_store_filter {
+    const char *agent_id;   /* NULL: any */
+    const char *number;     /* from or to; NULL: any */
+    double since, until;    /* start_time range, unix seconds; 0: open */
+    const char *status;     /* NULL: any */
+    int limit, offset;      /* limit 0: 50; at most 500 */
+} hk_store_filter;
+
+/* result: a cJSON array (lists) or object (get; NULL when not found); err set
+ * on failure. The callback owns result. */
+typedef void (*hk_store_read_cb)(void *ud, struct cJSON *result, const char *err);
+
+typedef struct hk_store_vtable {
+    const char *name;
+    int (*call_create)(hk_store *s, const hk_store_call *c);
+    int (*call_status)(hk_store *s, const char *tenant_id, const char *call_sid, const char *status);
+    int (*message_add)(hk_store *s, hk_store_message *m);
+    int (*call_end)(hk_store *s, const hk_store_call_summary *e);
+    void (*calls_list)(hk_store *s, const char *tenant_id, const hk_store_filter *f,
+                       hk_store_read_cb cb, void *ud);
+    void (*call_get)(hk_store *s, const char *tenant_id, const char *call_sid, hk_store_read_cb cb,
+                     void *ud);
+    void (*messages_list)(hk_store *s, const char *tenant_id, const char *call_sid,
+                          hk_store_read_cb cb, void *ud);
+    void (*agents_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+    void (*numbers_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+    /* Writes not yet in the database (queued, in flight or spooled). */
+    int (*pending)(hk_store *s);
+    void (*free)(hk_store *s);
+} hk_store_vtable;
+
+struct hk_store {
+    const hk_store_vtable *v;
+};
+
+/* Thin wrappers, so callers read hk_store_call_create(s, &c). */
+static inline int hk_store_call_create(hk_store *s, const hk_store_call *c) { return s->v->call_create(s, c); }
+static inline int hk_store_call_status(hk_store *s, const char *t, const char *sid, const char *st) { return s->v->call_status(s, t, sid, st); }
+static inline int hk_store_message_add(hk_store *s, hk_store_message *m) { return s->v->message_add(s, m); }
+static inline int hk_store_call_end(hk_store *s, const hk_store_call_summary *e) { return s->v->call_end(s, e); }
+static inline int hk_store_pending(hk_store *s) { return s->v->pending(s); }
+static inline void hk_store_free(hk_store *s) { if (s) s->v->free(s); }
+
+/* store/memory.c: everything in process memory, reads answered at once. */
+hk_store *hk_store_memory_new(void);
+
+/* store/pg.c: PostgreSQL. conninfo: a libpq URL or key=value string; a host
+ * name in it is resolved here, once (blocking: call at startup), and pinned
+ * as hostaddr= so reconnects never block the loop. pool: where spool appends fsync (NULL: hk_pool_global()). keys: the
+ * data keys (NULL: plaintext; see crypto.h). spool_path: the append-only
+ * spool; records left there by an earlier run are replayed first. */
+typedef struct hk_store_pg_opts {
+    struct ev_loop *loop;
+    const char *conninfo;
+    int connections;          /* 0: 4 */
+    struct hk_pool *pool;
+    const struct hk_keyring *keys;
+    const char *spool_path;
+    double reconnect_s;       /* 0: 0.5 */
+} hk_store_pg_opts;
+
+hk_store *hk_store_pg_new(const hk_store_pg_opts *o, char *err, size_t errlen);
+/* Connections up right now (tests and /metrics). */
+int hk_store_pg_connected(hk_store *s);
+
+/* store/store_env.c: what `hark serve` opens. HARK_STORE=memory gives the
+ * memory store; otherwise PostgreSQL at DATABASE_URL, or the embedded cluster
+ * (scripts/pg start, blocking: call at startup, before serving), keys from
+ * HARK_DATA_KEY (NULL with err in HARK_ENV=production without a key), spool
+ * at HARK_SPOOL_PATH (default var/store-spool.jsonl). Run `hark migrate`
+ * first: without the schema the connections log the error and the writes
+ * wait in the spool. */
+hk_store *hk_store_from_env(struct ev_loop *loop, struct hk_pool *pool, char *err, size_t errlen);
+
+/* A random UUID (v4) as text. */
+void hk_store_uuid(char out[37]);
+
+#endif
