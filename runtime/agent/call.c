@@ -90,6 +90,10 @@ hk_call *hk_call_new(hk_agent *agent, const hk_call_opts *o, const hk_call_io *i
     c->clock = o->clock;
     c->io = *io;
     c->text_only = o->text_only;
+    c->store = o->store;
+    c->inbound = o->inbound;
+    snprintf(c->tenant_id, sizeof c->tenant_id, "%s", o->tenant_id ? o->tenant_id : HK_DEFAULT_TENANT);
+    if (o->recording_url) snprintf(c->recording_url, sizeof c->recording_url, "%s", o->recording_url);
     c->current_turn = -1;
     c->t0 = hk_clock_now(c->clock);
     hk_vad_init(&c->vad, &o->vad, 8000);
@@ -153,6 +157,7 @@ void hk_call_start(hk_call *c) {
     hk_metric_inc(HK_M_CALLS_STARTED);
     hk_metric_active_calls(1);
     c->started = 1;
+    hk_call_store_begin(c);
     hk_log(HK_LOG_INFO, c->id, "call_started", "agent %s version %d from %s to %s",
            c->agent->name, c->agent->version, c->from, c->to);
     if (c->agent->max_duration_s > 0)
@@ -333,6 +338,7 @@ void hk_call_end(hk_call *c, const char *why) {
         }
         lua_pop(L, 1); /* the thread */
     }
+    hk_call_store_end(c);
     hk_log(HK_LOG_INFO, c->id, "call_ended", "reason %s after %.2f s, %d turns", reason,
            hk_call_now(c), c->n_turns);
     if (c->io.ended) c->io.ended(c->io.ud, reason);

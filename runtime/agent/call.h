@@ -18,6 +18,10 @@
 #include "media/ring.h"
 #include "media/vad.h"
 #include "providers/provider.h"
+#include "store/store.h"
+
+/* The tenant of agents loaded from agents/ files (schema/002_default_tenant.sql). */
+#define HK_DEFAULT_TENANT "00000000-0000-0000-0000-000000000001"
 
 #define HK_FRAME_SAMPLES 160 /* 20 ms at 8 kHz */
 #define HK_FRAME_MS 20
@@ -51,6 +55,10 @@ typedef struct hk_call_opts {
     int text_only;   /* no audio: user turns arrive as text, say() completes at once */
     int record;      /* keep both sides for the stereo WAV */
     hk_vad_config vad;
+    hk_store *store; /* where the call record goes (NULL: nowhere) */
+    const char *tenant_id; /* NULL: HK_DEFAULT_TENANT */
+    int inbound;
+    const char *recording_url; /* where the recording will be, if known */
 } hk_call_opts;
 
 typedef struct hk_message {
@@ -64,6 +72,9 @@ typedef struct hk_message {
     hk_word_mark *marks; /* assistant: where each word starts in its audio */
     size_t n_marks;
     int interrupted;   /* assistant: cut off by the caller; text is what was heard */
+    int stored;        /* handed to the store */
+    int dropped;       /* assistant: cancelled before any of it was heard */
+    double tts_first_audio; /* assistant: first synthesised audio arrived (<0: not yet) */
     double confidence;
     int turn;        /* index into turns, -1 for none */
 } hk_message;
@@ -132,6 +143,11 @@ struct hk_call {
     int hook_errors;
 
     /* record */
+    hk_store *store;
+    char tenant_id[40];
+    char recording_url[600];
+    int inbound;
+    int first_unstored;   /* messages before this index are all stored */
     hk_message msgs[HK_MAX_MESSAGES];
     int n_msgs;
     hk_turn turns[HK_MAX_TURNS];
@@ -182,6 +198,11 @@ int hk_session_say(hk_call *c, const char *text);
 int hk_session_speaking(const hk_call *c);
 /* The carrier reports a mark sent with io.mark has played. */
 void hk_session_mark_played(hk_call *c, const char *name);
+
+/* call_store.c: the call record in the store, written as the call goes */
+void hk_call_store_begin(hk_call *c);
+void hk_call_store_flush(hk_call *c, int final); /* final: the call is over */
+void hk_call_store_end(hk_call *c);
 
 /* transcript.c */
 int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size_t errlen);

@@ -56,6 +56,7 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     hk_metric_inc(HK_M_TURNS);
     hk_metric_observe(HK_H_STT_LATENCY, c->turns[t].stt_final - c->turns[t].user_end);
     hk_log(HK_LOG_INFO, c->id, "user_turn", "\"%s\" (confidence %.2f)", text, conf);
+    hk_call_store_flush(c, 0);
     hk_call_run_hook(c, "on_user_turn", text, t);
 }
 
@@ -80,6 +81,7 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
     if (!m->has_audio) {
         m->has_audio = 1;
         m->ring_start = c->out.head;
+        m->tts_first_audio = hk_call_now(c);
     }
     size_t w = hk_ring_write(&c->out, ulaw, n);
     if (w < n)
@@ -103,7 +105,10 @@ static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
     c->tts_pending--;
     if (m) {
         m->synthesised = 1;
-        if (!m->has_audio) m->start = m->end = hk_call_now(c);
+        if (!m->has_audio) {
+            m->start = m->end = hk_call_now(c);
+            hk_call_store_flush(c, 0);
+        }
     }
     if (!ok) {
         hk_metric_inc(HK_M_TTS_ERRORS);
@@ -176,6 +181,7 @@ int hk_session_say(hk_call *c, const char *text) {
     if (c->text_only || !c->tts) {
         msg->start = msg->end = now;
         msg->synthesised = 1;
+        hk_call_store_flush(c, 0);
         return m;
     }
     msg->req = ++c->tts_req;
@@ -253,6 +259,7 @@ static void pacer_tick(hk_timer *t, void *ud) {
             hk_recorder_put(c->rec, HK_REC_AGENT, now, pcm, HK_FRAME_SAMPLES);
         }
         if (c->io.send_audio) c->io.send_audio(c->io.ud, frame, HK_FRAME_SAMPLES);
+        hk_call_store_flush(c, 0);
     }
     c->pacer_next += HK_FRAME_MS / 1000.0;
     double delay = c->pacer_next - hk_clock_now(c->clock);
@@ -289,23 +296,19 @@ static void interrupt(hk_call *c, double now) {
     if (c->tts) c->ttsv->cancel(c->tts);
     c->tts_pending = 0;
     c->paused = 0;
-    int w = 0;
     for (int i = 0; i < c->n_msgs; i++) {
         hk_message *m = &c->msgs[i];
-        int unheard = m->role == 0 && (!m->has_audio || m->ring_start >= played) && m->end < 0;
-        if (m->role == 0 && m->end < 0 && !unheard) {
+        if (m->role != 0 || m->end >= 0) continue;
+        if (m->has_audio && m->ring_start < played) {
             trim_to_heard(m, played);
-            m->end = now;
-            m->synthesised = 1;
+        } else {
+            m->dropped = 1; /* never reached the caller: not part of the conversation */
+            m->start = now;
         }
-        if (unheard) { /* never reached the caller: not part of the conversation */
-            free(m->text);
-            free(m->marks);
-            continue;
-        }
-        c->msgs[w++] = *m;
+        m->end = now;
+        m->synthesised = 1;
     }
-    c->n_msgs = w;
+    hk_call_store_flush(c, 0);
     hk_log(HK_LOG_INFO, c->id, "barge_in", "caller interrupted at %.2f s", now);
     hk_call_interrupt(c);
 }

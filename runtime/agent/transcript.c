@@ -21,6 +21,7 @@ int hk_call_add_message(hk_call *c, int role, const char *text, double start, do
     m->end = end;
     m->confidence = -1;
     m->turn = -1;
+    m->tts_first_audio = -1;
     return c->n_msgs++;
 }
 
@@ -40,6 +41,7 @@ int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size
     cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
     for (int i = 0; i < c->n_msgs; i++) {
         const hk_message *m = &c->msgs[i];
+        if (m->dropped) continue; /* cancelled before the caller heard any of it */
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "role", m->role ? "user" : "assistant");
         cJSON_AddStringToObject(o, "text", m->text);

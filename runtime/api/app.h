@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "net/http_client.h"
+#include "store/store.h"
 
 typedef struct hk_app {
     struct ev_loop *loop;
@@ -19,6 +20,7 @@ typedef struct hk_app {
     hk_config *cfg;
     hk_agent_dir *agents;
     hk_http_client *http;
+    hk_store *store;         /* call records */
     char webhook_url[512];   /* public URL of the incoming-call webhook */
     char public_base[256];   /* scheme://host[:port] of it */
     char stream_base[256];   /* wss://host[:port] */

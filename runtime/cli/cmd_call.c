@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/call.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "media/g711.h"
+#include "store/store.h"
 
 #define MAX_LINES 64
 
@@ -120,6 +123,9 @@ static void usage(FILE *out) {
             "  --hold-seconds N     after its last line the caller stays silent on the line\n"
             "                       this long before hanging up (default 1.5)\n"
             "  --from NUM, --to NUM caller and called numbers (default +15550100, +15550199)\n"
+            "  --store              write the call record to the store as a phone call does\n"
+            "                       (PostgreSQL at DATABASE_URL, else the private cluster;\n"
+            "                       HARK_STORE=memory for none; run hark migrate first)\n"
             "  --quiet              do not print the transcript\n");
 }
 
@@ -185,6 +191,7 @@ static void print_transcript(const hk_call *c) {
            c->agent->name, c->agent->version, c->end_reason, hk_call_now(c));
     for (int i = 0; i < c->n_msgs; i++) {
         const hk_message *m = &c->msgs[i];
+        if (m->dropped) continue;
         printf("[%6.2fs] %-6s %s\n", m->start < 0 ? 0 : m->start, m->role ? "caller" : "agent",
                m->text);
         if (m->role && m->turn >= 0) {
@@ -213,11 +220,13 @@ int hk_cmd_call(int argc, char **argv) {
                                    {"to", required_argument, 0, 'T'},
                                    {"quiet", no_argument, 0, 'q'},
                                    {"hold-seconds", required_argument, 0, 'H'},
+                                   {"store", no_argument, 0, 'S'},
                                    {"help", no_argument, 0, 'h'},
                                    {0, 0, 0, 0}};
     const char *agent_path = NULL, *out = NULL, *tjson = NULL;
     const char *from = "+15550100", *to = "+15550199";
-    int realtime = 0, quiet = 0;
+    int realtime = 0, quiet = 0, use_store = 0;
+    hk_store *store = NULL;
     caller cl;
     memset(&cl, 0, sizeof cl);
     cl.gap_s = 0.7;
@@ -263,6 +272,7 @@ int hk_cmd_call(int argc, char **argv) {
         case 'T': to = optarg; break;
         case 'q': quiet = 1; break;
         case 'H': cl.hold_s = atof(optarg); break;
+        case 'S': use_store = 1; break;
         case 'h': usage(stdout); free_lines(&cl); return 0;
         default: usage(stderr); free_lines(&cl); return 2;
         }
@@ -287,8 +297,16 @@ int hk_cmd_call(int argc, char **argv) {
         goto out;
     }
     if (agent->warning) fprintf(stderr, "hark call: warning: %s\n", agent->warning);
-    hk_call_opts co = {.loop = w.loop, .clock = w.clock, .id = "sim-call-1", .from = from,
-                       .to = to, .record = 1};
+    if (use_store && !(store = hk_store_from_env(w.loop, w.pool, err, sizeof err))) {
+        fprintf(stderr, "hark call: store: %s\n", err);
+        hk_agent_unref(agent);
+        goto out;
+    }
+    char call_id[64];
+    snprintf(call_id, sizeof call_id, "SIM%lx%05x", (unsigned long)time(NULL), (unsigned)getpid() & 0xfffff);
+    hk_call_opts co = {.loop = w.loop, .clock = w.clock, .id = call_id, .from = from,
+                       .to = to, .record = 1, .store = store, .inbound = 1,
+                       .recording_url = out};
     hk_vad_config_default(&co.vad);
     hk_call_io io = {.ud = &cl, .send_audio = on_agent_audio, .ended = on_ended};
     cl.call = hk_call_new(agent, &co, &io, err, sizeof err);
@@ -316,11 +334,19 @@ int hk_cmd_call(int argc, char **argv) {
         fprintf(stderr, "hark call: %s\n", err);
         rc = 1;
     }
+    if (store) { /* let the record reach the database (or the spool) */
+        for (int i = 0; i < 1000 && hk_store_pending(store) > 0; i++) ev_run(w.loop, EVRUN_ONCE);
+        if (hk_store_pending(store) > 0)
+            fprintf(stderr, "hark call: %d record(s) not yet stored (spooled for replay)\n",
+                    hk_store_pending(store));
+        if (!quiet) printf("\nstored as call %s\n", call_id);
+    }
     if (!quiet && out) printf("\nrecording: %s\n", out);
     if (!quiet && tjson) printf("transcript: %s\n", tjson);
     hk_call_free(cl.call);
 out:
     free_lines(&cl);
+    hk_store_free(store);
     hk_worker_free(&w);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,14 @@
 #include "api/routes.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "store/store.h"
 
 typedef struct serve {
     hk_app app;
     hk_config cfg;
     hk_server *srv;
     ev_timer drain;
+    hk_store *store;
     double drain_deadline;
 } serve;
 
@@ -145,6 +148,12 @@ int hk_cmd_serve(int argc, char **argv) {
                 strerror(errno));
         goto out;
     }
+    sv.store = hk_store_from_env(w.loop, w.pool, err, sizeof err);
+    if (!sv.store) {
+        fprintf(stderr, "hark serve: store: %s\n", err);
+        goto out;
+    }
+    sv.app.store = sv.store;
     const char *dir = hk_config_str(&sv.cfg, HK_CFG_HARK_AGENTS_DIR);
     sv.app.agents = hk_agent_dir_open(w.vm, w.loop, dir ? dir : "agents");
     sv.app.http = hk_http_client_new(w.loop);
@@ -174,6 +183,15 @@ int hk_cmd_serve(int argc, char **argv) {
     rc = 0;
 out:
     hk_server_free(sv.srv); /* closes streams: their calls end and are freed */
+    if (sv.store) {
+        /* let queued call records reach the database (or the spool), up to 5 s */
+        for (int i = 0; i < 500 && hk_store_pending(sv.store) > 0; i++) {
+            ev_run(w.loop, EVRUN_NOWAIT);
+            struct timespec d = {0, 10 * 1000 * 1000};
+            nanosleep(&d, NULL); /* shutting down: no call is served any more */
+        }
+        hk_store_free(sv.store);
+    }
     hk_http_client_free(sv.app.http);
     hk_agent_dir_free(sv.app.agents);
     hk_worker_free(&w);

@@ -156,9 +156,15 @@ static void on_start(tw_stream *s, const hk_twilio_msg *m) {
     snprintf(s->stream_sid, sizeof s->stream_sid, "%s", m->stream_sid);
     hk_agent *a = hk_agent_dir_get(s->app->agents, agent_id);
     if (!a) return reject(s, "the agent of this call is gone");
+    char rec_url[600] = "";
+    const char *recdir = hk_config_str(s->app->cfg, HK_CFG_HARK_RECORDINGS_DIR);
+    if (recdir) snprintf(rec_url, sizeof rec_url, "file://%s/%s.wav", recdir, s->call_sid);
     hk_call_opts o = {.loop = s->app->loop, .clock = s->app->clock, .id = s->call_sid,
                       .from = hk_twilio_msg_param_get(m, "from"),
-                      .to = hk_twilio_msg_param_get(m, "to"), .record = 1};
+                      .to = hk_twilio_msg_param_get(m, "to"), .record = 1,
+                      .store = s->app->store, .recording_url = rec_url};
+    const char *dir = hk_twilio_msg_param_get(m, "direction");
+    o.inbound = !dir || strcmp(dir, "inbound") == 0;
     hk_vad_config_default(&o.vad);
     hk_call_io io = {.ud = s, .send_audio = io_audio, .ended = io_ended, .mark = io_mark,
                      .clear = io_clear, .transfer = io_transfer};

@@ -121,10 +121,11 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
                          token, sizeof token);
     snprintf(url, sizeof url, "%s/voice/stream/%s", app->stream_base, sid);
     snprintf(action, sizeof action, "%s/connect-status", app->webhook_url);
-    hk_twiml_param params[] = {{"agent", a->id}, {"token", token},
-                               {"from", from ? from : ""}, {"to", to}};
+    const char *dir = hk_form_get(f, "Direction");
+    hk_twiml_param params[] = {{"agent", a->id}, {"token", token}, {"from", from ? from : ""},
+                               {"to", to}, {"direction", dir ? dir : "inbound"}};
     hk_twiml_stream s = {.say = a->consent_message, .action = action, .url = url,
-                         .params = params, .n_params = 4};
+                         .params = params, .n_params = 5};
     if (hk_twiml_connect_stream(body, sizeof body, &s) < 0) {
         hk_resp_text(resp, 500, "text/plain", "cannot build TwiML\n");
     } else {

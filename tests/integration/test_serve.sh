@@ -20,7 +20,7 @@ set +e; env -u TWILIO_AUTH_TOKEN -u TWILIO_WEBHOOK_URL HARK_PORT=$PORT "$HARK" s
   || fail "missing configuration not reported: $(cat "$T/cfg.txt")"
 "$HARK" serve --help | grep -q DEEPGRAM_BASE_URL || fail "serve --help does not list the configuration"
 
-export TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=test-token TWILIO_WEBHOOK_URL=https://hark.example.com/api/v1/voice-agents/twilio/webhook
+export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=test-token TWILIO_WEBHOOK_URL=https://hark.example.com/api/v1/voice-agents/twilio/webhook
 HARK_PORT=$PORT HARK_AGENTS_DIR=$T "$HARK" serve 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

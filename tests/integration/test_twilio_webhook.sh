@@ -14,7 +14,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; cat "$T/serve.log" >&2 || true; exit 1; }
 
-export TWILIO_ACCOUNT_SID=AC11111111111111111111111111111111 TWILIO_AUTH_TOKEN=12345abcdef
+export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC11111111111111111111111111111111 TWILIO_AUTH_TOKEN=12345abcdef
 BASE=https://hark.example.com/api/v1/voice-agents/twilio/webhook
 export TWILIO_WEBHOOK_URL=$BASE
 HARK_PORT=$PORT HARK_AGENTS_DIR=agents "$HARK" serve 2>"$T/serve.log" &

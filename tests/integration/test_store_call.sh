@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A simulated call writes its record to a real PostgreSQL as it goes: the call
+# row with its ended reason, duration, transcript and latency summary, one
+# row per message in order with the turn's latency marks, all content
+# encrypted at rest (the words are absent from a raw SELECT).
+set -euo pipefail
+HARK=$(cd "$(dirname "${1:-build/hark}")" && pwd)/$(basename "${1:-build/hark}")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+fail() { echo "FAIL: $*" >&2; cat "$T/call.log" >&2 2>/dev/null || true; exit 1; }
+T=$(mktemp -d /tmp/hark-storecall-XXXXXX)
+chmod 0755 "$T"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export HARK_PG_PORT=$PORT HARK_PG_DIR=$T/pg HARK_PG_FAST=1
+cleanup() { "$ROOT/scripts/pg" stop --purge >/dev/null 2>&1 || true; rm -rf "$T"; }
+trap cleanup EXIT
+URL=$("$ROOT/scripts/pg" start)
+export DATABASE_URL=$URL HARK_SPOOL_PATH=$T/spool.jsonl
+export HARK_DATA_KEY=$(printf '%064d' 7)
+"$HARK" migrate >/dev/null || fail "migrate"
+
+"$HARK" call --agent agents/front_desk.lua --store \
+  --caller-text "I would like to book an appointment on tuesday at ten" \
+  --caller-text "no thank you goodbye" --transcript "$T/call.json" >"$T/out.txt" 2>"$T/call.log" \
+  || fail "hark call --store"
+SID=$(grep -Eo 'stored as call [A-Za-z0-9]+' "$T/out.txt" | awk '{print $4}')
+[ -n "$SID" ] || fail "no call id printed"
+q() { psql "$URL" -Atqc "$1"; }
+
+[ "$(q "SELECT ended_reason FROM calls WHERE call_sid = '$SID'")" = assistant-ended-call ] || fail "ended_reason"
+[ "$(q "SELECT duration_s > 5 FROM calls WHERE call_sid = '$SID'")" = t ] || fail "duration"
+[ "$(q "SELECT tenant_id FROM calls WHERE call_sid = '$SID'")" = 00000000-0000-0000-0000-000000000001 ] || fail "tenant"
+n_json=$(grep -c '"role":' "$T/call.json")
+n_db=$(q "SELECT count(*) FROM call_messages m WHERE m.call_sid = '$SID'")
+[ "$n_db" = "$n_json" ] || fail "$n_db messages stored, transcript has $n_json"
+roles=$(q "SELECT string_agg(role, ',' ORDER BY seq) FROM call_messages m WHERE m.call_sid = '$SID'")
+[ "$roles" = "assistant,user,assistant,user,assistant" ] || fail "message order: $roles"
+# the reply to the first turn carries the turn's marks
+marks=$(q "SELECT count(*) FROM call_messages m WHERE m.call_sid = '$SID' AND m.role = 'assistant' AND m.first_frame_ms IS NOT NULL AND m.user_end_ms IS NOT NULL AND m.stt_final_ms IS NOT NULL")
+[ "$marks" -ge 2 ] || fail "latency marks on replies: $marks"
+# encrypted at rest: no plaintext anywhere in the raw rows
+raw=$(psql "$URL" -Atqc "SELECT m.* FROM call_messages m; SELECT c.* FROM calls c")
+! echo "$raw" | grep -qi "appointment\|tuesday\|goodbye" || fail "plaintext at rest"
+grep -q '"event":"call_ended"' "$T/call.log" || fail "call did not end"
+echo "ok: store call"
