@@ -252,13 +252,14 @@ static void pacer_tick(hk_timer *t, void *ud) {
         size_t n = hk_ring_read(&c->out, frame, HK_FRAME_SAMPLES);
         if (n < HK_FRAME_SAMPLES) memset(frame + n, HK_ULAW_SILENCE, HK_FRAME_SAMPLES - n);
         double now = hk_call_now(c);
-        account_played(c, p0, c->out.tail, now);
         if (c->rec) {
             int16_t pcm[HK_FRAME_SAMPLES];
             hk_ulaw_decode_buf(frame, pcm, HK_FRAME_SAMPLES);
             hk_recorder_put(c->rec, HK_REC_AGENT, now, pcm, HK_FRAME_SAMPLES);
         }
+        /* the frame first: a reply's mark must follow its last audio */
         if (c->io.send_audio) c->io.send_audio(c->io.ud, frame, HK_FRAME_SAMPLES);
+        account_played(c, p0, c->out.tail, now);
         hk_call_store_flush(c, 0);
     }
     c->pacer_next += HK_FRAME_MS / 1000.0;

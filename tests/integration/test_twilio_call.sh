@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# A whole phone call through hark serve as Twilio would place it: the signed
+# incoming-call webhook gives TwiML with the stream URL and token; a stand-in
+# Twilio (tests/fakes/fake_twilio) opens the Media Stream with those
+# parameters, speaks the caller's lines as 20 ms mu-law media messages, plays
+# the agent's media back at real time and echoes marks. Checks: the booking is
+# confirmed in what the caller heard, every reply is followed by a mark, the
+# call's stereo recording lands in HARK_RECORDINGS_DIR; a stream with a forged
+# token is refused; a caller talking over the agent gets a clear; DTMF 0
+# transfers (the connect action then dials reception).
+set -euo pipefail
+HARK=$(realpath "${1:-build/hark}")
+FAKE=$(dirname "$HARK")/fake_twilio
+T=$(mktemp -d /tmp/hark-twcall-XXXXXX)
+PORT=$((20000 + RANDOM % 20000))
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -20 "$T/serve.log" >&2 || true; exit 1; }
+
+export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC44444444444444444444444444444444 TWILIO_AUTH_TOKEN=tok
+export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
+export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
+"$HARK" serve 2>"$T/serve.log" &
+pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+sign() {
+  local url=$1; shift
+  local s=$url
+  while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
+  printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64
+}
+webhook() { # CallSid -> token on stdout
+  local p=(CallSid=$1 AccountSid=$TWILIO_ACCOUNT_SID "From=+15551230000" "To=+15550199" Direction=inbound)
+  local args=(); for kv in "${p[@]}"; do args+=(--data-urlencode "$kv"); done
+  curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL" "${p[@]}")" "${args[@]}" "$TWILIO_WEBHOOK_URL" \
+    | grep -Eo '<Parameter name="token" value="[^"]+"' | sed -E 's/.*value="//; s/"$//'
+}
+"$HARK" synth --text "Hello, I would like to book an appointment please" --out "$T/l1.wav"
+"$HARK" synth --text "Tuesday at ten" --out "$T/l2.wav"
+"$HARK" synth --text "No thank you, that is all. Goodbye" --out "$T/l3.wav"
+
+# 1. the booking call
+SID=CA$(printf '%032d' 1)
+TOKEN=$(webhook $SID)
+[ -n "$TOKEN" ] || fail "no token from the webhook"
+"$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID --stream-sid MZ$(printf '%032d' 1) \
+  --param agent=front_desk --param "token=$TOKEN" --param from=+15551230000 --param to=+15550199 \
+  --caller-wav "$T/l1.wav" --caller-wav "$T/l2.wav" --caller-wav "$T/l3.wav" \
+  --out "$T/heard.wav" --log "$T/events.jsonl" --max-seconds 90 || fail "fake twilio call failed"
+grep -q '"event":"user_turn".*tuesday' "$T/serve.log" || fail "caller's tuesday not recognised"
+grep -q '"event":"assistant_say".*booked for tuesday at ten' "$T/serve.log" || fail "no booking"
+grep -q '"event":"call_ended".*assistant-ended-call' "$T/serve.log" || fail "agent did not hang up"
+marks=$(grep -c '"mark' "$T/events.jsonl" || true)
+[ "$marks" -ge 4 ] || fail "expected marks after replies, got $marks"
+"$HARK" transcribe --wav "$T/heard.wav" --channel right \
+  --phrase "your appointment is booked for tuesday at ten a m" --phrase "which day would suit you" \
+  --phrase "thank you for calling maple street clinic goodbye" >"$T/heard.txt" 2>/dev/null
+grep -qw booked "$T/heard.txt" && grep -qw tuesday "$T/heard.txt" || fail "caller did not hear the booking: $(cat "$T/heard.txt")"
+# the recording is written on the pool after the call: wait for it to be saved
+for _ in $(seq 50); do grep -q '"event":"recording_saved","call_id":"'$SID'"' "$T/serve.log" && break; sleep 0.1; done
+grep -q '"event":"recording_saved","call_id":"'$SID'"' "$T/serve.log" || fail "no recording"
+"$HARK" transcribe --wav "$T/rec/$SID.wav" --channel right --phrase "your appointment is booked for tuesday at ten a m" \
+  >"$T/rec.txt" 2>/dev/null || fail "cannot transcribe the recording"
+grep -qw booked "$T/rec.txt" || fail "recording lacks the agent's words: $(cat "$T/rec.txt")"
+
+# 2. a forged token: the stream is refused and no call starts
+SID2=CA$(printf '%032d' 2)
+set +e
+"$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID2" --call-sid $SID2 --stream-sid MZ$(printf '%032d' 2) \
+  --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l2.wav" \
+  --out "$T/h2.wav" --log "$T/e2.jsonl" --max-seconds 10 >/dev/null 2>&1
+set -e
+grep -q '"event":"stream_rejected","call_id":"'$SID2'".*stream token' "$T/serve.log" || fail "forged token not refused"
+! grep -q '"event":"call_started","call_id":"'$SID2'"' "$T/serve.log" || fail "a call started on a forged token"
+
+# 3. barge-in over the phone: the caller talks over the greeting -> clear
+SID3=CA$(printf '%032d' 3)
+"$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID3" --call-sid $SID3 --stream-sid MZ$(printf '%032d' 3) \
+  --param agent=front_desk --param "token=$(webhook $SID3)" --caller-wav "$T/l1.wav" --barge-in-ms 1200 \
+  --out "$T/h3.wav" --log "$T/e3.jsonl" --max-seconds 40 >/dev/null 2>&1 || true
+grep -q '"clear' "$T/e3.jsonl" || fail "no clear after barge-in"
+grep -q '"event":"barge_in","call_id":"'$SID3'"' "$T/serve.log" || fail "no barge_in logged"
+
+# 4. DTMF 0 transfers: the stream closes and the connect action dials reception
+SID4=CA$(printf '%032d' 4)
+"$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID4" --call-sid $SID4 --stream-sid MZ$(printf '%032d' 4) \
+  --param agent=front_desk --param "token=$(webhook $SID4)" --caller-wav "$T/l2.wav" --dtmf-after-line 1:0 \
+  --out "$T/h4.wav" --log "$T/e4.jsonl" --max-seconds 40 >/dev/null 2>&1 || true
+grep -q '"event":"call_ended","call_id":"'$SID4'".*assistant-forwarded-call' "$T/serve.log" || fail "no transfer"
+CS=(CallSid=$SID4 CallStatus=in-progress)
+curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL/connect-status" "${CS[@]}")" \
+  --data-urlencode "CallSid=$SID4" --data-urlencode "CallStatus=in-progress" \
+  "$TWILIO_WEBHOOK_URL/connect-status" | grep -q '<Dial>+15550100</Dial>' || fail "connect action did not dial"
+echo "ok: twilio call"
