@@ -1,10 +1,15 @@
-/* cli/cmd_serve: `hark serve`. One worker: loop, clock, engine pool, Lua VM;
- * configuration from the environment and .env; agents from HARK_AGENTS_DIR
- * with hot reload; one port (HARK_PORT) serving /healthz, /metrics, the
- * Twilio webhooks and Media Streams. SIGTERM drains: new calls are refused
- * and live calls get HARK_DRAIN_SECONDS (default 30) to finish before they
- * are ended. SIGHUP re-reads the configuration. */
+/* cli/cmd_serve: `hark serve [--workers N]`. Each worker process: loop,
+ * clock, engine pool, Lua VM; configuration from the environment and .env;
+ * agents from HARK_AGENTS_DIR with hot reload; one port (HARK_PORT, shared by
+ * the workers with SO_REUSEPORT) serving /healthz, /metrics, the Twilio
+ * webhooks and Media Streams. With several workers the first process only
+ * supervises: it forwards signals and waits. SIGTERM drains: new calls are
+ * refused and live calls get HARK_DRAIN_SECONDS (default 30) to finish
+ * before they are ended. SIGHUP re-reads the configuration. */
 #include <errno.h>
+#include <openssl/rand.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -103,20 +108,93 @@ static int make_dirs(const char *path) {
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+#define HK_MAX_WORKERS 64
+
+static pid_t g_workers[HK_MAX_WORKERS];
+static int g_nworkers;
+
+static void forward_signal(int sig) {
+    for (int i = 0; i < g_nworkers; i++)
+        if (g_workers[i] > 0) kill(g_workers[i], sig);
+}
+
+/* Workers share what must agree across them before they are forked: the
+ * stream secret (a webhook answered by one worker gives a token another
+ * verifies) and a spool file each (replayed by the same index next run). */
+static int supervise(int n) {
+    if (!getenv("HARK_STREAM_SECRET")) {
+        unsigned char r[32];
+        char hex[65];
+        if (RAND_bytes(r, sizeof r) != 1) return 1;
+        for (int i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", r[i]);
+        setenv("HARK_STREAM_SECRET", hex, 1);
+    }
+    const char *spool = getenv("HARK_SPOOL_PATH");
+    char base[400];
+    snprintf(base, sizeof base, "%s", spool ? spool : "var/store-spool");
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("hark serve: fork");
+            forward_signal(SIGTERM);
+            break;
+        }
+        if (pid == 0) {
+            char path[460];
+            snprintf(path, sizeof path, "%s-%d.jsonl", base, i);
+            setenv("HARK_SPOOL_PATH", path, 1);
+            return -1; /* the child serves */
+        }
+        g_workers[g_nworkers++] = pid;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    int rc = 0, left = g_nworkers;
+    while (left > 0) {
+        int st;
+        pid_t p = waitpid(-1, &st, 0);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        left--;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) rc = 1;
+    }
+    return rc;
+}
+
 int hk_cmd_serve(int argc, char **argv) {
+    int workers = getenv("HARK_WORKERS") ? atoi(getenv("HARK_WORKERS")) : 1;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+            workers = atoi(argv[++i]);
+            continue;
+        }
         if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: hark serve\n\n"
+            printf("usage: hark serve [--workers N]\n\n"
                    "Serves phone calls on one port: POST %s (Twilio's incoming-call\n"
                    "webhook, plus /connect-status and /status), WS /voice/stream/{CallSid} (Media\n"
                    "Streams), GET /healthz, GET /metrics (Prometheus text). Agents load from\n"
                    "$HARK_AGENTS_DIR and hot-reload. SIGTERM drains (HARK_DRAIN_SECONDS, default\n"
-                   "30), SIGHUP re-reads the configuration.\n\n"
+                   "30), SIGHUP re-reads the configuration. --workers N (or HARK_WORKERS) runs N\n"
+                   "worker processes sharing the port; calls stay on the worker that took them.\n\n"
                    "Configuration (environment, then ./.env):\n",
                    "/api/v1/voice-agents/twilio/webhook");
             hk_config_print_help(stdout);
             return 0;
         }
+    }
+    if (workers < 1 || workers > HK_MAX_WORKERS) {
+        fprintf(stderr, "hark serve: --workers must be 1..%d\n", HK_MAX_WORKERS);
+        return 2;
+    }
+    if (workers > 1) {
+        int rc = supervise(workers);
+        if (rc >= 0) return rc; /* the supervisor is done */
     }
     serve sv;
     memset(&sv, 0, sizeof sv);
@@ -160,7 +238,7 @@ int hk_cmd_serve(int argc, char **argv) {
     int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
     hk_server_handlers h = {&sv.app, hk_routes_http, hk_routes_ws_open, hk_routes_ws_text,
                             hk_routes_ws_closed};
-    sv.srv = hk_server_new(w.loop, port, &h, err, sizeof err);
+    sv.srv = hk_server_new(w.loop, port, workers > 1 ? HK_SERVER_SHARE_PORT : 0, &h, err, sizeof err);
     if (!sv.srv) {
         fprintf(stderr, "hark serve: %s\n", err);
         goto out;
@@ -192,9 +270,9 @@ out:
         }
         hk_store_free(sv.store);
     }
-    hk_http_client_free(sv.app.http);
     hk_agent_dir_free(sv.app.agents);
-    hk_worker_free(&w);
+    hk_worker_free(&w); /* first: a finishing pool job may still start a request */
+    hk_http_client_free(sv.app.http);
     hk_config_free(&sv.cfg);
     return rc;
 }

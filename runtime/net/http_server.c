@@ -6,8 +6,13 @@
  * errors and warnings are enabled. */
 #include "net/http_server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +26,10 @@
 struct hk_server {
     struct lws_context *ctx;
     struct lws_vhost *vh;
+    struct ev_loop *loop;
+    int listen_fd;       /* ours: SO_REUSEPORT needs to be set before bind */
+    int port;
+    ev_io accept_io;
     hk_server_handlers h;
     lws_sorted_usec_list_t tick;
     void *loops[1];
@@ -245,15 +254,73 @@ static struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-hk_server *hk_server_new(struct ev_loop *loop, int port, const hk_server_handlers *h, char *err,
-                         size_t errlen) {
+/* The listening socket is hark's own (lws 4.1 cannot share a port between
+ * processes): accepted connections are handed to lws with adopt. */
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop;
+    (void)revents;
+    hk_server *s = w->data;
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                hk_log(HK_LOG_WARN, NULL, "accept_failed", "%s", strerror(errno));
+            return; /* EAGAIN: another worker took it, or none left */
+        }
+        if (!lws_adopt_socket_vhost(s->vh, fd)) close(fd);
+    }
+}
+
+static int open_listener(int port, int share, int *bound_port, char *err, size_t errlen) {
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int v6 = fd >= 0;
+    if (!v6) fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (share) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    int rc;
+    if (v6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* v4 too */
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+                                 .sin6_addr = in6addr_any};
+        rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    } else {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_ANY)};
+        rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    }
+    if (rc != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on port %d: %s", port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+hk_server *hk_server_new(struct ev_loop *loop, int port, int flags, const hk_server_handlers *h,
+                         char *err, size_t errlen) {
     hk_server *s = calloc(1, sizeof *s);
     s->h = *h;
+    s->loop = loop;
     s->loops[0] = loop;
+    s->listen_fd = open_listener(port, flags & HK_SERVER_SHARE_PORT, &s->port, err, errlen);
+    if (s->listen_fd < 0) {
+        free(s);
+        return NULL;
+    }
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.port = port; /* 0: the kernel picks a free port */
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* a server vhost fed by adopt */
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_LIBEV;
     info.foreign_loops = s->loops;
@@ -261,20 +328,26 @@ hk_server *hk_server_new(struct ev_loop *loop, int port, const hk_server_handler
     info.timeout_secs = 30;
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
-        snprintf(err, errlen, "cannot start the HTTP server on port %d", port);
+        snprintf(err, errlen, "cannot start the HTTP server (libwebsockets)");
+        close(s->listen_fd);
         free(s);
         return NULL;
     }
     s->vh = lws_get_vhost_by_name(s->ctx, "default");
     lws_sul_schedule(s->ctx, 0, &s->tick, tick_cb, 50 * LWS_US_PER_MS);
+    ev_io_init(&s->accept_io, on_accept, s->listen_fd, EV_READ);
+    s->accept_io.data = s;
+    ev_io_start(loop, &s->accept_io);
     return s;
 }
 
-int hk_server_port(const hk_server *s) { return s->vh ? lws_get_vhost_listen_port(s->vh) : -1; }
+int hk_server_port(const hk_server *s) { return s->port; }
 
 void hk_server_free(hk_server *s) {
     if (!s) return;
     s->stopping = 1;
+    ev_io_stop(s->loop, &s->accept_io);
+    close(s->listen_fd);
     lws_sul_cancel(&s->tick);
     lws_context_destroy(s->ctx);
     free(s);

@@ -42,9 +42,12 @@ typedef struct hk_server_handlers {
     void (*ws_closed)(void *conn_state);
 } hk_server_handlers;
 
+/* flags for hk_server_new */
+#define HK_SERVER_SHARE_PORT 1 /* other processes may listen on it too (SO_REUSEPORT) */
+
 /* port 0 picks a free port (see hk_server_port). */
-hk_server *hk_server_new(struct ev_loop *loop, int port, const hk_server_handlers *h, char *err,
-                         size_t errlen);
+hk_server *hk_server_new(struct ev_loop *loop, int port, int flags, const hk_server_handlers *h,
+                         char *err, size_t errlen);
 void hk_server_free(hk_server *s);
 int hk_server_port(const hk_server *s);
 /* Queue a text message (copied). -1 when the connection's queue is full or

@@ -13,6 +13,7 @@
 #include "core/pool.h"
 #include "media/recorder.h"
 #include "media/g711.h"
+#include "net/s3.h"
 #include "telephony/signature.h"
 #include "telephony/stream_token.h"
 #include "telephony/twilio_msg.h"
@@ -61,27 +62,74 @@ static int io_transfer(void *ud, const char *number) {
 }
 
 /* Writing the recording is file I/O: it runs on the pool, which then owns
- * the recorder (the call may be freed before the write finishes). */
+ * the recorder (the call may be freed before the write finishes). With
+ * AWS_S3_BUCKET set, the saved file is then uploaded as
+ * recordings/<CallSid>.wav; the job carries copies of the S3 settings and the
+ * app (which outlives every call) for its http client. */
 typedef struct rec_job {
     hk_job job;
     hk_recorder *rec;
+    hk_app *app;
     char path[600];
     char call_sid[64];
     int rc;
     char err[256];
+    char *s3[5]; /* bucket, region, access key, secret key, endpoint (NULL: AWS) */
 } rec_job;
+
+static void rec_job_free(rec_job *r) {
+    hk_recorder_free(r->rec);
+    for (int i = 0; i < 5; i++) free(r->s3[i]);
+    free(r);
+}
 
 static void rec_work(hk_job *j) {
     rec_job *r = (rec_job *)j;
     r->rc = hk_recorder_write_wav(r->rec, r->path, r->err, sizeof r->err);
 }
 
+static void rec_uploaded(void *ud, const char *url, const char *err) {
+    rec_job *r = ud;
+    if (url) hk_log(HK_LOG_INFO, r->call_sid, "recording_uploaded", "%s", url);
+    else hk_log(HK_LOG_ERROR, r->call_sid, "recording_upload_failed", "%s: %s", r->path, err);
+    rec_job_free(r);
+}
+
 static void rec_done(hk_job *j) {
     rec_job *r = (rec_job *)j;
-    if (r->rc == 0) hk_log(HK_LOG_INFO, r->call_sid, "recording_saved", "%s", r->path);
-    else hk_log(HK_LOG_ERROR, r->call_sid, "recording_failed", "%s: %s", r->path, r->err);
-    hk_recorder_free(r->rec);
-    free(r);
+    if (r->rc != 0) {
+        hk_log(HK_LOG_ERROR, r->call_sid, "recording_failed", "%s: %s", r->path, r->err);
+        rec_job_free(r);
+        return;
+    }
+    hk_log(HK_LOG_INFO, r->call_sid, "recording_saved", "%s", r->path);
+    if (!r->s3[0]) {
+        rec_job_free(r);
+        return;
+    }
+    /* the worker is stopping (its loop has returned: the pool is handing back
+     * its last jobs, the http client may be gone): the file stays on disk */
+    if (ev_depth(r->app->loop) == 0) {
+        hk_log(HK_LOG_WARN, r->call_sid, "recording_upload_failed", "%s: not uploaded, the worker is stopping",
+               r->path);
+        rec_job_free(r);
+        return;
+    }
+    hk_recorder_free(r->rec); /* written: free the audio before a long upload */
+    r->rec = NULL;
+    hk_s3_config c = {.bucket = r->s3[0], .region = r->s3[1], .access_key = r->s3[2],
+                      .secret_key = r->s3[3], .endpoint = r->s3[4], .path_style = r->s3[4] != NULL};
+    char key[128], err[512];
+    snprintf(key, sizeof key, "recordings/%s.wav", r->call_sid);
+    if (hk_s3_put_file(r->app->http, &c, key, r->path, "audio/wav", rec_uploaded, r, err, sizeof err) != 0) {
+        hk_log(HK_LOG_ERROR, r->call_sid, "recording_upload_failed", "%s: %s", r->path, err);
+        rec_job_free(r);
+    }
+}
+
+static char *cfg_dup(const hk_config *cfg, hk_config_key k, const char *def) {
+    const char *v = hk_config_str(cfg, k);
+    return v && *v ? strdup(v) : def ? strdup(def) : NULL;
 }
 
 static void save_recording(tw_stream *s) {
@@ -91,8 +139,16 @@ static void save_recording(tw_stream *s) {
     rec_job *r = calloc(1, sizeof *r);
     r->rec = s->call->rec;
     s->call->rec = NULL;
+    r->app = s->app;
     snprintf(r->path, sizeof r->path, "%s/%s.wav", dir, s->call_sid);
     snprintf(r->call_sid, sizeof r->call_sid, "%s", s->call_sid);
+    const hk_config *cfg = s->app->cfg;
+    if (s->app->http && (r->s3[0] = cfg_dup(cfg, HK_CFG_AWS_S3_BUCKET, NULL))) {
+        r->s3[1] = cfg_dup(cfg, HK_CFG_AWS_REGION, "us-east-1");
+        r->s3[2] = cfg_dup(cfg, HK_CFG_AWS_ACCESS_KEY_ID, NULL);
+        r->s3[3] = cfg_dup(cfg, HK_CFG_AWS_SECRET_ACCESS_KEY, NULL);
+        r->s3[4] = cfg_dup(cfg, HK_CFG_AWS_S3_ENDPOINT, NULL);
+    }
     r->job.work = rec_work;
     r->job.done = rec_done;
     hk_pool_submit(pool, &r->job);

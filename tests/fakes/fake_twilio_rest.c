@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
     struct ev_loop *loop = ev_default_loop(0);
     char err[256];
     hk_server_handlers h = {.http = handle};
-    hk_server *s = hk_server_new(loop, port, &h, err, sizeof err);
+    hk_server *s = hk_server_new(loop, port, 0, &h, err, sizeof err);
     if (!s || !g_log) {
         fprintf(stderr, "fake_twilio_rest: %s\n", s ? "cannot open log" : err);
         return 1;
