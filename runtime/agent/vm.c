@@ -54,6 +54,33 @@ static int lua_log_print(lua_State *L) {
     return 0;
 }
 
+static int is_e164(const char *n) {
+    size_t len = strlen(n);
+    return n[0] == '+' && len >= 8 && len <= 16 && strspn(n + 1, "0123456789") == len - 1;
+}
+
+/* hark.dial{agent = "id", to = "+1555...", from = nil}: starts an outbound
+ * call (the carrier's answer is logged); returns true, or errors. */
+static int l_hark_dial(lua_State *L) {
+    hk_vm *vm = lua_touserdata(L, lua_upvalueindex(1));
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "agent");
+    lua_getfield(L, 1, "to");
+    lua_getfield(L, 1, "from");
+    const char *agent = luaL_checkstring(L, -3), *to = luaL_checkstring(L, -2);
+    const char *from = luaL_optstring(L, -1, NULL);
+    if (!is_e164(to) || (from && !is_e164(from)))
+        return luaL_error(L, "hark.dial: numbers must be E.164 like +15551234567");
+    if (!vm->dial)
+        return luaL_error(L, "hark.dial needs a phone carrier: run the agent under hark serve "
+                             "with Twilio configured");
+    char err[300];
+    if (vm->dial(vm->dial_ud, agent, to, from, err, sizeof err) != 0)
+        return luaL_error(L, "hark.dial: %s", err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 hk_vm *hk_vm_new(const char *lua_dir, char *err, size_t errlen) {
     hk_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return NULL;
@@ -102,6 +129,14 @@ hk_vm *hk_vm_new(const char *lua_dir, char *err, size_t errlen) {
         return NULL;
     }
     vm->sandbox_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* the C side of the hark module (agents get copies of it) */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_getfield(L, -1, "hark");
+    lua_pushlightuserdata(L, vm);
+    lua_pushcclosure(L, l_hark_dial, 1);
+    lua_setfield(L, -2, "dial");
+    lua_pop(L, 3);
     return vm;
 }
 

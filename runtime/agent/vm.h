@@ -15,6 +15,11 @@ typedef struct hk_vm {
     int sandbox_ref;  /* the lua/hark/sandbox.lua module table */
     double slice_s;   /* CPU budget per resume, seconds */
     char lua_dir[512];
+    /* hark.dial(...) places an outbound call through the worker's carrier;
+     * set by hark serve, NULL elsewhere (then hark.dial errors clearly). */
+    int (*dial)(void *ud, const char *agent, const char *to, const char *from, char *err,
+                size_t errlen);
+    void *dial_ud;
 } hk_vm;
 
 /* lua_dir: where lua/hark/ lives (NULL: $HARK_LUA_DIR, else the source tree). */

@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "telephony/twilio_rest.h"
 
 typedef struct serve {
     hk_app app;
@@ -32,6 +33,24 @@ typedef struct serve {
     hk_store *store;
     double drain_deadline;
 } serve;
+
+static void dial_placed(void *ud, const char *sid, int status, const char *err) {
+    (void)ud;
+    if (sid) hk_log(HK_LOG_INFO, sid, "call_dialled", "outbound call placed (HTTP %d)", status);
+    else hk_log(HK_LOG_ERROR, NULL, "dial_failed", "%s", err ? err : "failed");
+}
+
+/* hark.dial from agent code */
+static int serve_dial(void *ud, const char *agent, const char *to, const char *from, char *err,
+                      size_t errlen) {
+    hk_app *app = ud;
+    if (app->draining) {
+        snprintf(err, errlen, "the server is shutting down");
+        return -1;
+    }
+    return hk_twilio_place_call(app->http, app->cfg, app->webhook_url, agent, to, from,
+                                dial_placed, NULL, err, errlen);
+}
 
 static void drain_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
@@ -235,6 +254,8 @@ int hk_cmd_serve(int argc, char **argv) {
     const char *dir = hk_config_str(&sv.cfg, HK_CFG_HARK_AGENTS_DIR);
     sv.app.agents = hk_agent_dir_open(w.vm, w.loop, dir ? dir : "agents");
     sv.app.http = hk_http_client_new(w.loop);
+    w.vm->dial = serve_dial;
+    w.vm->dial_ud = &sv.app;
     int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
     hk_server_handlers h = {&sv.app, hk_routes_http, hk_routes_ws_open, hk_routes_ws_text,
                             hk_routes_ws_closed};

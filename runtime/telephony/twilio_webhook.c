@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/call.h"
 #include "api/routes.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -149,12 +150,15 @@ static void connect_status(hk_form *f, hk_http_response *resp) {
     xml(resp, body);
 }
 
-static void status_callback(hk_form *f, hk_http_response *resp) {
+static void status_callback(hk_app *app, hk_form *f, hk_http_response *resp) {
     const char *sid = hk_form_get(f, "CallSid");
     const char *status = hk_form_get(f, "CallStatus");
     const char *dur = hk_form_get(f, "CallDuration");
     hk_log(HK_LOG_INFO, sid, "call_status", "%s%s%s", status ? status : "?",
            dur ? ", duration " : "", dur ? dur : "");
+    /* the carrier's view of the call (busy, no-answer, completed, ...) */
+    if (app->store && sid && status)
+        hk_store_call_status(app->store, HK_DEFAULT_TENANT, sid, status);
     hk_resp_text(resp, 204, "text/plain", "");
 }
 
@@ -179,7 +183,7 @@ int hk_twilio_webhook(hk_app *app, const hk_http_request *req, hk_http_response 
     if (verified(app, req, url, &f, resp)) {
         if (!*rest || !strcmp(rest, "/")) incoming_call(app, req->query, &f, resp);
         else if (!strcmp(rest, "/connect-status")) connect_status(&f, resp);
-        else status_callback(&f, resp);
+        else status_callback(app, &f, resp);
     }
     free(buf);
     return 1;

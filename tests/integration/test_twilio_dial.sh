@@ -38,4 +38,28 @@ set +e
 TWILIO_AUTH_TOKEN=wrong "$HARK" dial --agent front_desk --to +15557654321 2>"$T/err"; rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q "Twilio answered 401: Authenticate" "$T/err" || fail "bad token: rc=$rc $(cat "$T/err")"
+# hark.dial from agent code during a live call under hark serve
+FAKE_CALLER=$(dirname "$HARK")/fake_twilio
+SPORT=$((20000 + RANDOM % 20000))
+mkdir -p "$T/agents"
+cp agents/front_desk.lua tests/fixtures/agents/dialer.lua "$T/agents/"
+export TWILIO_WEBHOOK_URL=http://127.0.0.1:$SPORT/api/v1/voice-agents/twilio/webhook
+HARK_STORE=memory HARK_PORT=$SPORT HARK_AGENTS_DIR=$T/agents HARK_RECORDINGS_DIR=$T/rec "$HARK" serve 2>"$T/serve.log" &
+spid=$!
+trap 'kill $spid 2>/dev/null; cleanup' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$SPORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+P=(CallSid=CA$(printf '%032d' 9) "From=+15551230000" "To=+15550177")
+s=$TWILIO_WEBHOOK_URL; while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "${P[@]}" | LC_ALL=C sort -t= -k1,1)
+SIG=$(printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64)
+TOKEN=$(curl -sf -H "X-Twilio-Signature: $SIG" --data-urlencode "${P[0]}" --data-urlencode "${P[1]}" \
+  --data-urlencode "${P[2]}" "$TWILIO_WEBHOOK_URL" | grep -Eo 'name="token" value="[^"]+"' | sed -E 's/.*value="//; s/"$//')
+[ -n "$TOKEN" ] || fail "no token for the dialer call"
+"$FAKE_CALLER" --url "ws://127.0.0.1:$SPORT/voice/stream/CA$(printf '%032d' 9)" --call-sid CA$(printf '%032d' 9) \
+  --stream-sid MZ$(printf '%032d' 9) --param agent=dialer --param "token=$TOKEN" \
+  --out "$T/h.wav" --log "$T/e.jsonl" --max-seconds 8 >/dev/null 2>&1 || true
+for _ in $(seq 50); do grep -q '"event":"call_dialled"' "$T/serve.log" && break; sleep 0.1; done
+grep -q '"event":"call_dialled"' "$T/serve.log" || { cat "$T/serve.log" >&2; fail "hark.dial did not place a call"; }
+tail -1 "$T/rest.log" | grep -qF 'Url=http%3A%2F%2F127.0.0.1%3A'"$SPORT"'%2Fapi%2Fv1%2Fvoice-agents%2Ftwilio%2Fwebhook%3Fagent%3Dfront_desk' \
+  || fail "hark.dial request: $(tail -1 "$T/rest.log")"
+tail -1 "$T/rest.log" | grep -qF 'To=%2B15557654321' || fail "hark.dial To"
 echo "ok: twilio dial"

@@ -175,3 +175,17 @@ h.check(d:failures() == 1, "the broken edit was rejected")
 local after = h.call(d:get("greeter"))
 h.check(after:user("x")[1] == "v2", "a broken edit keeps version 2")
 h.check(live:user("x")[1] == "v1", "the old live call is still on version 1")
+
+-- 7. hark.dial needs a carrier (hark serve); numbers must be E.164
+local dialer = agent("dialer", [[
+return {
+  name = "dialer",
+  on_user_turn = function(call, text)
+    if text == "bad" then hark.dial{ agent = "x", to = "555" } end
+    hark.dial{ agent = "x", to = "+15557654321" }
+  end,
+}]])
+local dc = h.call(dialer)
+dc:user("bad")
+dc:user("good")
+h.check(dc:errors() == 2, "hark.dial without a carrier and with a bad number are errors")
