@@ -17,6 +17,8 @@
 #include "telephony/signature.h"
 #include "telephony/stream_token.h"
 #include "telephony/twilio_msg.h"
+#include "telephony/twilio_rest.h"
+#include "telephony/twiml.h"
 #include "telephony/twilio_webhook.h"
 
 typedef struct tw_stream {
@@ -29,6 +31,7 @@ typedef struct tw_stream {
     size_t frame_len;
     int closing;
     int bad_messages;
+    char transfer_to[40];
 } tw_stream;
 
 static void send_text(tw_stream *s, const char *msg, int n) {
@@ -57,8 +60,34 @@ static void io_clear(void *ud) {
 
 static int io_transfer(void *ud, const char *number) {
     tw_stream *s = ud;
+    /* carried out when the call ends (after the agent's last words): a REST
+     * update with <Dial>, and the <Connect action> answer as a fallback */
+    snprintf(s->transfer_to, sizeof s->transfer_to, "%s", number);
     hk_twilio_after_stream(s->call_sid, number);
     return 0;
+}
+
+static void rest_done(void *ud, const char *sid, int status, const char *err) {
+    char *call_sid = ud;
+    if (sid) hk_log(HK_LOG_INFO, call_sid, "twilio_call_updated", "HTTP %d", status);
+    else hk_log(HK_LOG_WARN, call_sid, "twilio_update_failed", "%s", err ? err : "failed");
+    free(call_sid);
+}
+
+/* The agent ended the call: tell Twilio (hang up, or dial the transfer
+ * number). A caller who hung up needs nothing. */
+static void rest_finish(tw_stream *s, const char *reason) {
+    if (!strcmp(reason, "customer-ended-call") || !s->app->http) return;
+    char twiml[512], err[256];
+    const char *t = NULL;
+    if (s->transfer_to[0] && hk_twiml_dial(twiml, sizeof twiml, s->transfer_to, NULL) > 0)
+        t = twiml;
+    char *ud = strdup(s->call_sid);
+    if (hk_twilio_update_call(s->app->http, s->app->cfg, s->call_sid, t, rest_done, ud, err,
+                              sizeof err) != 0) {
+        hk_log(HK_LOG_WARN, s->call_sid, "twilio_update_failed", "%s", err);
+        free(ud);
+    }
 }
 
 /* Writing the recording is file I/O: it runs on the pool, which then owns
@@ -158,6 +187,7 @@ static void io_ended(void *ud, const char *reason) {
     tw_stream *s = ud;
     s->app->live_calls--;
     save_recording(s);
+    rest_finish(s, reason);
     hk_log(HK_LOG_INFO, s->call_sid, "stream_call_ended", "%s", reason);
     /* the agent ended it: closing the stream sends Twilio to <Connect action> */
     if (s->conn && !s->closing) {

@@ -7,20 +7,26 @@
 # confirmed in what the caller heard, every reply is followed by a mark, the
 # call's stereo recording lands in HARK_RECORDINGS_DIR; a stream with a forged
 # token is refused; a caller talking over the agent gets a clear; DTMF 0
-# transfers (the connect action then dials reception).
+# transfers (the connect action then dials reception); the agent's hang-up and
+# transfer reach Twilio's REST API (a stand-in, tests/fakes/fake_twilio_rest).
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-twcall-XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
+pid= rpid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -20 "$T/serve.log" >&2 || true; exit 1; }
 
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC44444444444444444444444444444444 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
+"$(dirname "$HARK")/fake_twilio_rest" --port 0 --account $TWILIO_ACCOUNT_SID --token $TWILIO_AUTH_TOKEN \
+  --log "$T/rest.log" >"$T/rest.port" &
+rpid=$!
+for _ in $(seq 50); do [ -s "$T/rest.port" ] && break; sleep 0.1; done
+export TWILIO_API_BASE_URL=http://127.0.0.1:$(cat "$T/rest.port")
 "$HARK" serve 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -65,6 +71,10 @@ grep -q '"event":"recording_saved","call_id":"'$SID'"' "$T/serve.log" || fail "n
   >"$T/rec.txt" 2>/dev/null || fail "cannot transcribe the recording"
 grep -qw booked "$T/rec.txt" || fail "recording lacks the agent's words: $(cat "$T/rec.txt")"
 
+# the agent hung up: Twilio was told to complete the call
+for _ in $(seq 30); do grep -q "Calls/$SID.json" "$T/rest.log" 2>/dev/null && break; sleep 0.1; done
+grep "Calls/$SID.json" "$T/rest.log" | grep -q '"body":"Status=completed"' || fail "no REST hang-up: $(cat "$T/rest.log")"
+
 # 2. a forged token: the stream is refused and no call starts
 SID2=CA$(printf '%032d' 2)
 set +e
@@ -81,6 +91,12 @@ SID3=CA$(printf '%032d' 3)
   --param agent=front_desk --param "token=$(webhook $SID3)" --caller-wav "$T/l1.wav" --barge-in-ms 1200 \
   --out "$T/h3.wav" --log "$T/e3.jsonl" --max-seconds 40 >/dev/null 2>&1 || true
 grep -q '"clear' "$T/e3.jsonl" || fail "no clear after barge-in"
+# speech onset -> clear, generously bounded (bench/twilio_latency.sh reports the real figure)
+onset=$(grep '"event":"line_start"' "$T/e3.jsonl" | grep '"over_agent":true' | head -1 | grep -Eo '"t":[0-9.]+' | cut -d: -f2)
+clear=$(grep '"event":"clear_received"' "$T/e3.jsonl" | head -1 | grep -Eo '"t":[0-9.]+' | cut -d: -f2)
+[ -n "$onset" ] && [ -n "$clear" ] || fail "cannot time the barge-in: $(cat "$T/e3.jsonl")"
+awk -v a="$onset" -v b="$clear" 'BEGIN { d = b - a; print "barge-in: speech onset -> clear " d " ms"; exit !(d >= 0 && d < 1000) }' \
+  || fail "clear came too late or before the caller spoke"
 grep -q '"event":"barge_in","call_id":"'$SID3'"' "$T/serve.log" || fail "no barge_in logged"
 
 # 4. DTMF 0 transfers: the stream closes and the connect action dials reception
@@ -93,4 +109,7 @@ CS=(CallSid=$SID4 CallStatus=in-progress)
 curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL/connect-status" "${CS[@]}")" \
   --data-urlencode "CallSid=$SID4" --data-urlencode "CallStatus=in-progress" \
   "$TWILIO_WEBHOOK_URL/connect-status" | grep -q '<Dial>+15550100</Dial>' || fail "connect action did not dial"
+for _ in $(seq 30); do grep -q "Calls/$SID4.json" "$T/rest.log" && break; sleep 0.1; done
+grep "Calls/$SID4.json" "$T/rest.log" | grep -qF '%3CResponse%3E%3CDial%3E%2B15550100%3C%2FDial%3E%3C%2FResponse%3E' \
+  || fail "no REST transfer: $(grep "Calls/$SID4" "$T/rest.log")"
 echo "ok: twilio call"
