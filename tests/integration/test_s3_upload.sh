@@ -107,12 +107,7 @@ export AWS_S3_ENDPOINT=$EP
 "$HARK" serve 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-sign() {
-  local url=$1; shift
-  local s=$url
-  while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
-  printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64
-}
+. "$(dirname "$0")/twilio_lib.sh"
 SID=CA$(printf '%032d' 7)
 p=(CallSid=$SID AccountSid=$TWILIO_ACCOUNT_SID "From=+15551230000" "To=+15550199" Direction=inbound)
 args=(); for kv in "${p[@]}"; do args+=(--data-urlencode "$kv"); done

@@ -22,12 +22,7 @@ for _ in $(seq 50); do [ "$(grep -c '"event":"serve_ready"' "$T/serve.log")" -ge
 [ "$(grep -c '"event":"serve_ready"' "$T/serve.log")" -eq 2 ] || fail "two workers did not start"
 [ "$(pgrep -P "$pid" | wc -l)" -eq 2 ] || fail "expected 2 worker processes under the supervisor"
 
-sign() {
-  local url=$1; shift
-  local s=$url
-  while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
-  printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64
-}
+. "$(dirname "$0")/twilio_lib.sh"
 webhook() { # CallSid -> TwiML
   local p=(CallSid=$1 "From=+15551230000" "To=+15550199")
   curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL" "${p[@]}")" \
@@ -35,7 +30,7 @@ webhook() { # CallSid -> TwiML
 }
 "$HARK" synth --text "What are your opening hours" --out "$T/l1.wav"
 SID=CA$(printf '%032d' 7)
-TOKEN=$(webhook $SID | grep -Eo '<Parameter name="token" value="[^"]+"' | sed -E 's/.*value="//; s/"$//')
+TOKEN=$(stream_token $SID)
 "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID --stream-sid MZ$(printf '%032d' 7) \
   --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l1.wav" \
   --out "$T/heard.wav" --log "$T/events.jsonl" --max-seconds 60 &

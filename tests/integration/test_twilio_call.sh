@@ -31,25 +31,14 @@ export TWILIO_API_BASE_URL=http://127.0.0.1:$(cat "$T/rest.port")
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-sign() {
-  local url=$1; shift
-  local s=$url
-  while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
-  printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64
-}
-webhook() { # CallSid -> token on stdout
-  local p=(CallSid=$1 AccountSid=$TWILIO_ACCOUNT_SID "From=+15551230000" "To=+15550199" Direction=inbound)
-  local args=(); for kv in "${p[@]}"; do args+=(--data-urlencode "$kv"); done
-  curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL" "${p[@]}")" "${args[@]}" "$TWILIO_WEBHOOK_URL" \
-    | grep -Eo '<Parameter name="token" value="[^"]+"' | sed -E 's/.*value="//; s/"$//'
-}
+. "$(dirname "$0")/twilio_lib.sh"
 "$HARK" synth --text "Hello, I would like to book an appointment please" --out "$T/l1.wav"
 "$HARK" synth --text "Tuesday at ten" --out "$T/l2.wav"
 "$HARK" synth --text "No thank you, that is all. Goodbye" --out "$T/l3.wav"
 
 # 1. the booking call
 SID=CA$(printf '%032d' 1)
-TOKEN=$(webhook $SID)
+TOKEN=$(stream_token $SID)
 [ -n "$TOKEN" ] || fail "no token from the webhook"
 "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID --stream-sid MZ$(printf '%032d' 1) \
   --param agent=front_desk --param "token=$TOKEN" --param from=+15551230000 --param to=+15550199 \
@@ -88,7 +77,7 @@ grep -q '"event":"stream_rejected","call_id":"'$SID2'".*stream token' "$T/serve.
 # 3. barge-in over the phone: the caller talks over the greeting -> clear
 SID3=CA$(printf '%032d' 3)
 "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID3" --call-sid $SID3 --stream-sid MZ$(printf '%032d' 3) \
-  --param agent=front_desk --param "token=$(webhook $SID3)" --caller-wav "$T/l1.wav" --barge-in-ms 1200 \
+  --param agent=front_desk --param "token=$(stream_token $SID3)" --caller-wav "$T/l1.wav" --barge-in-ms 1200 \
   --out "$T/h3.wav" --log "$T/e3.jsonl" --max-seconds 40 >/dev/null 2>&1 || true
 grep -q '"clear' "$T/e3.jsonl" || fail "no clear after barge-in"
 # speech onset -> clear, generously bounded (bench/twilio_latency.sh reports the real figure)
@@ -102,7 +91,7 @@ grep -q '"event":"barge_in","call_id":"'$SID3'"' "$T/serve.log" || fail "no barg
 # 4. DTMF 0 transfers: the stream closes and the connect action dials reception
 SID4=CA$(printf '%032d' 4)
 "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID4" --call-sid $SID4 --stream-sid MZ$(printf '%032d' 4) \
-  --param agent=front_desk --param "token=$(webhook $SID4)" --caller-wav "$T/l2.wav" --dtmf-after-line 1:0 \
+  --param agent=front_desk --param "token=$(stream_token $SID4)" --caller-wav "$T/l2.wav" --dtmf-after-line 1:0 \
   --out "$T/h4.wav" --log "$T/e4.jsonl" --max-seconds 40 >/dev/null 2>&1 || true
 grep -q '"event":"call_ended","call_id":"'$SID4'".*assistant-forwarded-call' "$T/serve.log" || fail "no transfer"
 CS=(CallSid=$SID4 CallStatus=in-progress)

@@ -48,11 +48,8 @@ HARK_STORE=memory HARK_PORT=$SPORT HARK_AGENTS_DIR=$T/agents HARK_RECORDINGS_DIR
 spid=$!
 trap 'kill $spid 2>/dev/null; cleanup' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$SPORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-P=(CallSid=CA$(printf '%032d' 9) "From=+15551230000" "To=+15550177")
-s=$TWILIO_WEBHOOK_URL; while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "${P[@]}" | LC_ALL=C sort -t= -k1,1)
-SIG=$(printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64)
-TOKEN=$(curl -sf -H "X-Twilio-Signature: $SIG" --data-urlencode "${P[0]}" --data-urlencode "${P[1]}" \
-  --data-urlencode "${P[2]}" "$TWILIO_WEBHOOK_URL" | grep -Eo 'name="token" value="[^"]+"' | sed -E 's/.*value="//; s/"$//')
+. "$(dirname "$0")/twilio_lib.sh"
+TOKEN=$(stream_token CA$(printf '%032d' 9) +15550177)
 [ -n "$TOKEN" ] || fail "no token for the dialer call"
 "$FAKE_CALLER" --url "ws://127.0.0.1:$SPORT/voice/stream/CA$(printf '%032d' 9)" --call-sid CA$(printf '%032d' 9) \
   --stream-sid MZ$(printf '%032d' 9) --param agent=dialer --param "token=$TOKEN" \

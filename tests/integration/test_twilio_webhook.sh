@@ -22,12 +22,7 @@ pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # sign URL + params ("k=v" lines, sorted by name) as Twilio does
-sign() {
-  local url=$1; shift
-  local s=$url
-  while IFS= read -r kv; do s+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
-  printf '%s' "$s" | openssl dgst -sha1 -hmac "$TWILIO_AUTH_TOKEN" -binary | base64
-}
+. "$(dirname "$0")/twilio_lib.sh"
 post() { # path[?query] signature params... -> body in $T/body, status in $T/code
   local path=$1 sig=$2; shift 2
   local args=()
