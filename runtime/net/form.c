@@ -111,22 +111,33 @@ const char *hk_form_get(const hk_form *f, const char *name)
     return hk_form_get_nth(f, name, 0);
 }
 
-static int put_encoded(char *out, size_t cap, size_t *len, const char *s) {
+long hk_url_encode(const char *s, int keep_slash, char *out, size_t cap) {
     static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                    *p == '-' || *p == '.' || *p == '_' || *p == '~' || (keep_slash && *p == '/');
         size_t need = plain ? 1 : 3;
-        if (*len + need + 1 > cap) return -1;
+        if (o + need + 1 > cap) {
+            if (cap) out[o] = 0;
+            return -1;
+        }
         if (plain) {
-            out[(*len)++] = (char)*p;
+            out[o++] = (char)*p;
         } else {
-            out[(*len)++] = '%';
-            out[(*len)++] = hex[*p >> 4];
-            out[(*len)++] = hex[*p & 15];
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
         }
     }
-    out[*len] = 0;
+    if (cap) out[o] = 0;
+    return (long)o;
+}
+
+static int put_encoded(char *out, size_t cap, size_t *len, const char *s) {
+    long n = hk_url_encode(s, 0, out + *len, cap - *len);
+    if (n < 0) return -1;
+    *len += (size_t)n;
     return 0;
 }
 

@@ -39,4 +39,10 @@ const char *hk_form_get_nth(const hk_form *f, const char *name, int idx);
  * out, which holds *len bytes; NUL-terminates. -1 when it does not fit. */
 int hk_form_append(char *out, size_t cap, size_t *len, const char *name, const char *value);
 
+/* Percent-encode s into out (NUL-terminated): everything but A-Z a-z 0-9
+ * - . _ ~ (and '/' when keep_slash) becomes %XX, the RFC 3986 unreserved set
+ * that both form bodies and AWS SigV4 use. Returns the length, or -1 when it
+ * does not fit. */
+long hk_url_encode(const char *s, int keep_slash, char *out, size_t cap);
+
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/pool.h"
+#include "net/form.h"
 #include "net/sigv4.h"
 
 typedef struct s3_put {
@@ -258,7 +259,7 @@ int hk_s3_put_file(hk_http_client *http, const hk_s3_config *cfg, const char *ke
         size_t cap = strlen(p->uri_path) * 3 + 1;
         char *enc = malloc(cap);
         if (enc) {
-            hk_sigv4_uri_encode(p->uri_path, 1, enc, cap);
+            hk_url_encode(p->uri_path, 1, enc, cap);
             p->url = p->host ? dupf("%s://%s%s", scheme, p->host, enc) : NULL;
             free(enc);
         }

@@ -10,36 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "net/form.h"
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
 
-static void sb_add(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 /* AWS-encoded s appended to b. */
-static void sb_encoded(sbuf *b, const char *s, int keep_slash) {
+static void sb_encoded(hk_strbuf *b, const char *s, int keep_slash) {
     size_t n = strlen(s) * 3 + 1;
     char stackbuf[512];
     char *tmp = n <= sizeof stackbuf ? stackbuf : malloc(n);
@@ -47,33 +24,11 @@ static void sb_encoded(sbuf *b, const char *s, int keep_slash) {
         b->oom = 1;
         return;
     }
-    hk_sigv4_uri_encode(s, keep_slash, tmp, n);
-    sb_str(b, tmp);
+    hk_url_encode(s, keep_slash, tmp, n);
+    hk_strbuf_str(b, tmp);
     if (tmp != stackbuf) free(tmp);
 }
 
-long hk_sigv4_uri_encode(const char *s, int keep_slash, char *out, size_t cap) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                    *p == '-' || *p == '.' || *p == '_' || *p == '~' || (keep_slash && *p == '/');
-        size_t need = plain ? 1 : 3;
-        if (o + need + 1 > cap) {
-            if (cap) out[o] = 0;
-            return -1;
-        }
-        if (plain) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    if (cap) out[o] = 0;
-    return (long)o;
-}
 
 static void to_hex(const unsigned char *md, size_t n, char *out) {
     static const char digits[] = "0123456789abcdef";
@@ -150,13 +105,13 @@ static int qparam_cmp(const void *a, const void *b) {
 static char *encoded_dup(const char *s) {
     size_t n = strlen(s) * 3 + 1;
     char *d = malloc(n);
-    if (d) hk_sigv4_uri_encode(s, 0, d, n);
+    if (d) hk_url_encode(s, 0, d, n);
     return d;
 }
 
 /* Canonical query string: each name and value decoded then AWS-encoded, sorted
  * by name then value. -1 on a malformed query or no memory. */
-static int canonical_query(sbuf *b, const char *query) {
+static int canonical_query(hk_strbuf *b, const char *query) {
     if (!query || !*query) return 0;
     size_t len = strlen(query);
     int cap = 1;
@@ -180,10 +135,10 @@ static int canonical_query(sbuf *b, const char *query) {
     if (rc == 0) {
         qsort(q, (size_t)n, sizeof *q, qparam_cmp);
         for (int i = 0; i < n; i++) {
-            if (i) sb_str(b, "&");
-            sb_str(b, q[i].name);
-            sb_str(b, "=");
-            sb_str(b, q[i].value);
+            if (i) hk_strbuf_str(b, "&");
+            hk_strbuf_str(b, q[i].name);
+            hk_strbuf_str(b, "=");
+            hk_strbuf_str(b, q[i].value);
         }
     }
     for (int i = 0; i < n; i++) {
@@ -197,17 +152,17 @@ static int canonical_query(sbuf *b, const char *query) {
 }
 
 /* Canonical request into b and the signed-headers list into sh. */
-static int canonical(const hk_sigv4_request *rq, sbuf *b, sbuf *sh) {
-    sb_str(b, rq->method ? rq->method : "GET");
-    sb_str(b, "\n");
-    if (!rq->path || !*rq->path) sb_str(b, "/");
+static int canonical(const hk_sigv4_request *rq, hk_strbuf *b, hk_strbuf *sh) {
+    hk_strbuf_str(b, rq->method ? rq->method : "GET");
+    hk_strbuf_str(b, "\n");
+    if (!rq->path || !*rq->path) hk_strbuf_str(b, "/");
     else {
-        if (rq->path[0] != '/') sb_str(b, "/");
+        if (rq->path[0] != '/') hk_strbuf_str(b, "/");
         sb_encoded(b, rq->path, 1);
     }
-    sb_str(b, "\n");
+    hk_strbuf_str(b, "\n");
     if (canonical_query(b, rq->query) != 0) return -1;
-    sb_str(b, "\n");
+    hk_strbuf_str(b, "\n");
 
     hdr *h = calloc(rq->nheaders ? rq->nheaders : 1, sizeof *h);
     if (!h) return -1;
@@ -223,24 +178,24 @@ static int canonical(const hk_sigv4_request *rq, sbuf *b, sbuf *sh) {
         for (size_t i = 0; i < rq->nheaders; i++) {
             int same = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
             if (same) {
-                sb_str(b, ",");
+                hk_strbuf_str(b, ",");
             } else {
                 if (i) {
-                    sb_str(b, "\n");
-                    sb_str(sh, ";");
+                    hk_strbuf_str(b, "\n");
+                    hk_strbuf_str(sh, ";");
                 }
-                sb_str(b, h[i].name);
-                sb_str(b, ":");
-                sb_str(sh, h[i].name);
+                hk_strbuf_str(b, h[i].name);
+                hk_strbuf_str(b, ":");
+                hk_strbuf_str(sh, h[i].name);
             }
-            sb_str(b, h[i].value);
+            hk_strbuf_str(b, h[i].value);
         }
-        if (rq->nheaders) sb_str(b, "\n");
-        sb_str(b, "\n");
-        sb_add(sh, "", 0);
-        sb_str(b, sh->p ? sh->p : "");
-        sb_str(b, "\n");
-        sb_str(b, rq->payload_sha256 ? rq->payload_sha256 : "UNSIGNED-PAYLOAD");
+        if (rq->nheaders) hk_strbuf_str(b, "\n");
+        hk_strbuf_str(b, "\n");
+        hk_strbuf_add(sh, "", 0);
+        hk_strbuf_str(b, sh->s ? sh->s : "");
+        hk_strbuf_str(b, "\n");
+        hk_strbuf_str(b, rq->payload_sha256 ? rq->payload_sha256 : "UNSIGNED-PAYLOAD");
     }
     for (size_t i = 0; i < rq->nheaders; i++) {
         free(h[i].name);
@@ -251,14 +206,14 @@ static int canonical(const hk_sigv4_request *rq, sbuf *b, sbuf *sh) {
 }
 
 char *hk_sigv4_canonical_request(const hk_sigv4_request *rq) {
-    sbuf b = {0}, sh = {0};
+    hk_strbuf b = {0}, sh = {0};
     int rc = canonical(rq, &b, &sh);
-    free(sh.p);
+    free(sh.s);
     if (rc != 0) {
-        free(b.p);
+        free(b.s);
         return NULL;
     }
-    return b.p;
+    return b.s;
 }
 
 static void hmac(const void *key, size_t keylen, const char *msg, unsigned char out[32]) {
@@ -283,31 +238,31 @@ int hk_sigv4_sign(const hk_sigv4_request *rq, const hk_sigv4_key *key, const cha
         snprintf(err, errlen, "sigv4: access key, secret key, region and service are all needed");
         return -1;
     }
-    sbuf creq = {0}, sh = {0};
+    hk_strbuf creq = {0}, sh = {0};
     if (canonical(rq, &creq, &sh) != 0) {
         snprintf(err, errlen, "sigv4: malformed query string or out of memory");
-        free(creq.p);
-        free(sh.p);
+        free(creq.s);
+        free(sh.s);
         return -1;
     }
     char date[9];
     memcpy(date, amz_date, 8);
     date[8] = 0;
     char creq_hash[HK_SIGV4_HEX_SIZE];
-    hk_sigv4_sha256_hex(creq.p, creq.len, creq_hash);
-    free(creq.p);
+    hk_sigv4_sha256_hex(creq.s, creq.len, creq_hash);
+    free(creq.s);
 
-    sbuf sts = {0};
-    sb_str(&sts, "AWS4-HMAC-SHA256\n");
-    sb_str(&sts, amz_date);
-    sb_str(&sts, "\n");
-    sb_str(&sts, date);
-    sb_str(&sts, "/");
-    sb_str(&sts, key->region);
-    sb_str(&sts, "/");
-    sb_str(&sts, key->service);
-    sb_str(&sts, "/aws4_request\n");
-    sb_str(&sts, creq_hash);
+    hk_strbuf sts = {0};
+    hk_strbuf_str(&sts, "AWS4-HMAC-SHA256\n");
+    hk_strbuf_str(&sts, amz_date);
+    hk_strbuf_str(&sts, "\n");
+    hk_strbuf_str(&sts, date);
+    hk_strbuf_str(&sts, "/");
+    hk_strbuf_str(&sts, key->region);
+    hk_strbuf_str(&sts, "/");
+    hk_strbuf_str(&sts, key->service);
+    hk_strbuf_str(&sts, "/aws4_request\n");
+    hk_strbuf_str(&sts, creq_hash);
 
     /* kSecret = "AWS4" + secret; kDate; kRegion; kService; kSigning */
     size_t slen = strlen(key->secret_key);
@@ -321,12 +276,12 @@ int hk_sigv4_sign(const hk_sigv4_request *rq, const hk_sigv4_key *key, const cha
         hmac(k, 32, key->region, k2);
         hmac(k2, 32, key->service, k);
         hmac(k, 32, "aws4_request", k2);
-        hmac(k2, 32, sts.p, sig);
+        hmac(k2, 32, sts.s, sig);
         char sighex[HK_SIGV4_HEX_SIZE];
         to_hex(sig, 32, sighex);
         int n = snprintf(out, cap,
                          "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-                         key->access_key, date, key->region, key->service, sh.p ? sh.p : "", sighex);
+                         key->access_key, date, key->region, key->service, sh.s ? sh.s : "", sighex);
         if (n >= 0 && (size_t)n < cap) rc = n;
         else snprintf(err, errlen, "sigv4: Authorization header longer than %zu bytes", cap);
         OPENSSL_cleanse(k, sizeof k);
@@ -336,7 +291,7 @@ int hk_sigv4_sign(const hk_sigv4_request *rq, const hk_sigv4_key *key, const cha
         snprintf(err, errlen, "sigv4: out of memory");
     }
     free(k0);
-    free(sts.p);
-    free(sh.p);
+    free(sts.s);
+    free(sh.s);
     return rc;
 }

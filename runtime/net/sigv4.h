@@ -49,9 +49,5 @@ char *hk_sigv4_canonical_request(const hk_sigv4_request *rq);
 void hk_sigv4_sha256_hex(const void *data, size_t n, char out[HK_SIGV4_HEX_SIZE]);
 /* t as x-amz-date (UTC). */
 void hk_sigv4_amz_date(time_t t, char out[HK_SIGV4_DATE_SIZE]);
-/* AWS URI encoding: every byte but A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash)
- * as %XX, upper-case hex. Returns the length, or -1 when it does not fit in cap
- * (out is always NUL-terminated when cap > 0). */
-long hk_sigv4_uri_encode(const char *s, int keep_slash, char *out, size_t cap);
 
 #endif

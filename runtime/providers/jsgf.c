@@ -5,6 +5,8 @@
  * (stt_sphinx calls it on a pool worker: reading the dictionary is file I/O). */
 #include "providers/jsgf.h"
 
+#include "core/strbuf.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,31 +37,7 @@ static const char *const k_fillers[] = {
     "be",    "hi",   "hello", "bye",  "goodbye", "sorry", "just",  "so",   "not",    "there",
 };
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
 
-static void sb_add(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 /* ---- word lists --------------------------------------------------------- */
 
@@ -207,7 +185,7 @@ char *hk_jsgf_build(const char *const *phrases, size_t n, const char *dict_path,
     unsigned char *found = NULL; /* per vocab word: 0 unknown, 1 known, 2 a hint by itself */
     char *result = NULL;
     size_t n_hint = 0;
-    sbuf g = {0};
+    hk_strbuf g = {0};
 
     per = calloc(n ? n : 1, sizeof *per);
     if (!per) goto oom;
@@ -258,17 +236,17 @@ char *hk_jsgf_build(const char *const *phrases, size_t n, const char *dict_path,
     }
 
     /* Phrases of two or more known words are alternatives as a whole. */
-    sb_str(&g, "#JSGF V1.0;\ngrammar hark;\n");
+    hk_strbuf_str(&g, "#JSGF V1.0;\ngrammar hark;\n");
     strvec seen = {0}; /* phrase texts already emitted */
-    sbuf ph = {0};
+    hk_strbuf ph = {0};
     int any_phrase = 0;
     for (size_t i = 0; i < n; i++) {
         ph.len = 0;
         size_t words = 0;
         for (size_t j = 0; j < per[i].n; j++) {
             if (!found[sv_find(&vocab, per[i].v[j])]) continue;
-            if (words++) sb_str(&ph, " ");
-            sb_str(&ph, per[i].v[j]);
+            if (words++) hk_strbuf_str(&ph, " ");
+            hk_strbuf_str(&ph, per[i].v[j]);
         }
         if (ph.oom) {
             free(ph.s);
@@ -281,27 +259,27 @@ char *hk_jsgf_build(const char *const *phrases, size_t n, const char *dict_path,
             sv_free(&seen);
             goto oom;
         }
-        sb_str(&g, any_phrase ? "\n    | " : "<phrase> = ");
-        sb_str(&g, ph.s);
+        hk_strbuf_str(&g, any_phrase ? "\n    | " : "<phrase> = ");
+        hk_strbuf_str(&g, ph.s);
         any_phrase = 1;
     }
     free(ph.s);
     sv_free(&seen);
-    if (any_phrase) sb_str(&g, ";\n");
+    if (any_phrase) hk_strbuf_str(&g, ";\n");
 
-    sb_str(&g, "<word> = ");
+    hk_strbuf_str(&g, "<word> = ");
     int first = 1;
     for (size_t i = 0; i < vocab.n; i++) {
         if (!found[i]) continue;
-        if (!first) sb_str(&g, " | ");
-        if (i >= n_hint) sb_str(&g, "/" WEIGHT_FILLER "/ ");
-        else if (found[i] == 1) sb_str(&g, "/" WEIGHT_PHRASE_WORD "/ ");
-        sb_str(&g, vocab.v[i]);
+        if (!first) hk_strbuf_str(&g, " | ");
+        if (i >= n_hint) hk_strbuf_str(&g, "/" WEIGHT_FILLER "/ ");
+        else if (found[i] == 1) hk_strbuf_str(&g, "/" WEIGHT_PHRASE_WORD "/ ");
+        hk_strbuf_str(&g, vocab.v[i]);
         first = 0;
     }
-    sb_str(&g, ";\n");
-    sb_str(&g, any_phrase ? "<item> = <phrase> | <word>;\n" : "<item> = <word>;\n");
-    sb_str(&g, "public <utterance> = <item>+;\n");
+    hk_strbuf_str(&g, ";\n");
+    hk_strbuf_str(&g, any_phrase ? "<item> = <phrase> | <word>;\n" : "<item> = <word>;\n");
+    hk_strbuf_str(&g, "public <utterance> = <item>+;\n");
     if (g.oom) goto oom;
     result = g.s;
     g.s = NULL;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "net/form.h"
 #include "net/sigv4.h"
 
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -144,11 +145,11 @@ static void test_s3_bucket_queries(void **state) {
 static void test_uri_encode(void **state) {
     (void)state;
     char out[64];
-    assert_int_equal(hk_sigv4_uri_encode("recordings/CA 1+$é~.wav", 1, out, sizeof out), 34);
+    assert_int_equal(hk_url_encode("recordings/CA 1+$é~.wav", 1, out, sizeof out), 34);
     assert_string_equal(out, "recordings/CA%201%2B%24%C3%A9~.wav");
-    assert_int_equal(hk_sigv4_uri_encode("a/b", 0, out, sizeof out), 5);
+    assert_int_equal(hk_url_encode("a/b", 0, out, sizeof out), 5);
     assert_string_equal(out, "a%2Fb");
-    assert_int_equal(hk_sigv4_uri_encode("a b", 0, out, 4), -1);
+    assert_int_equal(hk_url_encode("a b", 0, out, 4), -1);
     char date[HK_SIGV4_DATE_SIZE];
     hk_sigv4_amz_date(1440938160, date);
     assert_string_equal(date, SUITE_DATE);
