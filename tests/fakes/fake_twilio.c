@@ -48,6 +48,7 @@ static struct {
     const char *url, *call_sid, *stream_sid, *account_sid, *signature, *out_path, *log_path;
     const char *pname[MAX_PARAMS], *pvalue[MAX_PARAMS];
     int nparams, nlines, ndtmf, barge_in_ms, gap_ms, max_seconds;
+    const char *junk; /* --junk: bad messages to send after start (robustness tests) */
     line lines[MAX_LINES];
     struct { int after_line; const char *digits; } dtmf[MAX_DTMF];
     /* connection */
@@ -181,6 +182,42 @@ static cJSON *tw_msg(const char *event)
     return o;
 }
 
+/* A text frame exactly as given (for --junk). */
+static void send_raw(const char *text, size_t len)
+{
+    out_msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m) abort();
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->data + LWS_PRE, text, len);
+    if (S.oq_tail) S.oq_tail->next = m; else S.oq_head = m;
+    S.oq_tail = m;
+    if (S.wsi) lws_callback_on_writable(S.wsi);
+}
+
+/* --junk unknown|garbage|oversized: what a broken or hostile peer sends. */
+static void send_junk(void)
+{
+    if (!S.junk) return;
+    if (!strcmp(S.junk, "unknown")) {
+        for (int i = 0; i < 5; i++) send_json(tw_msg("weird_event"));
+    } else if (!strcmp(S.junk, "garbage")) {
+        static const char *bad[] = {"not json", "{\"event\":", "[1,2,3]", "{\"event\":\"media\"}"};
+        for (int i = 0; i < 4; i++) send_raw(bad[i], strlen(bad[i]));
+    } else if (!strcmp(S.junk, "oversized")) {
+        size_t n = 200 * 1024;
+        char *big = malloc(n);
+        if (!big) abort();
+        memset(big, 'x', n);
+        memcpy(big, "{\"event\":\"media\",\"x\":\"", 22);
+        send_raw(big, n);
+        free(big);
+    } else {
+        die("unknown --junk kind %s (unknown, garbage, oversized)", S.junk);
+    }
+    ev("junk_sent", "s", "kind", S.junk);
+}
+
 static void send_start(void)
 {
     cJSON *c = cJSON_CreateObject();
@@ -202,6 +239,7 @@ static void send_start(void)
     cJSON_AddNumberToObject(mf, "channels", 1);
     send_json(o);
     ev("start_sent", "ssi", "callSid", S.call_sid, "streamSid", S.stream_sid, "params", S.nparams);
+    send_junk();
 }
 
 static void send_media(long frame, const uint8_t *ulaw)
@@ -549,12 +587,14 @@ static void usage(void)
             "--stream-sid MZ...\n"
             "  [--account-sid AC...] [--param name=value]... [--signature SIG]\n"
             "  [--caller-wav FILE]... [--dtmf-after-line N:DIGITS]... [--barge-in-ms MS]\n"
+            "  [--junk unknown|garbage|oversized]\n"
             "  [--gap-ms 700] [--max-seconds 120] --out heard.wav --log events.jsonl\n");
     exit(2);
 }
 
 static void parse_args(int argc, char **argv)
 {
+    enum { O_JUNK = 100 };
     enum { O_URL = 1, O_CALL, O_STREAM, O_ACCOUNT, O_PARAM, O_SIG, O_WAV, O_DTMF, O_BARGE,
            O_GAP, O_MAX, O_OUT, O_LOG };
     static const struct option opts[] = {
@@ -562,7 +602,7 @@ static void parse_args(int argc, char **argv)
         {"account-sid", 1, 0, O_ACCOUNT}, {"param", 1, 0, O_PARAM}, {"signature", 1, 0, O_SIG},
         {"caller-wav", 1, 0, O_WAV}, {"dtmf-after-line", 1, 0, O_DTMF},
         {"barge-in-ms", 1, 0, O_BARGE}, {"gap-ms", 1, 0, O_GAP}, {"max-seconds", 1, 0, O_MAX},
-        {"out", 1, 0, O_OUT}, {"log", 1, 0, O_LOG}, {0, 0, 0, 0}};
+        {"out", 1, 0, O_OUT}, {"log", 1, 0, O_LOG}, {"junk", 1, 0, O_JUNK}, {0, 0, 0, 0}};
     S.account_sid = "AC00000000000000000000000000000000";
     S.gap_ms = 700;
     S.max_seconds = 120;
@@ -578,6 +618,7 @@ static void parse_args(int argc, char **argv)
         case O_OUT: S.out_path = optarg; break;
         case O_LOG: S.log_path = optarg; break;
         case O_BARGE: S.barge_in_ms = atoi(optarg); break;
+        case O_JUNK: S.junk = optarg; break;
         case O_GAP: S.gap_ms = atoi(optarg); break;
         case O_MAX: S.max_seconds = atoi(optarg); break;
         case O_PARAM:
