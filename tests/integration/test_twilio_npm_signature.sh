@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Byte compatibility with Twilio's request signing, proven with Twilio's own
+# npm package (tests/fakes/twilio/sign.js runs twilio.getExpectedTwilioSignature):
+# webhooks with awkward values (unicode, spaces, '&', '+', '=', empty values,
+# repeated names, a query string in the URL) signed by it are accepted by
+# hark serve; the same requests with one value changed are refused with 403.
+# Needs node >= 20 (the twilio package's requirement) and the npm registry once;
+# without either the test says SKIP and passes.
+set -euo pipefail
+HARK=$(realpath "${1:-build/hark}")
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TW=$ROOT/tests/fakes/twilio
+T=$(mktemp -d /tmp/hark-twnpm-XXXXXX)
+PORT=$((20000 + RANDOM % 20000))
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -5 "$T/serve.log" >&2 2>/dev/null || true; exit 1; }
+
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "SKIP: test_twilio_npm_signature: the twilio npm package needs node >= 20 ($(node --version 2>/dev/null || echo none))"
+  exit 0
+fi
+exec 9<"$TW/package.json"
+flock 9
+lock_sum=$(sha256sum "$TW/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$TW/node_modules/.hark-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
+  if ! (cd "$TW" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1; then
+    if ! timeout 20 npm ping >/dev/null 2>&1; then
+      echo "SKIP: test_twilio_npm_signature: the npm registry cannot be reached (npm ping failed)"
+      exit 0
+    fi
+    fail "npm ci in tests/fakes/twilio failed: $(tail -5 "$T/npm.log")"
+  fi
+  echo "$lock_sum" >"$TW/node_modules/.hark-lock-sum"
+fi
+exec 9<&-
+
+export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC88888888888888888888888888888888 TWILIO_AUTH_TOKEN='t0k3n/with+odd=chars'
+export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
+export HARK_PORT=$PORT HARK_AGENTS_DIR=agents HARK_RECORDINGS_DIR=$T/rec
+"$HARK" serve 2>"$T/serve.log" &
+pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+post() { # url sig params... -> HTTP status
+  local url=$1 sig=$2; shift 2
+  local args=(); for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+  curl -s -o "$T/body" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "${args[@]}" "$url"
+}
+check() { # url params...: signed by npm -> 200; one value changed -> 403
+  local url=$1; shift
+  local sig; sig=$(node "$TW/sign.js" "$TWILIO_AUTH_TOKEN" "$url" "$@")
+  [[ "$(post "$url" "$sig" "$@")" =~ ^20[04]$ ]] || fail "npm-signed request refused: $url $*"
+  local changed=("$@"); changed[0]="${changed[0]}x"
+  [ "$(post "$url" "$sig" "${changed[@]}")" = 403 ] || fail "altered request accepted: $url ${changed[*]}"
+}
+W=$TWILIO_WEBHOOK_URL
+check "$W" CallSid=CA00000000000000000000000000000001 "From=+15551230000" "To=+15550199" CallStatus=ringing
+check "$W" CallSid=CA00000000000000000000000000000002 "To=+15550199" "CallerName=Zoë & Bob O'Neil" \
+  "FromCity=SAN FRANCISCO" "Note=a+b=c&d" "Empty=" "Emoji=📞☎"
+check "$W/status" CallSid=CA00000000000000000000000000000003 CallStatus=completed CallDuration=42 \
+  StatusCallbackEvent=initiated StatusCallbackEvent=completed StatusCallbackEvent=answered
+check "$W?agent=front_desk" CallSid=CA00000000000000000000000000000004 "To=+15557654321" Direction=outbound-api
+echo "ok: twilio npm signature"
