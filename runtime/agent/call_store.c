@@ -25,7 +25,8 @@ void hk_call_store_begin(hk_call *c) {
     hk_store_call r = {.call_sid = c->id, .tenant_id = c->tenant_id, .agent_id = NULL,
                        .from = c->from, .to = c->to, .inbound = c->inbound,
                        .status = "in-progress", .start_time = wall_now()};
-    hk_store_call_create(c->store, &r);
+    hk_store_call_create(c->store, &r); /* a no-op when the webhook made the row */
+    hk_store_call_status(c->store, c->tenant_id, c->id, "in-progress");
 }
 
 static void store_one(hk_call *c, int i) {

@@ -132,6 +132,14 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
     } else {
         hk_log(HK_LOG_INFO, sid, "call_incoming", "from %s to %s: agent %s version %d",
                from ? from : "?", to, a->id, a->version);
+        /* the call record exists from the first webhook (the stream may never come) */
+        if (app->store) {
+            hk_store_call r = {.call_sid = sid, .tenant_id = HK_DEFAULT_TENANT,
+                               .from = from ? from : "", .to = to,
+                               .inbound = !dir || strcmp(dir, "inbound") == 0,
+                               .status = "ringing"};
+            hk_store_call_create(app->store, &r);
+        }
         xml(resp, body);
     }
     hk_agent_unref(a);

@@ -41,4 +41,29 @@ marks=$(q "SELECT count(*) FROM call_messages m WHERE m.call_sid = '$SID' AND m.
 raw=$(psql "$URL" -Atqc "SELECT m.* FROM call_messages m; SELECT c.* FROM calls c")
 ! echo "$raw" | grep -qi "appointment\|tuesday\|goodbye" || fail "plaintext at rest"
 grep -q '"event":"call_ended"' "$T/call.log" || fail "call did not end"
+
+# hark serve on the same database: a forged webhook leaves no call row, a
+# signed one creates the row at once (status ringing), before any stream
+. "$(dirname "$0")/twilio_lib.sh"
+SPORT=$((20000 + RANDOM % 20000))
+export TWILIO_ACCOUNT_SID=AC99999999999999999999999999999999 TWILIO_AUTH_TOKEN=tok
+export TWILIO_WEBHOOK_URL=http://127.0.0.1:$SPORT/api/v1/voice-agents/twilio/webhook
+HARK_PORT=$SPORT HARK_AGENTS_DIR=agents HARK_RECORDINGS_DIR=$T/rec "$HARK" serve 2>"$T/serve.log" &
+spid=$!
+trap 'kill $spid 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SPORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+P=(CallSid=CAf0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0 "From=+15551230000" "To=+15550199")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Twilio-Signature: forged" \
+  --data-urlencode "${P[0]}" --data-urlencode "${P[1]}" --data-urlencode "${P[2]}" "$TWILIO_WEBHOOK_URL")
+[ "$code" = 403 ] || fail "forged webhook got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL" "${P[@]}")" \
+  --data-urlencode "${P[0]}" --data-urlencode "${P[1]}" --data-urlencode "${P[2]}" "$TWILIO_WEBHOOK_URL")
+[ "$code" = 200 ] || fail "signed webhook got $code"
+for _ in $(seq 50); do [ "$(q "SELECT status FROM calls WHERE call_sid = 'CAf0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0'")" = ringing ] && break; sleep 0.1; done
+[ "$(q "SELECT status FROM calls WHERE call_sid = 'CAf0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0'")" = ringing ] || fail "no ringing row after the signed webhook"
+P2=(CallSid=CAe0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0 "From=+15551230000" "To=+15550199")
+curl -s -o /dev/null -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL" "${P[@]}")" \
+  --data-urlencode "${P2[0]}" --data-urlencode "${P2[1]}" --data-urlencode "${P2[2]}" "$TWILIO_WEBHOOK_URL"
+sleep 0.3
+[ "$(q "SELECT count(*) FROM calls WHERE call_sid = 'CAe0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0'")" = 0 ] || fail "a forged webhook created a call row"
 echo "ok: store call"
