@@ -44,4 +44,23 @@ kill -TERM "$pid"
 wait "$pid" || fail "serve did not exit cleanly on SIGTERM"
 pid=
 grep -q '"event":"serve_stopping"' "$T/serve.log" || fail "no stop log"
+# configuration from ./.env, re-read on SIGHUP (the environment still wins)
+mkdir -p "$T/cwd"
+printf 'TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000\nTWILIO_AUTH_TOKEN=test-token\nTWILIO_WEBHOOK_URL="https://one.example.com/api/v1/voice-agents/twilio/webhook"\n' >"$T/cwd/.env"
+(cd "$T/cwd" && exec env -u TWILIO_ACCOUNT_SID -u TWILIO_AUTH_TOKEN -u TWILIO_WEBHOOK_URL \
+   HARK_STORE=memory HARK_PORT=$PORT HARK_AGENTS_DIR=$T "$HARK" serve 2>"$T/serve2.log") &
+pid=$!
+for _ in $(seq 50); do grep -q serve_ready "$T/serve2.log" 2>/dev/null && break; sleep 0.1; done
+grep -q 'webhook https://one.example.com/' "$T/serve2.log" || fail ".env not read: $(cat "$T/serve2.log")"
+sed -i 's/one.example.com/two.example.com/' "$T/cwd/.env"
+kill -HUP "$pid"
+for _ in $(seq 50); do grep -q config_reloaded "$T/serve2.log" && break; sleep 0.1; done
+grep -q '"event":"config_reloaded".*https://two.example.com/' "$T/serve2.log" || fail "SIGHUP did not reload .env"
+printf 'TWILIO_WEBHOOK_URL=not-a-url\n' >>"$T/cwd/.env"
+kill -HUP "$pid"
+for _ in $(seq 50); do grep -q config_reload_failed "$T/serve2.log" && break; sleep 0.1; done
+grep -q '"event":"config_reload_failed"' "$T/serve2.log" || fail "a bad reload was not refused"
+curl -sf "http://127.0.0.1:$PORT/healthz" | grep -q ok || fail "serve died on a bad reload"
+kill -TERM "$pid"; wait "$pid" || fail "serve did not stop cleanly after reloads"
+pid=
 echo "ok: serve"
