@@ -124,6 +124,9 @@ struct hk_call {
     double last_activity; /* call time the caller or the agent last made sound */
     int reprompted;       /* silence_timeout: reprompt said, next time ends */
     int interrupts;       /* barge-ins so far */
+    uint64_t heard_pos;   /* outbound ring position the carrier says has played */
+    double heard_at;      /* call time of that report (<= 0: none yet) */
+    int frames_since_mark;
     uint64_t tts_req;     /* last request id */
     int tts_pending;      /* requests not done */
     hk_recorder *rec;

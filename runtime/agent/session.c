@@ -260,6 +260,14 @@ static void pacer_tick(hk_timer *t, void *ud) {
         /* the frame first: a reply's mark must follow its last audio */
         if (c->io.send_audio) c->io.send_audio(c->io.ud, frame, HK_FRAME_SAMPLES);
         account_played(c, p0, c->out.tail, now);
+        /* a position mark every 200 ms: the carrier echoes it once played,
+         * which is what barge-in trims to */
+        if (c->io.mark && ++c->frames_since_mark >= 10) {
+            char name[40];
+            snprintf(name, sizeof name, "pos-%llu", (unsigned long long)c->out.tail);
+            c->io.mark(c->io.ud, name);
+            c->frames_since_mark = 0;
+        }
         hk_call_store_flush(c, 0);
     }
     c->pacer_next += HK_FRAME_MS / 1000.0;
@@ -289,8 +297,17 @@ static void trim_to_heard(hk_message *m, uint64_t played) {
 }
 
 /* Stop speaking now: what was heard stays in the record, the rest is dropped. */
+/* How far the caller has heard: the carrier's last echoed mark advanced by
+ * the time since (playback runs at real time), never past what was sent.
+ * Without marks (a local call), what was sent is what was heard. */
+static uint64_t heard_position(const hk_call *c, double now) {
+    if (!c->io.mark || c->heard_at <= 0) return c->out.tail;
+    double p = (double)c->heard_pos + (now - c->heard_at) * 8000.0;
+    return p < (double)c->out.tail ? (uint64_t)p : c->out.tail;
+}
+
 static void interrupt(hk_call *c, double now) {
-    uint64_t played = c->out.tail;
+    uint64_t played = heard_position(c, now);
     c->interrupts++;
     hk_ring_clear(&c->out);
     if (c->io.clear) c->io.clear(c->io.ud);
@@ -302,6 +319,8 @@ static void interrupt(hk_call *c, double now) {
         if (m->role != 0 || m->end >= 0) continue;
         if (m->has_audio && m->ring_start < played) {
             trim_to_heard(m, played);
+            hk_log(HK_LOG_INFO, c->id, "assistant_trimmed", "\"%s\" (%.0f ms heard)", m->text,
+                   (double)(played - m->ring_start) / 8.0);
         } else {
             m->dropped = 1; /* never reached the caller: not part of the conversation */
             m->start = now;
@@ -385,6 +404,18 @@ void hk_session_user_text(hk_call *c, const char *text) {
 }
 
 void hk_session_mark_played(hk_call *c, const char *name) {
+    uint64_t pos = 0;
+    if (strncmp(name, "pos-", 4) == 0) {
+        pos = strtoull(name + 4, NULL, 10);
+    } else if (strncmp(name, "msg-", 4) == 0) {
+        int i = atoi(name + 4);
+        if (i >= 0 && i < c->n_msgs && c->msgs[i].has_audio) pos = c->msgs[i].ring_end;
+    }
+    /* marks echoed by a clear report nothing new: positions only move forward */
+    if (pos > c->heard_pos && pos <= c->out.head) {
+        c->heard_pos = pos;
+        c->heard_at = hk_call_now(c);
+    }
     hk_log(HK_LOG_DEBUG, c->id, "mark_played", "%s", name);
 }
 

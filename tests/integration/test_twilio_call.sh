@@ -87,6 +87,13 @@ clear=$(grep '"event":"clear_received"' "$T/e3.jsonl" | head -1 | grep -Eo '"t":
 awk -v a="$onset" -v b="$clear" 'BEGIN { d = b - a; print "barge-in: speech onset -> clear " d " ms"; exit !(d >= 0 && d < 1000) }' \
   || fail "clear came too late or before the caller spoke"
 grep -q '"event":"barge_in","call_id":"'$SID3'"' "$T/serve.log" || fail "no barge_in logged"
+# the greeting is kept only as far as the caller heard it (position marks echoed by the carrier)
+heard=$(grep '"event":"assistant_trimmed","call_id":"'$SID3'"' "$T/serve.log" | head -1 | sed -E 's/.*"msg":"\\"(.*)\\" \(([0-9]+) ms heard\)".*/\1|\2/')
+text=${heard%|*}; ms=${heard##*|}
+greeting="Hello, thank you for calling Maple Street Clinic. How can I help you today?"
+[ -n "$text" ] && [ "${#text}" -lt "${#greeting}" ] || fail "greeting not trimmed: '$heard'"
+case "$greeting" in "$text"*) ;; *) fail "trimmed text '$text' is not a prefix of the greeting";; esac
+[ "$ms" -ge 800 ] && [ "$ms" -le 2500 ] || fail "heard ${ms} ms of a greeting interrupted 1.2 s in"
 
 # 4. DTMF 0 transfers: the stream closes and the connect action dials reception
 SID4=CA$(printf '%032d' 4)
