@@ -101,6 +101,13 @@ static int mem_message_add(hk_store *s, hk_store_message *in) {
     return 0;
 }
 
+static int mem_call_recording(hk_store *s, const char *tenant, const char *sid, const char *url) {
+    mem_call *c = find((mem_store *)s, tenant, sid);
+    if (!c || !url) return -1;
+    set(&c->recording_url, url);
+    return 0;
+}
+
 static int mem_call_end(hk_store *s, const hk_store_call_summary *e) {
     mem_call *c = find((mem_store *)s, e->tenant_id, e->call_sid);
     if (!c) return -1;
@@ -230,6 +237,7 @@ static const hk_store_vtable mem_vtable = {
     .call_status = mem_call_status,
     .message_add = mem_message_add,
     .call_end = mem_call_end,
+    .call_recording = mem_call_recording,
     .calls_list = mem_calls_list,
     .call_get = mem_call_get,
     .messages_list = mem_messages_list,

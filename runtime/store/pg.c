@@ -62,7 +62,9 @@ void hk_store_uuid(char out[37]) {
              b[15]);
 }
 
-static int is_write(const hk_pg_op *op) { return op->stmt <= HK_SQL_CALL_END; }
+static int is_write(const hk_pg_op *op) {
+    return op->stmt <= HK_SQL_CALL_END || op->stmt == HK_SQL_CALL_RECORDING;
+}
 
 static void pump_replay(pg_store *s);
 
@@ -306,6 +308,25 @@ static int pg_call_end(hk_store *st, const hk_store_call_summary *e) {
     return 0;
 }
 
+static int pg_call_recording(hk_store *st, const char *tenant, const char *sid, const char *url) {
+    pg_store *s = (pg_store *)st;
+    if (!tenant || !sid || !url) return -1;
+    char n[32], kid[16];
+    hk_pg_op *op = hk_pg_op_new(HK_SQL_CALL_RECORDING, sid);
+    hk_pg_op_text(op, 0, tenant);
+    hk_pg_op_text(op, 1, sid);
+    if (bind_sealed(s, op, 2, tenant, "calls.recording_url", sid, url)) {
+        hk_pg_op_free(op);
+        return -1;
+    }
+    snprintf(kid, sizeof kid, "%d", s->keys.newest);
+    hk_pg_op_text(op, 3, kid);
+    op->seq = next_seq(s);
+    hk_pg_op_text(op, 4, fmt_num(n, sizeof n, (double)op->seq));
+    submit_write(s, op);
+    return 0;
+}
+
 /* ---- reads ---- */
 
 static void submit_read(pg_store *s, hk_pg_op *op) {
@@ -420,6 +441,7 @@ static const hk_store_vtable pg_vtable = {
     .call_status = pg_call_status,
     .message_add = pg_message_add,
     .call_end = pg_call_end,
+    .call_recording = pg_call_recording,
     .calls_list = pg_calls_list,
     .call_get = pg_call_get,
     .messages_list = pg_messages_list,

@@ -36,6 +36,11 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
         "language_detected = $11, sentiment = $12, cost_total = $13::numeric, "
         "last_seq = $14::bigint WHERE tenant_id = $1::uuid AND call_sid = $2 "
         "AND last_seq < $14::bigint"},
+    /* the recording was uploaded after the call: its URL, sealed under the
+     * newest key like the call's other sealed columns */
+    [HK_SQL_CALL_RECORDING] = {"hk_call_recording",
+        "UPDATE calls SET recording_url = $3::bytea, key_id = $4::int, last_seq = $5::bigint "
+        "WHERE tenant_id = $1::uuid AND call_sid = $2 AND last_seq < $5::bigint"},
     [HK_SQL_CALLS_LIST] = {"hk_calls_list",
         "SELECT " CALL_COLS " FROM calls WHERE tenant_id = $1::uuid "
         "AND ($2::uuid IS NULL OR agent_id = $2::uuid) "

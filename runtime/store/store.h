@@ -86,6 +86,9 @@ typedef struct hk_store_vtable {
     int (*call_status)(hk_store *s, const char *tenant_id, const char *call_sid, const char *status);
     int (*message_add)(hk_store *s, hk_store_message *m);
     int (*call_end)(hk_store *s, const hk_store_call_summary *e);
+    /* The recording moved (uploaded after the call): its new URL. */
+    int (*call_recording)(hk_store *s, const char *tenant_id, const char *call_sid,
+                          const char *recording_url);
     void (*calls_list)(hk_store *s, const char *tenant_id, const hk_store_filter *f,
                        hk_store_read_cb cb, void *ud);
     void (*call_get)(hk_store *s, const char *tenant_id, const char *call_sid, hk_store_read_cb cb,
@@ -108,6 +111,7 @@ static inline int hk_store_call_create(hk_store *s, const hk_store_call *c) { re
 static inline int hk_store_call_status(hk_store *s, const char *t, const char *sid, const char *st) { return s->v->call_status(s, t, sid, st); }
 static inline int hk_store_message_add(hk_store *s, hk_store_message *m) { return s->v->message_add(s, m); }
 static inline int hk_store_call_end(hk_store *s, const hk_store_call_summary *e) { return s->v->call_end(s, e); }
+static inline int hk_store_call_recording(hk_store *s, const char *t, const char *sid, const char *url) { return s->v->call_recording(s, t, sid, url); }
 static inline int hk_store_pending(hk_store *s) { return s->v->pending(s); }
 static inline void hk_store_free(hk_store *s) { if (s) s->v->free(s); }
 

@@ -119,8 +119,10 @@ static void rec_work(hk_job *j) {
 
 static void rec_uploaded(void *ud, const char *url, const char *err) {
     rec_job *r = ud;
-    if (url) hk_log(HK_LOG_INFO, r->call_sid, "recording_uploaded", "%s", url);
-    else hk_log(HK_LOG_ERROR, r->call_sid, "recording_upload_failed", "%s: %s", r->path, err);
+    if (url) {
+        hk_log(HK_LOG_INFO, r->call_sid, "recording_uploaded", "%s", url);
+        if (r->app->store) hk_store_call_recording(r->app->store, HK_DEFAULT_TENANT, r->call_sid, url);
+    } else hk_log(HK_LOG_ERROR, r->call_sid, "recording_upload_failed", "%s: %s", r->path, err);
     rec_job_free(r);
 }
 

@@ -64,6 +64,14 @@ static void test_call_record(void **state) {
     assert_string_equal(cJSON_GetObjectItem(got, "status")->valuestring, "ended");
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(got, "latency"), "p50_ms")->valueint, 500);
     cJSON_Delete(got);
+    /* the recording uploaded after the call: its URL replaces the local one,
+     * for the owning tenant only */
+    assert_int_equal(hk_store_call_recording(s, "A", "CA1", "http://s3/b/recordings/CA1.wav"), 0);
+    assert_int_equal(hk_store_call_recording(s, "B", "CA1", "http://evil/x.wav"), -1);
+    s->v->call_get(s, "A", "CA1", keep, NULL);
+    assert_string_equal(cJSON_GetObjectItem(got, "recording_url")->valuestring,
+                        "http://s3/b/recordings/CA1.wav");
+    cJSON_Delete(got);
     assert_int_equal(hk_store_pending(s), 0);
     hk_store_free(s);
 }

@@ -181,6 +181,18 @@ static void test_call_rows_as_it_goes(void **state) {
     assert_non_null(strstr(jstr(call, "transcript"), "gingivitis"));
     assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(call, "latency"), "p50_ms")->valuedouble, 640);
     cJSON_Delete(call);
+    /* the recording uploaded later: its new URL, sealed like the first */
+    assert_int_equal(hk_store_call_recording(e.s, tenant_a, sid, "https://s3.example/b/recordings/moved.wav"), 0);
+    drain(e.loop, e.s, 10.);
+    assert_int_equal(raw_long(e.raw, "SELECT count(*) FROM calls WHERE call_sid = $1 AND "
+                              "position('moved' in encode(recording_url, 'escape')) > 0", 1, v), 0);
+    read_ctx g2 = {e.loop, 0, NULL, ""};
+    e.s->v->call_get(e.s, tenant_a, sid, read_cb, &g2);
+    call = await(e.loop, &g2);
+    assert_non_null(call);
+    assert_string_equal(jstr(call, "recording_url"), "https://s3.example/b/recordings/moved.wav");
+    assert_non_null(strstr(jstr(call, "transcript"), "gingivitis")); /* still readable */
+    cJSON_Delete(call);
     env_close(&e);
 }
 
