@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../guarded_run.h"
 #include "core/pool.h"
 #include "media/g711.h"
 #include "providers/tts_espeak.h"
@@ -38,26 +39,9 @@ typedef struct rec {
 
 static struct ev_loop *g_loop;
 static hk_pool *g_pool;
-static int g_guard_fired;
-
-static void on_guard(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)w;
-    (void)revents;
-    g_guard_fired = 1;
-    ev_break(loop, EVBREAK_ALL);
-}
-
 /* Runs the loop until the pool has nothing in flight (or 20 s pass). */
 static void run_loop(void) {
-    ev_timer guard;
-    g_guard_fired = 0;
-    ev_timer_init(&guard, on_guard, 20., 0.);
-    ev_timer_start(g_loop, &guard);
-    ev_unref(g_loop);
-    ev_run(g_loop, 0);
-    ev_ref(g_loop);
-    ev_timer_stop(g_loop, &guard);
-    assert_false(g_guard_fired);
+    run_guarded(g_loop, 20.);
     assert_int_equal(hk_pool_in_flight(g_pool), 0);
 }
 
