@@ -30,22 +30,9 @@ fail() { echo "FAIL: $*" >&2; tail -5 "$T/s3.log" "$T/serve.log" >&2 2>/dev/null
 
 command -v node >/dev/null && command -v npm >/dev/null || fail "node/npm missing: run scripts/bootstrap"
 
-# s3rver and the signer, at the versions package-lock.json pins; reinstalled
-# only when the lock file changes. Serialised: two build trees may run this at once.
-exec 9<"$S3DIR/package.json"
-flock 9
-lock_sum=$(sha256sum "$S3DIR/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$S3DIR/node_modules/.hark-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
-  if ! (cd "$S3DIR" && timeout 200 npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1; then
-    if ! timeout 20 npm ping >/dev/null 2>&1; then
-      echo "SKIP: test_s3_upload: the npm registry cannot be reached to install s3rver (npm ping failed)"
-      exit 0
-    fi
-    fail "npm ci in tests/fakes/s3 failed: $(tail -5 "$T/npm.log")"
-  fi
-  echo "$lock_sum" >"$S3DIR/node_modules/.hark-lock-sum"
-fi
-exec 9<&-
+# s3rver and the signer, at the versions package-lock.json pins
+. "$(dirname "$0")/npm_lib.sh"
+npm_ready "$S3DIR" test_s3_upload "$T/npm.log"
 
 BUCKET=hark-recordings
 node "$S3DIR/server.js" "$T/s3data" $BUCKET >"$T/s3port" 2>"$T/s3.log" &

@@ -21,20 +21,8 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
   echo "SKIP: test_twilio_npm_signature: the twilio npm package needs node >= 20 ($(node --version 2>/dev/null || echo none))"
   exit 0
 fi
-exec 9<"$TW/package.json"
-flock 9
-lock_sum=$(sha256sum "$TW/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$TW/node_modules/.hark-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
-  if ! (cd "$TW" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1; then
-    if ! timeout 20 npm ping >/dev/null 2>&1; then
-      echo "SKIP: test_twilio_npm_signature: the npm registry cannot be reached (npm ping failed)"
-      exit 0
-    fi
-    fail "npm ci in tests/fakes/twilio failed: $(tail -5 "$T/npm.log")"
-  fi
-  echo "$lock_sum" >"$TW/node_modules/.hark-lock-sum"
-fi
-exec 9<&-
+. "$(dirname "$0")/npm_lib.sh"
+npm_ready "$TW" test_twilio_npm_signature "$T/npm.log"
 
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC88888888888888888888888888888888 TWILIO_AUTH_TOKEN='t0k3n/with+odd=chars'
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
