@@ -139,7 +139,7 @@ int hk_session_open(hk_call *c, char *err, size_t errlen) {
                         .language = a->stt_language ? a->stt_language : "en",
                         .phrases = (const char *const *)a->phrases,
                         .n_phrases = a->n_phrases};
-    hk_stt_sink ss = {c, stt_transcript, stt_speech_started, stt_error};
+    hk_stt_sink ss = {c, stt_transcript, stt_speech_started, stt_error, NULL};
     c->stt = c->sttv->open(c->loop, &sc, &ss, err, errlen);
     if (!c->stt) return -1;
     hk_tts_config tc = {.provider = a->tts_provider,

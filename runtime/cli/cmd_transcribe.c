@@ -90,7 +90,7 @@ int hk_cmd_transcribe(int argc, char **argv) {
     }
     tstate st = {0, 0, w.loop};
     hk_stt_config sc = {.provider = "sphinx", .language = "en", .phrases = hints, .n_phrases = n_hints};
-    hk_stt_sink sink = {&st, on_text, NULL, on_err};
+    hk_stt_sink sink = {.ud = &st, .transcript = on_text, .error = on_err};
     const hk_stt_vtable *v = hk_stt_find("sphinx");
     hk_stt *stt = v->open(w.loop, &sc, &sink, err, sizeof err);
     int rc = 1;

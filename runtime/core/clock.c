@@ -7,6 +7,7 @@ struct hk_clock {
     struct ev_loop *loop;
     int virtual_time;
     int busy;
+    int holds;       /* network work in flight (hk_clock_hold) */
     double offset;   /* clock time = ev_now + offset (0 in real mode) */
     hk_timer *timers; /* sorted by at, earliest first */
     ev_timer wake;   /* fires the earliest timer in real time */
@@ -44,7 +45,7 @@ static void on_jump(struct ev_loop *loop, ev_idle *w, int revents) {
     (void)loop;
     (void)revents;
     hk_clock *c = w->data;
-    if (c->timers && !c->busy) {
+    if (c->timers && !c->busy && !c->holds) {
         double now = hk_clock_now(c);
         if (c->timers->at > now) c->offset += c->timers->at - now;
     }
@@ -55,7 +56,7 @@ static void rearm(hk_clock *c) {
     ev_timer_stop(c->loop, &c->wake);
     ev_idle_stop(c->loop, &c->jump);
     if (!c->timers || c->firing) return;
-    if (c->virtual_time && !c->busy) {
+    if (c->virtual_time && !c->busy && !c->holds) {
         ev_idle_start(c->loop, &c->jump);
         return;
     }
@@ -134,5 +135,11 @@ void hk_timer_start(hk_clock *c, hk_timer *t, double delay, void (*cb)(hk_timer 
 
 void hk_clock_set_busy(hk_clock *c, int busy) {
     c->busy = busy;
+    rearm(c);
+}
+
+void hk_clock_hold(hk_clock *c, int delta) {
+    c->holds += delta;
+    if (c->holds < 0) c->holds = 0;
     rearm(c);
 }

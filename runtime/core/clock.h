@@ -36,5 +36,9 @@ void hk_timer_start(hk_clock *c, hk_timer *t, double delay, void (*cb)(hk_timer 
 void hk_timer_stop(hk_clock *c, hk_timer *t);
 /* Engines report work in progress (virtual mode must not jump while busy). */
 void hk_clock_set_busy(hk_clock *c, int busy);
+/* Network work in flight (+1 when a provider request starts, -1 when it
+ * ends): virtual time must not jump past it either, so a cloud provider's
+ * latency is measured as it is. Counted; real mode ignores it. */
+void hk_clock_hold(hk_clock *c, int delta);
 
 #endif

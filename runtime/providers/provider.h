@@ -21,19 +21,35 @@ typedef struct hk_stt_sink {
     void (*transcript)(void *ud, uint64_t utt_id, const char *text, int is_final, double confidence);
     /* The engine heard speech begin (providers with their own VAD). */
     void (*speech_started)(void *ud);
+    /* A fatal error: the provider cannot go on (reconnects already failed). */
     void (*error)(void *ud, const char *msg);
+    /* Optional (may be NULL): the provider's own endpointing decided the caller
+     * finished a turn (Deepgram speech_final / UtteranceEnd). The session
+     * answers by calling end_utterance, which may deliver the final at once. */
+    void (*endpoint)(void *ud);
 } hk_stt_sink;
 
 typedef struct hk_stt_config {
-    const char *provider;       /* "sphinx" (alias "pocketsphinx"), later "deepgram" */
+    const char *provider;       /* "sphinx" (alias "pocketsphinx") or "deepgram" */
     const char *language;       /* "en" */
-    const char *const *phrases; /* expected phrases and keywords (recognition hints) */
+    const char *const *phrases; /* expected phrases and keywords (recognition hints);
+                                   Deepgram takes "word" or "word:boost" as keywords */
     size_t n_phrases;
-    const char *model_dir;      /* NULL: the build default */
+    const char *model_dir;      /* sphinx: NULL for the build default */
+    /* cloud providers */
+    const char *model;          /* "nova-2"; NULL: provider default */
+    const char *api_key;
+    const char *base_url;       /* "wss://api.deepgram.com"; ws:// for the fakes */
+    int endpointing_ms;         /* 0: provider default (300) */
+    int utterance_end_ms;       /* 0: provider default (1000) */
+    double connect_timeout_s;   /* 0: 5 s */
 } hk_stt_config;
 
 typedef struct hk_stt_vtable {
     const char *name;
+    /* 1: wants every frame of the call (a streaming service with its own
+     * endpointing, silence included); 0: only speech (hark's VAD, pre-roll). */
+    int continuous;
     hk_stt *(*open)(struct ev_loop *loop, const hk_stt_config *cfg, const hk_stt_sink *sink,
                     char *err, size_t errlen);
     /* 8 kHz caller audio, given both as received (mu-law) and decoded (PCM):
@@ -63,16 +79,25 @@ typedef struct hk_tts_sink {
     void *ud;
     /* audio for req_id: 8 kHz mu-law (what the phone plays), in order. */
     void (*audio)(void *ud, uint64_t req_id, const uint8_t *ulaw, size_t n);
+    /* word timings, possibly in several calls per request (each adds words;
+     * text_pos is in the request's whole text, audio_ms in its whole audio) */
     void (*words)(void *ud, uint64_t req_id, const hk_word_mark *marks, size_t n);
     /* the request finished (ok=1) or failed (ok=0, err says why). */
     void (*done)(void *ud, uint64_t req_id, int ok, const char *err);
 } hk_tts_sink;
 
 typedef struct hk_tts_config {
-    const char *provider; /* "espeak" (alias "espeak-ng"), later "elevenlabs"/"11labs" */
-    const char *voice_id; /* engine voice name, e.g. "en-us" */
+    const char *provider; /* "espeak" (alias "espeak-ng") or "elevenlabs" (alias "11labs") */
+    const char *voice_id; /* engine voice name ("en-us") or ElevenLabs voice id */
     int rate_wpm;         /* 0: engine default */
     int pitch;            /* 0..100, -1: default */
+    /* cloud providers */
+    const char *model_id; /* "eleven_flash_v2_5"; NULL: provider default */
+    const char *api_key;
+    const char *base_url; /* "https://api.elevenlabs.io" (wss:// derived from it) */
+    double stability, similarity_boost; /* <0: provider default */
+    double connect_timeout_s; /* 0: 5 s */
+    double first_audio_timeout_s; /* no audio this long after text ended: fail (0: 10 s) */
 } hk_tts_config;
 
 typedef struct hk_tts_vtable {
@@ -81,6 +106,11 @@ typedef struct hk_tts_vtable {
                     char *err, size_t errlen);
     /* Synthesise text as request req_id (ids increase). Requests complete in order. */
     int (*speak)(hk_tts *tts, uint64_t req_id, const char *text);
+    /* Streaming text: add text to request req_id as the LLM writes it (the
+     * first push opens the request); flush=1 at a clause end asks for audio of
+     * what is buffered now; last=1 ends the request. speak(r, t) is the same as
+     * push(r, t, 1, 1). Text arrives in order, whole words (the chunker cuts). */
+    int (*push)(hk_tts *tts, uint64_t req_id, const char *text, int flush, int last);
     /* Drop every pending request: no more audio/done callbacks for them. */
     void (*cancel)(hk_tts *tts);
     void (*close)(hk_tts *tts);
@@ -92,23 +122,42 @@ typedef struct hk_llm hk_llm;
 
 typedef struct hk_llm_sink {
     void *ud;
+    /* a piece of the reply text, as it streams */
     void (*token)(void *ud, const char *text, size_t len);
-    /* a complete tool call: arguments are a JSON text */
+    /* a complete tool call: arguments are a JSON text (assembled from the
+     * streamed fragments; "{}" when the model sent none) */
     void (*tool_call)(void *ud, const char *id, const char *name, const char *arguments);
-    void (*done)(void *ud, int ok, const char *finish_reason_or_error);
+    /* Exactly once per complete() unless cancelled. ok=1: reason is the finish
+     * reason in OpenAI's words ("stop", "tool_calls", "length",
+     * "content_filter"; Anthropic's end_turn/tool_use/max_tokens are mapped).
+     * ok=0: reason says what failed ("http 429: ...", "timeout: no first
+     * token after 5.0 s", "stream dropped", "malformed event: ..."). */
+    void (*done)(void *ud, int ok, const char *reason);
 } hk_llm_sink;
 
 typedef struct hk_llm_config {
-    const char *provider; /* "script" (Lua turn logic, no network), later "openai", "anthropic" */
+    const char *provider; /* "script" (Lua turn logic, no network), "openai" (and
+                             compatible servers), "anthropic" */
     const char *model;
-    const char *base_url;
+    const char *api_key;
+    const char *base_url; /* "https://api.openai.com/v1", "https://api.anthropic.com" */
+    double temperature;   /* <0: provider default */
+    int max_tokens;       /* 0: provider default (Anthropic requires one: 1024) */
+    double connect_timeout_s;     /* 0: 5 s */
+    double first_token_timeout_s; /* no event this long after the request: fail (0: 10 s) */
+    double idle_timeout_s;        /* no bytes this long mid-stream: fail (0: 10 s) */
 } hk_llm_config;
 
 typedef struct hk_llm_vtable {
     const char *name;
     hk_llm *(*open)(struct ev_loop *loop, const hk_llm_config *cfg, const hk_llm_sink *sink,
                     char *err, size_t errlen);
-    /* request: the chat as a JSON text (messages, tools) */
+    /* Start one streamed completion. request_json is provider-neutral, in
+     * OpenAI's chat shape: {"messages":[{role: system|user|assistant|tool,
+     * content, tool_calls?, tool_call_id?}...], "tools":[{"type":"function",
+     * "function":{name, description, parameters}}...]} (tools optional).
+     * Each provider translates it to its wire format. One completion at a
+     * time per hk_llm; returns -1 (and calls nothing) if it cannot start. */
     int (*complete)(hk_llm *llm, const char *request_json);
     void (*cancel)(hk_llm *llm);
     void (*close)(hk_llm *llm);
