@@ -4,6 +4,7 @@
 -- runtime/agent/call_*.c and are reached through the call passed to hooks.
 local tool = require("hark.tool")
 local text = require("hark.text")
+local llm = require("hark.llm")
 
 local hark = {
   version = "0.1.0",
@@ -15,7 +16,9 @@ local hark = {
   has_all = text.has_all,
   find_day = text.find_day,
   find_time = text.find_time,
-  modules = { tool = tool, text = text },
+  llm_turn = llm.turn,
+  llm_messages = llm.messages,
+  modules = { tool = tool, text = text, llm = llm },
 }
 
 return hark

@@ -21,26 +21,6 @@ static const char *known_fields[] = {
     "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
     "server_url", "first_message_mode", "reprompt_message", NULL};
 
-/* Cloud providers hark knows by name but has no client for in this build:
- * an agent naming one still loads (with a warning) so it can be checked and
- * deployed ahead of the providers; its calls speak the fallback line. */
-static const char *planned_providers[] = {"deepgram", "openai", "anthropic", "elevenlabs",
-                                          "11labs", "groq", "openrouter", "azure-openai", NULL};
-
-static int planned(const char *name) {
-    for (int i = 0; planned_providers[i]; i++)
-        if (strcasecmp(name, planned_providers[i]) == 0) return 1;
-    return 0;
-}
-
-static void warn_planned(hk_agent *a, const char *what, const char *name) {
-    char buf[300];
-    snprintf(buf, sizeof buf, "%s '%s' has no client in this build yet; calls use the fallback line",
-             what, name);
-    free(a->warning);
-    a->warning = strdup(buf);
-}
-
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -68,8 +48,8 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
 }
 
 /* string field of the table at idx; error when present with the wrong type */
-static int get_str(lua_State *L, int idx, const char *field, const char *what, char **out,
-                   char *err, size_t errlen) {
+int hk_agent_field_str(lua_State *L, int idx, const char *field, const char *what, char **out,
+                       char *err, size_t errlen) {
     lua_getfield(L, idx, field);
     int rc = 0;
     if (lua_type(L, -1) == LUA_TSTRING) {
@@ -82,7 +62,7 @@ static int get_str(lua_State *L, int idx, const char *field, const char *what, c
     return rc;
 }
 
-static int get_num(lua_State *L, int idx, const char *field, double *out, char *err,
+int hk_agent_field_num(lua_State *L, int idx, const char *field, double *out, char *err,
                    size_t errlen) {
     lua_getfield(L, idx, field);
     int rc = 0;
@@ -160,16 +140,16 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
             return -1;
         }
     }
-    if (get_str(L, t, "name", "", &a->name, err, errlen) ||
-        get_str(L, t, "first_message", "", &a->first_message, err, errlen) ||
-        get_str(L, t, "fallback_message", "", &a->fallback_message, err, errlen) ||
-        get_str(L, t, "end_message", "", &a->end_message, err, errlen) ||
-        get_str(L, t, "consent_message", "", &a->consent_message, err, errlen) ||
-        get_str(L, t, "phone_number", "", &a->phone_number, err, errlen) ||
-        get_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
-        get_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
-        get_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen) ||
-        get_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen))
+    if (hk_agent_field_str(L, t, "name", "", &a->name, err, errlen) ||
+        hk_agent_field_str(L, t, "first_message", "", &a->first_message, err, errlen) ||
+        hk_agent_field_str(L, t, "fallback_message", "", &a->fallback_message, err, errlen) ||
+        hk_agent_field_str(L, t, "end_message", "", &a->end_message, err, errlen) ||
+        hk_agent_field_str(L, t, "consent_message", "", &a->consent_message, err, errlen) ||
+        hk_agent_field_str(L, t, "phone_number", "", &a->phone_number, err, errlen) ||
+        hk_agent_field_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
+        hk_agent_field_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
+        hk_agent_field_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen) ||
+        hk_agent_field_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen))
         return -1;
     if (a->max_duration_s < 0 || a->silence_timeout_s < 0) {
         snprintf(err, errlen, "max_duration and silence_timeout must be >= 0 seconds");
@@ -199,53 +179,14 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     lua_getfield(L, t, "transcriber");
     if (lua_istable(L, -1)) {
         int s = lua_gettop(L);
-        if (get_str(L, s, "provider", "transcriber.", &a->stt_provider, err, errlen) ||
-            get_str(L, s, "language", "transcriber.", &a->stt_language, err, errlen) ||
-            get_phrase_list(L, s, "keywords", a, err, errlen) ||
+        if (get_phrase_list(L, s, "keywords", a, err, errlen) ||
             get_phrase_list(L, s, "phrases", a, err, errlen)) {
             lua_pop(L, 1);
             return -1;
         }
-    } else if (!lua_isnil(L, -1)) {
-        snprintf(err, errlen, "transcriber must be a table");
-        lua_pop(L, 1);
-        return -1;
     }
     lua_pop(L, 1);
-
-    lua_getfield(L, t, "voice");
-    if (lua_istable(L, -1)) {
-        int s = lua_gettop(L);
-        double speed = 0;
-        if (get_str(L, s, "provider", "voice.", &a->tts_provider, err, errlen) ||
-            get_str(L, s, "voice_id", "voice.", &a->tts_voice, err, errlen) ||
-            (!a->tts_voice && get_str(L, s, "voiceId", "voice.", &a->tts_voice, err, errlen)) ||
-            get_num(L, s, "rate_wpm", &speed, err, errlen)) {
-            lua_pop(L, 1);
-            return -1;
-        }
-        a->tts_rate_wpm = (int)speed;
-    } else if (!lua_isnil(L, -1)) {
-        snprintf(err, errlen, "voice must be a table");
-        lua_pop(L, 1);
-        return -1;
-    }
-    lua_pop(L, 1);
-
-    lua_getfield(L, t, "model");
-    if (lua_istable(L, -1)) {
-        int s = lua_gettop(L);
-        if (get_str(L, s, "provider", "model.", &a->llm_provider, err, errlen) ||
-            get_str(L, s, "model", "model.", &a->llm_model, err, errlen)) {
-            lua_pop(L, 1);
-            return -1;
-        }
-    } else if (!lua_isnil(L, -1)) {
-        snprintf(err, errlen, "model must be a table");
-        lua_pop(L, 1);
-        return -1;
-    }
-    lua_pop(L, 1);
+    if (hk_agent_read_providers(L, t, a, err, errlen) != 0) return -1;
 
     a->barge_in = 1;
     a->barge_in_min_ms = 200;
@@ -259,8 +200,8 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         lua_getfield(L, s, "enabled");
         if (lua_isboolean(L, -1)) en = lua_toboolean(L, -1);
         lua_pop(L, 1);
-        if (get_num(L, s, "min_speech_ms", &min_ms, err, errlen) ||
-            get_num(L, s, "resume_after_ms", &res_ms, err, errlen)) {
+        if (hk_agent_field_num(L, s, "min_speech_ms", &min_ms, err, errlen) ||
+            hk_agent_field_num(L, s, "resume_after_ms", &res_ms, err, errlen)) {
             lua_pop(L, 1);
             return -1;
         }
@@ -279,41 +220,6 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     }
     lua_pop(L, 1);
 
-    if (!a->stt_provider) a->stt_provider = strdup("sphinx");
-    if (!a->tts_provider) a->tts_provider = strdup("espeak");
-    if (!a->llm_provider) a->llm_provider = strdup("script");
-    if (!hk_stt_find(a->stt_provider) && planned(a->stt_provider)) {
-        warn_planned(a, "transcriber.provider", a->stt_provider);
-    } else if (!hk_stt_find(a->stt_provider)) {
-        snprintf(err, errlen, "transcriber.provider '%s' is not available (offline: sphinx)",
-                 a->stt_provider);
-        return -1;
-    }
-    if (!hk_tts_find(a->tts_provider) && planned(a->tts_provider)) {
-        warn_planned(a, "voice.provider", a->tts_provider);
-    } else if (!hk_tts_find(a->tts_provider)) {
-        snprintf(err, errlen, "voice.provider '%s' is not available (offline: espeak)",
-                 a->tts_provider);
-        return -1;
-    }
-    int llm_ok = hk_llm_is_script(a->llm_provider) || hk_llm_find(a->llm_provider);
-    if (!llm_ok && planned(a->llm_provider)) {
-        warn_planned(a, "model.provider", a->llm_provider);
-    } else if (!llm_ok) {
-        snprintf(err, errlen, "model.provider '%s' is not available (offline: script)",
-                 a->llm_provider);
-        return -1;
-    }
-    /* the script model means Lua answers: it needs an on_user_turn */
-    if (hk_llm_is_script(a->llm_provider)) {
-        lua_getfield(L, t, "on_user_turn");
-        int has = lua_isfunction(L, -1);
-        lua_pop(L, 1);
-        if (!has) {
-            snprintf(err, errlen, "model.provider 'script' needs an on_user_turn function");
-            return -1;
-        }
-    }
     if (!a->fallback_message)
         a->fallback_message = strdup("Sorry, something went wrong on my side. Could you say that again?");
     return 0;
@@ -384,7 +290,10 @@ void hk_agent_unref(hk_agent *a) {
     char **strs[] = {&a->path, &a->name, &a->id, &a->first_message, &a->fallback_message,
                      &a->end_message, &a->consent_message, &a->phone_number, &a->system_prompt, &a->stt_provider,
                      &a->stt_language, &a->tts_provider, &a->tts_voice, &a->llm_provider,
-                     &a->llm_model, &a->warning, &a->reprompt_message};
+                     &a->llm_model, &a->warning, &a->reprompt_message, &a->stt_model,
+                     &a->stt_fallback, &a->tts_model, &a->tts_fallback, &a->tts_fallback_voice,
+                     &a->llm_base_url, &a->llm_fallback, &a->llm_fallback_model,
+                     &a->llm_fallback_base_url};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     for (size_t i = 0; i < a->n_phrases; i++) free(a->phrases[i]);
     for (size_t i = 0; i < a->n_end_phrases; i++) free(a->end_phrases[i]);

@@ -25,10 +25,19 @@ typedef struct hk_agent {
     char *consent_message; /* spoken by the carrier before the agent picks up */
     char *phone_number;
     char *system_prompt;
-    char *stt_provider, *stt_language;
-    char *tts_provider, *tts_voice;
+    /* providers (agent_providers.c): Vapi-style transcriber/voice/model tables */
+    char *stt_provider, *stt_language, *stt_model;
+    int stt_endpointing_ms, stt_utterance_end_ms;
+    char *stt_fallback;         /* transcriber.fallback.provider, or NULL */
+    char *tts_provider, *tts_voice, *tts_model;
     int tts_rate_wpm;
-    char *llm_provider, *llm_model;
+    double tts_stability, tts_similarity; /* <0: provider default */
+    char *tts_fallback, *tts_fallback_voice; /* voice.fallback, or NULL */
+    char *llm_provider, *llm_model, *llm_base_url;
+    double llm_temperature;     /* <0: provider default */
+    int llm_max_tokens;         /* 0: provider default */
+    double llm_timeout_s;       /* first token deadline (0: provider default) */
+    char *llm_fallback, *llm_fallback_model, *llm_fallback_base_url; /* model.fallback */
     char *phrases[HK_AGENT_MAX_PHRASES]; /* transcriber keywords + phrases */
     size_t n_phrases;
     double max_duration_s;
@@ -41,6 +50,18 @@ typedef struct hk_agent {
     int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
     int barge_in_resume_ms;  /* quiet after which a short sound resumes playback (150) */
 } hk_agent;
+
+/* Fields of the agent table for agent_*.c: a string/number field of the
+ * table at idx (NULL/unchanged when absent; an error when of the wrong type). */
+int hk_agent_field_str(lua_State *L, int idx, const char *field, const char *what, char **out,
+                       char *err, size_t errlen);
+int hk_agent_field_num(lua_State *L, int idx, const char *field, double *out, char *err,
+                       size_t errlen);
+/* agent_providers.c: read transcriber/voice/model of the table at t, check
+ * the providers exist, apply defaults. */
+int hk_agent_read_providers(lua_State *L, int t, hk_agent *a, char *err, size_t errlen);
+/* Is the LLM a network model (so the default turn streams it)? */
+int hk_agent_uses_llm(const hk_agent *a);
 
 /* Load path. On failure returns NULL with a message naming the file and line. */
 hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, size_t errlen);

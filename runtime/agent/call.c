@@ -68,6 +68,8 @@ static void push_methods_mt(lua_State *L) {
         hk_call_api_state(L, m);
         hk_call_api_log(L, m);
         hk_call_api_tools(L, m);
+        hk_call_api_llm(L, m);
+        hk_call_api_http(L, m);
         lua_pushcclosure(L, call_index, 1);
         lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, call_newindex);
@@ -117,6 +119,9 @@ hk_call *hk_call_new(hk_agent *agent, const hk_call_opts *o, const hk_call_io *i
 }
 
 static void drop_coroutine(hk_call *c) {
+    /* whatever the hook was waiting on is cancelled with it */
+    if (c->wait == HK_WAIT_LLM) hk_call_llm_abort(c);
+    if (c->wait == HK_WAIT_HTTP) hk_call_http_abort(c);
     if (c->co_ref != LUA_NOREF) luaL_unref(c->agent->vm->L, LUA_REGISTRYINDEX, c->co_ref);
     c->co_ref = LUA_NOREF;
     c->co = NULL;
@@ -129,6 +134,9 @@ void hk_call_free(hk_call *c) {
     hk_timer_stop(c->clock, &c->sleep_timer);
     hk_timer_stop(c->clock, &c->end_timer);
     hk_timer_stop(c->clock, &c->limit_timer);
+    drop_coroutine(c);
+    hk_call_llm_free(c);
+    hk_call_http_free(c);
     hk_session_close(c);
     lua_State *L = c->agent->vm->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->obj_ref);
@@ -210,9 +218,9 @@ void hk_call_resume(hk_call *c, int nret) {
     step(c, nret);
 }
 
-static void start_hook(hk_call *c, const char *name, const char *arg, int turn) {
+/* Run the function on top of the main stack as hook name. */
+static void start_fn(hk_call *c, const char *name, const char *arg, int turn, int with_agent) {
     lua_State *L = c->agent->vm->L;
-    if (!hk_agent_push_hook(c->agent, name)) return;
     lua_State *co = lua_newthread(L);
     c->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_xmove(L, co, 1); /* the function */
@@ -221,11 +229,19 @@ static void start_hook(hk_call *c, const char *name, const char *arg, int turn) 
     c->current_turn = turn;
     lua_rawgeti(co, LUA_REGISTRYINDEX, c->obj_ref);
     int nargs = 1;
-    if (arg) {
-        lua_pushstring(co, arg);
+    if (arg || with_agent) {
+        lua_pushstring(co, arg ? arg : "");
+        nargs++;
+    }
+    if (with_agent) {
+        hk_agent_push_table(c->agent, co);
         nargs++;
     }
     step(c, nargs);
+}
+
+static void start_hook(hk_call *c, const char *name, const char *arg, int turn) {
+    if (hk_agent_push_hook(c->agent, name)) start_fn(c, name, arg, turn, 0);
 }
 
 static void run_next(hk_call *c) {
@@ -236,11 +252,13 @@ static void run_next(hk_call *c) {
         if (p.kind == HK_EV_USER_TURN) {
             if (c->hangup_requested) {
                 /* the agent already said goodbye: the turn is recorded, not answered */
-            } else if (!hk_agent_push_hook(c->agent, "on_user_turn")) {
-                hook_failed(c, "on_user_turn", "the agent has no on_user_turn and no LLM");
+            } else if (hk_agent_push_hook(c->agent, "on_user_turn")) {
+                start_fn(c, "on_user_turn", p.text, p.turn, 0);
+            } else if (hk_call_push_llm_turn(c, c->agent->vm->L)) {
+                /* the default turn: hark.llm.turn(call, text, agent) */
+                start_fn(c, "on_user_turn", p.text, p.turn, 1);
             } else {
-                lua_pop(c->agent->vm->L, 1);
-                start_hook(c, "on_user_turn", p.text, p.turn);
+                hook_failed(c, "on_user_turn", "the agent has no on_user_turn and no LLM");
             }
         } else if (p.kind == HK_EV_DTMF) {
             start_hook(c, "on_dtmf", p.text, -1);

@@ -75,18 +75,24 @@ typedef struct hk_message {
     int stored;        /* handed to the store */
     int dropped;       /* assistant: cancelled before any of it was heard */
     double tts_first_audio; /* assistant: first synthesised audio arrived (<0: not yet) */
+    int streaming;     /* assistant: more text may still be pushed (LLM writing) */
+    int tts_failed;    /* assistant: its synthesis failed part-way */
     double confidence;
     int turn;        /* index into turns, -1 for none */
 } hk_message;
 
+/* Latency marks of one turn, call time in seconds (<0: did not happen). */
 typedef struct hk_turn {
     double user_end;     /* caller stopped speaking (VAD, before hangover) */
     double stt_final;    /* final transcript delivered */
-    double reply_ready;  /* the hook produced the reply text */
+    double llm_request;  /* first LLM request sent (LLM turns) */
+    double llm_first_token; /* first streamed token (LLM turns) */
+    double reply_ready;  /* first reply text handed to TTS (a first clause, or a whole say) */
+    double tts_first_audio; /* first synthesised audio of the reply arrived */
     double first_audio;  /* first frame of the reply sent */
 } hk_turn;
 
-enum { HK_WAIT_NONE = 0, HK_WAIT_TIMER, HK_WAIT_SPEECH };
+enum { HK_WAIT_NONE = 0, HK_WAIT_TIMER, HK_WAIT_SPEECH, HK_WAIT_LLM, HK_WAIT_HTTP };
 enum { HK_EV_USER_TURN = 1, HK_EV_DTMF };
 
 typedef struct hk_pending {
@@ -129,6 +135,15 @@ struct hk_call {
     int frames_since_mark;
     uint64_t tts_req;     /* last request id */
     int tts_pending;      /* requests not done */
+    int stt_fallen_back, tts_fallen_back; /* switched to the fallback provider */
+    int stt_failed, tts_failed;   /* a provider failed: switch on the next loop turn */
+    char fail_why[256];
+    hk_timer failover_timer;      /* providers are never closed inside their own callbacks */
+    char *tts_name, *stt_name; /* the providers in use */
+    int tts_cloud, stt_cloud;  /* they are network services */
+    int net_held;              /* holding virtual time while they work */
+    struct hk_call_llm *llm;       /* call_llm.c: LLM clients and the stream in flight */
+    struct hk_call_http *http;     /* call_http.c: call:http requests */
     hk_recorder *rec;
 
     /* Lua */
@@ -198,7 +213,22 @@ void hk_session_dtmf(hk_call *c, const char *digits);
 /* Queue text to speak; returns the message index. The coroutine, if any,
  * can park on HK_WAIT_SPEECH until it is synthesised. */
 int hk_session_say(hk_call *c, const char *text);
+/* Streamed speech (an LLM reply): begin an assistant message, then push its
+ * text clause by clause as it is written; last=1 ends it. Each push goes to
+ * TTS at once. Returns the message index (-1 when the call is over). */
+int hk_session_say_begin(hk_call *c);
+int hk_session_say_push(hk_call *c, int m, const char *text, int last);
+/* session_providers.c: open the agent's STT/TTS with keys and settings,
+ * and switch to the fallback provider when one fails. */
+int hk_session_open_providers(hk_call *c, char *err, size_t errlen);
+int hk_session_stt_failover(hk_call *c, const char *why); /* 0: switched */
+int hk_session_tts_failover(hk_call *c, const char *why); /* 0: switched */
+hk_stt_sink hk_session_stt_sink(hk_call *c);
+hk_tts_sink hk_session_tts_sink(hk_call *c);
 int hk_session_speaking(const hk_call *c);
+/* Virtual time must not run ahead of a cloud STT/TTS working for this call:
+ * re-evaluated whenever their work starts or ends. */
+void hk_session_net_hold(hk_call *c);
 /* The carrier reports a mark sent with io.mark has played. */
 void hk_session_mark_played(hk_call *c, const char *name);
 
@@ -211,6 +241,15 @@ void hk_call_store_end(hk_call *c);
 int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size_t errlen);
 int hk_call_add_message(hk_call *c, int role, const char *text, double start, double end);
 
+/* call_llm.c: call:llm, call:history and the default LLM turn */
+void hk_call_llm_abort(hk_call *c);  /* cancel a stream in flight (barge-in, end) */
+void hk_call_llm_free(hk_call *c);
+/* Push the default on_user_turn (hark.llm.turn) for an LLM agent; 1 if pushed. */
+int hk_call_push_llm_turn(hk_call *c, lua_State *L);
+/* call_http.c */
+void hk_call_http_abort(hk_call *c);
+void hk_call_http_free(hk_call *c);
+
 /* Lua API families, each registering its methods on the call metatable */
 void hk_call_api_say(lua_State *L, int methods);
 void hk_call_api_timer(lua_State *L, int methods);
@@ -218,5 +257,7 @@ void hk_call_api_control(lua_State *L, int methods);
 void hk_call_api_state(lua_State *L, int methods);
 void hk_call_api_log(lua_State *L, int methods);
 void hk_call_api_tools(lua_State *L, int methods);
+void hk_call_api_llm(lua_State *L, int methods);
+void hk_call_api_http(lua_State *L, int methods);
 
 #endif

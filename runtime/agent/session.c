@@ -23,6 +23,14 @@ int hk_session_speaking(const hk_call *c) {
     return c->tts_pending > 0 || (c->out.buf && hk_ring_used(&c->out) > 0);
 }
 
+void hk_session_net_hold(hk_call *c) {
+    int want = !c->ended && ((c->tts_cloud && c->tts_pending > 0) || (c->stt_cloud && c->utt_open > 0));
+    if (want != c->net_held) {
+        hk_clock_hold(c->clock, want ? 1 : -1);
+        c->net_held = want;
+    }
+}
+
 static hk_message *find_req(hk_call *c, uint64_t req) {
     for (int i = c->n_msgs - 1; i >= 0; i--)
         if (c->msgs[i].role == 0 && c->msgs[i].req == req) return &c->msgs[i];
@@ -35,6 +43,7 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     hk_call *c = ud;
     if (!is_final) return;
     if (c->utt_open > 0) c->utt_open--;
+    hk_session_net_hold(c);
     if (c->ended) return;
     while (*text == ' ') text++;
     if (!*text) {
@@ -46,7 +55,8 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     int t = c->n_turns++;
     c->turns[t].user_end = c->utt_end[utt % 64];
     c->turns[t].stt_final = hk_call_now(c);
-    c->turns[t].reply_ready = -1;
+    c->turns[t].llm_request = c->turns[t].llm_first_token = -1;
+    c->turns[t].reply_ready = c->turns[t].tts_first_audio = -1;
     c->turns[t].first_audio = -1;
     int m = hk_call_add_message(c, 1, text, c->utt_start[utt % 64], c->utt_end[utt % 64]);
     if (m >= 0) {
@@ -62,14 +72,77 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
 
 static void stt_speech_started(void *ud) { (void)ud; }
 
+/* The provider's endpointing (Deepgram speech_final / UtteranceEnd) says the
+ * caller finished: close the utterance now instead of waiting for hark's VAD
+ * hangover. If the VAD never opened one (quiet speech it missed), open and
+ * close one so the words still make a turn. */
+static void stt_endpoint(void *ud) {
+    hk_call *c = ud;
+    if (c->ended || !c->stt) return;
+    double now = hk_call_now(c);
+    if (c->in_speech) {
+        c->in_speech = 0;
+        double quiet = c->vad.silence_ms / 1000.0;
+        c->utt_end[c->utt_id % 64] = now - quiet;
+    } else if (c->utt_open == 0) {
+        c->utt_id++;
+        c->utt_start[c->utt_id % 64] = c->utt_end[c->utt_id % 64] = now;
+    } else {
+        return; /* hark's VAD already closed it; the final is on its way */
+    }
+    hk_log(HK_LOG_DEBUG, c->id, "stt_endpoint", "provider ended the utterance at %.2f s", now);
+    c->utt_open++;
+    hk_session_net_hold(c);
+    c->sttv->end_utterance(c->stt, c->utt_id);
+}
+
+/* A provider failed: switch providers on the next loop turn (a provider is
+ * never closed from inside its own callback). */
+static void failover_now(hk_timer *t, void *ud) {
+    (void)t;
+    hk_call *c = ud;
+    if (c->ended) return;
+    if (c->stt_failed) {
+        c->stt_failed = 0;
+        int ok = hk_session_stt_failover(c, c->fail_why) == 0;
+        /* the caller's last words may be lost: ask again, or give up politely */
+        hk_session_say(c, c->agent->fallback_message);
+        if (!ok) hk_call_hangup(c, "pipeline-error-transcriber");
+    }
+    if (c->tts_failed) {
+        c->tts_failed = 0;
+        if (hk_session_tts_failover(c, c->fail_why) != 0) {
+            for (int i = 0; i < c->n_msgs; i++) /* nothing more can be said */
+                if (c->msgs[i].role == 0 && !c->msgs[i].synthesised) {
+                    c->msgs[i].synthesised = 1;
+                    c->msgs[i].streaming = 0;
+                    if (c->msgs[i].start < 0) c->msgs[i].start = c->msgs[i].end = hk_call_now(c);
+                }
+            c->tts_pending = 0;
+            hk_call_hangup(c, "pipeline-error-voice");
+        }
+        if (c->wait == HK_WAIT_SPEECH) hk_call_resume(c, 0);
+    }
+}
+
+static void schedule_failover(hk_call *c, const char *why) {
+    snprintf(c->fail_why, sizeof c->fail_why, "%s", why);
+    hk_timer_start(c->clock, &c->failover_timer, 0, failover_now, c);
+}
+
 static void stt_error(void *ud, const char *msg) {
     hk_call *c = ud;
     hk_metric_inc(HK_M_STT_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "stt_error", "%s", msg);
-    if (!c->ended) {
-        hk_session_say(c, c->agent->fallback_message);
-        hk_call_hangup(c, "pipeline-error-transcriber");
-    }
+    if (c->ended || c->stt_failed) return;
+    c->utt_open = 0; /* whatever was in flight is lost */
+    c->stt_failed = 1;
+    schedule_failover(c, msg);
+}
+
+hk_stt_sink hk_session_stt_sink(hk_call *c) {
+    hk_stt_sink s = {c, stt_transcript, stt_speech_started, stt_error, stt_endpoint};
+    return s;
 }
 
 /* ---- TTS events ---- */
@@ -82,6 +155,8 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
         m->has_audio = 1;
         m->ring_start = c->out.head;
         m->tts_first_audio = hk_call_now(c);
+        if (m->turn >= 0 && c->turns[m->turn].tts_first_audio < 0)
+            c->turns[m->turn].tts_first_audio = m->tts_first_audio;
     }
     size_t w = hk_ring_write(&c->out, ulaw, n);
     if (w < n)
@@ -92,17 +167,33 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
 static void tts_words(void *ud, uint64_t req, const hk_word_mark *marks, size_t n) {
     hk_call *c = ud;
     hk_message *m = find_req(c, req);
-    if (!m || !n || m->marks) return;
-    m->marks = malloc(n * sizeof *marks);
-    if (!m->marks) return;
-    memcpy(m->marks, marks, n * sizeof *marks);
-    m->n_marks = n;
+    if (!m || !n) return;
+    hk_word_mark *grown = realloc(m->marks, (m->n_marks + n) * sizeof *marks);
+    if (!grown) return;
+    memcpy(grown + m->n_marks, marks, n * sizeof *marks);
+    m->marks = grown;
+    m->n_marks += n;
 }
 
 static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
     hk_call *c = ud;
     hk_message *m = find_req(c, req);
     c->tts_pending--;
+    hk_session_net_hold(c);
+    if (!ok) {
+        hk_metric_inc(HK_M_TTS_ERRORS);
+        hk_log(HK_LOG_ERROR, c->id, "tts_error", "%s", err ? err : "synthesis failed");
+        /* switch to the fallback voice (next loop turn); messages none of
+         * which was heard are spoken again by it */
+        if (!c->ended) {
+            c->tts_pending++; /* still owed until the switch re-issues it */
+            if (!c->tts_failed) {
+                c->tts_failed = 1;
+                schedule_failover(c, err ? err : "synthesis failed");
+            }
+            return;
+        }
+    }
     if (m) {
         m->synthesised = 1;
         if (!m->has_audio) {
@@ -110,11 +201,12 @@ static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
             hk_call_store_flush(c, 0);
         }
     }
-    if (!ok) {
-        hk_metric_inc(HK_M_TTS_ERRORS);
-        hk_log(HK_LOG_ERROR, c->id, "tts_error", "%s", err ? err : "synthesis failed");
-    }
     if (c->wait == HK_WAIT_SPEECH && c->wait_req == req) hk_call_resume(c, 0);
+}
+
+hk_tts_sink hk_session_tts_sink(hk_call *c) {
+    hk_tts_sink s = {c, tts_audio, tts_words, tts_done};
+    return s;
 }
 
 /* ---- open / close ---- */
@@ -126,72 +218,88 @@ int hk_session_open(hk_call *c, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    hk_agent *a = c->agent;
-    if (a->warning) return 0; /* speaks its fallback through TTS only */
-    c->sttv = hk_stt_find(a->stt_provider);
-    c->ttsv = hk_tts_find(a->tts_provider);
-    if (!c->sttv || !c->ttsv) {
-        snprintf(err, errlen, "provider not available (stt %s, tts %s)", a->stt_provider,
-                 a->tts_provider);
-        return -1;
-    }
-    hk_stt_config sc = {.provider = a->stt_provider,
-                        .language = a->stt_language ? a->stt_language : "en",
-                        .phrases = (const char *const *)a->phrases,
-                        .n_phrases = a->n_phrases};
-    hk_stt_sink ss = {c, stt_transcript, stt_speech_started, stt_error, NULL};
-    c->stt = c->sttv->open(c->loop, &sc, &ss, err, errlen);
-    if (!c->stt) return -1;
-    hk_tts_config tc = {.provider = a->tts_provider,
-                        .voice_id = a->tts_voice,
-                        .rate_wpm = a->tts_rate_wpm,
-                        .pitch = -1};
-    hk_tts_sink ts = {c, tts_audio, tts_words, tts_done};
-    c->tts = c->ttsv->open(c->loop, &tc, &ts, err, errlen);
-    if (!c->tts) return -1;
+    if (hk_session_open_providers(c, err, errlen) != 0) return -1;
     c->pacer_next = hk_clock_now(c->clock) + HK_FRAME_MS / 1000.0;
     hk_timer_start(c->clock, &c->pacer, HK_FRAME_MS / 1000.0, pacer_tick, c);
     return 0;
 }
 
 void hk_session_close(hk_call *c) {
+    if (c->net_held) hk_clock_hold(c->clock, -1);
+    c->net_held = 0;
     hk_timer_stop(c->clock, &c->pacer);
+    hk_timer_stop(c->clock, &c->failover_timer);
     if (c->stt) c->sttv->close(c->stt);
     if (c->tts) c->ttsv->close(c->tts);
     c->stt = NULL;
     c->tts = NULL;
+    free(c->stt_name);
+    free(c->tts_name);
+    c->stt_name = c->tts_name = NULL;
     hk_ring_free(&c->out);
 }
 
 /* ---- outbound ---- */
 
-int hk_session_say(hk_call *c, const char *text) {
+int hk_session_say_begin(hk_call *c) {
     if (c->ended) return -1;
-    double now = hk_call_now(c);
-    int m = hk_call_add_message(c, 0, text, -1, -1);
+    int m = hk_call_add_message(c, 0, "", -1, -1);
     if (m < 0) return -1;
     hk_message *msg = &c->msgs[m];
     msg->turn = c->current_turn;
-    if (c->current_turn >= 0 && c->turns[c->current_turn].reply_ready < 0)
-        c->turns[c->current_turn].reply_ready = now;
-    hk_log(HK_LOG_INFO, c->id, "assistant_say", "\"%s\"", text);
-    for (size_t i = 0; i < c->agent->n_end_phrases; i++)
-        if (strcasestr(text, c->agent->end_phrases[i]))
-            hk_call_hangup(c, "assistant-said-end-call-phrase");
-    if (c->text_only || !c->tts) {
-        msg->start = msg->end = now;
-        msg->synthesised = 1;
-        hk_call_store_flush(c, 0);
-        return m;
+    msg->streaming = 1;
+    if (!c->text_only && c->tts) {
+        msg->req = ++c->tts_req;
+        c->tts_pending++;
+        hk_session_net_hold(c);
     }
-    msg->req = ++c->tts_req;
-    c->tts_pending++;
-    if (c->ttsv->speak(c->tts, msg->req, text) != 0) {
+    return m;
+}
+
+int hk_session_say_push(hk_call *c, int m, const char *text, int last) {
+    if (m < 0 || m >= c->n_msgs) return -1;
+    hk_message *msg = &c->msgs[m];
+    if (!msg->streaming) return -1; /* ended, or cut off by a barge-in */
+    double now = hk_call_now(c);
+    size_t have = strlen(msg->text), add = strlen(text);
+    if (add) {
+        char *grown = realloc(msg->text, have + add + 1);
+        if (!grown) return -1;
+        memcpy(grown + have, text, add + 1);
+        msg->text = grown;
+        if (msg->turn >= 0 && c->turns[msg->turn].reply_ready < 0) c->turns[msg->turn].reply_ready = now;
+        hk_log(HK_LOG_INFO, c->id, "assistant_say", "\"%s\"%s", text, last ? "" : " ...");
+    }
+    if (last) msg->streaming = 0;
+    for (size_t i = 0; i < c->agent->n_end_phrases && add; i++)
+        if (strcasestr(msg->text, c->agent->end_phrases[i]))
+            hk_call_hangup(c, "assistant-said-end-call-phrase");
+    if (c->text_only || !c->tts || !msg->req) {
+        if (last) {
+            msg->start = msg->end = now;
+            msg->synthesised = 1;
+            hk_call_store_flush(c, 0);
+        }
+        return 0;
+    }
+    if (msg->tts_failed) return 0;
+    int rc = c->ttsv->push ? c->ttsv->push(c->tts, msg->req, text, 1, last)
+                           : (last ? c->ttsv->speak(c->tts, msg->req, msg->text) : 0);
+    if (rc != 0) {
         c->tts_pending--;
         msg->synthesised = 1;
+        msg->streaming = 0;
         msg->start = msg->end = now;
         hk_log(HK_LOG_ERROR, c->id, "tts_error", "could not start synthesis");
+        return -1;
     }
+    return 0;
+}
+
+int hk_session_say(hk_call *c, const char *text) {
+    int m = hk_session_say_begin(c);
+    if (m < 0) return -1;
+    hk_session_say_push(c, m, text, 1);
     return m;
 }
 
@@ -270,6 +378,7 @@ static void pacer_tick(hk_timer *t, void *ud) {
         }
         hk_call_store_flush(c, 0);
     }
+    hk_session_net_hold(c);
     c->pacer_next += HK_FRAME_MS / 1000.0;
     double delay = c->pacer_next - hk_clock_now(c->clock);
     if (delay < -0.2) { /* fell far behind (a stalled loop): resync, don't burst */
@@ -327,6 +436,7 @@ static void interrupt(hk_call *c, double now) {
         }
         m->end = now;
         m->synthesised = 1;
+        m->streaming = 0;
     }
     hk_call_store_flush(c, 0);
     hk_log(HK_LOG_INFO, c->id, "barge_in", "caller interrupted at %.2f s", now);
@@ -364,6 +474,9 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
         c->preroll_head = (c->preroll_head + 1) % HK_PREROLL_FRAMES;
         if (c->preroll_n < HK_PREROLL_FRAMES) c->preroll_n++;
     }
+    /* a streaming STT hears the whole call (it does its own endpointing) */
+    int continuous = c->stt && c->sttv->continuous;
+    if (continuous) c->sttv->push(c->stt, ulaw, pcm, n);
     hk_vad_event ev = hk_vad_process(&c->vad, pcm, n);
     barge_in_check(c, ev, now);
     if (ev == HK_VAD_SPEECH_START && !c->in_speech) {
@@ -373,7 +486,7 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
         c->utt_start[c->utt_id % 64] = now - c->vad.cfg.start_ms / 1000.0;
         hk_log(HK_LOG_DEBUG, c->id, "speech_started", "at %.2f s", now);
         int first = (c->preroll_head - c->preroll_n + HK_PREROLL_FRAMES) % HK_PREROLL_FRAMES;
-        for (int i = 0; i < c->preroll_n; i++) {
+        for (int i = 0; i < c->preroll_n && !continuous; i++) {
             const uint8_t *f = c->preroll[(first + i) % HK_PREROLL_FRAMES];
             int16_t p[HK_FRAME_SAMPLES];
             hk_ulaw_decode_buf(f, p, HK_FRAME_SAMPLES);
@@ -383,13 +496,14 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
         return;
     }
     if (!c->in_speech) return;
-    if (c->stt) c->sttv->push(c->stt, ulaw, pcm, n);
+    if (c->stt && !continuous) c->sttv->push(c->stt, ulaw, pcm, n);
     if (ev == HK_VAD_SPEECH_END) {
         c->in_speech = 0;
         c->utt_end[c->utt_id % 64] = now - c->vad.cfg.hangover_ms / 1000.0;
         hk_log(HK_LOG_DEBUG, c->id, "speech_ended", "at %.2f s", now);
         if (c->stt) {
             c->utt_open++;
+            hk_session_net_hold(c);
             c->sttv->end_utterance(c->stt, c->utt_id);
         }
     }

@@ -13,6 +13,8 @@
 
 #include "agent/agent.h"
 #include "agent/call.h"
+#include "core/config.h"
+#include "providers/settings.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "media/g711.h"
@@ -297,6 +299,20 @@ int hk_cmd_call(int argc, char **argv) {
         goto out;
     }
     if (agent->warning) fprintf(stderr, "hark call: warning: %s\n", agent->warning);
+    /* keys and base URLs of cloud providers, from the environment and .env */
+    hk_config cfg;
+    if (hk_config_load(&cfg, NULL, err, sizeof err) != 0)
+        fprintf(stderr, "hark call: warning: %s\n", err);
+    hk_provider_settings_load(&cfg);
+    hk_config_free(&cfg);
+    /* a streaming transcriber listens at the pace of real audio, so a call
+     * with one runs at wall-clock speed */
+    const hk_stt_vtable *sv = hk_stt_find(agent->stt_provider);
+    if (!realtime && sv && sv->continuous && hk_clock_make_real(w.clock) == 0) {
+        realtime = 1;
+        if (!quiet) fprintf(stderr, "hark call: %s streams audio in real time: running at wall-clock speed\n",
+                            agent->stt_provider);
+    }
     if (use_store && !(store = hk_store_from_env(w.loop, w.pool, err, sizeof err))) {
         fprintf(stderr, "hark call: store: %s\n", err);
         hk_agent_unref(agent);

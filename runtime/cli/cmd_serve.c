@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/settings.h"
 #include "agent/agent_dir.h"
 #include "api/app.h"
 #include "api/routes.h"
@@ -97,6 +98,7 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents) {
     }
     hk_config old = sv->cfg;
     sv->cfg = fresh;
+    hk_provider_settings_load(&sv->cfg);
     char saved[sizeof sv->app.stream_secret];
     memcpy(saved, sv->app.stream_secret, sizeof saved);
     /* a configured secret is re-read; a generated one is kept (live streams
@@ -224,6 +226,7 @@ int hk_cmd_serve(int argc, char **argv) {
         hk_config_free(&sv.cfg);
         return 1;
     }
+    hk_provider_settings_load(&sv.cfg);
     hk_worker w;
     if (hk_worker_init(&w, 0, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark serve: %s\n", err);

@@ -138,6 +138,13 @@ void hk_clock_set_busy(hk_clock *c, int busy) {
     rearm(c);
 }
 
+int hk_clock_make_real(hk_clock *c) {
+    if (c->timers) return -1;
+    c->virtual_time = 0;
+    c->offset = 0;
+    return 0;
+}
+
 void hk_clock_hold(hk_clock *c, int delta) {
     c->holds += delta;
     if (c->holds < 0) c->holds = 0;

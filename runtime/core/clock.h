@@ -40,5 +40,7 @@ void hk_clock_set_busy(hk_clock *c, int busy);
  * ends): virtual time must not jump past it either, so a cloud provider's
  * latency is measured as it is. Counted; real mode ignores it. */
 void hk_clock_hold(hk_clock *c, int delta);
+/* Switch a virtual clock to real time before any timer is armed (-1 after). */
+int hk_clock_make_real(hk_clock *c);
 
 #endif

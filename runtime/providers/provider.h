@@ -172,5 +172,7 @@ const hk_stt_vtable *hk_stt_find(const char *name);
 const hk_tts_vtable *hk_tts_find(const char *name);
 const hk_llm_vtable *hk_llm_find(const char *name);
 int hk_llm_is_script(const char *name);
+/* The names a kind (0 stt, 1 tts, 2 llm) accepts, comma-separated, for errors. */
+const char *hk_provider_names(int kind);
 
 #endif

@@ -2,6 +2,7 @@
  * in a table here. Names are matched case-insensitively; aliases are the names
  * users bring from other platforms' configs. */
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "providers/provider.h"
@@ -41,9 +42,32 @@ const hk_tts_vtable *hk_tts_find(const char *name) {
     return find(k_tts, sizeof k_tts / sizeof *k_tts, name);
 }
 
+static const entry k_llm[] = {
+    {"none", NULL}, /* filled as LLM clients land */
+};
+
 const hk_llm_vtable *hk_llm_find(const char *name) {
-    (void)name; /* cloud LLM providers are not written yet */
-    return NULL;
+    return find(k_llm, sizeof k_llm / sizeof *k_llm, name);
+}
+
+static void list(char *out, size_t cap, const entry *t, size_t n, int with_script) {
+    size_t len = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].vt) continue;
+        int w = snprintf(out + len, cap - len, "%s%s", len ? ", " : "", t[i].name);
+        if (w < 0 || (size_t)w >= cap - len) return;
+        len += (size_t)w;
+    }
+    if (with_script) snprintf(out + len, cap - len, "%sscript", len ? ", " : "");
+}
+
+const char *hk_provider_names(int kind) {
+    static char buf[3][512];
+    if (kind == 0) list(buf[0], sizeof buf[0], k_stt, sizeof k_stt / sizeof *k_stt, 0);
+    else if (kind == 1) list(buf[1], sizeof buf[1], k_tts, sizeof k_tts / sizeof *k_tts, 0);
+    else list(buf[2], sizeof buf[2], k_llm, sizeof k_llm / sizeof *k_llm, 1);
+    return buf[kind < 0 || kind > 2 ? 2 : kind];
 }
 
 int hk_llm_is_script(const char *name) {

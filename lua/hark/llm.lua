@@ -1,0 +1,63 @@
+-- hark.llm: the default turn of an agent whose model is an LLM, and the
+-- pieces of it agents can reuse in their own on_user_turn.
+-- turn(call, text, agent): the system prompt + the conversation as heard
+-- (call:history()) go to call:llm with the agent's tools; while the model
+-- writes, its reply is spoken clause by clause (C: call_llm.c + chunker.c).
+-- When the model asks for tools, each runs (call:tool validates the
+-- arguments; a handler may wait, e.g. call:http) and the results go back to
+-- the model, until it answers in words or max_rounds is reached.
+local cjson = require("cjson")
+local tool = require("hark.tool")
+
+local M = { max_rounds = 5 }
+
+-- The chat so far, in the provider-neutral (OpenAI) shape call:llm takes.
+function M.messages(call, agent)
+  local msgs = {}
+  if agent.system_prompt and agent.system_prompt ~= "" then
+    msgs[1] = { role = "system", content = agent.system_prompt }
+  end
+  for _, m in ipairs(call:history()) do msgs[#msgs + 1] = m end
+  return msgs
+end
+
+-- Run one tool call from the model; errors go back to the model as data so
+-- it can apologise or ask again instead of the turn failing.
+function M.run_tool(call, tc)
+  local ok, args = pcall(cjson.decode, tc.arguments)
+  if not ok or type(args) ~= "table" then
+    return cjson.encode({ error = "arguments are not a JSON object" })
+  end
+  local ran, result = pcall(call.tool, call, tc.name, args)
+  if not ran then
+    call:log("tool " .. tc.name .. " failed: " .. tostring(result))
+    return cjson.encode({ error = tostring(result) })
+  end
+  if type(result) == "string" then return result end
+  if result == nil then return "{}" end
+  return cjson.encode(result)
+end
+
+function M.turn(call, text, agent)
+  local msgs = M.messages(call, agent)
+  local tools = agent.tools and tool.schema(agent.tools) or nil
+  for _ = 1, M.max_rounds do
+    local r = call:llm({ messages = msgs, tools = tools })
+    if not r then return end -- call:llm has spoken the fallback line
+    if #r.tool_calls == 0 then return end
+    local calls = {}
+    for i, tc in ipairs(r.tool_calls) do
+      calls[i] = { id = tc.id, type = "function",
+                   ["function"] = { name = tc.name, arguments = tc.arguments } }
+    end
+    msgs[#msgs + 1] = { role = "assistant", content = r.text ~= "" and r.text or cjson.null,
+                        tool_calls = calls }
+    for _, tc in ipairs(r.tool_calls) do
+      msgs[#msgs + 1] = { role = "tool", tool_call_id = tc.id, content = M.run_tool(call, tc) }
+    end
+  end
+  call:log("the model kept calling tools for " .. M.max_rounds .. " rounds; giving up")
+  call:say(agent.fallback_message or "Sorry, I could not finish that.")
+end
+
+return M

@@ -1,0 +1,415 @@
+/* agent/call_llm: call:llm{messages=, tools=, speak=} and call:history().
+ * call:llm streams one completion from the agent's model and parks the hook
+ * until it ends; while it streams, the reply is cut into clauses (chunker.c)
+ * and each goes to TTS at once, so the caller hears the first clause while
+ * the model is still writing. It returns {text, tool_calls, finish_reason}
+ * (the tool loop itself is Lua: lua/hark/llm.lua). Failures are handled
+ * here: a request that failed before any output is retried once, then sent
+ * to model.fallback if the agent names one; when all fail the agent's
+ * fallback line is spoken and call:llm returns nil, err. Barge-in and hangup
+ * cancel the stream (hk_call_llm_abort). Never blocks the loop. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/call.h"
+#include "agent/chunker.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/strbuf.h"
+#include "providers/settings.h"
+
+#define HK_LLM_MAX_TOOL_CALLS 16
+#define HK_LLM_RETRY_DELAY_S 0.25
+
+typedef struct tool_call {
+    char *id, *name, *arguments;
+} tool_call;
+
+struct hk_call_llm {
+    const hk_llm_vtable *v[2]; /* 0 the agent's model, 1 model.fallback */
+    hk_llm *h[2];
+    /* the completion in flight (or being retried) */
+    int active;      /* a request is out on h[which] */
+    int which, attempt;
+    char *request;   /* provider-neutral JSON */
+    int speak;       /* stream the reply into speech */
+    int msg;         /* the assistant message being spoken, -1 none */
+    int got_output;  /* a token or tool call arrived: no retry after this */
+    int turn;
+    hk_chunker chunker;
+    hk_strbuf text;
+    tool_call calls[HK_LLM_MAX_TOOL_CALLS];
+    int n_calls;
+    int ok;
+    char reason[256];
+    hk_timer retry_timer, resume_timer;
+};
+
+/* ---- providers ---- */
+
+static const char *provider_name(hk_call *c, int which) {
+    return which ? c->agent->llm_fallback : c->agent->llm_provider;
+}
+
+static void on_token(void *ud, const char *text, size_t len);
+static void on_tool_call(void *ud, const char *id, const char *name, const char *args);
+static void on_done(void *ud, int ok, const char *reason);
+
+static hk_llm *provider(hk_call *c, int which, char *err, size_t errlen) {
+    struct hk_call_llm *st = c->llm;
+    if (st->h[which]) return st->h[which];
+    hk_agent *a = c->agent;
+    const char *name = provider_name(c, which);
+    const hk_llm_vtable *v = name ? hk_llm_find(name) : NULL;
+    if (!v) {
+        snprintf(err, errlen, "no LLM provider '%s'", name ? name : "(none)");
+        return NULL;
+    }
+    const char *base = which ? a->llm_fallback_base_url : a->llm_base_url;
+    if (!base) base = hk_provider_base_url(name);
+    if (!base) {
+        snprintf(err, errlen, "%s needs model.url (the server's base URL)", name);
+        return NULL;
+    }
+    if (hk_provider_needs_key(name, base) && !hk_provider_api_key(name)) {
+        snprintf(err, errlen, "%s needs an API key (set its *_API_KEY)", name);
+        return NULL;
+    }
+    hk_llm_config cfg = {.provider = name,
+                         .model = which ? a->llm_fallback_model : a->llm_model,
+                         .api_key = hk_provider_api_key(name),
+                         .base_url = base,
+                         .temperature = a->llm_temperature,
+                         .max_tokens = a->llm_max_tokens,
+                         .first_token_timeout_s = a->llm_timeout_s};
+    hk_llm_sink sink = {c, on_token, on_tool_call, on_done};
+    st->v[which] = v;
+    st->h[which] = v->open(c->loop, &cfg, &sink, err, errlen);
+    return st->h[which];
+}
+
+/* ---- speaking the stream ---- */
+
+static void speak_chunk(hk_call *c, const char *text, size_t len, int last) {
+    struct hk_call_llm *st = c->llm;
+    if (!st->speak || c->ended) return;
+    if (st->msg < 0) {
+        if (!len) return;
+        st->msg = hk_session_say_begin(c);
+        if (st->msg < 0) return;
+        c->msgs[st->msg].turn = st->turn;
+    }
+    char *piece = strndup(text, len);
+    if (piece) hk_session_say_push(c, st->msg, piece, last);
+    free(piece);
+    if (last) st->msg = -1;
+}
+
+static void drain_chunks(hk_call *c) {
+    struct hk_call_llm *st = c->llm;
+    hk_chunk ch;
+    while (hk_chunker_next(&st->chunker, &ch)) speak_chunk(c, ch.text, ch.len, 0);
+}
+
+/* the stream is over: say what is left and close the message */
+static void finish_speech(hk_call *c, int keep_tail) {
+    struct hk_call_llm *st = c->llm;
+    if (keep_tail) {
+        hk_chunker_finish(&st->chunker);
+        hk_chunk ch;
+        while (hk_chunker_next(&st->chunker, &ch)) speak_chunk(c, ch.text, ch.len, 0);
+    }
+    if (st->msg >= 0) speak_chunk(c, "", 0, 1);
+    hk_chunker_reset(&st->chunker);
+}
+
+/* ---- the completion ---- */
+
+static void clear_result(struct hk_call_llm *st) {
+    for (int i = 0; i < st->n_calls; i++) {
+        free(st->calls[i].id);
+        free(st->calls[i].name);
+        free(st->calls[i].arguments);
+    }
+    st->n_calls = 0;
+    hk_strbuf_free(&st->text);
+    memset(&st->text, 0, sizeof st->text);
+    st->got_output = 0;
+}
+
+static int attempt(hk_call *c);
+
+static void retry_now(hk_timer *t, void *ud) {
+    (void)t;
+    hk_call *c = ud;
+    if (c->ended || !c->llm->request) return;
+    attempt(c);
+}
+
+/* Push the result (or nil, err) and resume the hook: on a fresh loop turn,
+ * so the provider's callback has returned before Lua runs again. */
+static void resume_now(hk_timer *t, void *ud) {
+    (void)t;
+    hk_call *c = ud;
+    struct hk_call_llm *st = c->llm;
+    if (c->wait != HK_WAIT_LLM || !c->co) return;
+    lua_State *co = c->co;
+    if (!st->ok) {
+        lua_pushnil(co);
+        lua_pushstring(co, st->reason);
+        clear_result(st);
+        hk_call_resume(c, 2);
+        return;
+    }
+    lua_createtable(co, 0, 4);
+    lua_pushlstring(co, st->text.s ? st->text.s : "", st->text.len);
+    lua_setfield(co, -2, "text");
+    lua_pushstring(co, st->reason);
+    lua_setfield(co, -2, "finish_reason");
+    lua_pushstring(co, provider_name(c, st->which));
+    lua_setfield(co, -2, "provider");
+    lua_createtable(co, st->n_calls, 0);
+    for (int i = 0; i < st->n_calls; i++) {
+        lua_createtable(co, 0, 4);
+        lua_pushstring(co, st->calls[i].id);
+        lua_setfield(co, -2, "id");
+        lua_pushstring(co, st->calls[i].name);
+        lua_setfield(co, -2, "name");
+        lua_pushstring(co, st->calls[i].arguments);
+        lua_setfield(co, -2, "arguments");
+        lua_rawseti(co, -2, i + 1);
+    }
+    lua_setfield(co, -2, "tool_calls");
+    clear_result(st);
+    hk_call_resume(c, 1);
+}
+
+static void finish(hk_call *c, int ok, const char *reason) {
+    struct hk_call_llm *st = c->llm;
+    st->ok = ok;
+    snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "");
+    free(st->request);
+    st->request = NULL;
+    if (ok) {
+        finish_speech(c, 1);
+    } else {
+        hk_metric_inc(HK_M_HOOK_ERRORS);
+        hk_log(HK_LOG_ERROR, c->id, "llm_error", "%s: %s", provider_name(c, st->which), st->reason);
+        /* half a sentence may have been said: stop there, then the fallback line */
+        finish_speech(c, 0);
+        if (st->speak && !c->ended && !c->hangup_requested)
+            hk_session_say(c, c->agent->fallback_message);
+    }
+    hk_timer_start(c->clock, &st->resume_timer, 0, resume_now, c);
+}
+
+/* Start the next attempt: the model, once more, then the fallback model. */
+static int attempt(hk_call *c) {
+    struct hk_call_llm *st = c->llm;
+    char err[256] = "";
+    for (;;) {
+        int which = st->attempt < 2 ? 0 : 1;
+        if (st->attempt > 2 || (which == 1 && !c->agent->llm_fallback)) {
+            finish(c, 0, st->reason[0] ? st->reason : err);
+            return -1;
+        }
+        st->attempt++;
+        hk_llm *h = provider(c, which, err, sizeof err);
+        if (!h) {
+            snprintf(st->reason, sizeof st->reason, "%s", err);
+            st->attempt = which ? 3 : 2; /* retrying a missing provider is pointless */
+            continue;
+        }
+        st->which = which;
+        clear_result(st);
+        if (st->v[which]->complete(h, st->request) != 0) {
+            snprintf(st->reason, sizeof st->reason, "%s: could not start the request",
+                     provider_name(c, which));
+            continue;
+        }
+        st->active = 1;
+        hk_clock_hold(c->clock, 1);
+        if (st->turn >= 0 && c->turns[st->turn].llm_request < 0)
+            c->turns[st->turn].llm_request = hk_call_now(c);
+        hk_log(HK_LOG_DEBUG, c->id, "llm_request", "%s attempt %d", provider_name(c, which),
+               st->attempt);
+        return 0;
+    }
+}
+
+static void on_token(void *ud, const char *text, size_t len) {
+    hk_call *c = ud;
+    struct hk_call_llm *st = c->llm;
+    if (!st->active || !len) return;
+    if (!st->got_output && st->turn >= 0 && c->turns[st->turn].llm_first_token < 0)
+        c->turns[st->turn].llm_first_token = hk_call_now(c);
+    st->got_output = 1;
+    hk_strbuf_add(&st->text, text, len);
+    if (st->speak) {
+        hk_chunker_feed(&st->chunker, text, len);
+        drain_chunks(c);
+    }
+}
+
+static void on_tool_call(void *ud, const char *id, const char *name, const char *args) {
+    hk_call *c = ud;
+    struct hk_call_llm *st = c->llm;
+    if (!st->active) return;
+    st->got_output = 1;
+    if (st->n_calls >= HK_LLM_MAX_TOOL_CALLS) {
+        hk_log(HK_LOG_WARN, c->id, "llm_tool_calls", "more than %d tool calls: extra dropped",
+               HK_LLM_MAX_TOOL_CALLS);
+        return;
+    }
+    tool_call *tc = &st->calls[st->n_calls++];
+    tc->id = strdup(id ? id : "");
+    tc->name = strdup(name ? name : "");
+    tc->arguments = strdup(args && *args ? args : "{}");
+    hk_log(HK_LOG_INFO, c->id, "llm_tool_call", "%s %s", tc->name, tc->arguments);
+}
+
+static void on_done(void *ud, int ok, const char *reason) {
+    hk_call *c = ud;
+    struct hk_call_llm *st = c->llm;
+    if (!st->active) return;
+    st->active = 0;
+    hk_clock_hold(c->clock, -1);
+    if (ok) {
+        finish(c, 1, reason ? reason : "stop");
+        return;
+    }
+    snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "failed");
+    if (st->got_output || c->ended) { /* part of it was said: not safe to repeat */
+        finish(c, 0, st->reason);
+        return;
+    }
+    hk_log(HK_LOG_WARN, c->id, "llm_retry", "%s: %s", provider_name(c, st->which), st->reason);
+    hk_timer_start(c->clock, &st->retry_timer, st->attempt == 1 ? HK_LLM_RETRY_DELAY_S : 0,
+                   retry_now, c);
+}
+
+void hk_call_llm_abort(hk_call *c) {
+    struct hk_call_llm *st = c->llm;
+    if (!st) return;
+    hk_timer_stop(c->clock, &st->retry_timer);
+    hk_timer_stop(c->clock, &st->resume_timer);
+    if (st->active) {
+        st->v[st->which]->cancel(st->h[st->which]);
+        st->active = 0;
+        hk_clock_hold(c->clock, -1);
+        hk_log(HK_LOG_INFO, c->id, "llm_cancelled", "stream cancelled");
+    }
+    if (st->msg >= 0 && !c->ended) hk_session_say_push(c, st->msg, "", 1);
+    st->msg = -1;
+    hk_chunker_reset(&st->chunker);
+    free(st->request);
+    st->request = NULL;
+    clear_result(st);
+}
+
+void hk_call_llm_free(hk_call *c) {
+    struct hk_call_llm *st = c->llm;
+    if (!st) return;
+    hk_call_llm_abort(c);
+    for (int i = 0; i < 2; i++)
+        if (st->h[i]) st->v[i]->close(st->h[i]);
+    hk_chunker_free(&st->chunker);
+    free(st);
+    c->llm = NULL;
+}
+
+/* ---- Lua ---- */
+
+/* cjson.encode{messages = opts.messages, tools = opts.tools} */
+static const char *encode_request(lua_State *L, int opts) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+    lua_getfield(L, -1, "cjson");
+    if (!lua_istable(L, -1)) luaL_error(L, "call:llm: cjson is not loaded");
+    lua_getfield(L, -1, "encode");
+    lua_createtable(L, 0, 2);
+    lua_getfield(L, opts, "messages");
+    if (!lua_istable(L, -1) || lua_objlen(L, -1) == 0)
+        luaL_error(L, "call:llm: messages must be a non-empty list");
+    lua_setfield(L, -2, "messages");
+    lua_getfield(L, opts, "tools");
+    if (lua_istable(L, -1) && lua_objlen(L, -1) > 0) lua_setfield(L, -2, "tools");
+    else lua_pop(L, 1); /* an empty list would encode as an object */
+    lua_call(L, 1, 1);
+    const char *json = lua_tostring(L, -1);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return json;
+}
+
+static int l_llm(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    hk_call_check_can_wait(L, c, "call:llm");
+    if (!hk_agent_uses_llm(c->agent))
+        return luaL_error(L, "call:llm: this agent's model.provider is '%s', not an LLM",
+                          c->agent->llm_provider);
+    const char *json = encode_request(L, 2);
+    lua_getfield(L, 2, "speak");
+    int speak = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!c->llm) {
+        c->llm = calloc(1, sizeof *c->llm);
+        if (!c->llm) return luaL_error(L, "call:llm: out of memory");
+        c->llm->msg = -1;
+        hk_chunker_init(&c->llm->chunker, NULL);
+    }
+    struct hk_call_llm *st = c->llm;
+    if (st->active || st->request) return luaL_error(L, "call:llm: a completion is already running");
+    st->request = strdup(json);
+    st->speak = speak;
+    st->turn = c->current_turn;
+    st->attempt = 0;
+    st->reason[0] = 0;
+    st->msg = -1;
+    hk_chunker_reset(&st->chunker);
+    c->wait = HK_WAIT_LLM;
+    attempt(c); /* on failure to start at all, finish() has queued the resume */
+    return lua_yield(L, 0);
+}
+
+/* The conversation as the caller heard it: user turns and assistant speech
+ * (trimmed at barge-in; never-heard replies left out), oldest first. */
+static int l_history(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    lua_newtable(L);
+    int n = 0;
+    for (int i = 0; i < c->n_msgs; i++) {
+        const hk_message *m = &c->msgs[i];
+        if (m->dropped || !m->text[0]) continue;
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, m->role ? "user" : "assistant");
+        lua_setfield(L, -2, "role");
+        lua_pushstring(L, m->text);
+        lua_setfield(L, -2, "content");
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+int hk_call_push_llm_turn(hk_call *c, lua_State *L) {
+    if (!hk_agent_uses_llm(c->agent)) return 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+    lua_getfield(L, -1, "hark.llm");
+    lua_remove(L, -2);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "turn");
+        lua_remove(L, -2);
+        if (lua_isfunction(L, -1)) return 1;
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+void hk_call_api_llm(lua_State *L, int methods) {
+    lua_pushcfunction(L, l_llm);
+    lua_setfield(L, methods, "llm");
+    lua_pushcfunction(L, l_history);
+    lua_setfield(L, methods, "history");
+}
