@@ -90,6 +90,7 @@ typedef struct hk_turn {
     double reply_ready;  /* first reply text handed to TTS (a first clause, or a whole say) */
     double tts_first_audio; /* first synthesised audio of the reply arrived */
     double first_audio;  /* first frame of the reply sent */
+    double llm_end;      /* the turn's last LLM stream ended */
 } hk_turn;
 
 enum { HK_WAIT_NONE = 0, HK_WAIT_TIMER, HK_WAIT_SPEECH, HK_WAIT_LLM, HK_WAIT_HTTP };
@@ -124,6 +125,7 @@ struct hk_call {
     hk_ring out;          /* agent mu-law awaiting the pacer */
     hk_timer pacer;
     double pacer_next;    /* clock time of the next frame: no drift */
+    double last_frame_at; /* clock time the last frame was sent */
     double utt_start[64], utt_end[64]; /* by utt_id % 64 */
     int utt_open;         /* utterances ended but not yet transcribed */
     int paused;           /* caller speech while the agent talks: output held */

@@ -192,6 +192,7 @@ static void finish(hk_call *c, int ok, const char *reason) {
     snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "");
     free(st->request);
     st->request = NULL;
+    if (st->turn >= 0) c->turns[st->turn].llm_end = hk_call_now(c);
     if (ok) {
         finish_speech(c, 1);
     } else {

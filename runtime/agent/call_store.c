@@ -43,7 +43,7 @@ static void store_one(hk_call *c, int i) {
         sm.user_end_ms = ms(t->user_end);
         sm.stt_final_ms = ms(t->stt_final);
         if (!m->role) { /* the reply closes the turn: all its marks */
-            sm.llm_first_token_ms = ms(t->reply_ready);
+            sm.llm_first_token_ms = ms(t->llm_first_token >= 0 ? t->llm_first_token : t->reply_ready);
             sm.tts_first_audio_ms = ms(m->tts_first_audio);
             sm.first_frame_ms = ms(t->first_audio);
         }

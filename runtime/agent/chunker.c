@@ -188,7 +188,8 @@ static decision decide(const hk_chunker *ch, size_t i, size_t lim) {
             if (i > ch->cstart && is_digit(at(ch, i - 1)) && is_digit(at(ch, i + 3))) return next_at(i + 3);
             return clause_ok(ch) ? cut_at(i + 3, HK_CHUNK_CLAUSE) : next_at(i + 3);
         }
-        return next_at(m ? i + 3 : i + 1);
+        /* another complete E2 80 xx character (quotes): over it at once */
+        return next_at(m >= 0x80 && m <= 0xBF ? i + 3 : i + 1);
     }
     return next_at(i + 1);
 }
@@ -203,7 +204,7 @@ static void advance(hk_chunker *ch, size_t from, size_t to) {
         if (c == '(' || c == '[' || c == '{') ch->depth++;
         else if ((c == ')' || c == ']' || c == '}') && ch->depth > 0) ch->depth--;
         else if (c == '"') ch->in_quote = !ch->in_quote;
-        else if (c == 0xE2 && k + 2 < ch->len && at(ch, k + 1) == 0x80) {
+        else if (c == 0xE2 && k + 2 < to && at(ch, k + 1) == 0x80) { /* within the decided bytes */
             if (at(ch, k + 2) == U_LDQUO) ch->in_quote = 1;
             else if (at(ch, k + 2) == U_RDQUO) ch->in_quote = 0;
         }

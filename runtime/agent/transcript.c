@@ -1,8 +1,9 @@
 /* agent/transcript: the conversation record of a call (messages with their
  * times, per-turn latency marks) and its JSON form, written with cJSON:
  * {"agent", "call_id", "ended_reason", "duration_ms", "messages":[{role, text,
- * start_ms, end_ms}], "turns":[{user_end_ms, stt_final_ms, reply_ready_ms,
- * first_audio_ms}]}. Times are milliseconds since the call started. */
+ * start_ms, end_ms}], "turns":[{user_end_ms, stt_final_ms, llm_request_ms,
+ * llm_first_token_ms, reply_ready_ms (first clause to TTS), tts_first_audio_ms,
+ * first_audio_ms (first frame out), llm_end_ms (the model's last stream ended)}]}. Times are milliseconds since the call started. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -57,8 +58,12 @@ int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size
         cJSON *o = cJSON_CreateObject();
         add_ms(o, "user_end_ms", t->user_end);
         add_ms(o, "stt_final_ms", t->stt_final);
+        add_ms(o, "llm_request_ms", t->llm_request);
+        add_ms(o, "llm_first_token_ms", t->llm_first_token);
         add_ms(o, "reply_ready_ms", t->reply_ready);
+        add_ms(o, "tts_first_audio_ms", t->tts_first_audio);
         add_ms(o, "first_audio_ms", t->first_audio);
+        add_ms(o, "llm_end_ms", t->llm_end);
         cJSON_AddItemToArray(turns, o);
     }
     char *text = cJSON_Print(root);

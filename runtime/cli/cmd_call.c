@@ -198,7 +198,17 @@ static void print_transcript(const hk_call *c) {
                m->text);
         if (m->role && m->turn >= 0) {
             const hk_turn *t = &c->turns[m->turn];
-            if (t->first_audio >= 0)
+            if (t->first_audio >= 0 && t->llm_first_token >= 0)
+                printf("          turn %d: stt %.0f ms, llm first token %.0f ms, first clause %.0f ms, "
+                       "tts first audio %.0f ms, first frame %.0f ms: %.0f ms from end of speech "
+                       "to agent audio\n",
+                       m->turn + 1, (t->stt_final - t->user_end) * 1000,
+                       (t->llm_first_token - t->stt_final) * 1000,
+                       (t->reply_ready - t->stt_final) * 1000,
+                       (t->tts_first_audio - t->stt_final) * 1000,
+                       (t->first_audio - t->stt_final) * 1000,
+                       (t->first_audio - t->user_end) * 1000);
+            else if (t->first_audio >= 0)
                 printf("          turn %d: stt %.0f ms, reply %.0f ms, first audio %.0f ms: "
                        "%.0f ms from end of speech to agent audio\n",
                        m->turn + 1, (t->stt_final - t->user_end) * 1000,

@@ -11,6 +11,7 @@
 
 #include "agent/agent_dir.h"
 #include "agent/call.h"
+#include "providers/settings.h"
 #include "cli/cli.h"
 
 #define MAX_HCALLS 64
@@ -248,6 +249,17 @@ static int h_mkdtemp(lua_State *L) {
     return 1;
 }
 
+/* h.setenv(name, value|nil): provider keys and base URLs for the calls that
+ * follow (tests point agents at fakes, or take keys away). */
+static int h_setenv(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    const char *value = luaL_optstring(L, 2, NULL);
+    if (value) setenv(name, value, 1);
+    else unsetenv(name);
+    hk_provider_settings_load(NULL);
+    return 0;
+}
+
 static hk_agent_dir **check_dir(lua_State *L) { return luaL_checkudata(L, 1, "harness.dir"); }
 
 static int h_agent_dir(lua_State *L) {
@@ -336,6 +348,7 @@ int hk_cmd_test_lua(int argc, char **argv) {
     static const luaL_Reg h_f[] = {{"load", h_load}, {"call", h_call}, {"run", h_run},
                                    {"now", h_now}, {"wall", h_wall}, {"check", h_check},
                                    {"write_file", h_write_file}, {"mkdtemp", h_mkdtemp},
+                                   {"setenv", h_setenv},
                                    {"agent_dir", h_agent_dir}, {NULL, NULL}};
     new_class(L, "harness.agent", agent_m, agent_gc);
     new_class(L, "harness.call", call_m, NULL);

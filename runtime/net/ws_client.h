@@ -34,7 +34,15 @@ int hk_ws_send_text(hk_ws *ws, const char *data, size_t n);
 int hk_ws_send_binary(hk_ws *ws, const void *data, size_t n);
 /* Bytes queued and not yet written. */
 size_t hk_ws_queued(const hk_ws *ws);
-/* Close (a close frame with 1000 when open) and free: no callbacks after this. */
+/* Close (a close frame with 1000 when open) and free: no callbacks after this.
+ * Callable from inside any of this connection's callbacks (the memory is
+ * released later, when libwebsockets is done with it). Not after on_close:
+ * the handle is gone by then. Queued messages are written before the close. */
 void hk_ws_close(hk_ws *ws);
+/* Free the loop's client context (created by the first hk_ws_connect on that
+ * loop), e.g. at worker exit or at the end of a test, before ev_loop_destroy.
+ * Connections still open are dropped (their on_close fires with code 0).
+ * Safe when the loop never had one. A later hk_ws_connect creates a new one. */
+void hk_ws_shutdown(struct ev_loop *loop);
 
 #endif

@@ -6,7 +6,11 @@
 #include <strings.h>
 
 #include "providers/provider.h"
+#include "providers/llm_anthropic.h"
+#include "providers/llm_openai.h"
+#include "providers/stt_deepgram.h"
 #include "providers/stt_sphinx.h"
+#include "providers/tts_elevenlabs.h"
 #include "providers/tts_espeak.h"
 
 typedef struct {
@@ -17,11 +21,14 @@ typedef struct {
 static const entry k_stt[] = {
     {"sphinx", &hk_stt_sphinx},
     {"pocketsphinx", &hk_stt_sphinx},
+    {"deepgram", &hk_stt_deepgram},
 };
 
 static const entry k_tts[] = {
     {"espeak", &hk_tts_espeak},
     {"espeak-ng", &hk_tts_espeak},
+    {"elevenlabs", &hk_tts_elevenlabs},
+    {"11labs", &hk_tts_elevenlabs},
 };
 
 /* The "script" model: turn logic written in Lua, no LLM vtable. */
@@ -42,8 +49,16 @@ const hk_tts_vtable *hk_tts_find(const char *name) {
     return find(k_tts, sizeof k_tts / sizeof *k_tts, name);
 }
 
+/* OpenAI-compatible servers take one client; settings.c knows their URLs. */
 static const entry k_llm[] = {
-    {"none", NULL}, /* filled as LLM clients land */
+    {"openai", &hk_llm_openai},
+    {"groq", &hk_llm_openai},
+    {"openrouter", &hk_llm_openai},
+    {"together-ai", &hk_llm_openai},
+    {"deepinfra", &hk_llm_openai},
+    {"ollama", &hk_llm_openai},
+    {"custom-llm", &hk_llm_openai},
+    {"anthropic", &hk_llm_anthropic},
 };
 
 const hk_llm_vtable *hk_llm_find(const char *name) {

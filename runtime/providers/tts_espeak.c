@@ -1,8 +1,9 @@
 /* providers/tts_espeak: text-to-speech with espeak-ng, offline.
  * Owns the process's one espeak-ng engine: a global, non-thread-safe singleton,
  * so every use holds g_mu and all pool work shares one lane (requests complete
- * in order). speak() only queues a job: synthesis, the 22050 -> 8000 Hz resample
- * and mu-law encoding run on a worker; the sink is called on the loop thread.
+ * in order). speak() and push() only queue jobs (one per pushed piece):
+ * synthesis, the 22050 -> 8000 Hz resample and mu-law encoding run on a
+ * worker; the sink is called on the loop thread.
  * Never blocks the loop; never calls espeak-ng without g_mu. */
 #include "providers/tts_espeak.h"
 
@@ -161,6 +162,26 @@ int hk_espeak_synth_pcm(const char *text, const char *voice, int rate_wpm, int16
 
 /* ---- the provider ------------------------------------------------------ */
 
+typedef struct tts_job tts_job;
+
+/* One request: the text pushed so far and the audio delivered so far (the
+ * offsets of its next piece's word marks). Pieces of the oldest request still
+ * being pushed go to the pool at once; pieces of later requests wait in their
+ * request until every earlier request has pushed its last piece, so the pool
+ * lane (first in, first out) finishes requests in order. A request lives while
+ * it is listed (not ended, or still holding waiting pieces) or has jobs. */
+typedef struct tts_req {
+    struct tts_req *next;       /* in hk_tts.reqs, ids increasing */
+    uint64_t id;
+    uint32_t text_bytes;        /* bytes pushed so far */
+    uint64_t samples;           /* 8 kHz samples delivered so far */
+    tts_job *wait_head, *wait_tail; /* pieces not yet submitted */
+    int ended;                  /* the piece with last=1 was pushed */
+    int failed;                 /* a piece failed: done(ok=0) sent, the rest is dropped */
+    int listed;
+    int jobs;                   /* submitted, done() not run */
+} tts_req;
+
 struct hk_tts {
     struct ev_loop *loop;
     hk_pool *pool;
@@ -170,14 +191,21 @@ struct hk_tts {
     atomic_uint gen;   /* bumped by cancel(); read by workers to abort early */
     int in_flight;     /* jobs whose done() has not run */
     int closed;        /* close() called: freed by the last done() */
+    tts_req *reqs;     /* requests still taking pieces; the head is being submitted */
+    uint64_t max_id;   /* highest request id opened (ids only increase) */
+    int any_id;
 };
 
-typedef struct tts_job {
+struct tts_job {
     hk_job job;
     hk_tts *tts;
+    tts_req *req;
+    tts_job *wait_next;
     uint64_t req_id;
     unsigned gen;
     char *text;
+    uint32_t text_off; /* the request's text pushed before this piece */
+    int last;
     /* results, written by the worker */
     int ok;
     char err[128];
@@ -185,9 +213,16 @@ typedef struct tts_job {
     size_t n;
     hk_word_mark *marks;
     size_t n_marks;
-} tts_job;
+};
 
 static void tts_free(hk_tts *t) { free(t); }
+
+static void job_free(tts_job *job) {
+    free(job->text);
+    free(job->ulaw);
+    free(job->marks);
+    free(job);
+}
 
 static void job_work(hk_job *j) {
     tts_job *job = (tts_job *)j;
@@ -228,24 +263,87 @@ static void job_work(hk_job *j) {
 
 /* A sink callback may cancel or close the stream: check again before each one. */
 static int job_live(const tts_job *job) {
-    return !job->tts->closed && atomic_load(&job->tts->gen) == job->gen;
+    return !job->tts->closed && atomic_load(&job->tts->gen) == job->gen && !job->req->failed;
 }
 
 static void job_done(hk_job *j) {
     tts_job *job = (tts_job *)j;
     hk_tts *t = job->tts;
+    tts_req *r = job->req;
     const hk_tts_sink *s = &t->sink;
-    if (job->ok && job->n_marks && s->words && job_live(job))
-        s->words(s->ud, job->req_id, job->marks, job->n_marks);
-    if (job->ok && job->n && s->audio && job_live(job))
-        s->audio(s->ud, job->req_id, job->ulaw, job->n);
-    if (s->done && job_live(job))
-        s->done(s->ud, job->req_id, job->ok, job->ok ? NULL : job->err);
-    free(job->text);
-    free(job->ulaw);
-    free(job->marks);
-    free(job);
+    if (job->ok && job_live(job)) {
+        /* this piece's marks, placed in the request's whole text and audio */
+        uint32_t ms_before = (uint32_t)(r->samples / 8);
+        for (size_t i = 0; i < job->n_marks; i++) {
+            job->marks[i].text_pos += job->text_off;
+            job->marks[i].audio_ms += ms_before;
+        }
+        r->samples += job->n;
+        if (job->n_marks && s->words) s->words(s->ud, job->req_id, job->marks, job->n_marks);
+        if (job->n && s->audio && job_live(job)) s->audio(s->ud, job->req_id, job->ulaw, job->n);
+        if (job->last && s->done && job_live(job)) s->done(s->ud, job->req_id, 1, NULL);
+    } else if (!job->ok && job_live(job)) {
+        r->failed = 1; /* one done per request: the pieces after this one are dropped */
+        if (s->done) s->done(s->ud, job->req_id, 0, job->err);
+    }
+    job_free(job);
+    if (--r->jobs == 0 && !r->listed) free(r);
     if (--t->in_flight == 0 && t->closed) tts_free(t);
+}
+
+static void job_submit(hk_tts *t, tts_job *job) {
+    job->req->jobs++;
+    t->in_flight++;
+    hk_pool_submit(t->pool, &job->job);
+}
+
+/* Submit what may go now: the head request's pieces; once the head has pushed
+ * its last piece, the next request becomes the head. */
+static void reqs_pump(hk_tts *t) {
+    while (t->reqs) {
+        tts_req *r = t->reqs;
+        while (r->wait_head) {
+            tts_job *job = r->wait_head;
+            r->wait_head = job->wait_next;
+            job_submit(t, job);
+        }
+        r->wait_tail = NULL;
+        if (!r->ended) return;
+        t->reqs = r->next;
+        r->listed = 0;
+        if (r->jobs == 0) free(r);
+    }
+}
+
+/* Forget every request: waiting pieces are freed here, submitted ones are
+ * dropped by their done() (the generation moved). */
+static void reqs_drop(hk_tts *t) {
+    while (t->reqs) {
+        tts_req *r = t->reqs;
+        t->reqs = r->next;
+        while (r->wait_head) {
+            tts_job *job = r->wait_head;
+            r->wait_head = job->wait_next;
+            job_free(job);
+        }
+        r->listed = 0;
+        if (r->jobs == 0) free(r);
+    }
+}
+
+static tts_req *req_find_or_open(hk_tts *t, uint64_t id) {
+    tts_req **pp = &t->reqs;
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->id == id) return *pp;
+    if (t->any_id && id <= t->max_id) return NULL; /* ended, cancelled or out of order */
+    tts_req *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->id = id;
+    r->listed = 1;
+    *pp = r;
+    t->max_id = id;
+    t->any_id = 1;
+    return r;
 }
 
 static hk_tts *espeak_open(struct ev_loop *loop, const hk_tts_config *cfg,
@@ -282,34 +380,62 @@ static hk_tts *espeak_open(struct ev_loop *loop, const hk_tts_config *cfg,
     return t;
 }
 
-static int espeak_speak(hk_tts *t, uint64_t req_id, const char *text) {
+/* Every piece is synthesised as soon as it may be (flush changes nothing:
+ * espeak-ng is fast enough that a piece is never worth holding back). */
+static int espeak_push(hk_tts *t, uint64_t req_id, const char *text, int flush, int last) {
+    (void)flush;
     if (!t || t->closed || !text) return -1;
+    tts_req *r = req_find_or_open(t, req_id);
+    if (!r || r->ended) return -1;
+    size_t len = strlen(text);
+    if (len > UINT32_MAX - r->text_bytes) return -1;
+    if (r->failed || (len == 0 && !last)) { /* nothing to synthesise */
+        r->ended = last;
+        reqs_pump(t);
+        return 0;
+    }
     tts_job *job = calloc(1, sizeof *job);
-    if (!job) return -1;
-    job->text = strdup(text);
-    if (!job->text) {
+    if (!job || !(job->text = strdup(text))) {
         free(job);
         return -1;
     }
     job->tts = t;
+    job->req = r;
     job->req_id = req_id;
     job->gen = atomic_load(&t->gen);
+    job->text_off = r->text_bytes;
+    job->last = last;
     job->job.work = job_work;
     job->job.done = job_done;
     job->job.lane = &g_lane;
-    t->in_flight++;
-    hk_pool_submit(t->pool, &job->job);
+    r->text_bytes += (uint32_t)len;
+    r->ended = last;
+    if (r == t->reqs) {
+        job_submit(t, job);
+    } else { /* an earlier request is still being pushed: wait behind it */
+        if (r->wait_tail) r->wait_tail->wait_next = job;
+        else r->wait_head = job;
+        r->wait_tail = job;
+    }
+    reqs_pump(t);
     return 0;
 }
 
+static int espeak_speak(hk_tts *t, uint64_t req_id, const char *text) {
+    return espeak_push(t, req_id, text, 1, 1);
+}
+
 static void espeak_cancel(hk_tts *t) {
-    if (t) atomic_fetch_add(&t->gen, 1);
+    if (!t) return;
+    atomic_fetch_add(&t->gen, 1);
+    reqs_drop(t);
 }
 
 static void espeak_close(hk_tts *t) {
     if (!t || t->closed) return;
     t->closed = 1;
     atomic_fetch_add(&t->gen, 1); /* queued jobs skip their synthesis */
+    reqs_drop(t);
     if (t->in_flight == 0) tts_free(t);
 }
 
@@ -317,6 +443,7 @@ const hk_tts_vtable hk_tts_espeak = {
     .name = "espeak",
     .open = espeak_open,
     .speak = espeak_speak,
+    .push = espeak_push,
     .cancel = espeak_cancel,
     .close = espeak_close,
 };

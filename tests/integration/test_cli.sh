@@ -17,7 +17,12 @@ set +e; "$HARK" nosuch >/dev/null 2>&1; rc=$?; set -e
 
 # hark check: good files pass, bad ones fail with file and line
 "$HARK" check agents/front_desk.lua agents/order_status.lua >"$T/ok.txt" || fail "good agents fail check"
-grep -q "warning: model.provider 'openai'" "$T/ok.txt" || fail "planned provider warning missing"
+grep -q "stt deepgram, tts 11labs, model openai" "$T/ok.txt" || fail "cloud providers not listed: $(cat "$T/ok.txt")"
+# a misspelt provider is refused at load time, naming what exists
+sed 's/provider = "openai"/provider = "opnai"/' agents/order_status.lua >"$T/typo.lua"
+set +e; "$HARK" check "$T/typo.lua" >"$T/typo.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q "model.provider 'opnai' is not available (have: .*openai" "$T/typo.txt" \
+  || fail "misspelt provider: $(cat "$T/typo.txt")"
 set +e
 "$HARK" check tests/fixtures/agents/not_lua.lua >"$T/bad1.txt"; r1=$?
 "$HARK" check tests/fixtures/agents/load_loop.lua >"$T/bad2.txt"; r2=$?

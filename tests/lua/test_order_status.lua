@@ -1,15 +1,21 @@
--- The LLM-backed example agent: it loads with a warning while its cloud
--- providers are not built, its calls speak the fallback and end, and its
--- tool runs (with schema checks) through call:tool from Lua.
+-- The LLM-backed example agent: it loads with its cloud providers named
+-- (Deepgram, OpenAI, ElevenLabs); with no key its LLM turn speaks the
+-- fallback line and the call goes on; and its tool runs (with schema checks)
+-- through call:tool from Lua.
 local h = harness
 
+h.setenv("OPENAI_API_KEY", nil)
+h.setenv("OPENAI_BASE_URL", nil)
 local a, err = h.load("agents/order_status.lua")
 h.check(a, "order_status loads: " .. tostring(err))
 local c = h.call(a)
 local said = c:said()
-h.check(said[1] and said[1]:find("unavailable"), "a call without providers speaks the fallback")
-h.check(c:ended() ~= nil, "and ends")
-
+h.check(said[1] and said[1]:find("order line"), "greets: " .. tostring(said[1]))
+said = c:user("where is my order")
+h.check(said[1] and said[1]:find("unavailable"), "without a key the turn speaks the fallback: " .. tostring(said[1]))
+h.check(c:ended() == nil, "and the call goes on")
+said = c:user("hello again")
+h.check(said[1] and said[1]:find("unavailable"), "every failed turn is spoken, never silent")
 -- the tool itself, driven by a tiny agent that calls it from turn logic
 local dir = h.mkdtemp()
 h.write_file(dir .. "/probe.lua", [[
