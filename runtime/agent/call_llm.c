@@ -189,7 +189,7 @@ static void resume_now(hk_timer *t, void *ud) {
 static void finish(hk_call *c, int ok, const char *reason) {
     struct hk_call_llm *st = c->llm;
     st->ok = ok;
-    snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "");
+    if (reason != st->reason) snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "");
     free(st->request);
     st->request = NULL;
     if (st->turn >= 0) c->turns[st->turn].llm_end = hk_call_now(c);
@@ -286,7 +286,14 @@ static void on_done(void *ud, int ok, const char *reason) {
         finish(c, 0, st->reason);
         return;
     }
-    hk_log(HK_LOG_WARN, c->id, "llm_retry", "%s: %s", provider_name(c, st->which), st->reason);
+    int next = st->attempt < 2 ? 0 : st->attempt == 2 && c->agent->llm_fallback ? 1 : -1;
+    if (next < 0) {
+        finish(c, 0, st->reason);
+        return;
+    }
+    hk_log(HK_LOG_WARN, c->id, next ? "llm_fallback" : "llm_retry", "%s: %s%s%s",
+           provider_name(c, st->which), st->reason, next ? "; trying " : "",
+           next ? provider_name(c, 1) : "");
     hk_timer_start(c->clock, &st->retry_timer, st->attempt == 1 ? HK_LLM_RETRY_DELAY_S : 0,
                    retry_now, c);
 }
