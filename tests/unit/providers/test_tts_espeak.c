@@ -2,7 +2,11 @@
  * loop and thread pool: a sentence becomes 8 kHz mu-law of a plausible length
  * with word marks in order; requests complete in order; cancel and close drop
  * what is pending, also from inside a sink callback; a bad voice fails the
- * request, not the process; the synchronous helper gives 22050 Hz PCM. */
+ * request, not the process; the synchronous helper gives 22050 Hz PCM.
+ * Streaming push: a request pushed in pieces over time speaks each piece as it
+ * comes, with word marks placed in the request's whole text and audio and one
+ * done; cancel drops pieces in flight and waiting; interleaved requests still
+ * complete in order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +36,7 @@ typedef struct rec {
     uint64_t done_order[MAX_REQ];
     int n_done;
     int order_ok;              /* words before audio before done */
+    int overlap;               /* audio of a request while an earlier one had not finished */
     int close_in_words;        /* close the stream from the words callback */
     int cancel_in_done;        /* cancel from the done callback */
     double energy;             /* mean |pcm| of the audio */
@@ -49,6 +54,8 @@ static void on_audio(void *ud, uint64_t id, const uint8_t *ulaw, size_t n) {
     rec *r = ud;
     if (id >= MAX_REQ) return;
     if (r->words_calls[id] == 0 || r->done_ok[id] || r->done_fail[id]) r->order_ok = 0;
+    for (uint64_t k = 1; k < id; k++)
+        if (r->audio_calls[k] && !r->done_ok[k] && !r->done_fail[k]) r->overlap = 1;
     r->audio[id] += n;
     r->audio_calls[id]++;
     double sum = 0;
@@ -59,7 +66,8 @@ static void on_audio(void *ud, uint64_t id, const uint8_t *ulaw, size_t n) {
 static void on_words(void *ud, uint64_t id, const hk_word_mark *m, size_t n) {
     rec *r = ud;
     if (id >= MAX_REQ) return;
-    if (r->audio_calls[id] || r->done_ok[id]) r->order_ok = 0;
+    /* each piece: its words, then its audio; nothing after done */
+    if (r->audio_calls[id] != r->words_calls[id] || r->done_ok[id]) r->order_ok = 0;
     r->words_calls[id]++;
     for (size_t i = 0; i < n && r->n_marks < 64; i++) r->marks[r->n_marks++] = m[i];
     if (r->close_in_words) hk_tts_espeak.close(r->tts);
@@ -273,6 +281,164 @@ static void test_sync_pcm(void **state) {
     assert_int_equal(hk_espeak_synth_pcm("Hello", "xx-no-such-voice", 0, &pcm, &n, &rate), -1);
 }
 
+/* The words of the request's whole text, one mark each, in order. */
+static void check_marks(const rec *r, size_t from, const char *text, const char *const *words, size_t n,
+                        size_t audio_bytes) {
+    assert_true(from + n <= r->n_marks);
+    for (size_t i = 0; i < n; i++) {
+        const hk_word_mark *m = &r->marks[from + i];
+        assert_int_equal(m->text_len, strlen(words[i]));
+        assert_true(m->text_pos + m->text_len <= strlen(text));
+        assert_memory_equal(&text[m->text_pos], words[i], m->text_len);
+        if (i > 0) assert_true(m->audio_ms > r->marks[from + i - 1].audio_ms);
+        assert_true(m->audio_ms < audio_bytes / 8);
+    }
+}
+
+static void test_push_pieces(void **state) {
+    (void)state;
+    static const char *pieces[] = {"Your appointment is booked", " for Tuesday", " at ten"};
+    static const char *words[] = {"Your", "appointment", "is", "booked", "for", "Tuesday", "at", "ten"};
+    rec r;
+    hk_tts *t = open_tts(&r, "en-us");
+    assert_int_equal(hk_tts_espeak.push(t, 1, pieces[0], 1, 0), 0);
+    run_loop();
+    /* piece 1 is heard before the rest of the request exists */
+    assert_int_equal(r.audio_calls[1], 1);
+    assert_int_equal(r.n_done, 0);
+    assert_int_equal(r.n_marks, 4);
+    size_t audio1 = r.audio[1];
+    assert_true(audio1 > 8000 / 2);
+    assert_int_equal(hk_tts_espeak.push(t, 1, pieces[1], 0, 0), 0);
+    run_loop();
+    assert_int_equal(r.audio_calls[1], 2);
+    assert_int_equal(r.n_done, 0);
+    assert_int_equal(hk_tts_espeak.push(t, 1, pieces[2], 1, 1), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 1, " more", 1, 1), -1); /* ended */
+    run_loop();
+    assert_int_equal(r.audio_calls[1], 3);
+    assert_int_equal(r.done_ok[1], 1);
+    assert_int_equal(r.n_done, 1);
+    assert_true(r.order_ok);
+    /* marks: positions in the whole text, times in the whole audio */
+    assert_int_equal(r.n_marks, 8);
+    check_marks(&r, 0, SENTENCE, words, 8, r.audio[1]);
+    assert_true(r.marks[4].audio_ms >= audio1 / 8); /* "for" comes after piece 1's audio */
+    assert_int_equal(r.marks[4].text_pos, strlen(pieces[0]) + 1);
+
+    /* the same text spoken at once has the same marks, roughly the same times */
+    rec w;
+    hk_tts *t2 = open_tts(&w, "en-us");
+    assert_int_equal(hk_tts_espeak.speak(t2, 1, SENTENCE), 0);
+    run_loop();
+    for (size_t i = 0; i < 8; i++) assert_int_equal(w.marks[i].text_pos, r.marks[i].text_pos);
+    assert_in_range(r.audio[1], w.audio[1] / 2, w.audio[1] * 2);
+    /* ids only increase: an old id is refused */
+    assert_int_equal(hk_tts_espeak.push(t, 1, "again", 1, 1), -1);
+    /* an empty last push ends a request (what the chunker's consumer sends) */
+    assert_int_equal(hk_tts_espeak.push(t, 2, "Bye", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 2, "", 0, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 2, "", 1, 1), 0);
+    run_loop();
+    assert_int_equal(r.done_ok[2], 1);
+    assert_int_equal(r.audio_calls[2], 1);
+    hk_tts_espeak.close(t);
+    hk_tts_espeak.close(t2);
+}
+
+static void test_push_cancel(void **state) {
+    (void)state;
+    rec r;
+    hk_tts *t = open_tts(&r, "en-us");
+    assert_int_equal(hk_tts_espeak.push(t, 1, "This is the first piece", 1, 0), 0);
+    run_loop();
+    assert_int_equal(r.audio_calls[1], 1);
+    /* pieces in flight (submitted) and a later request's pieces waiting */
+    assert_int_equal(hk_tts_espeak.push(t, 1, " and this is the second", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 1, " and a third", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 2, "Waiting behind one.", 1, 1), 0);
+    hk_tts_espeak.cancel(t);
+    run_loop();
+    assert_int_equal(r.audio_calls[1], 1);
+    assert_int_equal(r.audio_calls[2] + r.words_calls[2], 0);
+    assert_int_equal(r.n_done, 0);
+    assert_int_equal(r.n_marks, 5);
+    /* the cancelled request takes no more text; new ones work */
+    assert_int_equal(hk_tts_espeak.push(t, 1, " end", 1, 1), -1);
+    assert_int_equal(hk_tts_espeak.push(t, 3, "Still ", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 3, "here.", 1, 1), 0);
+    run_loop();
+    assert_int_equal(r.done_ok[3], 1);
+    assert_int_equal(r.audio_calls[3], 2);
+    /* close with pieces waiting frees them (ASan) */
+    assert_int_equal(hk_tts_espeak.push(t, 4, "Open", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 5, "Waiting", 1, 0), 0);
+    hk_tts_espeak.close(t);
+    run_loop();
+    assert_int_equal(r.n_done, 1);
+}
+
+static void test_push_interleaved(void **state) {
+    (void)state;
+    static const char *t1 = "One is the first request.";
+    static const char *t2 = "Two comes after it.";
+    static const char *w1[] = {"One", "is", "the", "first", "request"};
+    static const char *w2[] = {"Two", "comes", "after", "it"};
+    rec r;
+    hk_tts *t = open_tts(&r, "en-us");
+    assert_int_equal(hk_tts_espeak.push(t, 1, "One is", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 2, "Two comes", 1, 0), 0);
+    run_loop();
+    /* request 2 waits until request 1 has all its text */
+    assert_int_equal(r.audio_calls[1], 1);
+    assert_int_equal(r.audio_calls[2], 0);
+    assert_int_equal(hk_tts_espeak.push(t, 2, " after it.", 1, 1), 0);
+    run_loop();
+    assert_int_equal(r.audio_calls[2], 0);
+    assert_int_equal(hk_tts_espeak.push(t, 1, " the first", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 1, " request.", 1, 1), 0);
+    run_loop();
+    assert_int_equal(r.n_done, 2);
+    assert_int_equal(r.done_order[0], 1);
+    assert_int_equal(r.done_order[1], 2);
+    assert_int_equal(r.done_ok[1] + r.done_ok[2], 2);
+    assert_false(r.overlap);
+    assert_true(r.order_ok);
+    assert_int_equal(r.audio_calls[1], 3);
+    assert_int_equal(r.audio_calls[2], 2);
+    assert_int_equal(r.n_marks, 9);
+    check_marks(&r, 0, t1, w1, 5, r.audio[1]);
+    check_marks(&r, 5, t2, w2, 4, r.audio[2]);
+    /* all at once, in any interleaving: still in order */
+    assert_int_equal(hk_tts_espeak.push(t, 3, "Three", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 4, "Four", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 5, "Five", 1, 1), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 4, " more", 1, 1), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 3, " more", 1, 1), 0);
+    run_loop();
+    assert_int_equal(r.n_done, 5);
+    for (int i = 2; i < 5; i++) assert_int_equal(r.done_order[i], (uint64_t)i + 1);
+    assert_false(r.overlap);
+    hk_tts_espeak.close(t);
+}
+
+/* A failed piece fails the request once; its later pieces say nothing. */
+static void test_push_failure(void **state) {
+    (void)state;
+    rec r;
+    hk_tts *t = open_tts(&r, "xx-no-such-voice");
+    assert_int_equal(hk_tts_espeak.push(t, 1, "First", 1, 0), 0);
+    assert_int_equal(hk_tts_espeak.push(t, 1, " second", 1, 0), 0);
+    run_loop();
+    assert_int_equal(r.done_fail[1], 1);
+    assert_int_equal(hk_tts_espeak.push(t, 1, " third", 1, 1), 0);
+    run_loop();
+    assert_int_equal(r.done_fail[1], 1);
+    assert_int_equal(r.n_done, 1);
+    assert_int_equal(r.audio_calls[1], 0);
+    hk_tts_espeak.close(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sentence),
@@ -283,6 +449,10 @@ int main(void) {
         cmocka_unit_test(test_bad_voice),
         cmocka_unit_test(test_rate_changes_length),
         cmocka_unit_test(test_sync_pcm),
+        cmocka_unit_test(test_push_pieces),
+        cmocka_unit_test(test_push_cancel),
+        cmocka_unit_test(test_push_interleaved),
+        cmocka_unit_test(test_push_failure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
