@@ -458,7 +458,9 @@ static void interrupt(hk_call *c, double now) {
 static void barge_in_check(hk_call *c, hk_vad_event ev, double now) {
     if (!c->agent->barge_in) return;
     if (!c->paused) {
-        if (ev == HK_VAD_SPEECH_START && hk_ring_used(&c->out) > 0) c->paused = 1;
+        /* the agent is mid-reply: audio queued, or more being synthesised
+         * (a streamed LLM answer can leave the ring empty between clauses) */
+        if (ev == HK_VAD_SPEECH_START && hk_session_speaking(c)) c->paused = 1;
         return;
     }
     double speech_s = c->in_speech ? now - c->utt_start[c->utt_id % 64] : 0;

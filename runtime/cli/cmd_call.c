@@ -74,8 +74,9 @@ static void caller_tick(hk_timer *t, void *ud) {
             cl->quiet_since = -1;
         }
     } else if (cl->line < cl->n_lines && cl->barge_after[cl->line] >= 0) {
-        /* this line interrupts: wait for the agent to talk, then cut in */
-        int talking = hk_ring_used(&c->out) > 0;
+        /* this line interrupts: wait for the agent to talk, then cut in (a
+         * reply still being synthesised counts, gaps between clauses too) */
+        int talking = hk_session_speaking(c);
         if (!talking) cl->talk_since = -1;
         else if (cl->talk_since < 0) cl->talk_since = now;
         if (talking && now - cl->talk_since >= cl->barge_after[cl->line]) {
