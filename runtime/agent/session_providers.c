@@ -138,8 +138,8 @@ int hk_session_tts_failover(hk_call *c, const char *why) {
         hk_log(HK_LOG_ERROR, c->id, "tts_fallback_failed", "%s: %s", next, err);
         return -1;
     }
-    hk_log(HK_LOG_WARN, c->id, "tts_fallback", "voice %s failed (%s): using %s",
-           c->agent->tts_provider, why, next);
+    hk_log(HK_LOG_WARN, c->id, "tts_fallback", "voice %s failed (%s): using %s (voice %s)",
+           c->agent->tts_provider, why, next, voice ? voice : "default");
     /* messages not yet heard at all are spoken again by the new voice */
     for (int i = 0; i < c->n_msgs; i++) {
         hk_message *m = &c->msgs[i];
