@@ -1,10 +1,13 @@
 -- order_status: an LLM-backed support line for a small online shop.
--- Shows the LLM path: the model (OpenAI-compatible) answers each turn with
--- the system prompt, history and the tools below; when it calls
--- lookup_order, the Lua handler runs and its result goes back to the model.
--- Until the cloud providers land, hark loads this agent with a warning and
--- its calls speak the fallback line; `hark check` validates it today, and its
--- tool can already be called from Lua (tests/lua/test_order_status.lua).
+-- Shows the cloud path: Deepgram hears the caller, the model (OpenAI or any
+-- compatible server) answers each turn with the system prompt, the
+-- conversation and the tools below, and ElevenLabs speaks the reply clause by
+-- clause as the model writes it. When the model calls lookup_order, the Lua
+-- handler runs and its result goes back to the model. Needs DEEPGRAM_API_KEY,
+-- OPENAI_API_KEY and ELEVENLABS_API_KEY (or *_BASE_URL pointing at
+-- compatible servers); without them the voice and transcriber fall back to
+-- the offline engines and each turn speaks the fallback line.
+-- tests/integration/test_cloud_call.sh runs it against the fakes.
 
 local orders = {
   ["1001"] = { status = "shipped", carrier = "UPS", eta = "Thursday" },
