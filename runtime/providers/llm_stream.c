@@ -226,7 +226,7 @@ static int pump(hk_llm_stream *s) {
         if (!alive || gen != s->gen || !s->busy || s->finishing) break;
         s->on_event(s, q[i].event, q[i].data, q[i].len);
     }
-    free_events(q, i, n);
+    free_events(q, 0, n);
     free(q);
     if (!alive) {
         if (prev) *prev = 0;
@@ -255,7 +255,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     if (!s->busy) return;
     unsigned gen = s->gen;
     /* judge only after what has already arrived is parsed */
-    if (ev_is_active(&s->kick) && !pump(s)) return;
+    if ((s->in_len || s->ended || s->sse_failed) && !pump(s)) return;
     if (!s->busy || gen != s->gen) return;
     double now = ev_now(loop);
     if (s->finishing) {
