@@ -250,6 +250,15 @@ char *hk_anthropic_request(const char *neutral_json, const hk_llm_config *cfg, c
         cJSON_Delete(in);
         return NULL;
     }
+    /* Anthropic wants the conversation to open with a user turn; a phone call
+     * opens with the agent's greeting, so say what happened first */
+    const cJSON *r0 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs, 0), "role");
+    if (cJSON_IsString(r0) && strcmp(r0->valuestring, "assistant") == 0) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", "user");
+        cJSON_AddStringToObject(m, "content", "(the phone call connected)");
+        cJSON_InsertItemInArray(msgs, 0, m);
+    }
     if (system) cJSON_AddStringToObject(out, "system", system);
     free(system);
     cJSON_AddItemToObject(out, "messages", msgs);

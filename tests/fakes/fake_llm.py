@@ -259,6 +259,8 @@ def validate_anthropic(b):
             need(tc.get("name") in names, "tool_choice: tool not found in tools")
     msgs = b.get("messages")
     need(isinstance(msgs, list) and msgs, "messages: at least one message is required")
+    need(isinstance(msgs[0], dict) and msgs[0].get("role") == "user",
+         "messages: first message must use the \"user\" role")
     prev_role = None
     uses = set()  # tool_use ids of the previous assistant message
     for i, m in enumerate(msgs):
