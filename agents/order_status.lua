@@ -37,6 +37,7 @@ local lookup_order = hark.tool {
 
 return {
   name = "Acme Shop order line",
+  phone_number = "+15550100",
   first_message = "Hi, this is the Acme Shop order line. What is your order number?",
   fallback_message = "Sorry, our assistant is unavailable right now. Please call back later.",
   system_prompt = [[You answer calls about orders for Acme Shop. Ask for the order number,

@@ -350,10 +350,15 @@ int hk_config_check(const hk_config *c, const char *command, char *err, size_t e
         size_t nl = strlen(n);
         bool is_url = nl > 4 && strcmp(n + nl - 4, "_URL") == 0 && k != HK_CFG_DATABASE_URL
                       && k != HK_CFG_REDIS_URL;
-        if (is_url && v && *v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+        /* Deepgram's live API is a WebSocket: wss:// (ws:// locally) as well */
+        bool ws = k == HK_CFG_DEEPGRAM_BASE_URL;
+        bool ok_scheme = v && (strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0 ||
+                               (ws && (strncmp(v, "wss://", 6) == 0 || strncmp(v, "ws://", 5) == 0)));
+        if (is_url && v && *v && !ok_scheme) {
             add(err, errcap, &len, problems++ ? "; " : "");
             add(err, errcap, &len, n);
-            add(err, errcap, &len, " must start with https:// or http://");
+            add(err, errcap, &len, ws ? " must start with wss://, ws://, https:// or http://"
+                                       : " must start with https:// or http://");
         }
     }
     if (!problems && err && errcap)

@@ -184,6 +184,8 @@ static void test_check(void **state)
     setenv("WEBSOCKET_PORT", "80x", 1);
     setenv("TWILIO_WEBHOOK_URL", "h.example", 1);
     setenv("OPENAI_BASE_URL", "ftp://x", 1);
+    setenv("DEEPGRAM_BASE_URL", "wss://api.deepgram.com", 1); /* a WebSocket URL is fine here */
+    setenv("ELEVENLABS_BASE_URL", "wss://api.elevenlabs.io", 1); /* ... and not here */
     setenv("TWILIO_AUTH_TOKEN", "", 1);
     assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
     assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
@@ -192,7 +194,8 @@ static void test_check(void **state)
                              "HARK_PORT must be a port number 1-65535; "
                              "WEBSOCKET_PORT must be a port number 1-65535; "
                              "TWILIO_WEBHOOK_URL must start with https:// or http://; "
-                             "OPENAI_BASE_URL must start with https:// or http://");
+                             "OPENAI_BASE_URL must start with https:// or http://; "
+                             "ELEVENLABS_BASE_URL must start with https:// or http://");
     /* A short buffer truncates, still terminated, still -1. */
     char small[20];
     assert_int_equal(hk_config_check(&c, "serve", small, sizeof small), -1);
@@ -203,6 +206,8 @@ static void test_check(void **state)
     unsetenv("WEBSOCKET_PORT");
     unsetenv("HARK_ENV");
     unsetenv("OPENAI_BASE_URL");
+    unsetenv("DEEPGRAM_BASE_URL");
+    unsetenv("ELEVENLABS_BASE_URL");
     setenv("TWILIO_AUTH_TOKEN", "t", 1);
     setenv("TWILIO_WEBHOOK_URL", "http://localhost:8080", 1);
     assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The cloud example agent (agents/order_status.lua, unchanged) end to end
+# against the three fakes: Deepgram hears the caller (mu-law sent as is), the
+# OpenAI-compatible model calls lookup_order, ElevenLabs speaks the answer.
+# 1. hark call: the caller's order is looked up and the answer spoken; the
+#    Deepgram socket is dropped in the middle of the call and hark reconnects
+#    and re-sends the audio not yet transcribed: both caller lines arrive whole.
+# 2. the same agent on a phone call: hark serve + the fake Twilio caller.
+set -euo pipefail
+HARK=$(realpath "${1:-build/hark}")
+T=$(mktemp -d /tmp/hark-cloud-XXXXXX)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+. tests/integration/fakes_lib.sh
+SPID=
+trap '[ -n "$SPID" ] && kill $SPID 2>/dev/null; stop_fakes; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+
+start_fake DG fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt \
+  --drop-after-ms 5500 --log "$T/dg.log"
+start_fake LLM fake_llm.py --key sk-test --script tests/fixtures/llm/order_status.json --log "$T/llm.log"
+start_fake EL fake_elevenlabs --key xi-test --log "$T/el.log"
+export DEEPGRAM_API_KEY=dg-test DEEPGRAM_BASE_URL=ws://127.0.0.1:$DG
+export OPENAI_API_KEY=sk-test OPENAI_BASE_URL=http://127.0.0.1:$LLM/v1
+export ELEVENLABS_API_KEY=xi-test ELEVENLABS_BASE_URL=http://127.0.0.1:$EL
+
+"$HARK" call --agent agents/order_status.lua --caller-text "where is my order the number is one zero zero one" \
+  --caller-text "thank you goodbye" --transcript "$T/call.json" >"$T/out.txt" 2>"$T/log.txt" \
+  || { tail -20 "$T/log.txt"; fail "hark call failed"; }
+cat "$T/out.txt"
+! grep -q '"event":"\(tts\|stt\)_fallback"' "$T/log.txt" || fail "a provider fell back"
+python3 - "$T/call.json" "$T/dg.log" "$T/llm.log" <<'PY' || fail "call checks"
+import json, sys
+t = json.load(open(sys.argv[1]))
+users = [m["text"] for m in t["messages"] if m["role"] == "user"]
+said = [m["text"] for m in t["messages"] if m["role"] == "assistant"]
+assert users == ["Where is my order? The number is 1001.", "Thank you, goodbye."], users
+assert "Your order 1001 has shipped with UPS, and it should arrive on Thursday." in said, said
+assert said[-1] == "Thanks for calling Acme Shop. Goodbye!", said
+dg = [json.loads(l) for l in open(sys.argv[2])]
+conns = [e for e in dg if e.get("event") == "connect"]
+assert len(conns) >= 2 and any(e.get("event") == "drop" for e in dg), [e.get("event") for e in dg]
+assert "encoding=mulaw" in conns[0]["query"] and "sample_rate=8000" in conns[0]["query"], conns[0]
+llm = [json.loads(l) for l in open(sys.argv[3])]
+tool = [m for r in llm for m in r["body"]["messages"] if m["role"] == "tool"]
+assert tool and json.loads(tool[0]["content"])["status"] == "shipped", tool
+print("deepgram connections:", len(conns), "| answer:", said[1])
+PY
+
+# 2. the same agent over the Twilio path (a fresh Deepgram script)
+start_fake DG2 fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt
+export DEEPGRAM_BASE_URL=ws://127.0.0.1:$DG2
+PORT=$((20000 + RANDOM % 20000))
+export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
+export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
+export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
+"$HARK" serve 2>"$T/serve.log" &
+SPID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+. tests/integration/twilio_lib.sh
+"$HARK" synth --text "where is my order the number is one zero zero one" --out "$T/l1.wav"
+"$HARK" synth --text "thank you goodbye" --out "$T/l2.wav"
+SID=CA$(printf '%032d' 7)
+TOKEN=$(stream_token $SID +15550100) || true
+[ -n "$TOKEN" ] || { tail -5 "$T/serve.log"; fail "no token from the webhook"; }
+"$FAKES_DIR/fake_twilio" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID \
+  --stream-sid MZ$(printf '%032d' 7) --param agent=order_status --param "token=$TOKEN" \
+  --param from=+15551230000 --param to=+15550100 --caller-wav "$T/l1.wav" --caller-wav "$T/l2.wav" \
+  --out "$T/heard.wav" --log "$T/tw.jsonl" --max-seconds 60 || { tail -20 "$T/serve.log"; fail "phone call failed"; }
+grep -q '"event":"assistant_say".*has shipped with UPS' "$T/serve.log" || { tail -20 "$T/serve.log"; fail "phone: no answer"; }
+"$HARK" transcribe --wav "$T/heard.wav" --channel right \
+  --phrase "your order one thousand and one has shipped with u p s and it should arrive on thursday" \
+  --phrase "thanks for calling acme shop goodbye" >"$T/heard.txt" 2>/dev/null || fail "transcribe"
+grep -qw shipped "$T/heard.txt" || fail "phone: the caller did not hear the answer: $(cat "$T/heard.txt")"
+echo "ok: cloud agent over hark call and over Twilio"
