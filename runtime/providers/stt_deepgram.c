@@ -325,29 +325,31 @@ static char *build_url(const hk_stt_config *cfg, char *err, size_t errlen) {
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/') bl--;
     int n = snprintf(url, cap, "%.*s/v1/listen?", (int)bl, base);
-    size_t len = (size_t)n;
+    /* the query is built alone: hk_form_append puts '&' before all but the first pair */
+    size_t qcap = cap - (size_t)n, len = 0;
+    char *q = url + n;
     char num[16];
     const char *model = cfg->model && cfg->model[0] ? cfg->model : "nova-2";
-    int ok = hk_form_append(url, cap, &len, "model", model) == 0;
-    ok = ok && hk_form_append(url, cap, &len, "language", cfg->language && cfg->language[0] ? cfg->language : "en") == 0;
-    ok = ok && hk_form_append(url, cap, &len, "encoding", "mulaw") == 0;
-    ok = ok && hk_form_append(url, cap, &len, "sample_rate", "8000") == 0;
-    ok = ok && hk_form_append(url, cap, &len, "channels", "1") == 0;
-    ok = ok && hk_form_append(url, cap, &len, "interim_results", "true") == 0;
+    int ok = hk_form_append(q, qcap, &len, "model", model) == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "language", cfg->language && cfg->language[0] ? cfg->language : "en") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "encoding", "mulaw") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "sample_rate", "8000") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "channels", "1") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "interim_results", "true") == 0;
     snprintf(num, sizeof num, "%d", cfg->endpointing_ms > 0 ? cfg->endpointing_ms : 300);
-    ok = ok && hk_form_append(url, cap, &len, "endpointing", num) == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "endpointing", num) == 0;
     snprintf(num, sizeof num, "%d", cfg->utterance_end_ms > 0 ? cfg->utterance_end_ms : 1000);
-    ok = ok && hk_form_append(url, cap, &len, "utterance_end_ms", num) == 0;
-    ok = ok && hk_form_append(url, cap, &len, "vad_events", "true") == 0;
-    ok = ok && hk_form_append(url, cap, &len, "smart_format", "true") == 0;
-    ok = ok && hk_form_append(url, cap, &len, "punctuate", "true") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "utterance_end_ms", num) == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "vad_events", "true") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "smart_format", "true") == 0;
+    ok = ok && hk_form_append(q, qcap, &len, "punctuate", "true") == 0;
     /* nova-3 takes key terms (phrases too); older models single keywords */
     int nova3 = strncmp(model, "nova-3", 6) == 0;
     for (size_t i = 0; ok && i < cfg->n_phrases; i++) {
         const char *p = cfg->phrases[i];
         if (!p || !p[0]) continue;
-        if (nova3) ok = hk_form_append(url, cap, &len, "keyterm", p) == 0;
-        else if (!strchr(p, ' ')) ok = hk_form_append(url, cap, &len, "keywords", p) == 0;
+        if (nova3) ok = hk_form_append(q, qcap, &len, "keyterm", p) == 0;
+        else if (!strchr(p, ' ')) ok = hk_form_append(q, qcap, &len, "keywords", p) == 0;
     }
     if (!ok) {
         snprintf(err, errlen, "deepgram: URL too long");
