@@ -41,7 +41,10 @@ static hk_message *find_req(hk_call *c, uint64_t req) {
 
 static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_final, double conf) {
     hk_call *c = ud;
-    if (!is_final) return;
+    if (!is_final) { /* interim text: an event for the log (and later the dashboard) */
+        hk_log(HK_LOG_DEBUG, c->id, "stt_interim", "\"%s\"", text);
+        return;
+    }
     if (c->utt_open > 0) c->utt_open--;
     hk_session_net_hold(c);
     if (c->ended) return;
@@ -70,7 +73,12 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     hk_call_run_hook(c, "on_user_turn", text, t);
 }
 
-static void stt_speech_started(void *ud) { (void)ud; }
+/* The provider heard speech begin. hark's own VAD drives barge-in (it sees
+ * every frame at once, the provider's event arrives a round trip later). */
+static void stt_speech_started(void *ud) {
+    hk_call *c = ud;
+    hk_log(HK_LOG_DEBUG, c->id, "stt_speech_started", "at %.2f s", hk_call_now(c));
+}
 
 /* The provider's endpointing (Deepgram speech_final / UtteranceEnd) says the
  * caller finished: close the utterance now instead of waiting for hark's VAD
