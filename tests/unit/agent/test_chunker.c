@@ -216,7 +216,7 @@ static void test_splittings_agree(void **state) {
         assert_same(&g_a, &g_b, 1);
     }
     /* broken UTF-8 around marks (found by the fuzzer): the same for every split */
-    static const char *odd[] = {"1.  \xe2\x80\xe2\x80\x9ct\xe8\xedo2\xe2\x80\x94t", "a, b, \xe2\x80\xe2\x80\x9c" "c, d",
+    static const char *odd[] = {"1.  \xe2\x80\xe2\x80\x9ct\xe8\xedo2\xe2\x80\x94t", ("a, b, \xe2\x80\xe2\x80\x9c" "c, d"),
                                 "x.\xe2\x80\xe2\x80\x9d y. z", "w \xe2\xe2\x80\xa6 v"};
     hk_chunker_config one = {.min_clause_words = 1};
     for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
