@@ -139,6 +139,7 @@ struct hk_call {
     int tts_pending;      /* requests not done */
     int stt_fallen_back, tts_fallen_back; /* switched to the fallback provider */
     int stt_failed, tts_failed;   /* a provider failed: switch on the next loop turn */
+    int stt_lost_words;           /* the failed transcriber had the caller's words */
     char fail_why[256];
     hk_timer failover_timer;      /* providers are never closed inside their own callbacks */
     char *tts_name, *stt_name; /* the providers in use */

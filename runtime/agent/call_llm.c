@@ -196,7 +196,7 @@ static void finish(hk_call *c, int ok, const char *reason) {
     if (ok) {
         finish_speech(c, 1);
     } else {
-        hk_metric_inc(HK_M_HOOK_ERRORS);
+        hk_metric_inc(HK_M_LLM_ERRORS);
         hk_log(HK_LOG_ERROR, c->id, "llm_error", "%s: %s", provider_name(c, st->which), st->reason);
         /* half a sentence may have been said: stop there, then the fallback line */
         finish_speech(c, 0);
@@ -244,8 +244,11 @@ static void on_token(void *ud, const char *text, size_t len) {
     hk_call *c = ud;
     struct hk_call_llm *st = c->llm;
     if (!st->active || !len) return;
-    if (!st->got_output && st->turn >= 0 && c->turns[st->turn].llm_first_token < 0)
-        c->turns[st->turn].llm_first_token = hk_call_now(c);
+    if (!st->got_output && st->turn >= 0 && c->turns[st->turn].llm_first_token < 0) {
+        hk_turn *t = &c->turns[st->turn];
+        t->llm_first_token = hk_call_now(c);
+        if (t->llm_request >= 0) hk_metric_observe(HK_H_LLM_FIRST_TOKEN, t->llm_first_token - t->llm_request);
+    }
     st->got_output = 1;
     hk_strbuf_add(&st->text, text, len);
     if (st->speak) {
@@ -291,6 +294,7 @@ static void on_done(void *ud, int ok, const char *reason) {
         finish(c, 0, st->reason);
         return;
     }
+    hk_metric_inc(HK_M_LLM_RETRIES);
     hk_log(HK_LOG_WARN, c->id, next ? "llm_fallback" : "llm_retry", "%s: %s%s%s",
            provider_name(c, st->which), st->reason, next ? "; trying " : "",
            next ? provider_name(c, 1) : "");

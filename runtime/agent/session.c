@@ -113,8 +113,9 @@ static void failover_now(hk_timer *t, void *ud) {
     if (c->stt_failed) {
         c->stt_failed = 0;
         int ok = hk_session_stt_failover(c, c->fail_why) == 0;
-        /* the caller's last words may be lost: ask again, or give up politely */
-        hk_session_say(c, c->agent->fallback_message);
+        /* words the caller said may be lost: ask again; with none in flight
+         * the switch is silent. No transcriber at all: give up politely. */
+        if (!ok || c->stt_lost_words) hk_session_say(c, c->agent->fallback_message);
         if (!ok) hk_call_hangup(c, "pipeline-error-transcriber");
     }
     if (c->tts_failed) {
@@ -143,6 +144,7 @@ static void stt_error(void *ud, const char *msg) {
     hk_metric_inc(HK_M_STT_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "stt_error", "%s", msg);
     if (c->ended || c->stt_failed) return;
+    c->stt_lost_words = c->in_speech || c->utt_open > 0;
     c->utt_open = 0; /* whatever was in flight is lost */
     c->stt_failed = 1;
     schedule_failover(c, msg);
@@ -163,8 +165,11 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
         m->has_audio = 1;
         m->ring_start = c->out.head;
         m->tts_first_audio = hk_call_now(c);
-        if (m->turn >= 0 && c->turns[m->turn].tts_first_audio < 0)
-            c->turns[m->turn].tts_first_audio = m->tts_first_audio;
+        if (m->turn >= 0 && c->turns[m->turn].tts_first_audio < 0) {
+            hk_turn *t = &c->turns[m->turn];
+            t->tts_first_audio = m->tts_first_audio;
+            if (t->reply_ready >= 0) hk_metric_observe(HK_H_TTS_FIRST_AUDIO, t->tts_first_audio - t->reply_ready);
+        }
     }
     int was_idle = hk_ring_used(&c->out) == 0;
     size_t w = hk_ring_write(&c->out, ulaw, n);

@@ -11,6 +11,7 @@
 
 #include "agent/call.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "providers/settings.h"
 
 static const char *offline_stt = "sphinx";
@@ -108,6 +109,7 @@ int hk_session_stt_failover(hk_call *c, const char *why) {
         hk_log(HK_LOG_ERROR, c->id, "stt_fallback_failed", "%s: %s", next, err);
         return -1;
     }
+    hk_metric_inc(HK_M_PROVIDER_FALLBACKS);
     hk_log(HK_LOG_WARN, c->id, "stt_fallback", "transcriber %s failed (%s): using %s",
            c->agent->stt_provider, why, next);
     return 0;
@@ -138,6 +140,7 @@ int hk_session_tts_failover(hk_call *c, const char *why) {
         hk_log(HK_LOG_ERROR, c->id, "tts_fallback_failed", "%s: %s", next, err);
         return -1;
     }
+    hk_metric_inc(HK_M_PROVIDER_FALLBACKS);
     hk_log(HK_LOG_WARN, c->id, "tts_fallback", "voice %s failed (%s): using %s (voice %s)",
            c->agent->tts_provider, why, next, voice ? voice : "default");
     /* messages not yet heard at all are spoken again by the new voice */

@@ -15,11 +15,16 @@ static const char *counter_names[HK_M_COUNTERS][2] = {
     {"hark_webhooks_total", "Telephony webhooks received"},
     {"hark_webhooks_rejected_total", "Telephony webhooks rejected (bad signature)"},
     {"hark_agent_reload_failures_total", "Agent file edits that failed to load"},
+    {"hark_llm_errors_total", "LLM turns failed after retry and fallback (fallback line spoken)"},
+    {"hark_llm_retries_total", "LLM requests retried or sent to the fallback model"},
+    {"hark_provider_fallbacks_total", "Calls switched to a fallback voice or transcriber"},
 };
 
 static const char *hist_names[HK_H_HISTOGRAMS][2] = {
     {"hark_turn_latency_seconds", "Caller stopped speaking to first agent audio"},
     {"hark_stt_latency_seconds", "Caller stopped speaking to final transcript"},
+    {"hark_llm_first_token_seconds", "LLM request sent to its first token"},
+    {"hark_tts_first_audio_seconds", "Text handed to TTS to its first audio"},
 };
 
 static const double buckets[] = {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5};

@@ -16,12 +16,17 @@ typedef enum {
     HK_M_WEBHOOKS,
     HK_M_WEBHOOKS_REJECTED,
     HK_M_AGENT_RELOAD_FAILURES,
+    HK_M_LLM_ERRORS,        /* LLM turns that failed after retry and fallback */
+    HK_M_LLM_RETRIES,       /* LLM requests retried or sent to model.fallback */
+    HK_M_PROVIDER_FALLBACKS, /* calls switched to a fallback voice or transcriber */
     HK_M_COUNTERS
 } hk_counter;
 
 typedef enum {
     HK_H_TURN_LATENCY,   /* caller stopped speaking -> first agent audio */
     HK_H_STT_LATENCY,    /* caller stopped -> final transcript */
+    HK_H_LLM_FIRST_TOKEN, /* LLM request sent -> first token */
+    HK_H_TTS_FIRST_AUDIO, /* text handed to TTS -> its first audio */
     HK_H_HISTOGRAMS
 } hk_histogram;
 

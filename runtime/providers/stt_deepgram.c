@@ -322,9 +322,13 @@ static char *build_url(const hk_stt_config *cfg, char *err, size_t errlen) {
     size_t cap = strlen(base) + 1024;
     for (size_t i = 0; i < cfg->n_phrases; i++) cap += strlen(cfg->phrases[i]) * 3 + 16;
     char *url = malloc(cap);
+    /* the live API is a WebSocket: an https:// (http://) base means wss:// (ws://) */
+    const char *scheme = "";
+    if (strncmp(base, "https://", 8) == 0) scheme = "wss://", base += 8;
+    else if (strncmp(base, "http://", 7) == 0) scheme = "ws://", base += 7;
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/') bl--;
-    int n = snprintf(url, cap, "%.*s/v1/listen?", (int)bl, base);
+    int n = snprintf(url, cap, "%s%.*s/v1/listen?", scheme, (int)bl, base);
     /* the query is built alone: hk_form_append puts '&' before all but the first pair */
     size_t qcap = cap - (size_t)n, len = 0;
     char *q = url + n;

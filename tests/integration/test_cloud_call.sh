@@ -5,6 +5,7 @@
 # 1. hark call: the caller's order is looked up and the answer spoken; the
 #    Deepgram socket is dropped in the middle of the call and hark reconnects
 #    and re-sends the audio not yet transcribed: both caller lines arrive whole.
+#    With Deepgram refusing, the call falls back to the offline recogniser.
 # 2. the same agent on a phone call: hark serve + the fake Twilio caller.
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
@@ -45,9 +46,26 @@ assert tool and json.loads(tool[0]["content"])["status"] == "shipped", tool
 print("deepgram connections:", len(conns), "| answer:", said[1])
 PY
 
+# 1b. Deepgram refusing every connection: after its retries the call switches
+# to the offline recogniser (silently: no words were lost) and goes on
+start_fake DGX fake_deepgram --key dg-test --refuse 1000
+DEEPGRAM_BASE_URL=ws://127.0.0.1:$DGX "$HARK" call --agent agents/order_status.lua --quiet \
+  --caller-text "what is my order status" --transcript "$T/down.json" 2>"$T/down.log" \
+  || { tail -20 "$T/down.log"; fail "hark call (deepgram down) failed"; }
+grep -q '"event":"stt_fallback".*using sphinx' "$T/down.log" || fail "deepgram down: no switch to sphinx"
+python3 - "$T/down.json" <<'PY' || fail "deepgram down: the caller was not heard"
+import json, sys
+t = json.load(open(sys.argv[1]))
+users = [m["text"] for m in t["messages"] if m["role"] == "user"]
+said = [m["text"] for m in t["messages"] if m["role"] == "assistant"]
+assert users and "order" in users[0], users
+assert not any("unavailable" in s for s in said), said   # nothing was lost: no apology
+assert len(said) >= 2, said                               # the model answered the turn
+PY
+
 # 2. the same agent over the Twilio path (a fresh Deepgram script)
 start_fake DG2 fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt
-export DEEPGRAM_BASE_URL=ws://127.0.0.1:$DG2
+export DEEPGRAM_BASE_URL=http://127.0.0.1:$DG2 # an http(s):// base means ws(s)://
 PORT=$((20000 + RANDOM % 20000))
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
