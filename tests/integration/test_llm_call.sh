@@ -81,4 +81,16 @@ assert len(uses) == 2 and [u["id"] for u in uses] == [r["tool_use_id"] for r in 
 assert uses[0]["input"] == {"order_number": "1001"}, uses
 print("anthropic wire: ok")
 PY
-echo "ok: LLM calls with tools (openai, anthropic)"
+# a custom turn: Lua calls call:llm itself, without speaking the stream
+sed 's/^  tools = {/  on_user_turn = function(call, text)\n    local r, err = call:llm{ messages = hark.llm_messages(call, { system_prompt = "Be brief." }), speak = false }\n    if not r then return "no answer: " .. err end\n    if #r.tool_calls > 0 then return "The model wants " .. #r.tool_calls .. " tool calls to " .. r.tool_calls[1].name end\n    return "The model said: " .. r.text\n  end,\n  tools = {/' \
+  tests/fixtures/agents/llm_shop.lua >"$T/custom.lua"
+OPENAI_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$LLM/v1" "$HARK" call --agent "$T/custom.lua" --quiet \
+  --caller-text "where are my orders" --caller-text "thank you goodbye" --transcript "$T/custom.json" 2>"$T/custom.err" \
+  || { tail "$T/custom.err"; fail "custom turn call failed"; }
+python3 - "$T/custom.json" <<'PY' || fail "custom turn"
+import json, sys
+said = [m["text"] for m in json.load(open(sys.argv[1]))["messages"] if m["role"] == "assistant"]
+assert said[1:] == ["The model wants 2 tool calls to lookup_order",
+                    "The model said: Thank you for calling, goodbye."], said
+PY
+echo "ok: LLM calls with tools (openai, anthropic) and a custom turn with call:llm"
