@@ -25,7 +25,10 @@ HARK_PORT=$PORT HARK_AGENTS_DIR=$T "$HARK" serve 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$PORT/healthz" | grep -q '"status":"ok"' || fail "healthz"
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^hark_active_calls 0$' || fail "metrics"
+curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt" || fail "GET /metrics"
+grep -q '^hark_active_calls 0$' "$T/metrics.txt" || fail "metrics"
+grep -q "^hark_llm_first_token_seconds_count 0$" "$T/metrics.txt" && grep -q "^hark_provider_fallbacks_total 0$" "$T/metrics.txt" \
+  || fail "provider metrics missing"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
 [ "$code" = 404 ] || fail "unknown path gave $code"
 grep -q '"event":"agent_loaded".*hello.lua version 1' "$T/serve.log" || fail "agent not loaded"
@@ -38,7 +41,8 @@ grep -q 'hello.lua version 2' "$T/serve.log" || fail "edit not reloaded"
 printf 'return { name = \n' >"$T/hello.lua"
 for _ in $(seq 50); do grep -q 'agent_reload_failed' "$T/serve.log" && break; sleep 0.1; done
 grep -q '"event":"agent_reload_failed".*hello.lua:2:.*kept version 2' "$T/serve.log" || fail "broken edit not reported"
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^hark_agent_reload_failures_total 1$' || fail "reload failure not counted"
+curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt" || fail "GET /metrics"
+grep -q '^hark_agent_reload_failures_total 1$' "$T/metrics.txt" || fail "reload failure not counted"
 
 kill -TERM "$pid"
 wait "$pid" || fail "serve did not exit cleanly on SIGTERM"

@@ -52,7 +52,8 @@ post "" "$(sign "$BASE" "${CALL[@]}" Extra=1)" "${CALL[@]}"
 TAMPER=("${CALL[@]}"); TAMPER[3]="To=+15550000"
 post "" "$(sign "$BASE" "${CALL[@]}")" "${TAMPER[@]}"
 [ "$(cat "$T/code")" = 403 ] || fail "tampered webhook got $(cat "$T/code")"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^hark_webhooks_rejected_total 3$' || fail "rejections not counted"
+curl -s "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
+grep -q '^hark_webhooks_rejected_total 3$' "$T/metrics.txt" || fail "rejections not counted"
 
 # an unknown number
 UNK=(CallSid=CAffffffffffffffffffffffffffffffff "To=+15559999999" "From=+15551230000")

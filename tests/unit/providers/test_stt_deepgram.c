@@ -506,10 +506,15 @@ static void test_open_errors(void **state) {
     assert_null(hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err));
     assert_true(err[0]);
     cfg.api_key = "k";
-    cfg.base_url = "http://not-a-websocket";
+    cfg.base_url = "ftp://not-a-websocket";
     err[0] = 0;
     assert_null(hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err));
     assert_true(err[0]);
+    /* an http(s):// base is the same host over ws(s):// */
+    cfg.base_url = "http://127.0.0.1:1";
+    hk_stt *s = hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err);
+    assert_non_null(s);
+    hk_stt_deepgram.close(s);
     assert_int_equal(hk_stt_deepgram.continuous, 1);
 }
 
