@@ -515,6 +515,7 @@ static void test_open_errors(void **state) {
     hk_stt *s = hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err);
     assert_non_null(s);
     hk_stt_deepgram.close(s);
+    for (int i = 0; i < 10; i++) ev_run(loop, EVRUN_NOWAIT); /* the socket is freed on the loop */
     assert_int_equal(hk_stt_deepgram.continuous, 1);
 }
 
