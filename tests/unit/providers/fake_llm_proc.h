@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../fake_proc.h"
 #include "providers/provider.h"
 
 typedef struct fake_llm {
@@ -38,35 +39,12 @@ static inline void fake_llm_start(fake_llm *f, const char *const *args) {
     argv[n++] = f->log;
     for (; args && *args && n < 31; args++) argv[n++] = *args;
     argv[n] = NULL;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    f->pid = fork();
-    assert_true(f->pid >= 0);
-    if (f->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test (longjmp) leaves no orphan */
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execvp("python3", (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *in = fdopen(fds[0], "r");
-    char line[64] = "";
-    f->port = 0;
-    if (fgets(line, sizeof line, in)) sscanf(line, "port %d", &f->port);
-    fclose(in);
-    assert_true(f->port > 0);
+    f->port = fake_proc_start(argv, &f->pid);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", f->port);
 }
 
 static inline void fake_llm_stop(fake_llm *f) {
-    if (f->pid > 0) {
-        kill(f->pid, SIGTERM);
-        int st;
-        waitpid(f->pid, &st, 0);
-        f->pid = 0;
-    }
+    fake_proc_stop(&f->pid);
     unlink(f->log);
 }
 

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "../fake_proc.h"
 #include "../guarded_run.h"
 #include "media/g711.h"
 #include "media/resample.h"
@@ -65,35 +66,13 @@ static void fake_start(fake *f, const char *const *extra) {
     argv[n++] = f->log;
     for (; extra && *extra && n < 31; extra++) argv[n++] = *extra;
     argv[n] = NULL;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    f->pid = fork();
-    assert_true(f->pid >= 0);
-    if (f->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *in = fdopen(fds[0], "r");
-    char line[64] = "";
-    f->port = 0;
-    if (fgets(line, sizeof line, in)) sscanf(line, "port %d", &f->port);
-    fclose(in);
-    assert_true(f->port > 0);
+    f->port = fake_proc_start(argv, &f->pid);
     snprintf(f->url, sizeof f->url, "ws://127.0.0.1:%d", f->port);
     running = *f;
 }
 
 static void fake_stop(fake *f) {
-    if (f->pid > 0) {
-        kill(f->pid, SIGTERM);
-        int st;
-        waitpid(f->pid, &st, 0);
-        f->pid = 0;
-    }
+    fake_proc_stop(&f->pid);
     if (!getenv("HARK_KEEP_FAKE_LOGS")) {
         unlink(f->log);
         unlink(f->script);

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "../fake_proc.h"
 #include "../guarded_run.h"
 #include "media/g711.h"
 #include "net/ws_client.h"
@@ -118,45 +119,25 @@ static void start_fake(const char *extra)
 {
     snprintf(T.log_path, sizeof T.log_path, "/tmp/fake_el_%d.log", (int)getpid());
     unlink(T.log_path);
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    T.pid = fork();
-    assert_true(T.pid >= 0);
-    if (T.pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        char *argv[32];
-        int a = 0;
-        argv[a++] = HARK_BUILD_DIR "/fake_elevenlabs";
-        argv[a++] = "--port";
-        argv[a++] = "0";
-        argv[a++] = "--key";
-        argv[a++] = KEY;
-        argv[a++] = "--log";
-        argv[a++] = T.log_path;
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s", extra ? extra : "");
-        for (char *tok = strtok(buf, " "); tok && a < 30; tok = strtok(NULL, " ")) argv[a++] = tok;
-        argv[a] = NULL;
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    assert_non_null(f);
-    assert_int_equal(fscanf(f, "port %d", &T.port), 1);
-    fclose(f);
+    const char *argv[32];
+    int a = 0;
+    argv[a++] = HARK_BUILD_DIR "/fake_elevenlabs";
+    argv[a++] = "--port";
+    argv[a++] = "0";
+    argv[a++] = "--key";
+    argv[a++] = KEY;
+    argv[a++] = "--log";
+    argv[a++] = T.log_path;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", extra ? extra : "");
+    for (char *tok = strtok(buf, " "); tok && a < 30; tok = strtok(NULL, " ")) argv[a++] = tok;
+    argv[a] = NULL;
+    T.port = fake_proc_start(argv, &T.pid);
 }
 
 static void stop_fake(void)
 {
-    if (T.pid > 0) {
-        kill(T.pid, SIGTERM);
-        int st;
-        waitpid(T.pid, &st, 0);
-        T.pid = 0;
-    }
+    fake_proc_stop(&T.pid);
 }
 
 static const hk_tts_sink k_sink = {NULL, on_audio, on_words, on_done};
