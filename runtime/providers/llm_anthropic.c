@@ -30,9 +30,6 @@ typedef struct block {
 
 struct hk_llm {
     hk_llm_stream st; /* first: the stream callbacks cast back to hk_llm */
-    char *model, *api_key;
-    double temperature;
-    int max_tokens;
     char url[1024];
     /* the completion in flight */
     block blocks[MAX_BLOCKS];
@@ -425,17 +422,13 @@ static hk_llm *anthropic_open(struct ev_loop *loop, const hk_llm_config *cfg, co
     }
     l->st.on_event = on_event;
     l->st.on_eof = NULL; /* no message_stop: the stream dropped */
-    l->model = strdup(cfg->model ? cfg->model : "");
-    l->api_key = strdup(cfg->api_key ? cfg->api_key : "");
-    l->temperature = cfg->temperature;
-    l->max_tokens = cfg->max_tokens;
     return l;
 }
 
 static int anthropic_complete(hk_llm *l, const char *request_json) {
     if (l->st.busy) return -1;
     char err[128];
-    hk_llm_config cfg = {.model = l->model, .temperature = l->temperature, .max_tokens = l->max_tokens};
+    hk_llm_config cfg = {.model = l->st.model, .temperature = l->st.temperature, .max_tokens = l->st.max_tokens};
     char *body = hk_anthropic_request(request_json, &cfg, err, sizeof err);
     if (!body) {
         hk_log(HK_LOG_WARN, NULL, "llm_bad_request", "anthropic: %s", err);
@@ -444,8 +437,8 @@ static int anthropic_complete(hk_llm *l, const char *request_json) {
     char key[1024];
     const char *headers[5] = {"content-type: application/json", "anthropic-version: " API_VERSION,
                               "accept: text/event-stream", NULL, NULL};
-    if (*l->api_key) {
-        snprintf(key, sizeof key, "x-api-key: %s", l->api_key);
+    if (*l->st.api_key) {
+        snprintf(key, sizeof key, "x-api-key: %s", l->st.api_key);
         headers[3] = key;
     }
     clear_blocks(l);
@@ -460,8 +453,6 @@ static void anthropic_close(hk_llm *l) {
     if (!l) return;
     hk_llm_stream_close(&l->st);
     clear_blocks(l);
-    free(l->model);
-    free(l->api_key);
     free(l);
 }
 

@@ -27,9 +27,6 @@ typedef struct tool_acc {
 
 struct hk_llm {
     hk_llm_stream st; /* first: the stream callbacks cast back to hk_llm */
-    char *model, *api_key;
-    double temperature;
-    int max_tokens;
     char url[1024];
     /* the completion in flight */
     tool_acc tools[MAX_TOOL_CALLS];
@@ -79,7 +76,13 @@ char *hk_openai_request(const char *request_json, const hk_llm_config *cfg, char
         cJSON_AddStringToObject(req, "tool_choice", "auto");
     }
     if (cfg->temperature >= 0) set_str(req, "temperature", cJSON_CreateNumber(cfg->temperature));
-    if (cfg->max_tokens > 0) set_str(req, "max_tokens", cJSON_CreateNumber(cfg->max_tokens));
+    if (cfg->max_tokens > 0) {
+        /* OpenAI's reasoning and newest models refuse max_tokens; compatible
+         * servers (vLLM, llama.cpp, Groq) know only max_tokens */
+        const char *m = cfg->model ? cfg->model : "";
+        int newer = (m[0] == 'o' && m[1] >= '1' && m[1] <= '9') || strncmp(m, "gpt-5", 5) == 0;
+        set_str(req, newer ? "max_completion_tokens" : "max_tokens", cJSON_CreateNumber(cfg->max_tokens));
+    }
     char *out = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
     if (!out) snprintf(err, errlen, "out of memory");
@@ -245,17 +248,13 @@ static hk_llm *openai_open(struct ev_loop *loop, const hk_llm_config *cfg, const
     }
     l->st.on_event = on_event;
     l->st.on_eof = on_eof;
-    l->model = strdup(cfg->model ? cfg->model : "");
-    l->api_key = strdup(cfg->api_key ? cfg->api_key : "");
-    l->temperature = cfg->temperature;
-    l->max_tokens = cfg->max_tokens;
     return l;
 }
 
 static int openai_complete(hk_llm *l, const char *request_json) {
     if (l->st.busy) return -1;
     char err[128];
-    hk_llm_config cfg = {.model = l->model, .temperature = l->temperature, .max_tokens = l->max_tokens};
+    hk_llm_config cfg = {.model = l->st.model, .temperature = l->st.temperature, .max_tokens = l->st.max_tokens};
     char *body = hk_openai_request(request_json, &cfg, err, sizeof err);
     if (!body) {
         hk_log(HK_LOG_WARN, NULL, "llm_bad_request", "openai: %s", err);
@@ -263,8 +262,8 @@ static int openai_complete(hk_llm *l, const char *request_json) {
     }
     char auth[1024];
     const char *headers[4] = {"Content-Type: application/json", "Accept: text/event-stream", NULL, NULL};
-    if (*l->api_key) { /* local servers take no key: send no header at all */
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", l->api_key);
+    if (*l->st.api_key) { /* local servers take no key: send no header at all */
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", l->st.api_key);
         headers[2] = auth;
     }
     clear_tools(l);
@@ -279,8 +278,6 @@ static void openai_close(hk_llm *l) {
     if (!l) return;
     hk_llm_stream_close(&l->st);
     clear_tools(l);
-    free(l->model);
-    free(l->api_key);
     free(l);
 }
 

@@ -283,10 +283,16 @@ int hk_llm_stream_init(hk_llm_stream *s, struct ev_loop *loop, const hk_llm_conf
     s->connect_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 5;
     s->first_token_s = cfg->first_token_timeout_s > 0 ? cfg->first_token_timeout_s : 10;
     s->idle_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 10;
+    s->model = strdup(cfg->model ? cfg->model : "");
+    s->api_key = strdup(cfg->api_key ? cfg->api_key : "");
+    s->temperature = cfg->temperature;
+    s->max_tokens = cfg->max_tokens;
     s->head = malloc(HEAD_MAX + 1);
     s->http = hk_http_client_new(loop);
-    if (!s->head || !s->http) {
+    if (!s->head || !s->http || !s->model || !s->api_key) {
         free(s->head);
+        free(s->model);
+        free(s->api_key);
         if (s->http) hk_http_client_free(s->http);
         return -1;
     }
@@ -397,6 +403,9 @@ void hk_llm_stream_close(hk_llm_stream *s) {
     s->head = NULL;
     hk_http_client_free(s->http);
     s->http = NULL;
+    free(s->model);
+    free(s->api_key);
+    s->model = s->api_key = NULL;
 }
 
 int hk_llm_join_url(char *out, size_t cap, const char *base, const char *path) {

@@ -29,6 +29,10 @@ struct hk_llm_stream {
     hk_llm_sink sink;
     const char *who; /* "openai", "anthropic": for logs */
     double connect_s, first_token_s, idle_s;
+    /* the request settings from the config (copied) */
+    char *model, *api_key; /* "" when unset */
+    double temperature;    /* <0: provider default */
+    int max_tokens;        /* 0: provider default */
     /* The provider's parser: one SSE event of the response. It calls the
      * hk_llm_stream_token/tool_call/finish helpers below. */
     void (*on_event)(hk_llm_stream *s, const char *event, const char *data, size_t len);

@@ -396,6 +396,14 @@ static void test_request_body(void **state) {
     assert_string_equal(cJSON_GetObjectItem(j, "model")->valuestring, "m1");
     cJSON_Delete(j);
     free(b);
+    /* the token limit: max_completion_tokens for OpenAI's o-series and gpt-5 */
+    hk_llm_config o3 = {.model = "o3-mini", .temperature = -1, .max_tokens = 50};
+    b = hk_openai_request("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", &o3, err, sizeof err);
+    j = cJSON_Parse(b);
+    assert_int_equal(cJSON_GetObjectItem(j, "max_completion_tokens")->valueint, 50);
+    assert_null(cJSON_GetObjectItem(j, "max_tokens"));
+    cJSON_Delete(j);
+    free(b);
     assert_null(hk_openai_request("{\"messages\":3}", &cfg, err, sizeof err));
     assert_null(hk_openai_request("[", &cfg, err, sizeof err));
 }
