@@ -6,6 +6,18 @@
 
 #include "agent/agent.h"
 #include "cli/cli.h"
+#include "core/config.h"
+#include "providers/settings.h"
+
+/* A cloud provider with no key works in no call: say so now (not an error:
+ * the key may be set where the agent is deployed). */
+static void note_key(const char *what, const char *provider, const char *base_url) {
+    if (!provider) return;
+    const char *url = base_url ? base_url : hk_provider_base_url(provider);
+    if (hk_provider_needs_key(provider, url) && !hk_provider_api_key(provider))
+        printf("  note: %s '%s' has no API key here; its calls would use the fallback\n", what,
+               provider);
+}
 
 static int count_tools(hk_agent *a) {
     lua_State *L = a->vm->L;
@@ -33,6 +45,10 @@ int hk_cmd_check(int argc, char **argv) {
         fprintf(stderr, "hark check: %s\n", err);
         return 1;
     }
+    hk_config cfg;
+    if (hk_config_load(&cfg, NULL, err, sizeof err) != 0) fprintf(stderr, "hark check: %s\n", err);
+    hk_provider_settings_load(&cfg);
+    hk_config_free(&cfg);
     int failed = 0;
     for (int i = 1; i < argc; i++) {
         hk_agent *a = hk_agent_load(vm, argv[i], 1, err, sizeof err);
@@ -45,6 +61,9 @@ int hk_cmd_check(int argc, char **argv) {
                argv[i], a->name, a->n_phrases, count_tools(a), a->stt_provider, a->tts_provider,
                a->llm_provider);
         if (a->warning) printf("  warning: %s\n", a->warning);
+        note_key("transcriber", a->stt_provider, NULL);
+        note_key("voice", a->tts_provider, NULL);
+        note_key("model", hk_agent_uses_llm(a) ? a->llm_provider : NULL, a->llm_base_url);
         hk_agent_unref(a);
     }
     hk_vm_free(vm);

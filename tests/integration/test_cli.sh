@@ -18,6 +18,12 @@ set +e; "$HARK" nosuch >/dev/null 2>&1; rc=$?; set -e
 # hark check: good files pass, bad ones fail with file and line
 "$HARK" check agents/front_desk.lua agents/order_status.lua >"$T/ok.txt" || fail "good agents fail check"
 grep -q "stt deepgram, tts 11labs, model openai" "$T/ok.txt" || fail "cloud providers not listed: $(cat "$T/ok.txt")"
+# without keys, check says which providers could not work (keys present: no note)
+env -u DEEPGRAM_API_KEY -u OPENAI_API_KEY -u OPENAI_BASE_URL -u ELEVENLABS_API_KEY "$HARK" check agents/order_status.lua >"$T/nokey.txt"
+grep -q "note: model 'openai' has no API key" "$T/nokey.txt" && grep -q "note: voice '11labs'" "$T/nokey.txt" \
+  || fail "missing keys not noted: $(cat "$T/nokey.txt")"
+DEEPGRAM_API_KEY=k OPENAI_API_KEY=k ELEVENLABS_API_KEY=k "$HARK" check agents/order_status.lua >"$T/keys.txt"
+! grep -q "note:" "$T/keys.txt" || fail "keys present but noted: $(cat "$T/keys.txt")"
 # a misspelt provider is refused at load time, naming what exists
 sed 's/provider = "openai"/provider = "opnai"/' agents/order_status.lua >"$T/typo.lua"
 set +e; "$HARK" check "$T/typo.lua" >"$T/typo.txt"; rc=$?; set -e
