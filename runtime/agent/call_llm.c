@@ -83,7 +83,8 @@ static hk_llm *provider(hk_call *c, int which, char *err, size_t errlen) {
                          .base_url = base,
                          .temperature = a->llm_temperature,
                          .max_tokens = a->llm_max_tokens,
-                         .first_token_timeout_s = a->llm_timeout_s};
+                         .first_token_timeout_s = a->llm_timeout_s,
+                         .log_id = c->id};
     hk_llm_sink sink = {c, on_token, on_tool_call, on_done};
     st->v[which] = v;
     st->h[which] = v->open(c->loop, &cfg, &sink, err, errlen);

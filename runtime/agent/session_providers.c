@@ -43,7 +43,8 @@ static int open_stt(hk_call *c, const char *name, char *err, size_t errlen) {
                         .api_key = hk_provider_api_key(name),
                         .base_url = url,
                         .endpointing_ms = a->stt_endpointing_ms,
-                        .utterance_end_ms = a->stt_utterance_end_ms};
+                        .utterance_end_ms = a->stt_utterance_end_ms,
+                        .log_id = c->id};
     hk_stt_sink sink = hk_session_stt_sink(c);
     hk_stt *stt = v->open(c->loop, &sc, &sink, err, errlen);
     if (!stt) return -1;
@@ -74,7 +75,8 @@ static int open_tts(hk_call *c, const char *name, const char *voice, char *err, 
                         .api_key = hk_provider_api_key(name),
                         .base_url = url,
                         .stability = a->tts_stability,
-                        .similarity_boost = a->tts_similarity};
+                        .similarity_boost = a->tts_similarity,
+                        .log_id = c->id};
     hk_tts_sink sink = hk_session_tts_sink(c);
     hk_tts *tts = v->open(c->loop, &tc, &sink, err, errlen);
     if (!tts) return -1;

@@ -90,7 +90,7 @@ void hk_log(int level, const char *call_id, const char *event, const char *fmt, 
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000000, g_names[level < 0 ? 0 : level > 3 ? 3 : level]);
     n += hk_json_escape(line + n, (int)sizeof line - n - 2, event);
-    if (call_id && n < (int)sizeof line - 16) {
+    if (call_id && *call_id && n < (int)sizeof line - 16) { /* "" is no call */
         n += snprintf(line + n, sizeof line - n, ",\"call_id\":");
         n += hk_json_escape(line + n, (int)sizeof line - n - 2, call_id);
     }

@@ -431,7 +431,7 @@ static int anthropic_complete(hk_llm *l, const char *request_json) {
     hk_llm_config cfg = {.model = l->st.model, .temperature = l->st.temperature, .max_tokens = l->st.max_tokens};
     char *body = hk_anthropic_request(request_json, &cfg, err, sizeof err);
     if (!body) {
-        hk_log(HK_LOG_WARN, NULL, "llm_bad_request", "anthropic: %s", err);
+        hk_log(HK_LOG_WARN, l->st.log_id, "llm_bad_request", "anthropic: %s", err);
         return -1;
     }
     char key[1024];

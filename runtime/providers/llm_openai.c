@@ -257,7 +257,7 @@ static int openai_complete(hk_llm *l, const char *request_json) {
     hk_llm_config cfg = {.model = l->st.model, .temperature = l->st.temperature, .max_tokens = l->st.max_tokens};
     char *body = hk_openai_request(request_json, &cfg, err, sizeof err);
     if (!body) {
-        hk_log(HK_LOG_WARN, NULL, "llm_bad_request", "openai: %s", err);
+        hk_log(HK_LOG_WARN, l->st.log_id, "llm_bad_request", "openai: %s", err);
         return -1;
     }
     char auth[1024];

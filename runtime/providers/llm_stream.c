@@ -127,7 +127,7 @@ static int deliver_done(hk_llm_stream *s, int ok, const char *reason) {
     s->busy = 0;
     s->gen++;
     reset_request(s);
-    if (!ok) hk_log(HK_LOG_WARN, NULL, "llm_failed", "%s: %s", s->who, r);
+    if (!ok) hk_log(HK_LOG_WARN, s->log_id, "llm_failed", "%s: %s", s->who, r);
     if (!s->sink.done) return 1;
     int alive = 1, *prev = s->alive;
     s->alive = &alive;
@@ -280,6 +280,7 @@ int hk_llm_stream_init(hk_llm_stream *s, struct ev_loop *loop, const hk_llm_conf
     s->loop = loop;
     s->sink = *sink;
     s->who = who;
+    snprintf(s->log_id, sizeof s->log_id, "%s", cfg->log_id ? cfg->log_id : "");
     s->connect_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 5;
     s->first_token_s = cfg->first_token_timeout_s > 0 ? cfg->first_token_timeout_s : 10;
     s->idle_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 10;
@@ -322,7 +323,7 @@ int hk_llm_stream_start(hk_llm_stream *s, const char *url, const char *const *he
     };
     s->call = hk_http_fetch(s->http, &o);
     if (!s->call) {
-        hk_log(HK_LOG_WARN, NULL, "llm_failed", "%s: the request could not start", s->who);
+        hk_log(HK_LOG_WARN, s->log_id, "llm_failed", "%s: the request could not start", s->who);
         return -1;
     }
     s->busy = 1;

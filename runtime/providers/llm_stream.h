@@ -28,6 +28,7 @@ struct hk_llm_stream {
     hk_http_client *http;
     hk_llm_sink sink;
     const char *who; /* "openai", "anthropic": for logs */
+    char log_id[64]; /* the call's id in log lines */
     double connect_s, first_token_s, idle_s;
     /* the request settings from the config (copied) */
     char *model, *api_key; /* "" when unset */

@@ -43,6 +43,7 @@ typedef struct hk_stt_config {
     int endpointing_ms;         /* 0: provider default (300) */
     int utterance_end_ms;       /* 0: provider default (1000) */
     double connect_timeout_s;   /* 0: 5 s */
+    const char *log_id;         /* the call id for the provider's log lines (may be NULL) */
 } hk_stt_config;
 
 typedef struct hk_stt_vtable {
@@ -98,6 +99,7 @@ typedef struct hk_tts_config {
     double stability, similarity_boost; /* <0: provider default */
     double connect_timeout_s; /* 0: 5 s */
     double first_audio_timeout_s; /* no audio this long after text ended: fail (0: 10 s) */
+    const char *log_id;   /* the call id for the provider's log lines (may be NULL) */
 } hk_tts_config;
 
 typedef struct hk_tts_vtable {
@@ -146,6 +148,7 @@ typedef struct hk_llm_config {
     double connect_timeout_s;     /* 0: 5 s */
     double first_token_timeout_s; /* no event this long after the request: fail (0: 10 s) */
     double idle_timeout_s;        /* no bytes this long mid-stream: fail (0: 10 s) */
+    const char *log_id;           /* the call id for the provider's log lines (may be NULL) */
 } hk_llm_config;
 
 typedef struct hk_llm_vtable {

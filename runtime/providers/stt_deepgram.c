@@ -33,6 +33,7 @@ static const double k_backoff[] = {0.0, 0.25, 0.5, 1.0};
 
 struct hk_stt {
     struct ev_loop *loop;
+    char log_id[64];     /* the call's id in log lines */
     hk_stt_sink sink;
     char *url;
     char *auth;
@@ -202,7 +203,7 @@ static void on_message(void *ud, const char *data, size_t n, int binary) {
     if (binary || s->closing || s->failed) return;
     cJSON *m = cJSON_ParseWithLength(data, n);
     if (!m) {
-        hk_log(HK_LOG_WARN, NULL, "deepgram_bad_message", "%.*s", (int)(n > 200 ? 200 : n), data);
+        hk_log(HK_LOG_WARN, s->log_id, "deepgram_bad_message", "%.*s", (int)(n > 200 ? 200 : n), data);
         return;
     }
     s->got_msg = 1;
@@ -227,7 +228,7 @@ static void fail(hk_stt *s, const char *why) {
     s->failed = 1;
     ev_timer_stop(s->loop, &s->retry);
     ev_timer_stop(s->loop, &s->keepalive);
-    hk_log(HK_LOG_ERROR, NULL, "deepgram_failed", "%s", why);
+    hk_log(HK_LOG_ERROR, s->log_id, "deepgram_failed", "%s", why);
     char msg[300];
     snprintf(msg, sizeof msg, "deepgram: %s", why);
     if (s->sink.error) s->sink.error(s->sink.ud, msg);
@@ -281,7 +282,7 @@ static void on_close(void *ud, int code, const char *reason) {
         fail(s, why);
     } else {
         double delay = k_backoff[s->retries - 1];
-        hk_log(HK_LOG_WARN, NULL, "deepgram_reconnect", "%s; retry %d in %.2f s", why, s->retries, delay);
+        hk_log(HK_LOG_WARN, s->log_id, "deepgram_reconnect", "%s; retry %d in %.2f s", why, s->retries, delay);
         ev_timer_set(&s->retry, delay, 0.);
         ev_timer_start(s->loop, &s->retry);
     }
@@ -373,6 +374,7 @@ static hk_stt *dg_open(struct ev_loop *loop, const hk_stt_config *cfg, const hk_
     if (!s) return NULL;
     s->loop = loop;
     s->sink = *sink;
+    snprintf(s->log_id, sizeof s->log_id, "%s", cfg->log_id ? cfg->log_id : "");
     s->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 5.0;
     s->url = build_url(cfg, err, errlen);
     if (!s->url) {

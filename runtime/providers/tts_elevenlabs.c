@@ -71,6 +71,7 @@ struct req {
 
 struct hk_tts {
     struct ev_loop *loop;
+    char log_id[64];     /* the call's id in log lines */
     hk_tts_sink sink;
     char *voice, *model, *key_header, *ws_url, *http_url;
     double stability, similarity, connect_timeout, first_audio_timeout;
@@ -253,7 +254,7 @@ static void finish(req *r, int ok, const char *err)
     r->ok = ok;
     snprintf(r->err, sizeof r->err, "%.255s", err ? err : "");
     req_detach(r);
-    if (!ok) hk_log(HK_LOG_WARN, NULL, "elevenlabs_failed", "request %llu: %s",
+    if (!ok) hk_log(HK_LOG_WARN, r->t->log_id, "elevenlabs_failed", "request %llu: %s",
                     (unsigned long long)r->id, r->err);
 }
 
@@ -498,7 +499,7 @@ static conn *conn_new(hk_tts *t)
     char err[200];
     c->ws = hk_ws_connect(t->loop, &o, err, sizeof err);
     if (!c->ws) {
-        hk_log(HK_LOG_WARN, NULL, "elevenlabs_ws_connect", "%s", err);
+        hk_log(HK_LOG_WARN, t->log_id, "elevenlabs_ws_connect", "%s", err);
         free(c);
         return NULL;
     }
@@ -555,13 +556,13 @@ static void ws_failed(req *r, const char *why)
     }
     if (r->conn_was_warm && !r->retried) {
         r->retried = 1;
-        hk_log(HK_LOG_WARN, NULL, "elevenlabs_retry", "request %llu: warm websocket %s; reconnecting",
+        hk_log(HK_LOG_WARN, t->log_id, "elevenlabs_retry", "request %llu: warm websocket %s; reconnecting",
                (unsigned long long)r->id, why);
         if (start_ws(r) == 0) return;
         if (r->conn) conn_bury(t, r->conn);
         r->conn = NULL;
     }
-    hk_log(HK_LOG_WARN, NULL, "elevenlabs_fallback", "request %llu: websocket %s; using HTTP streaming",
+    hk_log(HK_LOG_WARN, t->log_id, "elevenlabs_fallback", "request %llu: websocket %s; using HTTP streaming",
            (unsigned long long)r->id, why);
     r->http_mode = 1;
     if (r->last) start_http(r);
@@ -688,6 +689,7 @@ static hk_tts *el_open(struct ev_loop *loop, const hk_tts_config *cfg, const hk_
     }
     t->loop = loop;
     t->sink = *sink;
+    snprintf(t->log_id, sizeof t->log_id, "%s", cfg->log_id ? cfg->log_id : "");
     t->voice = strdup(cfg->voice_id && *cfg->voice_id ? cfg->voice_id : DEFAULT_VOICE);
     t->model = strdup(cfg->model_id && *cfg->model_id ? cfg->model_id : DEFAULT_MODEL);
     t->stability = cfg->stability < 0 ? 0.5 : cfg->stability;

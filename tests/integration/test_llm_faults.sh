@@ -49,6 +49,7 @@ import json,sys; t=json.load(open(sys.argv[1])); s=[m["text"] for m in t["messag
 assert s[1].startswith("Sorry, I could not do that"), s' "$T/refused.json" || fail "refused: no fallback line"
 [ "$(grep -c '"event":"llm_retry"' "$T/refused.log")" -eq 1 ] || fail "refused: expected exactly one retry"
 grep -q '"event":"llm_error"' "$T/refused.log" || fail "refused: no llm_error event"
+grep -q '"event":"llm_failed","call_id":"SIM' "$T/refused.log" || fail "refused: the provider's log line has no call id"
 
 for fault in stall 429 500 drop malformed overloaded; do
   case "$fault" in drop|malformed|overloaded) count=1 retries=0 ;; *) count=2 retries=1 ;; esac
