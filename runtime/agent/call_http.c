@@ -153,7 +153,7 @@ static int l_http(lua_State *L) {
     lua_pop(L, 1);
     read_headers(L, 2, h, has_json);
 
-    if (!h->client) h->client = hk_http_client_new(c->loop);
+    if (!h->client) h->client = hk_http_client_shared(c->loop);
     hk_http_opts o = {.method = method,
                       .url = url,
                       .headers = (const char *const *)h->headers,
@@ -190,7 +190,6 @@ void hk_call_http_abort(hk_call *c) {
 void hk_call_http_free(hk_call *c) {
     if (!c->http) return;
     hk_call_http_abort(c);
-    if (c->http->client) hk_http_client_free(c->http->client);
     free(c->http);
     c->http = NULL;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "net/http_client.h"
 #include "net/ws_client.h"
 #include "media/g711.h"
 #include "media/resample.h"
@@ -32,6 +33,7 @@ int hk_worker_init(hk_worker *w, int virtual_time, int threads, char *err, size_
 
 void hk_worker_free(hk_worker *w) {
     hk_ws_shutdown(w->loop); /* the loop's WebSocket client context (calls are gone) */
+    hk_http_client_shutdown(w->loop); /* and its shared HTTP client */
     hk_pool_free(w->pool); /* first: finished jobs may still reference the clock */
     hk_vm_free(w->vm);
     hk_clock_free(w->clock);

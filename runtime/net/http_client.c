@@ -14,6 +14,7 @@ struct hk_http_client {
     ev_timer timer;
     int active;
     struct hk_http_call *calls; /* in flight, for cancelling at free */
+    int shared;                 /* the loop's shared client (hk_http_client_shared) */
 };
 
 struct hk_http_call {
@@ -227,8 +228,42 @@ void hk_http_cancel(hk_http_call *call) {
 
 int hk_http_client_active(const hk_http_client *cl) { return cl->active; }
 
+/* One shared client per loop (a worker has one loop; tests may have several
+ * in turn, so a loop's entry is removed at shutdown). Loop thread only. */
+#define HK_HTTP_MAX_SHARED 16
+static struct {
+    struct ev_loop *loop;
+    hk_http_client *cl;
+} g_shared[HK_HTTP_MAX_SHARED];
+
+hk_http_client *hk_http_client_shared(struct ev_loop *loop) {
+    int free_slot = -1;
+    for (int i = 0; i < HK_HTTP_MAX_SHARED; i++) {
+        if (g_shared[i].loop == loop) return g_shared[i].cl;
+        if (!g_shared[i].loop && free_slot < 0) free_slot = i;
+    }
+    hk_http_client *cl = hk_http_client_new(loop);
+    if (cl && free_slot >= 0) {
+        g_shared[free_slot].loop = loop;
+        g_shared[free_slot].cl = cl;
+        cl->shared = 1;
+    }
+    return cl; /* a table overflow gives an unshared client: it leaks, never breaks */
+}
+
+void hk_http_client_shutdown(struct ev_loop *loop) {
+    for (int i = 0; i < HK_HTTP_MAX_SHARED; i++)
+        if (g_shared[i].loop == loop) {
+            hk_http_client *cl = g_shared[i].cl;
+            g_shared[i].loop = NULL;
+            g_shared[i].cl = NULL;
+            cl->shared = 0;
+            hk_http_client_free(cl);
+        }
+}
+
 void hk_http_client_free(hk_http_client *cl) {
-    if (!cl) return;
+    if (!cl || cl->shared) return; /* the loop's shared client lives until shutdown */
     while (cl->calls) hk_http_cancel(cl->calls);
     ev_timer_stop(cl->loop, &cl->timer);
     curl_multi_cleanup(cl->multi);

@@ -31,6 +31,14 @@ typedef struct hk_http_opts {
 } hk_http_opts;
 
 hk_http_client *hk_http_client_new(struct ev_loop *loop);
+/* The loop's shared client, created on first use: every call on a worker
+ * uses it for provider streams and agent requests, so connections to a
+ * provider stay open and are reused from call to call (no TCP and TLS
+ * handshake in the first turn of each call). hk_http_client_free ignores
+ * it; hk_http_client_shutdown(loop) frees it (and cancels what is in flight)
+ * when the worker exits, before the loop is destroyed. */
+hk_http_client *hk_http_client_shared(struct ev_loop *loop);
+void hk_http_client_shutdown(struct ev_loop *loop);
 /* Cancels every request in flight (no callbacks). */
 void hk_http_client_free(hk_http_client *c);
 /* Start a request; NULL when it cannot start (then on_done is not called). */

@@ -289,12 +289,11 @@ int hk_llm_stream_init(hk_llm_stream *s, struct ev_loop *loop, const hk_llm_conf
     s->temperature = cfg->temperature;
     s->max_tokens = cfg->max_tokens;
     s->head = malloc(HEAD_MAX + 1);
-    s->http = hk_http_client_new(loop);
+    s->http = hk_http_client_shared(loop); /* connections reused across calls */
     if (!s->head || !s->http || !s->model || !s->api_key) {
         free(s->head);
         free(s->model);
         free(s->api_key);
-        if (s->http) hk_http_client_free(s->http);
         return -1;
     }
     s->head[0] = 0;
@@ -402,8 +401,7 @@ void hk_llm_stream_close(hk_llm_stream *s) {
     s->in = NULL;
     free(s->head);
     s->head = NULL;
-    hk_http_client_free(s->http);
-    s->http = NULL;
+    s->http = NULL; /* the loop's shared client: not ours to free */
     free(s->model);
     free(s->api_key);
     s->model = s->api_key = NULL;

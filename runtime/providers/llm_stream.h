@@ -1,5 +1,5 @@
 /* providers/llm_stream: the plumbing both streaming LLM clients share (OpenAI,
- * Anthropic): one POST on the provider's own hk_http_client, the SSE body cut
+ * Anthropic): one POST on the loop's shared hk_http_client, the SSE body cut
  * into events, the first-token and idle deadlines on an ev_timer, cancel, and
  * the exactly-once done. Sink callbacks only ever run from this file's own ev
  * callbacks, never from inside libcurl's, so a callback may call complete(),

@@ -663,7 +663,6 @@ static void free_all(hk_tts *t)
     t->closed = 0; /* so reap does not recurse */
     reap(t);
     ev_timer_stop(t->loop, &t->kick);
-    hk_http_client_free(t->http);
     free(t->voice);
     free(t->model);
     free(t->key_header);
@@ -710,7 +709,7 @@ static hk_tts *el_open(struct ev_loop *loop, const hk_tts_config *cfg, const hk_
     if (asprintf(&t->ws_url, "%s://%.*s/v1/text-to-speech/%s/stream-input?model_id=%s&output_format=ulaw_8000",
                  tls ? "wss" : "ws", hl, host, t->voice, t->model) < 0)
         t->ws_url = NULL;
-    t->http = hk_http_client_new(loop);
+    t->http = hk_http_client_shared(loop); /* connections reused across calls */
     ev_timer_init(&t->kick, on_kick, 0., 0.);
     t->kick.data = t;
     if (!t->voice || !t->model || !t->key_header || !t->http_url || !t->ws_url || !t->http) {

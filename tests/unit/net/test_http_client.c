@@ -204,8 +204,28 @@ static void test_cancel(void **state) {
     assert_int_equal(hk_http_client_active(cl), 0);
 }
 
+/* One shared client per loop: the same object every time, untouched by
+ * hk_http_client_free, gone at shutdown (a new one after). */
+static void test_shared_client(void **state) {
+    (void)state;
+    struct ev_loop *l1 = ev_loop_new(0), *l2 = ev_loop_new(0);
+    hk_http_client *a = hk_http_client_shared(l1);
+    assert_non_null(a);
+    assert_ptr_equal(hk_http_client_shared(l1), a);
+    assert_ptr_not_equal(hk_http_client_shared(l2), a);
+    hk_http_client_free(a); /* ignored: still the loop's */
+    assert_ptr_equal(hk_http_client_shared(l1), a);
+    assert_int_equal(hk_http_client_active(a), 0);
+    hk_http_client_shutdown(l1);
+    hk_http_client_shutdown(l2);
+    hk_http_client_shutdown(l2); /* twice is fine */
+    ev_loop_destroy(l1);
+    ev_loop_destroy(l2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shared_client),
         cmocka_unit_test(test_get_and_post),
         cmocka_unit_test(test_streamed_body),
         cmocka_unit_test(test_refused_and_timeout),

@@ -16,6 +16,7 @@
 
 #include "../guarded_run.h"
 #include "fake_llm_proc.h"
+#include "net/http_client.h"
 #include "providers/llm_anthropic.h"
 
 #define KEY "sk-ant-test"
@@ -47,6 +48,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
+    hk_http_client_shutdown(loop);
     ev_loop_destroy(loop);
     unlink(SCRIPT_FILE);
     return 0;

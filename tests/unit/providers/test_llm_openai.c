@@ -15,6 +15,7 @@
 
 #include "../guarded_run.h"
 #include "fake_llm_proc.h"
+#include "net/http_client.h"
 #include "providers/llm_openai.h"
 
 #define KEY "sk-test-123"
@@ -49,6 +50,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
+    hk_http_client_shutdown(loop);
     ev_loop_destroy(loop);
     unlink(SCRIPT_FILE);
     return 0;
@@ -381,6 +383,34 @@ static void test_cancel_and_close(void **state) {
     fake_llm_stop(&f);
 }
 
+/* Two calls on one worker: each opens its own client object, yet the second
+ * request goes over the first one's connection (the loop's shared client). */
+static void test_connection_reused_across_calls(void **state) {
+    (void)state;
+    fake_llm f;
+    const char *args[] = {"--key", KEY, "--ttft-ms", "10", "--tokens-per-s", "500", NULL};
+    fake_llm_start(&f, args);
+    const char *req = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    rec a = {0}, b = {0};
+    open_llm(&a, f.base, KEY, 5);
+    assert_int_equal(rec_start(&a, req), 0);
+    run_until(loop, &a.n_done, 1, 20);
+    assert_int_equal(a.ok, 1);
+    vt->close(a.llm); /* the first call ends */
+    open_llm(&b, f.base, KEY, 5);
+    assert_int_equal(rec_start(&b, req), 0);
+    run_until(loop, &b.n_done, 1, 20);
+    assert_int_equal(b.ok, 1);
+    vt->close(b.llm);
+    cJSON *l0 = fake_llm_log(&f, 0), *l1 = fake_llm_log(&f, 1);
+    assert_non_null(l0);
+    assert_non_null(l1);
+    assert_int_equal(path(l0, "client_port", NULL)->valueint, path(l1, "client_port", NULL)->valueint);
+    cJSON_Delete(l0);
+    cJSON_Delete(l1);
+    fake_llm_stop(&f);
+}
+
 static void test_request_body(void **state) {
     (void)state;
     char err[128];
@@ -410,6 +440,7 @@ static void test_request_body(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_connection_reused_across_calls),
         cmocka_unit_test(test_request_body),
         cmocka_unit_test(test_streams_tokens_in_order),
         cmocka_unit_test(test_tool_calls_round_trip),

@@ -23,6 +23,7 @@
 #include "../fake_proc.h"
 #include "../guarded_run.h"
 #include "media/g711.h"
+#include "net/http_client.h"
 #include "net/ws_client.h"
 #include "providers/tts_elevenlabs.h"
 
@@ -169,6 +170,7 @@ static int teardown(void **state)
     if (T.tts) hk_tts_elevenlabs.close(T.tts);
     T.tts = NULL;
     hk_ws_shutdown(T.loop);
+    hk_http_client_shutdown(T.loop);
     ev_loop_destroy(T.loop);
     stop_fake();
     unlink(T.log_path);
