@@ -182,4 +182,41 @@ static inline void run_for(struct ev_loop *loop, double secs) {
     run_until(loop, &never, 1, secs);
 }
 
+/* ---- faults ---------------------------------------------------------- */
+
+/* Opens the provider under test on the fake at base (timeouts: first-token
+ * and idle deadlines, 0 for the defaults). */
+typedef hk_llm *(*fake_llm_open_fn)(rec *r, const char *base, const char *key, double timeouts);
+
+/* The fake's fault kind on the first request only: exactly one done(0) whose
+ * reason starts with reason, nothing after it, and the next request works. */
+static inline void fake_llm_check_fault(struct ev_loop *loop, const hk_llm_vtable *vt,
+                                        fake_llm_open_fn open, const char *kind, const char *reason) {
+    fake_llm f;
+    const char *args[] = {"--fault", kind, "--fault-count", "1", "--ttft-ms", "30",
+                          "--tokens-per-s", "100", NULL};
+    fake_llm_start(&f, args);
+    rec r = {0};
+    open(&r, f.base, "", 1.5);
+    const char *req = "{\"messages\":[{\"role\":\"user\",\"content\":\"tell me a story please\"}]}";
+    double t0 = wall_now();
+    assert_int_equal(rec_start(&r, req), 0);
+    run_until(loop, &r.n_done, 1, 15);
+    print_message("fault %s: done(%d, %s) after %.2f s\n", kind, r.ok, r.reason, wall_now() - t0);
+    assert_int_equal(r.n_done, 1);
+    assert_int_equal(r.ok, 0);
+    assert_true(strncmp(r.reason, reason, strlen(reason)) == 0);
+    run_for(loop, 0.3);
+    assert_int_equal(r.n_done, 1);
+    assert_int_equal(r.after_done, 0);
+    r.n_done = 0;
+    r.text[0] = 0;
+    assert_int_equal(rec_start(&r, req), 0);
+    run_until(loop, &r.n_done, 1, 15);
+    assert_int_equal(r.ok, 1);
+    assert_string_equal(r.text, "I heard: tell me a story please");
+    vt->close(r.llm);
+    fake_llm_stop(&f);
+}
+
 #endif

@@ -304,33 +304,8 @@ static void test_faults(void **state) {
         {"malformed", "malformed event: "},
         {"overloaded", "overloaded_error: Overloaded"},
     };
-    for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
-        fake_llm f;
-        const char *args[] = {"--fault", k[i].kind, "--fault-count", "1", "--ttft-ms", "30",
-                              "--tokens-per-s", "100", NULL};
-        fake_llm_start(&f, args);
-        rec r = {0};
-        open_llm(&r, f.base, "", 1.5);
-        const char *req = "{\"messages\":[{\"role\":\"user\",\"content\":\"tell me a story please\"}]}";
-        double t0 = wall_now();
-        assert_int_equal(rec_start(&r, req), 0);
-        run_until(loop, &r.n_done, 1, 15);
-        print_message("fault %s: done(%d, %s) after %.2f s\n", k[i].kind, r.ok, r.reason, wall_now() - t0);
-        assert_int_equal(r.n_done, 1);
-        assert_int_equal(r.ok, 0);
-        assert_true(strncmp(r.reason, k[i].reason, strlen(k[i].reason)) == 0);
-        run_for(loop, 0.3);
-        assert_int_equal(r.n_done, 1);
-        assert_int_equal(r.after_done, 0);
-        r.n_done = 0;
-        r.text[0] = 0;
-        assert_int_equal(rec_start(&r, req), 0);
-        run_until(loop, &r.n_done, 1, 15);
-        assert_int_equal(r.ok, 1);
-        assert_string_equal(r.text, "I heard: tell me a story please");
-        vt->close(r.llm);
-        fake_llm_stop(&f);
-    }
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+        fake_llm_check_fault(loop, vt, open_llm, k[i].kind, k[i].reason);
 }
 
 static void test_wrong_key(void **state) {
