@@ -290,7 +290,7 @@ void hk_agent_unref(hk_agent *a) {
     char **strs[] = {&a->path, &a->name, &a->id, &a->first_message, &a->fallback_message,
                      &a->end_message, &a->consent_message, &a->phone_number, &a->system_prompt, &a->stt_provider,
                      &a->stt_language, &a->tts_provider, &a->tts_voice, &a->llm_provider,
-                     &a->llm_model, &a->warning, &a->reprompt_message, &a->stt_model,
+                     &a->llm_model, &a->reprompt_message, &a->stt_model,
                      &a->stt_fallback, &a->tts_model, &a->tts_fallback, &a->tts_fallback_voice,
                      &a->llm_base_url, &a->llm_fallback, &a->llm_fallback_model,
                      &a->llm_fallback_base_url};

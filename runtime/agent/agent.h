@@ -45,7 +45,6 @@ typedef struct hk_agent {
     size_t n_end_phrases;
     char *reprompt_message;  /* said after silence_timeout of caller silence */
     double silence_timeout_s;
-    char *warning;       /* set when the agent names a provider this build lacks */
     int barge_in;            /* caller speech interrupts the agent (default on) */
     int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
     int barge_in_resume_ms;  /* quiet after which a short sound resumes playback (150) */

@@ -64,7 +64,6 @@ int hk_agent_dir_reload(hk_agent_dir *d, const char *path, char *err, size_t err
         return -1;
     }
     s->versions++;
-    if (a->warning) hk_log(HK_LOG_WARN, NULL, "agent_warning", "%s: %s", path, a->warning);
     hk_agent *old = s->current;
     s->current = a;
     if (old) hk_agent_unref(old); /* live calls hold their own reference */

@@ -170,12 +170,6 @@ void hk_call_start(hk_call *c) {
            c->agent->name, c->agent->version, c->from, c->to);
     if (c->agent->max_duration_s > 0)
         hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
-    if (c->agent->warning) {
-        hk_log(HK_LOG_ERROR, c->id, "agent_unavailable", "%s", c->agent->warning);
-        hk_session_say(c, c->agent->fallback_message);
-        hk_call_hangup(c, "pipeline-error-provider-unavailable");
-        return;
-    }
     if (c->agent->first_message) {
         int m = hk_session_say(c, c->agent->first_message);
         (void)m;

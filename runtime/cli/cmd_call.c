@@ -309,7 +309,6 @@ int hk_cmd_call(int argc, char **argv) {
         fprintf(stderr, "hark call: %s\n", err);
         goto out;
     }
-    if (agent->warning) fprintf(stderr, "hark call: warning: %s\n", agent->warning);
     /* keys and base URLs of cloud providers, from the environment and .env */
     hk_config cfg;
     if (hk_config_load(&cfg, NULL, err, sizeof err) != 0)

@@ -60,7 +60,6 @@ int hk_cmd_check(int argc, char **argv) {
         printf("ok   %s: agent '%s', %zu recognition hints, %d tools, stt %s, tts %s, model %s\n",
                argv[i], a->name, a->n_phrases, count_tools(a), a->stt_provider, a->tts_provider,
                a->llm_provider);
-        if (a->warning) printf("  warning: %s\n", a->warning);
         note_key("transcriber", a->stt_provider, NULL);
         note_key("voice", a->tts_provider, NULL);
         note_key("model", hk_agent_uses_llm(a) ? a->llm_provider : NULL, a->llm_base_url);
