@@ -73,10 +73,7 @@ static hk_llm *provider(hk_call *c, int which, char *err, size_t errlen) {
         snprintf(err, errlen, "%s needs model.url (the server's base URL)", name);
         return NULL;
     }
-    if (hk_provider_needs_key(name, base) && !hk_provider_api_key(name)) {
-        snprintf(err, errlen, "%s needs an API key (set its *_API_KEY)", name);
-        return NULL;
-    }
+    if (hk_provider_key_missing(name, base, err, errlen)) return NULL;
     hk_llm_config cfg = {.provider = name,
                          .model = which ? a->llm_fallback_model : a->llm_model,
                          .api_key = hk_provider_api_key(name),

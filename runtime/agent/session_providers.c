@@ -20,12 +20,6 @@ static const char *offline_tts = "espeak";
 static int is_offline_stt(const char *n) { return hk_stt_find(n) == hk_stt_find(offline_stt); }
 static int is_offline_tts(const char *n) { return hk_tts_find(n) == hk_tts_find(offline_tts); }
 
-static int missing_key(const char *provider, const char *base_url, char *err, size_t errlen) {
-    if (!hk_provider_needs_key(provider, base_url) || hk_provider_api_key(provider)) return 0;
-    snprintf(err, errlen, "%s needs an API key (set its *_API_KEY)", provider);
-    return 1;
-}
-
 static int open_stt(hk_call *c, const char *name, char *err, size_t errlen) {
     hk_agent *a = c->agent;
     const hk_stt_vtable *v = hk_stt_find(name);
@@ -34,7 +28,7 @@ static int open_stt(hk_call *c, const char *name, char *err, size_t errlen) {
         return -1;
     }
     const char *url = hk_provider_base_url(name);
-    if (missing_key(name, url, err, errlen)) return -1;
+    if (hk_provider_key_missing(name, url, err, errlen)) return -1;
     hk_stt_config sc = {.provider = name,
                         .language = a->stt_language ? a->stt_language : "en",
                         .phrases = (const char *const *)a->phrases,
@@ -64,7 +58,7 @@ static int open_tts(hk_call *c, const char *name, const char *voice, char *err, 
         return -1;
     }
     const char *url = hk_provider_base_url(name);
-    if (missing_key(name, url, err, errlen)) return -1;
+    if (hk_provider_key_missing(name, url, err, errlen)) return -1;
     /* an ElevenLabs voice id means nothing to espeak: use its default */
     if (is_offline_tts(name) && voice && strlen(voice) > 12) voice = NULL;
     hk_tts_config tc = {.provider = name,

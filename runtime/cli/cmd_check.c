@@ -13,8 +13,7 @@
  * the key may be set where the agent is deployed). */
 static void note_key(const char *what, const char *provider, const char *base_url) {
     if (!provider) return;
-    const char *url = base_url ? base_url : hk_provider_base_url(provider);
-    if (hk_provider_needs_key(provider, url) && !hk_provider_api_key(provider))
+    if (hk_provider_key_missing(provider, base_url, NULL, 0))
         printf("  note: %s '%s' has no API key here; its calls would use the fallback\n", what,
                provider);
 }

@@ -1,6 +1,7 @@
 /* providers/settings: provider name -> key and base URL. See settings.h. */
 #include "providers/settings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,6 +68,14 @@ const char *hk_provider_base_url(const char *provider) {
     int i = find(provider);
     if (i < 0) return NULL;
     return g_url[i] ? g_url[i] : k_rows[i].default_url;
+}
+
+int hk_provider_key_missing(const char *provider, const char *base_url, char *err, size_t errlen) {
+    if (!base_url) base_url = hk_provider_base_url(provider);
+    if (!hk_provider_needs_key(provider, base_url) || hk_provider_api_key(provider)) return 0;
+    int i = find(provider);
+    if (err) snprintf(err, errlen, "%s needs an API key (set %s)", provider, k_rows[i].key_var);
+    return 1;
 }
 
 int hk_provider_needs_key(const char *provider, const char *base_url) {

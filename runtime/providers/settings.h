@@ -17,5 +17,8 @@ const char *hk_provider_base_url(const char *provider);
 /* 1 when calling this provider at this URL needs a key (the public service);
  * servers at overridden or local URLs (Ollama, vLLM, the fakes) may not. */
 int hk_provider_needs_key(const char *provider, const char *base_url);
+/* 1 when provider at base_url (NULL: its configured one) needs a key and none
+ * is set, with err (may be NULL) saying which setting is missing. */
+int hk_provider_key_missing(const char *provider, const char *base_url, char *err, size_t errlen);
 
 #endif

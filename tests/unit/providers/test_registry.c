@@ -82,6 +82,10 @@ static void test_settings(void **state) {
     assert_false(hk_provider_needs_key("openai", "http://127.0.0.1:9/v1"));
     assert_true(hk_provider_needs_key("groq", hk_provider_base_url("groq")));
     assert_false(hk_provider_needs_key("ollama", hk_provider_base_url("ollama")));
+    char err[128] = "";
+    assert_true(hk_provider_key_missing("11labs", NULL, err, sizeof err)); /* its public URL, no key */
+    assert_string_equal(err, "11labs needs an API key (set ELEVENLABS_API_KEY)");
+    assert_false(hk_provider_key_missing("openai", NULL, NULL, 0)); /* sk-1 is set */
     unsetenv("OPENAI_API_KEY");
     unsetenv("OPENAI_BASE_URL");
     hk_provider_settings_load(NULL);
