@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "net/base64.h"
@@ -100,18 +101,6 @@ static int start_ws(req *r);
 static void start_http(req *r);
 static void open_warm(hk_tts *t);
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* ---- lifetime: entering/leaving our frames, deferred frees ---------------- */
 
 static void kick_start(hk_tts *t)
@@ -132,7 +121,7 @@ static void http_stop(hk_tts *t, req *r)
 {
     if (!r->http) return;
     if (t->in_curl) { /* libcurl forbids removing a handle inside its callbacks */
-        if (grow((void **)&t->cancels, &t->cap_cancels, t->n_cancels + 1, sizeof *t->cancels) == 0) {
+        if (hk_grow((void **)&t->cancels, &t->cap_cancels, t->n_cancels + 1, sizeof *t->cancels) == 0) {
             t->cancels[t->n_cancels++] = r->http;
             r->http_cancelling = r->http;
         }
@@ -228,7 +217,7 @@ static void emit_audio(req *r, const uint8_t *a, size_t n)
         t->sink.audio(t->sink.ud, r->id, a, n);
         return;
     }
-    if (grow((void **)&r->held, &r->held_cap, r->held_n + n, 1) != 0) return;
+    if (hk_grow((void **)&r->held, &r->held_cap, r->held_n + n, 1) != 0) return;
     memcpy(r->held + r->held_n, a, n);
     r->held_n += n;
 }
@@ -241,7 +230,7 @@ static void emit_words(req *r, const hk_word_mark *m, size_t n)
         t->sink.words(t->sink.ud, r->id, m, n);
         return;
     }
-    if (grow((void **)&r->held_marks, &r->held_marks_cap, r->held_marks_n + n, sizeof *m) != 0) return;
+    if (hk_grow((void **)&r->held_marks, &r->held_marks_cap, r->held_marks_n + n, sizeof *m) != 0) return;
     memcpy(r->held_marks + r->held_marks_n, m, n * sizeof *m);
     r->held_marks_n += n;
 }
@@ -371,7 +360,7 @@ static void align_words(req *r, const cJSON *al, uint32_t base_ms, int final)
             size_t tl = r->text.len, from = r->cursor < tl ? r->cursor : tl;
             size_t span = tl - from < MATCH_WINDOW + r->pw_len ? tl - from : MATCH_WINDOW + r->pw_len;
             const char *hit = memmem(text + from, span, r->pw, r->pw_len);
-            if (hit && grow((void **)&t->marks, &t->marks_cap, n + 1, sizeof *t->marks) == 0) {
+            if (hit && hk_grow((void **)&t->marks, &t->marks_cap, n + 1, sizeof *t->marks) == 0) {
                 t->marks[n].text_pos = (uint32_t)(hit - text);
                 t->marks[n].text_len = (uint32_t)r->pw_len;
                 t->marks[n].audio_ms = r->pw_ms;
@@ -415,7 +404,7 @@ static void ws_message(req *r, const char *data, size_t len)
     uint32_t base_ms = (uint32_t)(r->audio_bytes / ULAW_BYTES_PER_MS);
     if (cJSON_IsString(audio) && audio->valuestring[0]) {
         size_t n = strlen(audio->valuestring);
-        if (grow((void **)&t->dec, &t->dec_cap, hk_base64_decoded_max(n), 1) != 0) {
+        if (hk_grow((void **)&t->dec, &t->dec_cap, hk_base64_decoded_max(n), 1) != 0) {
             cJSON_Delete(j);
             return;
         }

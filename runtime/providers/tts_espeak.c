@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/pool.h"
 #include "media/g711.h"
 #include "media/resample.h"
@@ -39,17 +40,6 @@ typedef struct synth_acc {
     int oom, aborted;
 } synth_acc;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap * 2 : 4096 / elem;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* Called by espeak_Synth on this thread, once per block of audio + events. */
 static int on_synth(short *wav, int numsamples, espeak_EVENT *ev) {
     synth_acc *acc = ev ? ev->user_data : NULL;
@@ -59,7 +49,7 @@ static int on_synth(short *wav, int numsamples, espeak_EVENT *ev) {
         return 1; /* cancelled: stop synthesising */
     }
     if (wav && numsamples > 0) {
-        if (grow((void **)&acc->pcm, &acc->cap, acc->n + (size_t)numsamples, sizeof *acc->pcm)) {
+        if (hk_grow((void **)&acc->pcm, &acc->cap, acc->n + (size_t)numsamples, sizeof *acc->pcm)) {
             acc->oom = 1;
             return 1;
         }
@@ -68,7 +58,7 @@ static int on_synth(short *wav, int numsamples, espeak_EVENT *ev) {
     }
     for (; ev && ev->type != espeakEVENT_LIST_TERMINATED; ev++) {
         if (ev->type != espeakEVENT_WORD || ev->text_position < 1) continue;
-        if (grow((void **)&acc->marks, &acc->cap_marks, acc->n_marks + 1, sizeof *acc->marks)) {
+        if (hk_grow((void **)&acc->marks, &acc->cap_marks, acc->n_marks + 1, sizeof *acc->marks)) {
             acc->oom = 1;
             return 1;
         }
