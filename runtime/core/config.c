@@ -53,6 +53,20 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
                               "key that encrypts stored secrets and transcripts at rest"},
     [HK_CFG_HARK_STREAM_SECRET] = {"HARK_STREAM_SECRET", NULL, "serve:production",
                                    "secret that signs per-call media-stream tokens (shared by all workers and nodes)"},
+    [HK_CFG_HARK_STORE] = {"HARK_STORE", "postgres", NULL,
+                           "where call records go: postgres (DATABASE_URL or the embedded cluster) or memory"},
+    [HK_CFG_HARK_SPOOL_PATH] = {"HARK_SPOOL_PATH", NULL, NULL,
+                                "file records spool to while PostgreSQL is down (default var/store-spool.jsonl; one per worker)"},
+    [HK_CFG_HARK_WORKERS] = {"HARK_WORKERS", "1", NULL, "worker processes for hark serve (one per core)"},
+    [HK_CFG_HARK_DRAIN_SECONDS] = {"HARK_DRAIN_SECONDS", "30", NULL,
+                                   "on SIGTERM, how long live calls may run on before the worker stops"},
+    [HK_CFG_HARK_LOG_LEVEL] = {"HARK_LOG_LEVEL", "info", NULL,
+                               "debug, info, warn or error; callers' words appear in logs only at debug"},
+    [HK_CFG_HARK_LUA_DIR] = {"HARK_LUA_DIR", NULL, NULL, "directory of hark's Lua library (default: the source tree's lua/)"},
+    [HK_CFG_HARK_MAX_CONNECTIONS] = {"HARK_MAX_CONNECTIONS", "4096", NULL,
+                                     "open HTTP/WebSocket connections per worker; more are refused with 503"},
+    [HK_CFG_HARK_CALL_MEMORY_MB] = {"HARK_CALL_MEMORY_MB", "16", NULL,
+                                    "Lua memory one call's agent code may hold (MB); beyond it the call plays its fallback"},
 };
 
 static int set_value(hk_config *c, int k, const char *v, int source)
