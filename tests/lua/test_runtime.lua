@@ -137,19 +137,28 @@ h.check(not ok and err:find("first_mesage"), "misspelt field: " .. tostring(err)
 ok, err = h.load("tests/fixtures/agents/unknown_provider.lua")
 h.check(not ok and err:find("no%-such%-voice"), "unknown provider: " .. tostring(err))
 local unknown_api = agent("unknown_api", [[
+-- each failing call is caught once to keep its message, then raised again so
+-- the runtime still counts it as the hook's error
+local function raise(call, f)
+  local ok, err = pcall(f)
+  call:set("err", tostring(err))
+  if not ok then error(err, 0) end
+end
 return {
   name = "unknown api",
   on_user_turn = function(call, text)
-    if text == "method" then call:sya("hello") end
-    if text == "global" then return hark.sya("x") end
+    if text == "method" then raise(call, function() call:sya("hello") end) end
+    if text == "global" then raise(call, function() return hark.sya("x") end) end
     return "ok"
   end,
 }]])
 local u = h.call(unknown_api)
 u:user("method")
 h.check(u:errors() == 1, "unknown call method is an error")
+h.check(tostring(u:get("err")):find("sya", 1, true), "the error names the unknown method: " .. tostring(u:get("err")))
 u:user("global")
 h.check(u:errors() == 2, "unknown hark function is an error")
+h.check(tostring(u:get("err")):find("sya", 1, true), "the error names the unknown function: " .. tostring(u:get("err")))
 h.check(u:user("x")[1] == "ok", "and the call goes on")
 
 -- 6. hot reload: a live call keeps its version, the next call gets the new one,
@@ -176,16 +185,28 @@ local after = h.call(d:get("greeter"))
 h.check(after:user("x")[1] == "v2", "a broken edit keeps version 2")
 h.check(live:user("x")[1] == "v1", "the old live call is still on version 1")
 
--- 7. hark.dial needs a carrier (hark serve); numbers must be E.164
+-- 7. hark.dial needs a carrier (hark serve); numbers must be E.164. Each case
+-- keeps its own message, so a missing hark.dial ("attempt to call a nil
+-- value") or a check that no longer runs cannot pass as the right error.
 local dialer = agent("dialer", [[
 return {
   name = "dialer",
   on_user_turn = function(call, text)
-    if text == "bad" then hark.dial{ agent = "x", to = "555" } end
-    hark.dial{ agent = "x", to = "+15557654321" }
+    local to = text == "bad" and "555" or "+15557654321"
+    local ok, err = pcall(hark.dial, { agent = "x", to = to })
+    call:set(text, tostring(err))
+    if not ok then error(err, 0) end
+    return "dialled"
   end,
 }]])
 local dc = h.call(dialer)
 dc:user("bad")
+h.check(dc:errors() == 1, "hark.dial with a bad number is an error")
+h.check(tostring(dc:get("bad")):find("E.164", 1, true), "the bad number is refused as not E.164: " .. tostring(dc:get("bad")))
 dc:user("good")
-h.check(dc:errors() == 2, "hark.dial without a carrier and with a bad number are errors")
+h.check(dc:errors() == 2, "hark.dial without a carrier is an error")
+h.check(tostring(dc:get("good")):find("needs a phone carrier", 1, true),
+        "a good number without a carrier is refused for the carrier: " .. tostring(dc:get("good")))
+for _, m in ipairs(dc:messages()) do
+  h.check(m.text ~= "dialled", "no dial was reported as placed")
+end
