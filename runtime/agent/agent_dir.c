@@ -71,6 +71,16 @@ int hk_agent_dir_reload(hk_agent_dir *d, const char *path, char *err, size_t err
     return 0;
 }
 
+int hk_agent_dir_remove(hk_agent_dir *d, const char *path) {
+    slot *s = find_slot(d, path);
+    if (!s || !s->current) return -1;
+    hk_agent *old = s->current;
+    s->current = NULL; /* the slot stays: a file put back continues the version count */
+    hk_log(HK_LOG_INFO, NULL, "agent_unloaded", "%s version %d (file removed)", path, old->version);
+    hk_agent_unref(old); /* live calls hold their own reference */
+    return 0;
+}
+
 static void on_inotify(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop;
     (void)revents;
@@ -83,10 +93,10 @@ static void on_inotify(struct ev_loop *loop, ev_io *w, int revents) {
             struct inotify_event *ev = (struct inotify_event *)p;
             p += sizeof *ev + ev->len;
             if (!ev->len || !is_agent_file(ev->name)) continue;
-            if (!(ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) continue;
             char path[PATH_MAX], err[1024];
             snprintf(path, sizeof path, "%s/%s", d->dir, ev->name);
-            hk_agent_dir_reload(d, path, err, sizeof err);
+            if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) hk_agent_dir_remove(d, path);
+            else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) hk_agent_dir_reload(d, path, err, sizeof err);
         }
     }
 }
@@ -116,7 +126,7 @@ hk_agent_dir *hk_agent_dir_open(hk_vm *vm, struct ev_loop *loop, const char *dir
     }
     if (loop) {
         d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (d->ifd >= 0 && inotify_add_watch(d->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) >= 0) {
+        if (d->ifd >= 0 && inotify_add_watch(d->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) >= 0) {
             ev_io_init(&d->io, on_inotify, d->ifd, EV_READ);
             d->io.data = d;
             ev_io_start(loop, &d->io);
@@ -150,8 +160,9 @@ hk_agent *hk_agent_dir_get(hk_agent_dir *d, const char *key) {
     for (int i = 0; i < d->n; i++) {
         hk_agent *a = d->slots[i].current;
         if (!a) continue;
-        if (strcmp(a->id, key) == 0 || strcmp(a->name, key) == 0 ||
-            strcmp(a->path, key) == 0 || (a->phone_number && strcmp(a->phone_number, key) == 0)) {
+        /* the id (file stem) or the number; never the display name, which
+         * two agents may share and an edit may change */
+        if (strcmp(a->id, key) == 0 || (a->phone_number && strcmp(a->phone_number, key) == 0)) {
             hk_agent_ref(a);
             return a;
         }

@@ -151,6 +151,8 @@ void hk_call_free(hk_call *c) {
         free(c->msgs[i].text);
         free(c->msgs[i].marks);
     }
+    free(c->msgs);
+    free(c->turns);
     hk_recorder_free(c->rec);
     hk_agent_unref(c->agent);
     free(c);

@@ -26,8 +26,11 @@
 #define HK_FRAME_SAMPLES 160 /* 20 ms at 8 kHz */
 #define HK_FRAME_MS 20
 #define HK_PREROLL_FRAMES 15 /* 300 ms of audio kept before VAD confirms speech */
-#define HK_MAX_MESSAGES 512
-#define HK_MAX_TURNS 256
+/* The record grows on demand up to these hard caps (about 2 MB); a call that
+ * reaches one is logged and ended gracefully (transcript.c), never silently
+ * truncated. */
+#define HK_MAX_MESSAGES 16384
+#define HK_MAX_TURNS 4096
 #define HK_MAX_PENDING 32
 
 typedef struct hk_call hk_call;
@@ -169,10 +172,13 @@ struct hk_call {
     char recording_url[600];
     int inbound;
     int first_unstored;   /* messages before this index are all stored */
-    hk_message msgs[HK_MAX_MESSAGES];
+    hk_message *msgs;     /* grown by hk_call_add_message */
+    size_t msgs_cap;
     int n_msgs;
-    hk_turn turns[HK_MAX_TURNS];
+    hk_turn *turns;       /* grown by hk_call_add_turn */
+    size_t turns_cap;
     int n_turns;
+    int record_full;      /* a cap was reached: the call is ending */
 
     /* end */
     int started;
@@ -234,6 +240,10 @@ int hk_session_speaking(const hk_call *c);
 void hk_session_net_hold(hk_call *c);
 /* The carrier reports a mark sent with io.mark has played. */
 void hk_session_mark_played(hk_call *c, const char *name);
+/* Barge-in without word timings: where to cut text of which fraction (0..1)
+ * was heard. At a word boundary (the partly heard word is dropped), or, for a
+ * single word, at a UTF-8 character boundary; never inside a character. */
+size_t hk_session_heard_cut(const char *text, double fraction);
 
 /* call_store.c: the call record in the store, written as the call goes */
 void hk_call_store_begin(hk_call *c);
@@ -242,7 +252,11 @@ void hk_call_store_end(hk_call *c);
 
 /* transcript.c */
 int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size_t errlen);
+/* Append a message / a turn (latency marks unset); the index, or -1 when the
+ * record is full (logged once; the call then ends with "exceeded-max-turns" or
+ * "exceeded-max-messages" after its end_message) or out of memory. */
 int hk_call_add_message(hk_call *c, int role, const char *text, double start, double end);
+int hk_call_add_turn(hk_call *c);
 
 /* call_llm.c: call:llm, call:history and the default LLM turn */
 void hk_call_llm_abort(hk_call *c);  /* cancel a stream in flight (barge-in, end) */

@@ -1,19 +1,26 @@
-/* agent/call_http: call:http{url=, method=, headers=, body=, json=, timeout=}
- * (or call:http(url)) for agent code and tools: the request goes out on the
- * worker's loop through libcurl multi while the hook's coroutine is parked;
- * it resumes with {status=, body=} or nil, err. Never blocks the loop; a
- * barge-in or hangup cancels the request with the hook. */
+/* agent/call_http: call:http{url=, method=, headers=, body=, json=, timeout=,
+ * max_response_bytes=} (or call:http(url)) for agent code and tools: the
+ * request goes out on the worker's loop through libcurl multi while the
+ * hook's coroutine is parked; it resumes with {status=, body=} or nil, err.
+ * Never blocks the loop; a barge-in or hangup cancels the request with the
+ * hook. Bodies are bounded both ways: a request body over 1 MiB is refused,
+ * and a response over max_response_bytes (default 1 MiB, at most 16 MiB) is
+ * cut off and the request fails with "response body over N bytes". */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/call.h"
+#include "core/grow.h"
 #include "core/log.h"
 #include "net/http_client.h"
 
 #define HK_HTTP_MAX_HEADERS 32
 #define HK_HTTP_DEFAULT_TIMEOUT_S 10.0
+#define HK_HTTP_MAX_REQUEST_BYTES (1u << 20)
+#define HK_HTTP_DEFAULT_RESPONSE_BYTES (1u << 20)
+#define HK_HTTP_MAX_RESPONSE_BYTES (16u << 20)
 
 struct hk_call_http {
     hk_http_client *client;
@@ -22,7 +29,9 @@ struct hk_call_http {
     char *body;
     int status;
     char *resp;
-    size_t resp_len;
+    size_t resp_len, resp_cap;
+    size_t max_resp;  /* bytes of response body allowed */
+    int too_big;      /* the response passed max_resp: the request is being cancelled */
     char err[256];
     hk_timer resume_timer;
 };
@@ -36,6 +45,8 @@ static void free_request(struct hk_call_http *h) {
     h->body = NULL;
     free(h->resp);
     h->resp = NULL;
+    h->resp_len = h->resp_cap = 0;
+    h->too_big = 0;
     h->req = NULL;
 }
 
@@ -43,7 +54,15 @@ static void resume_now(hk_timer *t, void *ud) {
     (void)t;
     hk_call *c = ud;
     struct hk_call_http *h = c->http;
-    if (c->wait != HK_WAIT_HTTP || !c->co) return;
+    if (h->too_big && h->req) { /* cancelled here, outside curl's callbacks */
+        hk_http_cancel(h->req);
+        h->req = NULL;
+        hk_clock_hold(c->clock, -1);
+    }
+    if (c->wait != HK_WAIT_HTTP || !c->co) {
+        free_request(h);
+        return;
+    }
     lua_State *co = c->co;
     int n;
     if (h->status == 0) {
@@ -62,20 +81,44 @@ static void resume_now(hk_timer *t, void *ud) {
     hk_call_resume(c, n);
 }
 
+/* The response body as it arrives, gathered up to max_resp bytes. */
+static void on_data(void *ud, const char *data, size_t n) {
+    hk_call *c = ud;
+    struct hk_call_http *h = c->http;
+    if (h->too_big) return;
+    if (h->resp_len + n > h->max_resp) {
+        h->too_big = 1;
+        h->status = 0;
+        snprintf(h->err, sizeof h->err, "call:http: response body over %zu bytes (max_response_bytes)",
+                 h->max_resp);
+        hk_log(HK_LOG_WARN, c->id, "http_response_too_big", "over %zu bytes: request cancelled",
+               h->max_resp);
+        hk_timer_start(c->clock, &h->resume_timer, 0, resume_now, c);
+        return;
+    }
+    if (hk_grow((void **)&h->resp, &h->resp_cap, h->resp_len + n + 1, 1) != 0) {
+        h->too_big = 1;
+        h->status = 0;
+        snprintf(h->err, sizeof h->err, "call:http: out of memory for the response");
+        hk_timer_start(c->clock, &h->resume_timer, 0, resume_now, c);
+        return;
+    }
+    memcpy(h->resp + h->resp_len, data, n);
+    h->resp_len += n;
+    h->resp[h->resp_len] = 0;
+}
+
 static void on_done(void *ud, int status, const char *body, size_t len, const char *err) {
+    (void)body; /* gathered by on_data */
+    (void)len;
     hk_call *c = ud;
     struct hk_call_http *h = c->http;
     hk_clock_hold(c->clock, -1);
     h->req = NULL;
+    if (h->too_big) return; /* resume_now is already on its way with the error */
     h->status = status;
     snprintf(h->err, sizeof h->err, "%s", err ? err : "");
-    h->resp = malloc(len + 1);
-    if (h->resp) {
-        memcpy(h->resp, body ? body : "", len);
-        h->resp[len] = 0;
-        h->resp_len = len;
-    }
-    hk_log(HK_LOG_DEBUG, c->id, "http_done", "status %d, %zu bytes%s%s", status, len,
+    hk_log(HK_LOG_DEBUG, c->id, "http_done", "status %d, %zu bytes%s%s", status, h->resp_len,
            err ? ": " : "", err ? err : "");
     hk_timer_start(c->clock, &h->resume_timer, 0, resume_now, c);
 }
@@ -127,6 +170,11 @@ static int l_http(lua_State *L) {
     double timeout = luaL_optnumber(L, -1, HK_HTTP_DEFAULT_TIMEOUT_S);
     if (timeout <= 0 || timeout > 60) return luaL_error(L, "call:http: timeout must be 0..60 s");
     lua_pop(L, 1);
+    lua_getfield(L, 2, "max_response_bytes");
+    double max_resp = luaL_optnumber(L, -1, HK_HTTP_DEFAULT_RESPONSE_BYTES);
+    if (max_resp < 1 || max_resp > HK_HTTP_MAX_RESPONSE_BYTES)
+        return luaL_error(L, "call:http: max_response_bytes must be 1..%u", HK_HTTP_MAX_RESPONSE_BYTES);
+    lua_pop(L, 1);
 
     if (!c->http) {
         c->http = calloc(1, sizeof *c->http);
@@ -136,6 +184,7 @@ static int l_http(lua_State *L) {
     if (h->req) return luaL_error(L, "call:http: a request is already running");
     free_request(h);
     /* body: a string as is, or json = <table> encoded with cjson */
+    size_t body_len = 0;
     lua_getfield(L, 2, "json");
     int has_json = !lua_isnil(L, -1);
     if (has_json) {
@@ -144,13 +193,33 @@ static int l_http(lua_State *L) {
         lua_getfield(L, -1, "encode");
         lua_pushvalue(L, -4);
         lua_call(L, 1, 1);
-        h->body = strdup(lua_tostring(L, -1));
+        const char *json = lua_tolstring(L, -1, &body_len);
+        if (body_len <= HK_HTTP_MAX_REQUEST_BYTES) h->body = strdup(json);
         lua_pop(L, 3);
     }
     lua_pop(L, 1);
     lua_getfield(L, 2, "body");
-    if (!has_json && lua_isstring(L, -1)) h->body = strdup(lua_tostring(L, -1));
+    if (!has_json && lua_isstring(L, -1)) {
+        const char *body = lua_tolstring(L, -1, &body_len);
+        if (body_len <= HK_HTTP_MAX_REQUEST_BYTES) {
+            h->body = malloc(body_len + 1);
+            if (h->body) memcpy(h->body, body, body_len + 1);
+        }
+    }
     lua_pop(L, 1);
+    if (body_len > HK_HTTP_MAX_REQUEST_BYTES) {
+        hk_log(HK_LOG_WARN, c->id, "http_request_too_big", "%zu bytes refused", body_len);
+        free_request(h);
+        lua_pop(L, 2); /* url, method */
+        lua_pushnil(L);
+        lua_pushfstring(L, "call:http: request body over %d bytes", (int)HK_HTTP_MAX_REQUEST_BYTES);
+        return 2;
+    }
+    if (!h->body && body_len) {
+        lua_pop(L, 2);
+        return luaL_error(L, "call:http: out of memory");
+    }
+    h->max_resp = (size_t)max_resp;
     read_headers(L, 2, h, has_json);
 
     if (!h->client) h->client = hk_http_client_shared(c->loop);
@@ -158,9 +227,10 @@ static int l_http(lua_State *L) {
                       .url = url,
                       .headers = (const char *const *)h->headers,
                       .body = h->body,
-                      .body_len = h->body ? strlen(h->body) : 0,
+                      .body_len = h->body ? body_len : 0,
                       .timeout_s = timeout,
                       .connect_timeout_s = timeout < 5 ? timeout : 5,
+                      .on_data = on_data,
                       .on_done = on_done,
                       .ud = c};
     h->req = hk_http_fetch(h->client, &o);

@@ -84,18 +84,19 @@ void hk_call_store_end(hk_call *c) {
         if (!c->msgs[i].dropped)
             len += (size_t)snprintf(transcript + len, cap - len, "%s: %s\n",
                                 c->msgs[i].role ? "user" : "assistant", c->msgs[i].text);
-    double lat[HK_MAX_TURNS];
+    double *lat = malloc(((size_t)c->n_turns + 1) * sizeof *lat);
     int n = 0;
-    for (int i = 0; i < c->n_turns; i++)
+    for (int i = 0; lat && i < c->n_turns; i++)
         if (c->turns[i].first_audio >= 0 && c->turns[i].user_end >= 0)
             lat[n++] = (c->turns[i].first_audio - c->turns[i].user_end) * 1000.0;
-    qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
+    if (n) qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
     char latency[160];
     if (n)
         snprintf(latency, sizeof latency, "{\"turns\":%d,\"p50_ms\":%.0f,\"p95_ms\":%.0f,\"max_ms\":%.0f}",
                  n, lat[(n - 1) / 2], lat[(int)((n - 1) * 0.95)], lat[n - 1]);
     else
         snprintf(latency, sizeof latency, "{\"turns\":0}");
+    free(lat);
     hk_store_call_summary e = {.call_sid = c->id, .tenant_id = c->tenant_id, .end_time = wall_now(),
                                .duration_s = hk_call_now(c), .ended_reason = c->end_reason,
                                .transcript = transcript,

@@ -54,18 +54,15 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
                (unsigned long long)utt);
         return;
     }
-    if (c->n_turns >= HK_MAX_TURNS) return;
-    int t = c->n_turns++;
+    if (c->record_full) return; /* the call is ending (logged when the cap was hit) */
+    int t = hk_call_add_turn(c);
+    if (t < 0) return;
     c->turns[t].user_end = c->utt_end[utt % 64];
     c->turns[t].stt_final = hk_call_now(c);
-    c->turns[t].llm_request = c->turns[t].llm_first_token = -1;
-    c->turns[t].reply_ready = c->turns[t].tts_first_audio = -1;
-    c->turns[t].first_audio = c->turns[t].llm_end = -1;
     int m = hk_call_add_message(c, 1, text, c->utt_start[utt % 64], c->utt_end[utt % 64]);
-    if (m >= 0) {
-        c->msgs[m].confidence = conf;
-        c->msgs[m].turn = t;
-    }
+    if (m < 0) return;
+    c->msgs[m].confidence = conf;
+    c->msgs[m].turn = t;
     hk_metric_inc(HK_M_TURNS);
     hk_metric_observe(HK_H_STT_LATENCY, c->turns[t].stt_final - c->turns[t].user_end);
     hk_log(HK_LOG_INFO, c->id, "user_turn", "\"%s\" (confidence %.2f)", text, conf);
@@ -412,6 +409,24 @@ static void pacer_tick(hk_timer *t, void *ud) {
 
 /* ---- barge-in ---- */
 
+size_t hk_session_heard_cut(const char *text, double fraction) {
+    size_t len = strlen(text);
+    if (fraction >= 1) return len;
+    if (fraction <= 0) return 0;
+    size_t pos = (size_t)(fraction * (double)len);
+    if (pos >= len) return len;
+    /* never inside a UTF-8 sequence: back up over continuation bytes */
+    while (pos > 0 && ((unsigned char)text[pos] & 0xC0) == 0x80) pos--;
+    if (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\t') return pos;
+    /* the word under the cut was not all heard: keep the words before it,
+     * unless it is the only one (then the whole characters heard so far) */
+    size_t w = pos;
+    while (w > 0 && text[w - 1] != ' ' && text[w - 1] != '\n' && text[w - 1] != '\t') w--;
+    if (w == 0) return pos;
+    while (w > 0 && (text[w - 1] == ' ' || text[w - 1] == '\n' || text[w - 1] == '\t')) w--;
+    return w;
+}
+
 /* Cut the assistant message being played to the words the caller heard:
  * every word whose audio had started when playback stopped. */
 static void trim_to_heard(hk_message *m, uint64_t played) {
@@ -421,8 +436,9 @@ static void trim_to_heard(hk_message *m, uint64_t played) {
         if ((uint64_t)m->marks[i].audio_ms * 8 >= heard_bytes) break;
         keep = m->marks[i].text_pos + m->marks[i].text_len;
     }
-    if (!m->n_marks) keep = (size_t)((double)heard_bytes / (double)(m->ring_end - m->ring_start + 1) *
-                                     strlen(m->text)); /* no word times: by proportion */
+    if (!m->n_marks) /* no word times: by proportion, at a word (or UTF-8) boundary */
+        keep = hk_session_heard_cut(m->text, (double)heard_bytes /
+                                                 (double)(m->ring_end - m->ring_start + 1));
     if (keep < strlen(m->text)) m->text[keep] = 0;
     m->interrupted = 1;
 }

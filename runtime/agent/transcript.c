@@ -11,19 +11,60 @@
 #include <string.h>
 
 #include "agent/call.h"
+#include "core/grow.h"
+#include "core/log.h"
+
+/* Assistant messages may use the last few slots, so an agent at the cap can
+ * still say goodbye. */
+#define HK_MSG_RESERVE 8
+
+/* A cap was reached: say so once in the log, say the end message, end. */
+static void record_full(hk_call *c, const char *what, int limit, const char *reason) {
+    if (c->record_full) return;
+    c->record_full = 1;
+    hk_log(HK_LOG_WARN, c->id, "call_record_full",
+           "the call reached its limit of %d %s; ending it (%s)", limit, what, reason);
+    if (c->agent->end_message && !c->hangup_requested) hk_session_say(c, c->agent->end_message);
+    hk_call_hangup(c, reason);
+}
 
 int hk_call_add_message(hk_call *c, int role, const char *text, double start, double end) {
-    if (c->n_msgs >= HK_MAX_MESSAGES) return -1;
+    int limit = role ? HK_MAX_MESSAGES - HK_MSG_RESERVE : HK_MAX_MESSAGES;
+    if (c->n_msgs >= limit) {
+        record_full(c, "messages", HK_MAX_MESSAGES, "exceeded-max-messages");
+        return -1;
+    }
+    char *copy = strdup(text);
+    if (!copy || hk_grow((void **)&c->msgs, &c->msgs_cap, (size_t)c->n_msgs + 1, sizeof *c->msgs)) {
+        free(copy);
+        hk_log(HK_LOG_ERROR, c->id, "out_of_memory", "message %d not recorded", c->n_msgs);
+        return -1;
+    }
     hk_message *m = &c->msgs[c->n_msgs];
     memset(m, 0, sizeof *m);
     m->role = role;
-    m->text = strdup(text);
+    m->text = copy;
     m->start = start;
     m->end = end;
     m->confidence = -1;
     m->turn = -1;
     m->tts_first_audio = -1;
     return c->n_msgs++;
+}
+
+int hk_call_add_turn(hk_call *c) {
+    if (c->n_turns >= HK_MAX_TURNS) {
+        record_full(c, "turns", HK_MAX_TURNS, "exceeded-max-turns");
+        return -1;
+    }
+    if (hk_grow((void **)&c->turns, &c->turns_cap, (size_t)c->n_turns + 1, sizeof *c->turns)) {
+        hk_log(HK_LOG_ERROR, c->id, "out_of_memory", "turn %d not recorded", c->n_turns);
+        return -1;
+    }
+    hk_turn *t = &c->turns[c->n_turns];
+    t->user_end = t->stt_final = t->llm_request = t->llm_first_token = -1;
+    t->reply_ready = t->tts_first_audio = t->first_audio = t->llm_end = -1;
+    return c->n_turns++;
 }
 
 /* milliseconds, or null for "did not happen" */
