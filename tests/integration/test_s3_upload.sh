@@ -11,7 +11,7 @@
 # hangs up during the greeting; the saved recording is uploaded
 # (recording_uploaded with its URL) and the object equals the file on disk.
 # Needs node and the npm registry once (npm ci into tests/fakes/s3/node_modules);
-# when the registry cannot be reached the test says SKIP and passes.
+# when the registry cannot be reached the test says SKIP and exits 77 (skipped).
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 BIN=$(dirname "$HARK")
