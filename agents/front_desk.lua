@@ -36,7 +36,7 @@ local book_slot = hark.tool {
     end
     if day[args.hour] then return { ok = false, reason = "taken" } end
     day[args.hour] = call.id
-    call:log("booked " .. args.day .. " " .. args.hour)
+    call:log("booked " .. args.day .. " " .. args.hour, "debug") -- caller data: debug only
     return { ok = true, day = args.day, hour = args.hour }
   end,
 }

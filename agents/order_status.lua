@@ -28,7 +28,7 @@ local lookup_order = hark.tool {
   handler = function(call, args)
     local digits = args.order_number:gsub("%D", "")
     local o = orders[digits]
-    call:log("lookup_order " .. digits .. ": " .. (o and o.status or "not found"))
+    call:log("lookup_order " .. digits .. ": " .. (o and o.status or "not found"), "debug") -- caller data: debug only
     if not o then return { found = false } end
     return { found = true, order_number = digits, status = o.status, eta = o.eta,
              carrier = o.carrier, delivered = o.delivered }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/pool.h"
 #include "store/crypto.h"
@@ -144,7 +145,6 @@ static void bench_pacing(struct ev_loop *loop, hk_pool *pool, const char *url, c
 }
 
 int main(int argc, char **argv) {
-    hk_log_init();
     hk_log_set_level(HK_LOG_ERROR);
     int n = argc > 1 ? atoi(argv[1]) : 20000;
     char err[512], url[1024], dir[64] = "";
@@ -154,7 +154,14 @@ int main(int argc, char **argv) {
         setenv("HARK_PG_DIR", dir, 1);
         if (!getenv("HARK_PG_PORT")) setenv("HARK_PG_PORT", "54398", 1);
     }
-    if (hk_db_url(url, sizeof url, err, sizeof err) != 0) {
+    hk_config cfg;
+    if (hk_config_load(&cfg, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "bench_store: %s\n", err);
+        return 1;
+    }
+    int url_rc = hk_db_url(&cfg, url, sizeof url, err, sizeof err);
+    hk_config_free(&cfg);
+    if (url_rc != 0) {
         fprintf(stderr, "bench_store: %s\n", err);
         return 1;
     }

@@ -54,6 +54,6 @@ return {
   on_end = function(call, report)
     -- where a real agent would tell your system (call:http) what the callee said
     call:log("reminder " .. call.id .. ": " .. tostring(call:get("answer", "no answer"))
-      .. " after " .. report.turns .. " turn(s)")
+      .. " after " .. report.turns .. " turn(s)", "debug") -- the callee's answer: debug only
   end,
 }

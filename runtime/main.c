@@ -1,9 +1,12 @@
 /* main: the hark command line. Each subcommand lives in runtime/cli/cmd_*.c;
- * this file only dispatches and prints the overview. */
+ * this file loads the settings once (environment, then ./.env: the one
+ * hk_config every command reads), sets the log level from them, dispatches
+ * and prints the overview. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/log.h"
 
 static const hk_command commands[] = {
@@ -26,12 +29,11 @@ static void usage(FILE *out) {
             "commands:\n");
     for (const hk_command *c = commands; c->name; c++) fprintf(out, "  %-11s %s\n", c->name, c->help);
     fprintf(out,
-            "\nenvironment: HARK_LOG_LEVEL=debug|info|warn|error, HARK_LUA_DIR (lua/ of this "
-            "tree by default)\n");
+            "\nsettings (environment or ./.env): HARK_LOG_LEVEL=debug|info|warn|error, HARK_LUA_DIR\n"
+            "(lua/ of this tree by default); hark serve --help lists them all\n");
 }
 
 int main(int argc, char **argv) {
-    hk_log_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
@@ -41,8 +43,23 @@ int main(int argc, char **argv) {
         printf("hark 0.1.0\n");
         return 0;
     }
-    for (const hk_command *c = commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
+    for (const hk_command *c = commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0) continue;
+        /* A .env line hark cannot parse may be the one that holds a key:
+         * refuse rather than run without it. */
+        hk_config cfg;
+        char err[1024];
+        if (hk_config_load(&cfg, NULL, err, sizeof err) != 0) {
+            fprintf(stderr, "hark %s: %s\n", c->name, err);
+            hk_config_free(&cfg);
+            return 1;
+        }
+        if (hk_log_init(hk_config_str(&cfg, HK_CFG_HARK_LOG_LEVEL)) != 0)
+            fprintf(stderr, "hark: HARK_LOG_LEVEL must be debug, info, warn or error (using info)\n");
+        int rc = c->run(argc - 1, argv + 1, &cfg);
+        hk_config_free(&cfg);
+        return rc;
+    }
     fprintf(stderr, "hark: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

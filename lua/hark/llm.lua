@@ -30,7 +30,9 @@ function M.run_tool(call, tc)
   end
   local ran, result = pcall(call.tool, call, tc.name, args)
   if not ran then
-    call:log("tool " .. tc.name .. " failed: " .. tostring(result))
+    -- the error may quote the caller's arguments: its text only at debug
+    call:log("tool " .. tc.name .. " failed")
+    call:log("tool " .. tc.name .. " failed: " .. tostring(result), "debug")
     return cjson.encode({ error = tostring(result) })
   end
   if type(result) == "string" then return result end

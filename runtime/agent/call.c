@@ -169,7 +169,8 @@ void hk_call_start(hk_call *c) {
     c->started = 1;
     hk_call_store_begin(c);
     hk_log(HK_LOG_INFO, c->id, "call_started", "agent %s version %d from %s to %s",
-           c->agent->name, c->agent->version, c->from, c->to);
+           c->agent->name, c->agent->version, hk_log_mask_number(c->from, from_m, sizeof from_m),
+           hk_log_mask_number(c->to, to_m, sizeof to_m));
     if (c->agent->max_duration_s > 0)
         hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
     if (c->agent->first_message) {

@@ -269,7 +269,9 @@ static void on_tool_call(void *ud, const char *id, const char *name, const char 
     tc->id = strdup(id ? id : "");
     tc->name = strdup(name ? name : "");
     tc->arguments = strdup(args && *args ? args : "{}");
-    hk_log(HK_LOG_INFO, c->id, "llm_tool_call", "%s %s", tc->name, tc->arguments);
+    hk_log(HK_LOG_INFO, c->id, "llm_tool_call", "%s (%zu bytes of arguments)", tc->name,
+           strlen(tc->arguments));
+    hk_log(HK_LOG_DEBUG, c->id, "llm_tool_call_arguments", "%s %s", tc->name, tc->arguments);
 }
 
 static void on_done(void *ud, int ok, const char *reason) {

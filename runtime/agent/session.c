@@ -65,7 +65,9 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     c->msgs[m].turn = t;
     hk_metric_inc(HK_M_TURNS);
     hk_metric_observe(HK_H_STT_LATENCY, c->turns[t].stt_final - c->turns[t].user_end);
-    hk_log(HK_LOG_INFO, c->id, "user_turn", "\"%s\" (confidence %.2f)", text, conf);
+    /* info: lengths only; what the caller said only at debug (core/log.h) */
+    hk_log(HK_LOG_INFO, c->id, "user_turn", "%zu chars (confidence %.2f)", strlen(text), conf);
+    hk_log(HK_LOG_DEBUG, c->id, "user_turn_text", "\"%s\"", text);
     hk_call_store_flush(c, 0);
     hk_call_run_hook(c, "on_user_turn", text, t);
 }
@@ -286,7 +288,8 @@ int hk_session_say_push(hk_call *c, int m, const char *text, int last) {
         memcpy(grown + have, text, add + 1);
         msg->text = grown;
         if (msg->turn >= 0 && c->turns[msg->turn].reply_ready < 0) c->turns[msg->turn].reply_ready = now;
-        hk_log(HK_LOG_INFO, c->id, "assistant_say", "\"%s\"%s", text, last ? "" : " ...");
+        hk_log(HK_LOG_INFO, c->id, "assistant_say", "%zu chars%s", add, last ? "" : " ...");
+        hk_log(HK_LOG_DEBUG, c->id, "assistant_say_text", "\"%s\"%s", text, last ? "" : " ...");
     }
     if (last) msg->streaming = 0;
     for (size_t i = 0; i < c->agent->n_end_phrases && add; i++)
@@ -466,8 +469,9 @@ static void interrupt(hk_call *c, double now) {
         if (m->role != 0 || m->end >= 0) continue;
         if (m->has_audio && m->ring_start < played) {
             trim_to_heard(m, played);
-            hk_log(HK_LOG_INFO, c->id, "assistant_trimmed", "\"%s\" (%.0f ms heard)", m->text,
-                   (double)(played - m->ring_start) / 8.0);
+            hk_log(HK_LOG_INFO, c->id, "assistant_trimmed", "%zu chars kept (%.0f ms heard)",
+                   strlen(m->text), (double)(played - m->ring_start) / 8.0);
+            hk_log(HK_LOG_DEBUG, c->id, "assistant_trimmed_text", "\"%s\"", m->text);
         } else {
             m->dropped = 1; /* never reached the caller: not part of the conversation */
             m->start = now;
@@ -574,6 +578,8 @@ void hk_session_mark_played(hk_call *c, const char *name) {
 }
 
 void hk_session_dtmf(hk_call *c, const char *digits) {
-    hk_log(HK_LOG_INFO, c->id, "dtmf", "%s", digits);
+    /* keypad digits may be a PIN or a card number: count at info */
+    hk_log(HK_LOG_INFO, c->id, "dtmf", "%zu digit(s)", strlen(digits));
+    hk_log(HK_LOG_DEBUG, c->id, "dtmf_digits", "%s", digits);
     hk_call_run_hook(c, "on_dtmf", digits, -1);
 }

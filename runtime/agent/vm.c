@@ -84,7 +84,6 @@ static int l_hark_dial(lua_State *L) {
 hk_vm *hk_vm_new(const char *lua_dir, char *err, size_t errlen) {
     hk_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return NULL;
-    if (!lua_dir) lua_dir = getenv("HARK_LUA_DIR");
     snprintf(vm->lua_dir, sizeof vm->lua_dir, "%s", lua_dir ? lua_dir : HARK_SOURCE_DIR "/lua");
     vm->slice_s = 0.010;
     g_slice_ms = 10;

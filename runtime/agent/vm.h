@@ -22,7 +22,7 @@ typedef struct hk_vm {
     void *dial_ud;
 } hk_vm;
 
-/* lua_dir: where lua/hark/ lives (NULL: $HARK_LUA_DIR, else the source tree). */
+/* lua_dir: where lua/hark/ lives (the HARK_LUA_DIR setting; NULL: the source tree). */
 hk_vm *hk_vm_new(const char *lua_dir, char *err, size_t errlen);
 void hk_vm_free(hk_vm *vm);
 void hk_vm_set_slice_ms(hk_vm *vm, int ms);

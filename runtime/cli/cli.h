@@ -8,24 +8,27 @@
 #include <stdint.h>
 
 #include "agent/vm.h"
+#include "core/config.h"
 #include "core/clock.h"
 #include "core/pool.h"
 
 typedef struct hk_command {
     const char *name;
     const char *help;
-    int (*run)(int argc, char **argv);
+    int (*run)(int argc, char **argv, const hk_config *cfg);
 } hk_command;
 
-int hk_cmd_call(int argc, char **argv);
-int hk_cmd_check(int argc, char **argv);
-int hk_cmd_serve(int argc, char **argv);
-int hk_cmd_dial(int argc, char **argv);
-int hk_cmd_migrate(int argc, char **argv);
-int hk_cmd_rekey(int argc, char **argv);
-int hk_cmd_synth(int argc, char **argv);
-int hk_cmd_transcribe(int argc, char **argv);
-int hk_cmd_test_lua(int argc, char **argv);
+/* cfg: the settings main loaded once (environment, then ./.env); commands
+ * read every setting from it, never from getenv. */
+int hk_cmd_call(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_check(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_serve(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_dial(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_migrate(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_rekey(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_synth(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_transcribe(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg);
 
 /* What a worker owns: loop, call clock, engine pool, Lua VM. */
 typedef struct hk_worker {
@@ -35,7 +38,9 @@ typedef struct hk_worker {
     hk_vm *vm;
 } hk_worker;
 
-int hk_worker_init(hk_worker *w, int virtual_time, int threads, char *err, size_t errlen);
+/* cfg: HARK_LUA_DIR for the VM. */
+int hk_worker_init(hk_worker *w, const hk_config *cfg, int virtual_time, int threads, char *err,
+                   size_t errlen);
 void hk_worker_free(hk_worker *w);
 
 /* The espeak-ng voice of simulated callers (not the agents' default). */

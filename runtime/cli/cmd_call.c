@@ -220,7 +220,7 @@ static void print_transcript(const hk_call *c) {
     }
 }
 
-int hk_cmd_call(int argc, char **argv) {
+int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
     static struct option opts[] = {{"agent", required_argument, 0, 'a'},
                                    {"caller-wav", required_argument, 0, 'w'},
                                    {"caller-text", required_argument, 0, 't'},
@@ -297,7 +297,7 @@ int hk_cmd_call(int argc, char **argv) {
         return 2;
     }
     hk_worker w;
-    if (hk_worker_init(&w, !realtime, 2, err, sizeof err) != 0) {
+    if (hk_worker_init(&w, cfg, !realtime, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark call: %s\n", err);
         free_lines(&cl);
         return 1;
@@ -310,11 +310,7 @@ int hk_cmd_call(int argc, char **argv) {
         goto out;
     }
     /* keys and base URLs of cloud providers, from the environment and .env */
-    hk_config cfg;
-    if (hk_config_load(&cfg, NULL, err, sizeof err) != 0)
-        fprintf(stderr, "hark call: warning: %s\n", err);
-    hk_provider_settings_load(&cfg);
-    hk_config_free(&cfg);
+    hk_provider_settings_load(cfg);
     /* a streaming transcriber listens at the pace of real audio, so a call
      * with one runs at wall-clock speed */
     const hk_stt_vtable *sv = hk_stt_find(agent->stt_provider);
@@ -323,7 +319,7 @@ int hk_cmd_call(int argc, char **argv) {
         if (!quiet) fprintf(stderr, "hark call: %s streams audio in real time: running at wall-clock speed\n",
                             agent->stt_provider);
     }
-    if (use_store && !(store = hk_store_from_env(w.loop, w.pool, err, sizeof err))) {
+    if (use_store && !(store = hk_store_from_env(cfg, w.loop, w.pool, err, sizeof err))) {
         fprintf(stderr, "hark call: store: %s\n", err);
         hk_agent_unref(agent);
         goto out;

@@ -21,7 +21,7 @@ static void note_key(const char *what, const char *provider, const char *base_ur
 static int count_tools(hk_agent *a) {
     lua_State *L = a->vm->L;
     hk_agent_push_table(a, L);
-    lua_getfield(L, -1, "tools");
+    hk_vm_rawgetfield(L, -1, "tools");
     int n = 0;
     if (lua_istable(L, -1))
         for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) n++;
@@ -29,7 +29,7 @@ static int count_tools(hk_agent *a) {
     return n;
 }
 
-int hk_cmd_check(int argc, char **argv) {
+int hk_cmd_check(int argc, char **argv, const hk_config *cfg) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         printf("usage: hark check FILE...\n\n"
                "Compiles each agent file in the sandbox, runs it under the CPU budget and\n"
@@ -39,15 +39,12 @@ int hk_cmd_check(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     char err[2048];
-    hk_vm *vm = hk_vm_new(NULL, err, sizeof err);
+    hk_vm *vm = hk_vm_new(hk_config_str(cfg, HK_CFG_HARK_LUA_DIR), err, sizeof err);
     if (!vm) {
         fprintf(stderr, "hark check: %s\n", err);
         return 1;
     }
-    hk_config cfg;
-    if (hk_config_load(&cfg, NULL, err, sizeof err) != 0) fprintf(stderr, "hark check: %s\n", err);
-    hk_provider_settings_load(&cfg);
-    hk_config_free(&cfg);
+    hk_provider_settings_load(cfg);
     int failed = 0;
     for (int i = 1; i < argc; i++) {
         hk_agent *a = hk_agent_load(vm, argv[i], 1, err, sizeof err);

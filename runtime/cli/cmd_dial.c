@@ -24,7 +24,7 @@ static void on_placed(void *ud, const char *sid, int status, const char *err) {
     ev_break(r->loop, EVBREAK_ALL);
 }
 
-int hk_cmd_dial(int argc, char **argv) {
+int hk_cmd_dial(int argc, char **argv, const hk_config *cfg) {
     static struct option opts[] = {{"agent", required_argument, 0, 'a'},
                                    {"to", required_argument, 0, 't'},
                                    {"from", required_argument, 0, 'f'},
@@ -51,22 +51,22 @@ int hk_cmd_dial(int argc, char **argv) {
         fprintf(stderr, "hark dial: --agent and --to are required\n");
         return 2;
     }
-    hk_config cfg;
+    hk_config own; /* the app holds a mutable configuration */
     char err[1024];
-    if (hk_config_load(&cfg, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "hark dial: %s\n", err);
+    if (hk_config_copy(&own, cfg) != 0) {
+        fprintf(stderr, "hark dial: out of memory\n");
         return 1;
     }
     hk_app app;
     memset(&app, 0, sizeof app);
-    app.cfg = &cfg;
+    app.cfg = &own;
     snprintf(app.stream_secret, sizeof app.stream_secret, "-"); /* dial signs no streams */
     struct ev_loop *loop = ev_default_loop(0);
     dial_result r = {0, 0, loop};
     hk_http_client *http = hk_http_client_new(loop);
     int rc = 1;
     if (hk_app_init_urls(&app, err, sizeof err) != 0 ||
-        hk_twilio_place_call(http, &cfg, app.webhook_url, agent, to, from, on_placed, &r, err,
+        hk_twilio_place_call(http, &own, app.webhook_url, agent, to, from, on_placed, &r, err,
                              sizeof err) != 0) {
         fprintf(stderr, "hark dial: %s\n", err);
     } else {
@@ -74,6 +74,6 @@ int hk_cmd_dial(int argc, char **argv) {
         rc = r.ok ? 0 : 1;
     }
     hk_http_client_free(http);
-    hk_config_free(&cfg);
+    hk_config_free(&own);
     return rc;
 }

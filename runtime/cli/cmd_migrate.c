@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "store/migrate.h"
 
-int hk_cmd_migrate(int argc, char **argv) {
+int hk_cmd_migrate(int argc, char **argv, const hk_config *cfg) {
     const char *dir = HARK_SOURCE_DIR "/schema";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
@@ -30,7 +30,7 @@ int hk_cmd_migrate(int argc, char **argv) {
         }
     }
     char err[1024];
-    PGconn *pg = hk_db_connect(err, sizeof err);
+    PGconn *pg = hk_db_connect(cfg, err, sizeof err);
     if (!pg) {
         fprintf(stderr, "hark migrate: %s\n", err);
         return 1;

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "store/migrate.h"
 
-int hk_cmd_rekey(int argc, char **argv) {
+int hk_cmd_rekey(int argc, char **argv, const hk_config *cfg) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: hark rekey\n\n"
@@ -25,11 +25,11 @@ int hk_cmd_rekey(int argc, char **argv) {
     }
     char err[1024] = "";
     hk_keyring kr;
-    if (hk_keyring_from_env(&kr, err, sizeof err) != 0 || kr.n == 0) {
+    if (hk_keyring_from_env(cfg, &kr, err, sizeof err) != 0 || kr.n == 0) {
         fprintf(stderr, "hark rekey: %s\n", kr.n == 0 && !err[0] ? "HARK_DATA_KEY is not set" : err);
         return 1;
     }
-    PGconn *pg = hk_db_connect(err, sizeof err);
+    PGconn *pg = hk_db_connect(cfg, err, sizeof err);
     if (!pg) {
         hk_keyring_wipe(&kr);
         fprintf(stderr, "hark rekey: %s\n", err);

@@ -1,5 +1,6 @@
 /* cli/cmd_serve: `hark serve [--workers N]`. Each worker process: loop,
- * clock, engine pool, Lua VM; configuration from the environment and .env;
+ * clock, engine pool, Lua VM; configuration from the environment and .env
+ * (loaded once by main, checked here before any worker is forked);
  * agents from HARK_AGENTS_DIR with hot reload; one port (HARK_PORT, shared by
  * the workers with SO_REUSEPORT) serving /healthz, /metrics, the Twilio
  * webhooks and Media Streams. With several workers the first process only
@@ -74,8 +75,8 @@ static void on_term(struct ev_loop *loop, ev_signal *w, int revents) {
         return;
     }
     sv->app.draining = 1;
-    const char *g = getenv("HARK_DRAIN_SECONDS");
-    double grace = g ? atof(g) : 30;
+    double grace = (double)hk_config_long(&sv->cfg, HK_CFG_HARK_DRAIN_SECONDS, 30);
+    ev_now_update(loop);
     sv->drain_deadline = ev_now(loop) + grace;
     hk_log(HK_LOG_INFO, NULL, "serve_stopping", "signal %d: draining %d live call(s), up to %.0f s",
            w->signum, sv->app.live_calls, grace);
@@ -96,6 +97,12 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents) {
         hk_config_free(&fresh);
         return;
     }
+    /* what the supervisor set (the generated stream secret, this worker's
+     * spool file) is not in the environment or .env: carry it over */
+    for (int k = 0; k < HK_CFG_COUNT; k++)
+        if (sv->cfg.source[k] == HK_CFG_FROM_SET && fresh.source[k] != HK_CFG_FROM_ENV &&
+            fresh.source[k] != HK_CFG_FROM_DOTENV)
+            hk_config_set(&fresh, (hk_config_key)k, sv->cfg.value[k]);
     hk_config old = sv->cfg;
     sv->cfg = fresh;
     hk_provider_settings_load(&sv->cfg);
@@ -141,18 +148,21 @@ static void forward_signal(int sig) {
 
 /* Workers share what must agree across them before they are forked: the
  * stream secret (a webhook answered by one worker gives a token another
- * verifies) and a spool file each (replayed by the same index next run). */
-static int supervise(int n) {
-    if (!getenv("HARK_STREAM_SECRET")) {
+ * verifies) and a spool file each (replayed by the same index next run).
+ * Both go into cfg, which the forked workers inherit; the environment is
+ * never written. */
+static int supervise(hk_config *cfg, int n) {
+    const char *secret = hk_config_str(cfg, HK_CFG_HARK_STREAM_SECRET);
+    if (!secret || !*secret) {
         unsigned char r[32];
         char hex[65];
         if (RAND_bytes(r, sizeof r) != 1) return 1;
-        for (int i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", r[i]);
-        setenv("HARK_STREAM_SECRET", hex, 1);
+        for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", r[i]);
+        if (hk_config_set(cfg, HK_CFG_HARK_STREAM_SECRET, hex) != 0) return 1;
     }
-    const char *spool = getenv("HARK_SPOOL_PATH");
+    const char *spool = hk_config_str(cfg, HK_CFG_HARK_SPOOL_PATH);
     char base[400];
-    snprintf(base, sizeof base, "%s", spool ? spool : "var/store-spool");
+    snprintf(base, sizeof base, "%s", spool && *spool ? spool : "var/store-spool");
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -163,7 +173,7 @@ static int supervise(int n) {
         if (pid == 0) {
             char path[460];
             snprintf(path, sizeof path, "%s-%d.jsonl", base, i);
-            setenv("HARK_SPOOL_PATH", path, 1);
+            if (hk_config_set(cfg, HK_CFG_HARK_SPOOL_PATH, path) != 0) _exit(1);
             return -1; /* the child serves */
         }
         g_workers[g_nworkers++] = pid;
@@ -188,8 +198,8 @@ static int supervise(int n) {
     return rc;
 }
 
-int hk_cmd_serve(int argc, char **argv) {
-    int workers = getenv("HARK_WORKERS") ? atoi(getenv("HARK_WORKERS")) : 1;
+int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
+    int workers = (int)hk_config_long(cfg, HK_CFG_HARK_WORKERS, 1);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
             workers = atoi(argv[++i]);
@@ -203,7 +213,7 @@ int hk_cmd_serve(int argc, char **argv) {
                    "$HARK_AGENTS_DIR and hot-reload. SIGTERM drains (HARK_DRAIN_SECONDS, default\n"
                    "30), SIGHUP re-reads the configuration. --workers N (or HARK_WORKERS) runs N\n"
                    "worker processes sharing the port; calls stay on the worker that took them.\n\n"
-                   "Configuration (environment, then ./.env):\n",
+                   "Configuration (the environment wins over ./.env):\n",
                    "/api/v1/voice-agents/twilio/webhook");
             hk_config_print_help(stdout);
             return 0;
@@ -213,22 +223,28 @@ int hk_cmd_serve(int argc, char **argv) {
         fprintf(stderr, "hark serve: --workers must be 1..%d\n", HK_MAX_WORKERS);
         return 2;
     }
-    if (workers > 1) {
-        int rc = supervise(workers);
-        if (rc >= 0) return rc; /* the supervisor is done */
-    }
     serve sv;
     memset(&sv, 0, sizeof sv);
     char err[2048];
-    if (hk_config_load(&sv.cfg, NULL, err, sizeof err) != 0 ||
-        hk_config_check(&sv.cfg, "serve", err, sizeof err) != 0) {
+    if (hk_config_copy(&sv.cfg, cfg) != 0) {
+        fprintf(stderr, "hark serve: out of memory\n");
+        return 1;
+    }
+    if (hk_config_check(&sv.cfg, "serve", err, sizeof err) != 0) {
         fprintf(stderr, "hark serve: %s\n", err);
         hk_config_free(&sv.cfg);
         return 1;
     }
+    if (workers > 1) {
+        int rc = supervise(&sv.cfg, workers);
+        if (rc >= 0) { /* the supervisor is done */
+            hk_config_free(&sv.cfg);
+            return rc;
+        }
+    }
     hk_provider_settings_load(&sv.cfg);
     hk_worker w;
-    if (hk_worker_init(&w, 0, 2, err, sizeof err) != 0) {
+    if (hk_worker_init(&w, &sv.cfg, 0, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark serve: %s\n", err);
         hk_config_free(&sv.cfg);
         return 1;
@@ -248,7 +264,7 @@ int hk_cmd_serve(int argc, char **argv) {
                 strerror(errno));
         goto out;
     }
-    sv.store = hk_store_from_env(w.loop, w.pool, err, sizeof err);
+    sv.store = hk_store_from_env(&sv.cfg, w.loop, w.pool, err, sizeof err);
     if (!sv.store) {
         fprintf(stderr, "hark serve: store: %s\n", err);
         goto out;
@@ -260,8 +276,9 @@ int hk_cmd_serve(int argc, char **argv) {
     w.vm->dial = serve_dial;
     w.vm->dial_ud = &sv.app;
     int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
-    hk_server_handlers h = {&sv.app, hk_routes_http, hk_routes_ws_open, hk_routes_ws_text,
-                            hk_routes_ws_closed};
+    hk_server_handlers h = {.ud = &sv.app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
+                            .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed,
+                            .max_connections = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_MAX_CONNECTIONS, 0)};
     sv.srv = hk_server_new(w.loop, port, workers > 1 ? HK_SERVER_SHARE_PORT : 0, &h, err, sizeof err);
     if (!sv.srv) {
         fprintf(stderr, "hark serve: %s\n", err);

@@ -9,7 +9,8 @@
 #include "media/wav.h"
 #include "providers/tts_espeak.h"
 
-int hk_cmd_synth(int argc, char **argv) {
+int hk_cmd_synth(int argc, char **argv, const hk_config *cfg) {
+    (void)cfg; /* the offline voice needs no settings */
     static struct option opts[] = {{"text", required_argument, 0, 't'},
                                    {"out", required_argument, 0, 'o'},
                                    {"rate", required_argument, 0, 'r'},

@@ -325,14 +325,14 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
     lua_pop(L, 1);
 }
 
-int hk_cmd_test_lua(int argc, char **argv) {
+int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         printf("usage: hark test-lua FILE.lua\n\nRuns a Lua test with the `harness` global "
                "(text-only calls on a simulated clock). See tests/lua/.\n");
         return argc < 2 ? 2 : 0;
     }
     char err[1024];
-    if (hk_worker_init(&g_w, 1, 1, err, sizeof err) != 0) {
+    if (hk_worker_init(&g_w, cfg, 1, 1, err, sizeof err) != 0) {
         fprintf(stderr, "hark test-lua: %s\n", err);
         return 1;
     }

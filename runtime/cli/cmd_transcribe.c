@@ -35,7 +35,7 @@ static void on_err(void *ud, const char *msg) {
     ev_break(s->loop, EVBREAK_ALL);
 }
 
-int hk_cmd_transcribe(int argc, char **argv) {
+int hk_cmd_transcribe(int argc, char **argv, const hk_config *cfg) {
     static struct option opts[] = {{"wav", required_argument, 0, 'w'},
                                    {"channel", required_argument, 0, 'c'},
                                    {"agent", required_argument, 0, 'a'},
@@ -72,7 +72,7 @@ int hk_cmd_transcribe(int argc, char **argv) {
         return 1;
     }
     hk_worker w;
-    if (hk_worker_init(&w, 0, 2, err, sizeof err) != 0) {
+    if (hk_worker_init(&w, cfg, 0, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark transcribe: %s\n", err);
         free(pcm);
         return 1;

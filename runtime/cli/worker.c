@@ -15,7 +15,8 @@
 
 static void on_busy(void *ud, int busy) { hk_clock_set_busy(ud, busy); }
 
-int hk_worker_init(hk_worker *w, int virtual_time, int threads, char *err, size_t errlen) {
+int hk_worker_init(hk_worker *w, const hk_config *cfg, int virtual_time, int threads, char *err,
+                   size_t errlen) {
     memset(w, 0, sizeof *w);
     hk_g711_init();
     w->loop = ev_default_loop(EVFLAG_AUTO);
@@ -27,7 +28,7 @@ int hk_worker_init(hk_worker *w, int virtual_time, int threads, char *err, size_
     }
     hk_pool_on_busy(w->pool, on_busy, w->clock);
     hk_pool_global_set(w->pool);
-    w->vm = hk_vm_new(NULL, err, errlen);
+    w->vm = hk_vm_new(hk_config_str(cfg, HK_CFG_HARK_LUA_DIR), err, errlen);
     return w->vm ? 0 : -1;
 }
 

@@ -115,6 +115,10 @@ void hk_timer_start(hk_clock *c, hk_timer *t, double delay, void (*cb)(hk_timer 
                     void *ud) {
     if (t->armed) hk_timer_stop(c, t);
     if (delay < 0) delay = 0;
+    /* Real time: libev counts from ev_now, the start of this loop iteration;
+     * after blocking work (agent Lua, a handshake) that is stale and the
+     * timer would fire early by that much. Virtual time jumps anyway. */
+    if (!c->virtual_time) ev_now_update(c->loop);
     t->at = hk_clock_now(c) + delay;
     t->cb = cb;
     t->ud = ud;

@@ -16,7 +16,6 @@ typedef enum {
     HK_CFG_TWILIO_PHONE_NUMBER,
     HK_CFG_TWILIO_WEBHOOK_URL,
     HK_CFG_TWILIO_API_BASE_URL,
-    HK_CFG_WEBSOCKET_PORT,
     HK_CFG_DATABASE_URL,
     HK_CFG_REDIS_URL,
     HK_CFG_JWT_SECRET,
@@ -35,6 +34,8 @@ typedef enum {
     HK_CFG_ELEVENLABS_BASE_URL,
     HK_CFG_GROQ_API_KEY,
     HK_CFG_OPENROUTER_API_KEY,
+    HK_CFG_TOGETHER_API_KEY,
+    HK_CFG_DEEPINFRA_API_KEY,
     HK_CFG_HARK_PORT,
     HK_CFG_HARK_AGENTS_DIR,
     HK_CFG_HARK_RECORDINGS_DIR,
@@ -63,7 +64,9 @@ typedef struct hk_config_var {
 /* The table, in hk_config_key order. */
 extern const hk_config_var hk_config_vars[HK_CFG_COUNT];
 
-enum { HK_CFG_UNSET = 0, HK_CFG_FROM_DEFAULT, HK_CFG_FROM_DOTENV, HK_CFG_FROM_ENV };
+/* HK_CFG_FROM_SET: set by hark itself (hk_config_set), e.g. the stream secret
+ * and per-worker spool path hark serve's supervisor hands its forked workers. */
+enum { HK_CFG_UNSET = 0, HK_CFG_FROM_DEFAULT, HK_CFG_FROM_DOTENV, HK_CFG_FROM_ENV, HK_CFG_FROM_SET };
 
 typedef struct hk_config {
     char *value[HK_CFG_COUNT];         /* malloc'ed, NULL when unset with no default */
@@ -76,6 +79,12 @@ typedef struct hk_config {
  * cfg is usable (and must be freed) either way. */
 int hk_config_load(hk_config *cfg, const char *dotenv_path, char *err, size_t errcap);
 void hk_config_free(hk_config *cfg);
+/* Sets one value in-process (source HK_CFG_FROM_SET; NULL unsets). The
+ * environment is never written: workers forked after this inherit cfg. 0 or
+ * -1 (no memory). */
+int hk_config_set(hk_config *cfg, hk_config_key k, const char *value);
+/* Deep copy (dst must be freed). 0 or -1 (no memory; dst is then empty). */
+int hk_config_copy(hk_config *dst, const hk_config *src);
 
 /* Value (or default), NULL when unset. hk_config_get takes a name; unknown
  * names give NULL. */
@@ -83,12 +92,12 @@ const char *hk_config_str(const hk_config *cfg, hk_config_key k);
 const char *hk_config_get(const hk_config *cfg, const char *name);
 /* Integer value, or fallback when unset or not a decimal integer. */
 long hk_config_long(const hk_config *cfg, hk_config_key k, long fallback);
-/* "environment", ".env", "default" or "unset". */
+/* "environment", ".env", "default", "set by hark" or "unset". */
 const char *hk_config_source(const hk_config *cfg, hk_config_key k);
 bool hk_config_production(const hk_config *cfg);
 
 /* Checks cfg for command ("serve", ...): every required value present
- * (non-empty), HARK_ENV one of development|production, ports 1..65535, URLs
+ * (non-empty), HARK_ENV one of development|production, HARK_PORT 1..65535, URLs
  * with a scheme. Returns 0, or -1 with one message in err naming every
  * problem ("config: missing TWILIO_AUTH_TOKEN, HARK_STREAM_SECRET (needed by
  * hark serve); HARK_PORT must be a port number 1-65535"). */

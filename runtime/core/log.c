@@ -4,7 +4,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,11 +11,25 @@
 static int g_level = HK_LOG_INFO;
 static const char *g_names[] = {"debug", "info", "warn", "error"};
 
-void hk_log_init(void) {
-    const char *s = getenv("HARK_LOG_LEVEL");
-    if (!s) return;
+int hk_log_init(const char *level) {
+    if (!level || !*level) return 0;
     for (int i = 0; i < 4; i++)
-        if (strcmp(s, g_names[i]) == 0) g_level = i;
+        if (strcmp(level, g_names[i]) == 0) {
+            g_level = i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *hk_log_mask_number(const char *number, char *out, int cap) {
+    if (!out || cap <= 0) return "";
+    out[0] = 0;
+    if (!number || !*number) return out;
+    int n = (int)strlen(number);
+    if (n >= 10) snprintf(out, (size_t)cap, "%.5s***%s", number, number + n - 4);
+    else if (n > 4) snprintf(out, (size_t)cap, "***%s", number + n - 2);
+    else snprintf(out, (size_t)cap, "***");
+    return out;
 }
 
 void hk_log_set_level(int level) { g_level = level; }

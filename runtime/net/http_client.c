@@ -117,6 +117,7 @@ static int timer_cb(CURLM *multi, long ms, void *userp) {
     hk_http_client *cl = userp;
     ev_timer_stop(cl->loop, &cl->timer);
     if (ms >= 0) {
+        ev_now_update(cl->loop); /* curl's ms counts from now, libev's from ev_now */
         ev_timer_set(&cl->timer, ms / 1000.0, 0.);
         ev_timer_start(cl->loop, &cl->timer);
     }

@@ -466,6 +466,7 @@ hk_ws *hk_ws_connect(struct ev_loop *loop, const hk_ws_opts *o, char *err, size_
         ws_free(ws);
         return NULL;
     }
+    ev_now_update(loop); /* counted from now, not from the start of this loop iteration */
     ev_timer_set(&ws->timeout, o->connect_timeout_s > 0 ? o->connect_timeout_s : 5.0, 0.);
     ev_timer_start(loop, &ws->timeout);
     unsigned char buf[16];

@@ -31,10 +31,10 @@ static const row k_rows[] = {
 static char *g_key[N_ROWS], *g_url[N_ROWS];
 static int g_loaded;
 
+/* Every key_var and url_var is a name in the configuration table. */
 static const char *value(const hk_config *cfg, const char *var) {
     if (!var) return NULL;
-    const char *v = cfg ? hk_config_get(cfg, var) : NULL;
-    if (!v) v = getenv(var); /* names outside the configuration table */
+    const char *v = hk_config_get(cfg, var);
     return v && *v ? v : NULL;
 }
 
@@ -44,10 +44,16 @@ static void set(char **slot, const char *v) {
 }
 
 void hk_provider_settings_load(const hk_config *cfg) {
-    for (size_t i = 0; i < N_ROWS; i++) {
-        set(&g_key[i], value(cfg, k_rows[i].key_var));
-        set(&g_url[i], value(cfg, k_rows[i].url_var));
+    hk_config own;
+    if (!cfg) { /* a syntax error in .env leaves own usable; the commands report it */
+        char err[256];
+        hk_config_load(&own, NULL, err, sizeof err);
     }
+    for (size_t i = 0; i < N_ROWS; i++) {
+        set(&g_key[i], value(cfg ? cfg : &own, k_rows[i].key_var));
+        set(&g_url[i], value(cfg ? cfg : &own, k_rows[i].url_var));
+    }
+    if (!cfg) hk_config_free(&own);
     g_loaded = 1;
 }
 

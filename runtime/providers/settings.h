@@ -7,7 +7,8 @@
 
 #include "core/config.h"
 
-/* Copy keys and base URLs from cfg (NULL: from the environment only). */
+/* Copy keys and base URLs from cfg (NULL: load the configuration now:
+ * environment, then ./.env). */
 void hk_provider_settings_load(const hk_config *cfg);
 /* The key for provider (NULL when none is set). */
 const char *hk_provider_api_key(const char *provider);

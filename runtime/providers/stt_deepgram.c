@@ -203,7 +203,9 @@ static void on_message(void *ud, const char *data, size_t n, int binary) {
     if (binary || s->closing || s->failed) return;
     cJSON *m = cJSON_ParseWithLength(data, n);
     if (!m) {
-        hk_log(HK_LOG_WARN, s->log_id, "deepgram_bad_message", "%.*s", (int)(n > 200 ? 200 : n), data);
+        /* the message may hold a transcript: its length at warn, text at debug */
+        hk_log(HK_LOG_WARN, s->log_id, "deepgram_bad_message", "%zu bytes unreadable", n);
+        hk_log(HK_LOG_DEBUG, s->log_id, "deepgram_bad_message_text", "%.*s", (int)(n > 200 ? 200 : n), data);
         return;
     }
     s->got_msg = 1;
@@ -283,6 +285,7 @@ static void on_close(void *ud, int code, const char *reason) {
     } else {
         double delay = k_backoff[s->retries - 1];
         hk_log(HK_LOG_WARN, s->log_id, "deepgram_reconnect", "%s; retry %d in %.2f s", why, s->retries, delay);
+        ev_now_update(s->loop);
         ev_timer_set(&s->retry, delay, 0.);
         ev_timer_start(s->loop, &s->retry);
     }
@@ -443,6 +446,7 @@ static void dg_end_utterance(hk_stt *s, uint64_t utt_id) {
             s->awaiting = 1;
             s->await_id = utt_id;
             send_control(s, "Finalize"); /* or on (re)open */
+            ev_now_update(s->loop); /* a timeout counts from now */
             ev_timer_set(&s->finalize, DG_FINALIZE_TIMEOUT_S, 0.);
             ev_timer_start(s->loop, &s->finalize);
         }

@@ -295,11 +295,15 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     leave(t);
 }
 
-/* (Re)start the no-audio timer: only once the request's text has ended. */
+/* (Re)start the no-audio timer: only once the request's text has ended.
+ * libev counts `after` from ev_now, the time the loop iteration began; this
+ * may run after blocking work (a caller's Lua, a slow start), so refresh it
+ * or the timeout fires early by that much. */
 static void arm_timer(req *r)
 {
     if (!r->last || r->finished || r->dead) return;
     ev_timer_stop(r->t->loop, &r->timer);
+    ev_now_update(r->t->loop);
     ev_timer_set(&r->timer, r->t->first_audio_timeout, 0.);
     ev_timer_start(r->t->loop, &r->timer);
 }

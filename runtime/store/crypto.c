@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/log.h"
 
 static int hexval(int c) {
@@ -93,12 +94,11 @@ int hk_keyring_parse(hk_keyring *kr, const char *spec, char *err, size_t errlen)
     return 0;
 }
 
-int hk_keyring_from_env(hk_keyring *kr, char *err, size_t errlen) {
-    const char *spec = getenv("HARK_DATA_KEY");
+int hk_keyring_from_env(const hk_config *cfg, hk_keyring *kr, char *err, size_t errlen) {
+    const char *spec = hk_config_str(cfg, HK_CFG_HARK_DATA_KEY);
     memset(kr, 0, sizeof *kr);
     if (spec && *spec) return hk_keyring_parse(kr, spec, err, errlen);
-    const char *env = getenv("HARK_ENV");
-    if (env && strcmp(env, "production") == 0) {
+    if (hk_config_production(cfg)) {
         snprintf(err, errlen, "HARK_DATA_KEY is not set: refusing to store call records in the "
                  "clear with HARK_ENV=production (generate one: openssl rand -hex 32)");
         return -1;

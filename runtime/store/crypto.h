@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hk_config;
+
 #define HK_KEY_MAX 8
 #define HK_SEAL_OVERHEAD 28 /* nonce + tag */
 
@@ -27,10 +29,10 @@ typedef struct hk_keyring {
 
 /* Parse spec into kr. Returns 0, or -1 with err set. */
 int hk_keyring_parse(hk_keyring *kr, const char *spec, char *err, size_t errlen);
-/* From HARK_DATA_KEY. No key: refuses (-1) when HARK_ENV=production, else
- * logs a loud warning and returns 0 with an empty ring (values stored plain,
- * key id 0). */
-int hk_keyring_from_env(hk_keyring *kr, char *err, size_t errlen);
+/* From the HARK_DATA_KEY setting of cfg (environment or .env). No key:
+ * refuses (-1) when HARK_ENV=production, else logs a loud warning and returns
+ * 0 with an empty ring (values stored plain, key id 0). */
+int hk_keyring_from_env(const struct hk_config *cfg, hk_keyring *kr, char *err, size_t errlen);
 void hk_keyring_wipe(hk_keyring *kr);
 
 /* Seal n bytes of plain under key id kid with aad. out must hold

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
+
 #define MAX_MIGRATIONS 512
 
 typedef struct migration {
@@ -19,8 +21,8 @@ typedef struct migration {
     char *sql;
 } migration;
 
-int hk_db_url(char *out, size_t cap, char *err, size_t errlen) {
-    const char *url = getenv("DATABASE_URL");
+int hk_db_url(const hk_config *cfg, char *out, size_t cap, char *err, size_t errlen) {
+    const char *url = hk_config_str(cfg, HK_CFG_DATABASE_URL);
     if (url && *url) {
         snprintf(out, cap, "%s", url);
         return 0;
@@ -42,9 +44,9 @@ int hk_db_url(char *out, size_t cap, char *err, size_t errlen) {
     return 0;
 }
 
-PGconn *hk_db_connect(char *err, size_t errlen) {
+PGconn *hk_db_connect(const hk_config *cfg, char *err, size_t errlen) {
     char url[1024];
-    if (hk_db_url(url, sizeof url, err, errlen) != 0) return NULL;
+    if (hk_db_url(cfg, url, sizeof url, err, errlen) != 0) return NULL;
     PGconn *pg = PQconnectdb(url);
     if (PQstatus(pg) != CONNECTION_OK) {
         snprintf(err, errlen, "connect: %s", PQerrorMessage(pg));

@@ -11,11 +11,12 @@
 
 #include "store/crypto.h"
 
-/* DATABASE_URL when set, else `scripts/pg start` (HARK_PG_PORT honoured) and
- * the URL it prints. Returns 0 or -1 with err. */
-int hk_db_url(char *out, size_t cap, char *err, size_t errlen);
+/* The DATABASE_URL setting of cfg when set, else `scripts/pg start`
+ * (HARK_PG_PORT honoured by the script) and the URL it prints. Returns 0 or
+ * -1 with err. */
+int hk_db_url(const struct hk_config *cfg, char *out, size_t cap, char *err, size_t errlen);
 /* Connect (blocking) to the database hk_db_url names. NULL with err. */
-PGconn *hk_db_connect(char *err, size_t errlen);
+PGconn *hk_db_connect(const struct hk_config *cfg, char *err, size_t errlen);
 
 /* Apply the pending migrations of dir in order, each in its own transaction,
  * recorded in schema_migrations with its SHA-256. Refuses (nothing applied)

@@ -49,6 +49,7 @@ static void set_error(hk_pg_conn *c, const char *what) {
 static void arm_deadline(hk_pg_conn *c, double s) {
     ev_timer_stop(c->loop, &c->deadline);
     if (s > 0) {
+        ev_now_update(c->loop); /* a deadline counts from now, not the iteration's start */
         ev_timer_set(&c->deadline, s, 0.);
         ev_timer_start(c->loop, &c->deadline);
     }
@@ -93,6 +94,7 @@ static void conn_broken(hk_pg_conn *c, const char *what) {
     else hk_log(HK_LOG_DEBUG, NULL, "db_connect_failed", "%s", c->last_error);
     c->cbs.down(c->cbs.ud, c);
     if (c->state == HK_CONN_DOWN && !ev_is_active(&c->retry)) {
+        ev_now_update(c->loop);
         ev_timer_set(&c->retry, c->retry_s, 0.);
         ev_timer_start(c->loop, &c->retry);
     }

@@ -28,6 +28,7 @@
 struct cJSON;
 struct hk_pool;
 struct hk_keyring;
+struct hk_config;
 
 typedef struct hk_store hk_store;
 
@@ -137,14 +138,16 @@ hk_store *hk_store_pg_new(const hk_store_pg_opts *o, char *err, size_t errlen);
 /* Connections up right now (tests and /metrics). */
 int hk_store_pg_connected(hk_store *s);
 
-/* store/store_env.c: what `hark serve` opens. HARK_STORE=memory gives the
+/* store/store_env.c: what `hark serve` opens, from its settings (cfg:
+ * environment and .env). HARK_STORE=memory gives the
  * memory store; otherwise PostgreSQL at DATABASE_URL, or the embedded cluster
  * (scripts/pg start, blocking: call at startup, before serving), keys from
  * HARK_DATA_KEY (NULL with err in HARK_ENV=production without a key), spool
  * at HARK_SPOOL_PATH (default var/store-spool.jsonl). Run `hark migrate`
  * first: without the schema the connections log the error and the writes
  * wait in the spool. */
-hk_store *hk_store_from_env(struct ev_loop *loop, struct hk_pool *pool, char *err, size_t errlen);
+hk_store *hk_store_from_env(const struct hk_config *cfg, struct ev_loop *loop, struct hk_pool *pool,
+                            char *err, size_t errlen);
 
 /* A random UUID (v4) as text. */
 void hk_store_uuid(char out[37]);

@@ -111,7 +111,9 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
     }
     hk_agent *a = find_agent(app, query, to);
     if (!a) {
-        hk_log(HK_LOG_WARN, sid, "unknown_number", "no agent answers %s", to);
+        char to_m[32];
+        hk_log(HK_LOG_WARN, sid, "unknown_number", "no agent answers %s",
+               hk_log_mask_number(to, to_m, sizeof to_m));
         hk_twiml_say_hangup(body, sizeof body,
                             "Sorry, the number you have called is not in service.", NULL);
         xml(resp, body);
@@ -131,7 +133,8 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
         hk_resp_text(resp, 500, "text/plain", "cannot build TwiML\n");
     } else {
         hk_log(HK_LOG_INFO, sid, "call_incoming", "from %s to %s: agent %s version %d",
-               from ? from : "?", to, a->id, a->version);
+               from ? hk_log_mask_number(from, from_m, sizeof from_m) : "?",
+               hk_log_mask_number(to, to_m, sizeof to_m), a->id, a->version);
         /* the call record exists from the first webhook (the stream may never come) */
         if (app->store) {
             hk_store_call r = {.call_sid = sid, .tenant_id = HK_DEFAULT_TENANT,
@@ -150,7 +153,9 @@ static void connect_status(hk_form *f, hk_http_response *resp) {
     char number[40], body[1024];
     const char *dial = take_after(sid, number, sizeof number);
     if (dial) {
-        hk_log(HK_LOG_INFO, sid, "call_transfer", "dialling %s", dial);
+        char dial_m[32];
+        hk_log(HK_LOG_INFO, sid, "call_transfer", "dialling %s",
+               hk_log_mask_number(dial, dial_m, sizeof dial_m));
         hk_twiml_dial(body, sizeof body, dial, NULL);
     } else {
         hk_twiml_hangup(body, sizeof body);

@@ -4,10 +4,12 @@
 #   - `hark migrate` from empty, again (a no-op), and the embedded default
 #     (no DATABASE_URL: hark starts/uses scripts/pg itself);
 #   - `hark migrate` refusing a changed applied migration;
-#   - the store driver (tests/unit/store/test_store_pg.c, built beside hark):
-#     a call written as it goes, ciphertext at rest, tenant scoping, the
-#     database stopped mid-call, the spool outliving the process, injection
-#     strings stored verbatim, filters, rekey.
+#   - the store driver (tests/unit/store/test_store_pg.c, built beside hark)
+#     on a database of this cluster: a call written as it goes, ciphertext at
+#     rest, tenant scoping, the database stopped mid-call, the spool
+#     outliving the process, injection strings stored verbatim, filters,
+#     rekey. (ctest also runs it as unit/test_store_pg, where it starts a
+#     cluster of its own: neither run can pass without a real server.)
 # Stops and removes the cluster on exit.
 set -euo pipefail
 HARK=${1:-build/hark}

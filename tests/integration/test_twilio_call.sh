@@ -23,6 +23,10 @@ export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC44444444444444444444444444444444 T
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
 "$(dirname "$HARK")/fake_twilio_rest" --port 0 --account $TWILIO_ACCOUNT_SID --token $TWILIO_AUTH_TOKEN \
+# callers' and agents' words reach the log only at debug (the privacy rule of core/log.h)
+export HARK_LOG_LEVEL=debug
+# a known stream secret, so the test can mint well-signed but expired tokens
+export HARK_STREAM_SECRET=test-stream-secret-$RANDOM$RANDOM
   --log "$T/rest.log" >"$T/rest.port" &
 rpid=$!
 for _ in $(seq 50); do [ -s "$T/rest.port" ] && break; sleep 0.1; done
@@ -44,8 +48,8 @@ TOKEN=$(stream_token $SID)
   --param agent=front_desk --param "token=$TOKEN" --param from=+15551230000 --param to=+15550199 \
   --caller-wav "$T/l1.wav" --caller-wav "$T/l2.wav" --caller-wav "$T/l3.wav" \
   --out "$T/heard.wav" --log "$T/events.jsonl" --max-seconds 90 || fail "fake twilio call failed"
-grep -q '"event":"user_turn".*tuesday' "$T/serve.log" || fail "caller's tuesday not recognised"
-grep -q '"event":"assistant_say".*booked for tuesday at ten' "$T/serve.log" || fail "no booking"
+grep -q '"event":"user_turn_text".*tuesday' "$T/serve.log" || fail "caller's tuesday not recognised"
+grep -q '"event":"assistant_say_text".*booked for tuesday at ten' "$T/serve.log" || fail "no booking"
 grep -q '"event":"call_ended".*assistant-ended-call' "$T/serve.log" || fail "agent did not hang up"
 marks=$(grep -c '"mark' "$T/events.jsonl" || true)
 [ "$marks" -ge 4 ] || fail "expected marks after replies, got $marks"

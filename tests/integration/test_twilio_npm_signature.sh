@@ -36,12 +36,16 @@ post() { # url sig params... -> HTTP status
   local args=(); for kv in "$@"; do args+=(--data-urlencode "$kv"); done
   curl -s -o "$T/body" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "${args[@]}" "$url"
 }
+checked=0
 check() { # url params...: signed by npm -> 200; one value changed -> 403
   local url=$1; shift
   local sig; sig=$(node "$TW/sign.js" "$TWILIO_AUTH_TOKEN" "$url" "$@")
+  # an HMAC-SHA1 in base64: 28 characters (an empty or broken signer fails here)
+  [[ "$sig" =~ ^[A-Za-z0-9+/]{27}=$ ]] || fail "npm signer gave no signature: '$sig'"
   [[ "$(post "$url" "$sig" "$@")" =~ ^20[04]$ ]] || fail "npm-signed request refused: $url $*"
   local changed=("$@"); changed[0]="${changed[0]}x"
   [ "$(post "$url" "$sig" "${changed[@]}")" = 403 ] || fail "altered request accepted: $url ${changed[*]}"
+  checked=$((checked + 1))
 }
 W=$TWILIO_WEBHOOK_URL
 check "$W" CallSid=CA00000000000000000000000000000001 "From=+15551230000" "To=+15550199" CallStatus=ringing
@@ -50,4 +54,5 @@ check "$W" CallSid=CA00000000000000000000000000000002 "To=+15550199" "CallerName
 check "$W/status" CallSid=CA00000000000000000000000000000003 CallStatus=completed CallDuration=42 \
   StatusCallbackEvent=initiated StatusCallbackEvent=completed StatusCallbackEvent=answered
 check "$W?agent=front_desk" CallSid=CA00000000000000000000000000000004 "To=+15557654321" Direction=outbound-api
-echo "ok: twilio npm signature"
+[ "$checked" -eq 4 ] || fail "expected 4 npm-signed requests checked, did $checked"
+echo "ok: twilio npm signature ($checked requests)"

@@ -1,8 +1,11 @@
 /* tests/unit/core/test_config: .env syntax (comments, export, quotes,
  * escapes, inline comments, CRLF), precedence (environment > .env >
  * default), the table (every name unique, described, printed by --help), and
- * hk_config_check naming every missing or invalid value in one message. Each
- * test clears all hark variables from the environment first. */
+ * hk_config_check naming every missing or invalid value in one message, and
+ * every setting read from a .env alone: by the loader, and by each consumer
+ * that once read it with getenv (store, keyring, database URL, log level,
+ * provider keys). Each test clears all hark variables from the environment
+ * first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,11 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "core/log.h"
+#include "providers/settings.h"
+#include "store/crypto.h"
+#include "store/migrate.h"
+#include "store/store.h"
 
 static char path[64];
 
@@ -157,7 +165,7 @@ static void test_check(void **state)
 {
     (void)state;
     hk_config c;
-    char err[512];
+    char err[1024];
     write_env("TWILIO_ACCOUNT_SID=AC1\n");
     assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
     assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
@@ -175,13 +183,19 @@ static void test_check(void **state)
     assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
     assert_true(hk_config_production(&c));
     assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
-    assert_string_equal(err, "config: missing JWT_SECRET, HARK_DATA_KEY, HARK_STREAM_SECRET "
+    /* JWT_SECRET signs nothing yet: not required until the platform API uses it */
+    assert_string_equal(err, "config: missing HARK_DATA_KEY, HARK_STREAM_SECRET "
                              "(needed by hark serve in production)");
     hk_config_free(&c);
 
     setenv("HARK_ENV", "staging", 1);
     setenv("HARK_PORT", "70000", 1);
-    setenv("WEBSOCKET_PORT", "80x", 1);
+    setenv("HARK_STORE", "sqlite", 1);
+    setenv("HARK_LOG_LEVEL", "verbose", 1);
+    setenv("HARK_WORKERS", "0", 1);
+    setenv("HARK_DRAIN_SECONDS", "ten", 1);
+    setenv("HARK_MAX_CONNECTIONS", "-1", 1);
+    setenv("HARK_CALL_MEMORY_MB", "16MB", 1);
     setenv("TWILIO_WEBHOOK_URL", "h.example", 1);
     setenv("OPENAI_BASE_URL", "ftp://x", 1);
     setenv("DEEPGRAM_BASE_URL", "wss://api.deepgram.com", 1); /* a WebSocket URL is fine here */
@@ -192,7 +206,12 @@ static void test_check(void **state)
     assert_string_equal(err, "config: missing TWILIO_AUTH_TOKEN (needed by hark serve); "
                              "HARK_ENV must be development or production; "
                              "HARK_PORT must be a port number 1-65535; "
-                             "WEBSOCKET_PORT must be a port number 1-65535; "
+                             "HARK_STORE must be one of: postgres memory; "
+                             "HARK_LOG_LEVEL must be one of: debug info warn error; "
+                             "HARK_WORKERS must be a whole number 1-64; "
+                             "HARK_DRAIN_SECONDS must be a whole number 0-86400; "
+                             "HARK_MAX_CONNECTIONS must be a whole number 1-1000000; "
+                             "HARK_CALL_MEMORY_MB must be a whole number 1-65536; "
                              "TWILIO_WEBHOOK_URL must start with https:// or http://; "
                              "OPENAI_BASE_URL must start with https:// or http://; "
                              "ELEVENLABS_BASE_URL must start with https:// or http://");
@@ -203,7 +222,12 @@ static void test_check(void **state)
     assert_int_equal(hk_config_check(&c, "serve", NULL, 0), -1);
     hk_config_free(&c);
     setenv("HARK_PORT", "0", 1);
-    unsetenv("WEBSOCKET_PORT");
+    unsetenv("HARK_STORE");
+    unsetenv("HARK_LOG_LEVEL");
+    unsetenv("HARK_WORKERS");
+    unsetenv("HARK_DRAIN_SECONDS");
+    unsetenv("HARK_MAX_CONNECTIONS");
+    unsetenv("HARK_CALL_MEMORY_MB");
     unsetenv("HARK_ENV");
     unsetenv("OPENAI_BASE_URL");
     unsetenv("DEEPGRAM_BASE_URL");
@@ -238,8 +262,119 @@ static void test_table_and_help(void **state)
     }
     assert_non_null(strstr(buf, "HARK_PORT (default: 8080)"));
     assert_non_null(strstr(buf, "TWILIO_AUTH_TOKEN [required by hark serve]"));
-    assert_non_null(strstr(buf, "JWT_SECRET [required by hark serve (production)]"));
+    /* settings nothing reads yet say so, and are required by nothing */
+    assert_non_null(strstr(buf, "  JWT_SECRET\n      (not used yet: the platform API issue)"));
+    assert_non_null(strstr(buf, "  REDIS_URL\n      (not used yet: the platform API issue)"));
+    assert_null(strstr(buf, "WEBSOCKET_PORT"));
     free(buf);
+}
+
+
+/* Every setting in the table, written only to .env, is loaded from there. */
+static void test_every_setting_from_dotenv(void **state)
+{
+    (void)state;
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int k = 0; k < HK_CFG_COUNT; k++)
+        fprintf(f, "%s=v%d\n", hk_config_vars[k].name, k);
+    fclose(f);
+    hk_config c;
+    char err[256];
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    for (int k = 0; k < HK_CFG_COUNT; k++) {
+        char want[16];
+        snprintf(want, sizeof want, "v%d", k);
+        if (!hk_config_str(&c, (hk_config_key)k) || strcmp(hk_config_str(&c, (hk_config_key)k), want) != 0)
+            fail_msg("%s not read from .env", hk_config_vars[k].name);
+        assert_string_equal(hk_config_source(&c, (hk_config_key)k), ".env");
+        assert_string_equal(hk_config_get(&c, hk_config_vars[k].name), want);
+    }
+    hk_config_free(&c);
+}
+
+/* The consumers that once called getenv read the same names from a .env. */
+static void test_consumers_read_dotenv(void **state)
+{
+    (void)state;
+    hk_config c;
+    char err[256] = "";
+    /* HARK_STORE=memory from .env: the memory store, no PostgreSQL */
+    write_env("HARK_STORE=memory\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    hk_store *s = hk_store_from_env(&c, NULL, NULL, err, sizeof err);
+    assert_non_null(s);
+    hk_store_free(s);
+    hk_config_free(&c);
+
+    /* HARK_ENV=production from .env: no key, no store, no keyring */
+    write_env("HARK_ENV=production\nHARK_STORE=postgres\nDATABASE_URL=postgres://127.0.0.1:1/x\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_null(hk_store_from_env(&c, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "HARK_DATA_KEY is not set"));
+    hk_keyring kr;
+    assert_int_equal(hk_keyring_from_env(&c, &kr, err, sizeof err), -1);
+    /* DATABASE_URL from .env: used as is (no private cluster started) */
+    char url[256];
+    assert_int_equal(hk_db_url(&c, url, sizeof url, err, sizeof err), 0);
+    assert_string_equal(url, "postgres://127.0.0.1:1/x");
+    hk_config_free(&c);
+
+    /* HARK_DATA_KEY from .env: a keyring that seals */
+    write_env("HARK_ENV=production\nHARK_DATA_KEY=3:"
+              "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_keyring_from_env(&c, &kr, err, sizeof err), 0);
+    assert_int_equal(kr.n, 1);
+    assert_int_equal(kr.newest, 3);
+    hk_keyring_wipe(&kr);
+    hk_config_free(&c);
+
+    /* HARK_LOG_LEVEL from .env */
+    write_env("HARK_LOG_LEVEL=error\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_log_init(hk_config_str(&c, HK_CFG_HARK_LOG_LEVEL)), 0);
+    assert_false(hk_log_enabled(HK_LOG_WARN));
+    assert_true(hk_log_enabled(HK_LOG_ERROR));
+    hk_log_set_level(HK_LOG_INFO);
+    hk_config_free(&c);
+
+    /* provider keys, including those once read outside the table */
+    write_env("TOGETHER_API_KEY=tg-1\nDEEPINFRA_API_KEY=di-1\nOPENAI_BASE_URL=http://127.0.0.1:9/v1\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    hk_provider_settings_load(&c);
+    assert_string_equal(hk_provider_api_key("together-ai"), "tg-1");
+    assert_string_equal(hk_provider_api_key("deepinfra"), "di-1");
+    assert_string_equal(hk_provider_base_url("openai"), "http://127.0.0.1:9/v1");
+    hk_config_free(&c);
+    hk_provider_settings_load(&c); /* freed: all unset */
+    assert_null(hk_provider_api_key("together-ai"));
+}
+
+/* hk_config_set: in-process values (what serve's supervisor hands its
+ * forked workers), never written to the environment; copies are deep. */
+static void test_set_and_copy(void **state)
+{
+    (void)state;
+    hk_config c, d;
+    char err[256];
+    write_env("HARK_SPOOL_PATH=/tmp/a.jsonl\n");
+    assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(hk_config_set(&c, HK_CFG_HARK_SPOOL_PATH, "/tmp/a-1.jsonl"), 0);
+    assert_int_equal(hk_config_set(&c, HK_CFG_HARK_STREAM_SECRET, "s3cret"), 0);
+    assert_string_equal(hk_config_str(&c, HK_CFG_HARK_SPOOL_PATH), "/tmp/a-1.jsonl");
+    assert_string_equal(hk_config_source(&c, HK_CFG_HARK_STREAM_SECRET), "set by hark");
+    assert_null(getenv("HARK_STREAM_SECRET"));
+    assert_null(getenv("HARK_SPOOL_PATH"));
+    assert_int_equal(hk_config_set(&c, HK_CFG_COUNT, "x"), -1);
+    assert_int_equal(hk_config_copy(&d, &c), 0);
+    assert_int_equal(hk_config_set(&c, HK_CFG_HARK_STREAM_SECRET, NULL), 0);
+    assert_null(hk_config_str(&c, HK_CFG_HARK_STREAM_SECRET));
+    assert_string_equal(hk_config_source(&c, HK_CFG_HARK_STREAM_SECRET), "unset");
+    assert_string_equal(hk_config_str(&d, HK_CFG_HARK_STREAM_SECRET), "s3cret");
+    assert_string_equal(hk_config_source(&d, HK_CFG_HARK_AGENTS_DIR), "default");
+    hk_config_free(&c);
+    hk_config_free(&d);
 }
 
 int main(void)
@@ -250,6 +385,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_and_help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_setting_from_dotenv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consumers_read_dotenv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_and_copy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

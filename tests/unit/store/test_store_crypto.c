@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/config.h"
 #include "store/crypto.h"
 
 #define HEX1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -73,18 +74,18 @@ static void test_env(void **state) {
     (void)state;
     hk_keyring kr;
     char err[256] = "";
-    unsetenv("HARK_DATA_KEY");
-    setenv("HARK_ENV", "production", 1);
-    assert_int_equal(hk_keyring_from_env(&kr, err, sizeof err), -1);
+    hk_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    hk_config_set(&cfg, HK_CFG_HARK_ENV, "production");
+    assert_int_equal(hk_keyring_from_env(&cfg, &kr, err, sizeof err), -1);
     assert_non_null(strstr(err, "HARK_DATA_KEY"));
-    setenv("HARK_ENV", "development", 1);
-    assert_int_equal(hk_keyring_from_env(&kr, err, sizeof err), 0); /* warns loudly */
+    hk_config_set(&cfg, HK_CFG_HARK_ENV, "development");
+    assert_int_equal(hk_keyring_from_env(&cfg, &kr, err, sizeof err), 0); /* warns loudly */
     assert_int_equal(kr.n, 0);
-    setenv("HARK_DATA_KEY", "2:" HEX1, 1);
-    assert_int_equal(hk_keyring_from_env(&kr, err, sizeof err), 0);
+    hk_config_set(&cfg, HK_CFG_HARK_DATA_KEY, "2:" HEX1);
+    assert_int_equal(hk_keyring_from_env(&cfg, &kr, err, sizeof err), 0);
     assert_int_equal(kr.newest, 2);
-    unsetenv("HARK_DATA_KEY");
-    unsetenv("HARK_ENV");
+    hk_config_free(&cfg);
 }
 
 int main(void) {

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "core/config.h"
 #include "store/store.h"
 
 static cJSON *got;
@@ -102,24 +103,25 @@ static void test_filters(void **state) {
     hk_store_free(s);
 }
 
-/* The choice a server makes from its environment. */
+/* The choice a server makes from its settings (set in-process here; the
+ * environment and .env are the config tests' and test_dotenv.sh's job). */
 static void test_from_env(void **state) {
     (void)state;
     char err[256] = "";
-    setenv("HARK_STORE", "memory", 1);
-    hk_store *s = hk_store_from_env(NULL, NULL, err, sizeof err);
+    hk_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    hk_config_set(&cfg, HK_CFG_HARK_STORE, "memory");
+    hk_store *s = hk_store_from_env(&cfg, NULL, NULL, err, sizeof err);
     assert_non_null(s);
     assert_string_equal(s->v->name, "memory");
     hk_store_free(s);
-    setenv("HARK_STORE", "postgres", 1);
-    setenv("HARK_ENV", "production", 1);
-    unsetenv("HARK_DATA_KEY");
-    assert_null(hk_store_from_env(NULL, NULL, err, sizeof err)); /* no key, no start */
+    hk_config_set(&cfg, HK_CFG_HARK_STORE, "postgres");
+    hk_config_set(&cfg, HK_CFG_HARK_ENV, "production");
+    assert_null(hk_store_from_env(&cfg, NULL, NULL, err, sizeof err)); /* no key, no start */
     assert_non_null(strstr(err, "HARK_DATA_KEY"));
-    setenv("HARK_STORE", "sqlite", 1);
-    assert_null(hk_store_from_env(NULL, NULL, err, sizeof err));
-    unsetenv("HARK_STORE");
-    unsetenv("HARK_ENV");
+    hk_config_set(&cfg, HK_CFG_HARK_STORE, "sqlite");
+    assert_null(hk_store_from_env(&cfg, NULL, NULL, err, sizeof err));
+    hk_config_free(&cfg);
 }
 
 int main(void) {

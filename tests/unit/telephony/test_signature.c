@@ -26,6 +26,15 @@
 #endif
 #define FIXTURE HARK_SOURCE_DIR "/tests/fixtures/twilio_signatures.json"
 
+/* The fixture's case counts: every case must be read and checked, so an
+ * emptied or half-regenerated fixture fails instead of passing with nothing
+ * compared. Regenerating it with more cases means updating these. */
+#define NPM_SIGNATURES 17
+#define NPM_VERIFY 18       /* 8 valid, 10 refused */
+#define NPM_VERIFY_VALID 8
+#define NPM_BODIES 8        /* 4 valid, 4 refused */
+#define NPM_BODIES_VALID 4
+
 static cJSON *fixture;
 
 static int load(void **state)
@@ -74,7 +83,9 @@ static void test_fixture_has_version(void **state)
 {
     (void)state;
     assert_true(strlen(str(fixture, "twilio_npm_version")) > 0);
-    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(fixture, "signatures")) >= 15);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(fixture, "signatures")), NPM_SIGNATURES);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(fixture, "verify")), NPM_VERIFY);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(fixture, "bodies")), NPM_BODIES);
 }
 
 static void test_npm_signatures(void **state)
@@ -104,13 +115,14 @@ static void test_npm_signatures(void **state)
             fail_msg("%s (parsed body): got %s, npm %s", name, sig, want);
         count++;
     }
-    assert_true(count >= 15);
+    assert_int_equal(count, NPM_SIGNATURES);
 }
 
 static void test_npm_validate_request(void **state)
 {
     (void)state;
     const cJSON *v;
+    int count = 0, valid = 0;
     cJSON_ArrayForEach(v, cJSON_GetObjectItem(fixture, "verify")) {
         hk_form_param p[16];
         int n = pairs(cJSON_GetObjectItem(v, "params"), p, 16);
@@ -118,20 +130,29 @@ static void test_npm_validate_request(void **state)
         bool got = hk_twilio_verify(str(v, "token"), str(v, "header"), str(v, "url"), p, n);
         if (got != want)
             fail_msg("%s: hark says %d, npm %d", str(v, "name"), got, want);
+        count++;
+        valid += want;
     }
+    assert_int_equal(count, NPM_VERIFY);
+    assert_int_equal(valid, NPM_VERIFY_VALID); /* both outcomes compared, not just one */
 }
 
 static void test_npm_validate_body(void **state)
 {
     (void)state;
     const cJSON *v;
+    int count = 0, valid = 0;
     cJSON_ArrayForEach(v, cJSON_GetObjectItem(fixture, "bodies")) {
         const char *body = str(v, "body");
         bool want = cJSON_IsTrue(cJSON_GetObjectItem(v, "valid"));
         bool got = hk_twilio_verify_body(str(v, "token"), str(v, "header"), str(v, "url"), body, strlen(body));
         if (got != want)
             fail_msg("%s: hark says %d, npm %d", str(v, "name"), got, want);
+        count++;
+        valid += want;
     }
+    assert_int_equal(count, NPM_BODIES);
+    assert_int_equal(valid, NPM_BODIES_VALID);
 }
 
 /* Independent reference: OpenSSL's one-shot HMAC over the whole string. */
