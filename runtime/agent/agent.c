@@ -112,6 +112,74 @@ static int get_phrase_list(lua_State *L, int idx, const char *field, hk_agent *a
     return rc;
 }
 
+static const char *first_message_modes[] = {"assistant-speaks-first", "assistant-waits-for-user",
+                                            "assistant-speaks-first-with-model-generated-message",
+                                            NULL};
+
+/* A BCP 47 tag as providers take it: "en", "en-US", "es-419", "zh-Hans-CN". */
+static int plausible_language(const char *s) {
+    size_t n = strlen(s), part = 0;
+    if (n < 2 || n > 35) return 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (s[i] == '-' || s[i] == 0) {
+            if (part == 0 || part > 8) return 0;
+            part = 0;
+        } else if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                   (s[i] >= '0' && s[i] <= '9' && i > 1)) {
+            part++;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Vapi's assistant fields beyond the basics: language, first_message_mode,
+ * metadata (kept in the table; call.metadata reads it), server_url (refused
+ * until server messages exist, so an agent never silently loses them). */
+static int read_vapi_fields(hk_agent *a, lua_State *L, int t, char *err, size_t errlen) {
+    char *mode = NULL;
+    if (hk_agent_field_str(L, t, "language", "", &a->language, err, errlen) ||
+        hk_agent_field_str(L, t, "first_message_mode", "", &mode, err, errlen))
+        return -1;
+    if (a->language && !plausible_language(a->language)) {
+        snprintf(err, errlen, "language must be a language tag such as \"en-US\" or \"es\"");
+        free(mode);
+        return -1;
+    }
+    a->first_message_mode = HK_FIRST_SPEAKS;
+    if (mode) {
+        int found = -1;
+        for (int i = 0; first_message_modes[i]; i++)
+            if (strcmp(mode, first_message_modes[i]) == 0) found = i;
+        free(mode);
+        if (found < 0) {
+            snprintf(err, errlen, "first_message_mode must be \"%s\", \"%s\" or \"%s\"",
+                     first_message_modes[0], first_message_modes[1], first_message_modes[2]);
+            return -1;
+        }
+        a->first_message_mode = found;
+    }
+    lua_pushstring(L, "metadata");
+    lua_rawget(L, t);
+    int meta = lua_type(L, -1);
+    lua_pop(L, 1);
+    if (meta != LUA_TNIL && meta != LUA_TTABLE) {
+        snprintf(err, errlen, "metadata must be a table, not %s", lua_typename(L, meta));
+        return -1;
+    }
+    lua_pushstring(L, "server_url");
+    lua_rawget(L, t);
+    int server = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (server) {
+        snprintf(err, errlen, "server_url is not supported yet: hark does not send Vapi server "
+                              "messages to a webhook (remove the field; use hooks and call:http)");
+        return -1;
+    }
+    return 0;
+}
+
 /* Settings from the returned table (at the top of the stack). */
 static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     int t = lua_gettop(L);
@@ -149,7 +217,8 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         hk_agent_field_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
         hk_agent_field_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
         hk_agent_field_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen) ||
-        hk_agent_field_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen))
+        hk_agent_field_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen) ||
+        read_vapi_fields(a, L, t, err, errlen))
         return -1;
     if (a->max_duration_s < 0 || a->silence_timeout_s < 0) {
         snprintf(err, errlen, "max_duration and silence_timeout must be >= 0 seconds");
@@ -187,6 +256,11 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     }
     lua_pop(L, 1);
     if (hk_agent_read_providers(L, t, a, err, errlen) != 0) return -1;
+    if (a->first_message_mode == HK_FIRST_MODEL_GENERATED && !hk_agent_uses_llm(a)) {
+        snprintf(err, errlen, "first_message_mode \"%s\" needs an LLM model (model.provider)",
+                 first_message_modes[HK_FIRST_MODEL_GENERATED]);
+        return -1;
+    }
 
     a->barge_in = 1;
     a->barge_in_min_ms = 200;
@@ -293,7 +367,7 @@ void hk_agent_unref(hk_agent *a) {
                      &a->llm_model, &a->reprompt_message, &a->stt_model,
                      &a->stt_fallback, &a->tts_model, &a->tts_fallback, &a->tts_fallback_voice,
                      &a->llm_base_url, &a->llm_fallback, &a->llm_fallback_model,
-                     &a->llm_fallback_base_url};
+                     &a->llm_fallback_base_url, &a->language, &a->espeak_voice};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     for (size_t i = 0; i < a->n_phrases; i++) free(a->phrases[i]);
     for (size_t i = 0; i < a->n_end_phrases; i++) free(a->end_phrases[i]);

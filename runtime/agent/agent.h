@@ -11,6 +11,13 @@
 
 #define HK_AGENT_MAX_PHRASES 256
 
+/* first_message_mode (Vapi's values) */
+enum {
+    HK_FIRST_SPEAKS = 0,      /* "assistant-speaks-first": first_message, then on_start */
+    HK_FIRST_WAITS,           /* "assistant-waits-for-user": silent until the caller speaks */
+    HK_FIRST_MODEL_GENERATED, /* "assistant-speaks-first-with-model-generated-message" */
+};
+
 typedef struct hk_agent {
     hk_vm *vm;
     char *path;          /* as given */
@@ -25,6 +32,9 @@ typedef struct hk_agent {
     char *consent_message; /* spoken by the carrier before the agent picks up */
     char *phone_number;
     char *system_prompt;
+    int first_message_mode;  /* HK_FIRST_* */
+    char *language;          /* top-level `language` (BCP 47), or NULL */
+    char *espeak_voice;      /* espeak voice for language, when no voice id says one */
     /* providers (agent_providers.c): Vapi-style transcriber/voice/model tables */
     char *stt_provider, *stt_language, *stt_model;
     int stt_endpointing_ms, stt_utterance_end_ms;

@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "providers/provider.h"
+#include "providers/tts_espeak.h"
 
 static int read_fallback(lua_State *L, int s, const char *what, char **provider, char **extra,
                          const char *extra_field, char **extra2, const char *extra2_field,
@@ -141,6 +142,40 @@ int hk_agent_uses_llm(const hk_agent *a) {
     return a->llm_provider && !hk_llm_is_script(a->llm_provider);
 }
 
+static int is_english(const char *lang) {
+    return (lang[0] == 'e' || lang[0] == 'E') && (lang[1] == 'n' || lang[1] == 'N') &&
+           (lang[2] == 0 || lang[2] == '-');
+}
+
+/* The top-level `language` (and transcriber.language): the transcriber's
+ * language (Deepgram's language= parameter; sphinx has only an English model,
+ * so another language with sphinx is an error here, not a failed call), and
+ * the espeak-ng voice when no voice id names one. */
+static int apply_language(hk_agent *a, char *err, size_t errlen) {
+    if (!a->stt_language && a->language) a->stt_language = strdup(a->language);
+    const char *stt[] = {a->stt_provider, a->stt_fallback};
+    for (int i = 0; i < 2 && a->stt_language; i++)
+        if (stt[i] && hk_stt_find(stt[i]) == hk_stt_find("sphinx") && !is_english(a->stt_language)) {
+            snprintf(err, errlen, "language \"%s\": the offline transcriber (sphinx%s) has only an "
+                     "English model; use transcriber.provider = \"deepgram\"",
+                     a->stt_language, i ? ", the transcriber.fallback" : "");
+            return -1;
+        }
+    if (!a->language) return 0;
+    char voice[40];
+    int have = hk_espeak_voice_for_language(a->language, voice, sizeof voice) == 0;
+    if (have) a->espeak_voice = strdup(voice);
+    int espeak_named = (hk_tts_find(a->tts_provider) == hk_tts_find("espeak") && !a->tts_voice) ||
+                       (a->tts_fallback && hk_tts_find(a->tts_fallback) == hk_tts_find("espeak") &&
+                        !a->tts_fallback_voice);
+    if (!have && espeak_named) {
+        snprintf(err, errlen, "language \"%s\": espeak-ng has no voice for it (set voice.voice_id, "
+                 "or use a cloud voice)", a->language);
+        return -1;
+    }
+    return 0;
+}
+
 int hk_agent_read_providers(lua_State *L, int t, hk_agent *a, char *err, size_t errlen) {
     a->tts_stability = a->tts_similarity = -1;
     a->llm_temperature = -1;
@@ -176,6 +211,7 @@ int hk_agent_read_providers(lua_State *L, int t, hk_agent *a, char *err, size_t 
         snprintf(err, errlen, "model.fallback.provider must be an LLM, not '%s'", a->llm_fallback);
         return -1;
     }
+    if (apply_language(a, err, errlen) != 0) return -1;
     /* the script model means Lua answers: it needs an on_user_turn */
     if (hk_llm_is_script(a->llm_provider)) {
         lua_getfield(L, t, "on_user_turn");

@@ -50,6 +50,11 @@ static int call_index(lua_State *L) {
     else if (strcmp(k, "agent_version") == 0) lua_pushinteger(L, c->agent->version);
     else if (strcmp(k, "turn") == 0) lua_pushinteger(L, c->n_turns);
     else if (strcmp(k, "time") == 0) lua_pushnumber(L, hk_call_now(c));
+    else if (strcmp(k, "metadata") == 0) { /* the agent's free-form metadata table, or nil */
+        hk_agent_push_table(c->agent, L);
+        lua_pushstring(L, "metadata");
+        lua_rawget(L, -2);
+    }
     else return luaL_error(L, "call has no method or field '%s'", k);
     return 1;
 }
@@ -171,16 +176,19 @@ void hk_call_start(hk_call *c) {
     hk_log(HK_LOG_INFO, c->id, "call_started", "agent %s version %d from %s to %s",
            c->agent->name, c->agent->version, hk_log_mask_number(c->from, from_m, sizeof from_m),
            hk_log_mask_number(c->to, to_m, sizeof to_m));
+    char from_m[32], to_m[32];
     if (c->agent->max_duration_s > 0)
         hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
-    if (c->agent->first_message) {
-        int m = hk_session_say(c, c->agent->first_message);
-        (void)m;
-    }
+    /* first_message_mode: waits-for-user says nothing until the caller
+     * speaks; model-generated lets the LLM write the greeting from the
+     * system prompt (queued after on_start, like a turn with no caller words) */
+    if (c->agent->first_message && c->agent->first_message_mode == HK_FIRST_SPEAKS)
+        hk_session_say(c, c->agent->first_message);
     hk_call_run_hook(c, "on_start", NULL, -1);
 }
 
 static void hook_failed(hk_call *c, const char *hook, const char *tb) {
+    if (c->agent->first_message_mode == HK_FIRST_MODEL_GENERATED) hk_call_run_hook(c, "greeting", NULL, -1);
     c->hook_errors++;
     hk_metric_inc(HK_M_HOOK_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s %s: %s", c->agent->path, hook, tb);
@@ -246,7 +254,7 @@ static void run_next(hk_call *c) {
         hk_pending p = c->pending[0];
         memmove(&c->pending[0], &c->pending[1], (size_t)(c->n_pending - 1) * sizeof p);
         c->n_pending--;
-        if (p.kind == HK_EV_USER_TURN) {
+        if (p.kind == HK_EV_USER_TURN || p.kind == HK_EV_GREETING) {
             if (c->hangup_requested) {
                 /* the agent already said goodbye: the turn is recorded, not answered */
             } else if (hk_agent_push_hook(c->agent, "on_user_turn")) {
@@ -266,6 +274,11 @@ static void run_next(hk_call *c) {
 
 void hk_call_interrupt(hk_call *c) {
     if (c->ended) return;
+            } else if (p.kind == HK_EV_GREETING) {
+                /* no caller words: the default LLM turn answers the system
+                 * prompt alone (an agent's own on_user_turn is not asked) */
+                if (hk_call_push_llm_turn(c, c->agent->vm->L))
+                    start_fn(c, "on_user_turn", NULL, -1, 1);
     /* the hook that was speaking is abandoned, like a cancelled LLM stream */
     if (c->co) {
         hk_timer_stop(c->clock, &c->sleep_timer);
@@ -288,10 +301,47 @@ void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {
         return;
     }
     hk_pending *p = &c->pending[c->n_pending++];
-    p->kind = strcmp(name, "on_dtmf") == 0 ? HK_EV_DTMF : HK_EV_USER_TURN;
+    p->kind = strcmp(name, "on_dtmf") == 0    ? HK_EV_DTMF
+              : strcmp(name, "greeting") == 0 ? HK_EV_GREETING
+                                              : HK_EV_USER_TURN;
     p->text = strdup(arg ? arg : "");
     p->turn = turn;
     run_next(c);
+}
+
+void hk_call_transcript_hook(hk_call *c, const char *text, int final, double confidence, int turn) {
+    if (c->ended || !hk_agent_push_hook(c->agent, "on_transcript")) return;
+    lua_State *L = c->agent->vm->L;
+    lua_State *co = lua_newthread(L);
+    lua_insert(L, -2);
+    lua_xmove(L, co, 1);
+    lua_rawgeti(co, LUA_REGISTRYINDEX, c->obj_ref);
+    lua_createtable(co, 0, 5);
+    lua_pushstring(co, text);
+    lua_setfield(co, -2, "text");
+    lua_pushboolean(co, final);
+    lua_setfield(co, -2, "final");
+    lua_pushnumber(co, hk_call_now(c));
+    lua_setfield(co, -2, "time");
+    if (confidence >= 0) {
+        lua_pushnumber(co, confidence);
+        lua_setfield(co, -2, "confidence");
+    }
+    if (turn >= 0) {
+        lua_pushinteger(co, turn + 1); /* as call.turn counts */
+        lua_setfield(co, -2, "turn");
+    }
+    char tb[4096];
+    int rc = hk_vm_resume(c->agent->vm, c->mem_acct, co, 2, tb, sizeof tb);
+    if (rc == LUA_YIELD)
+        snprintf(tb, sizeof tb, "on_transcript cannot wait (it runs to its end at once; wait in "
+                                "on_user_turn instead)");
+    if (rc != 0) { /* logged and counted; no fallback line: the caller is mid-sentence */
+        c->hook_errors++;
+        hk_metric_inc(HK_M_HOOK_ERRORS);
+        hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s on_transcript: %s", c->agent->path, tb);
+    }
+    lua_pop(L, 1); /* the thread */
 }
 
 int hk_call_idle(const hk_call *c) {

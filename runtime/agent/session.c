@@ -41,8 +41,9 @@ static hk_message *find_req(hk_call *c, uint64_t req) {
 
 static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_final, double conf) {
     hk_call *c = ud;
-    if (!is_final) { /* interim text: an event for the log (and later the dashboard) */
+    if (!is_final) { /* interim text: for the log and the agent's on_transcript */
         hk_log(HK_LOG_DEBUG, c->id, "stt_interim", "\"%s\"", text);
+        if (!c->ended && *text) hk_call_transcript_hook(c, text, 0, conf, -1);
         return;
     }
     if (c->utt_open > 0) c->utt_open--;
@@ -63,6 +64,8 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     if (m < 0) return;
     c->msgs[m].confidence = conf;
     c->msgs[m].turn = t;
+    hk_call_transcript_hook(c, text, 1, conf, t);
+    if (c->ended) return;
     hk_metric_inc(HK_M_TURNS);
     hk_metric_observe(HK_H_STT_LATENCY, c->turns[t].stt_final - c->turns[t].user_end);
     /* info: lengths only; what the caller said only at debug (core/log.h) */

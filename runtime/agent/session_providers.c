@@ -61,6 +61,8 @@ static int open_tts(hk_call *c, const char *name, const char *voice, char *err, 
     if (hk_provider_key_missing(name, url, err, errlen)) return -1;
     /* an ElevenLabs voice id means nothing to espeak: use its default */
     if (is_offline_tts(name) && voice && strlen(voice) > 12) voice = NULL;
+    /* no voice named: espeak speaks the agent's language */
+    if (is_offline_tts(name) && !voice) voice = a->espeak_voice;
     hk_tts_config tc = {.provider = name,
                         .voice_id = voice,
                         .rate_wpm = a->tts_rate_wpm,

@@ -1,7 +1,11 @@
 /* agent/tools: call:tool(name, args) runs one of the agent's tools after
  * checking args against its JSON schema, and call:tools() lists them. The
  * runner is Lua (lua/hark/tool.lua's validate + a small wrapper) so a tool
- * handler may itself wait (sleep, http) without crossing a C boundary. */
+ * handler may itself wait (sleep, http) without crossing a C boundary. A tool
+ * with no handler function (declared for the model only), or a name the
+ * agent does not declare, goes to the agent's on_tool(call, name, args)
+ * when it has one: the catch-all, run in the coroutine of the hook that
+ * asked (so it may wait too); its return value is the tool's result. */
 #include <lauxlib.h>
 #include <string.h>
 
@@ -19,21 +23,38 @@ static int l_tools(lua_State *L) {
     return 1;
 }
 
+/* The agent table of a call (for on_tool). */
+static int l_agent_of(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    hk_agent_push_table(c->agent, L);
+    return 1;
+}
+
 static const char *runner_src =
     "local validate = require('hark.tool').validate\n"
+    "local agent_of = ...\n"
     "return function(call, name, args)\n"
     "  if type(name) ~= 'string' then error('call:tool: name must be a string', 2) end\n"
     "  local tools = call:tools()\n"
     "  local def = tools[name]\n"
     "  if def == nil then\n"
-    "    for _, d in ipairs(tools) do if d.name == name then def = d end end\n"
+    "    for _, d in ipairs(tools) do if type(d) == 'table' and d.name == name then def = d end end\n"
     "  end\n"
-    "  if type(def) ~= 'table' then error(\"unknown tool '\" .. name .. \"'\", 2) end\n"
-    "  local fn = def.handler or def['function'] or def.run\n"
-    "  if type(fn) ~= 'function' then error(\"tool '\" .. name .. \"' has no handler\", 2) end\n"
+    "  local fn = type(def) == 'table' and (def.handler or def['function'] or def.run)\n"
+    "  if type(fn) ~= 'function' then\n"
+    "    fn = rawget(agent_of(call), 'on_tool')\n"
+    "    if type(fn) ~= 'function' then\n"
+    "      if type(def) ~= 'table' then error(\"unknown tool '\" .. name .. \"'\", 2) end\n"
+    "      error(\"tool '\" .. name .. \"' has no handler (and the agent no on_tool)\", 2)\n"
+    "    end\n"
+    "    local catch_all = fn\n"
+    "    fn = function(c, a) return catch_all(c, name, a) end\n"
+    "  end\n"
     "  args = args or {}\n"
-    "  local ok, err = validate(def.parameters or {}, args)\n"
-    "  if not ok then error('tool ' .. name .. ': ' .. err, 2) end\n"
+    "  if type(def) == 'table' then\n"
+    "    local ok, err = validate(def.parameters or {}, args)\n"
+    "    if not ok then error('tool ' .. name .. ': ' .. err, 2) end\n"
+    "  end\n"
     "  return fn(call, args)\n"
     "end\n";
 
@@ -41,7 +62,7 @@ void hk_call_api_tools(lua_State *L, int methods) {
     lua_pushcfunction(L, l_tools);
     lua_setfield(L, methods, "tools");
     if (luaL_loadbuffer(L, runner_src, strlen(runner_src), "=hark_tool_runner") == 0 &&
-        lua_pcall(L, 0, 1, 0) == 0) {
+        (lua_pushcfunction(L, l_agent_of), lua_pcall(L, 1, 1, 0) == 0)) {
         lua_setfield(L, methods, "tool");
     } else {
         lua_pop(L, 1); /* the error; call:tool stays undefined and says so when used */

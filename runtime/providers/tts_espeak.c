@@ -86,15 +86,20 @@ static void chars_to_bytes(const char *text, hk_word_mark *m, size_t n) {
     }
 }
 
-static int synth_locked(const char *text, const char *voice, int rate, int pitch, synth_acc *acc,
-                        char *err, size_t errlen) {
-    if (!*text) return 0; /* espeak-ng would still make a few ms of silence */
+/* 0 once the engine is up, -1 when it cannot start. */
+static int init_locked(void) {
     if (g_rate == 0) {
         g_rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT);
         if (g_rate <= 0) g_rate = -1;
         else espeak_SetSynthCallback(on_synth);
     }
-    if (g_rate < 0) {
+    return g_rate < 0 ? -1 : 0;
+}
+
+static int synth_locked(const char *text, const char *voice, int rate, int pitch, synth_acc *acc,
+                        char *err, size_t errlen) {
+    if (!*text) return 0; /* espeak-ng would still make a few ms of silence */
+    if (init_locked() != 0) {
         snprintf(err, errlen, "espeak-ng failed to initialise (data files missing?)");
         return -1;
     }
@@ -120,6 +125,29 @@ static int synth_locked(const char *text, const char *voice, int rate, int pitch
     }
     chars_to_bytes(text, acc->marks, acc->n_marks);
     return 0;
+}
+
+int hk_espeak_voice_for_language(const char *lang, char *voice, size_t n) {
+    char tries[2][40];
+    size_t len = strlen(lang);
+    if (len >= sizeof tries[0]) return -1;
+    for (size_t i = 0; i <= len; i++) /* "pt-BR" -> "pt-br", espeak-ng's spelling */
+        tries[0][i] = (char)(lang[i] >= 'A' && lang[i] <= 'Z' ? lang[i] + 32 : lang[i]);
+    memcpy(tries[1], tries[0], len + 1);
+    char *dash = strchr(tries[1], '-');
+    if (dash) *dash = 0; /* "de-DE" -> "de" */
+    int rc = -1;
+    pthread_mutex_lock(&g_mu);
+    if (init_locked() == 0)
+        for (int i = 0; i < (dash ? 2 : 1) && rc != 0; i++)
+            if (espeak_SetVoiceByName(tries[i]) == EE_OK) {
+                snprintf(g_voice, sizeof g_voice, "%.39s", tries[i]); /* now the engine's voice */
+                snprintf(voice, n, "%s", tries[i]);
+                rc = 0;
+            }
+    if (rc != 0) g_voice[0] = 0; /* a failed selection may leave the engine anywhere */
+    pthread_mutex_unlock(&g_mu);
+    return rc;
 }
 
 static int clamp_rate(int r) {

@@ -20,4 +20,10 @@ extern const hk_tts_vtable hk_tts_espeak;
 int hk_espeak_synth_pcm(const char *text, const char *voice, int rate_wpm, int16_t **pcm,
                         size_t *n, int *sample_rate);
 
+/* The espeak-ng voice for a language tag ("pt-BR" -> "pt-br", "de-DE" -> "de"),
+ * into voice; -1 when espeak-ng has none. Loads the engine on first use (tens
+ * of ms, once per process) and then takes a few ms: for agent loading, not
+ * for the audio path. */
+int hk_espeak_voice_for_language(const char *lang, char *voice, size_t n);
+
 #endif
