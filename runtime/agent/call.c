@@ -290,25 +290,6 @@ void hk_call_interrupt(hk_call *c) {
     run_next(c);
 }
 
-void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {
-    if (c->ended) return;
-    if (strcmp(name, "on_start") == 0) {
-        if (!c->co) start_hook(c, name, arg, turn);
-        return;
-    }
-    if (c->n_pending >= HK_MAX_PENDING) {
-        hk_log(HK_LOG_WARN, c->id, "event_dropped", "%s: too many events waiting", name);
-        return;
-    }
-    hk_pending *p = &c->pending[c->n_pending++];
-    p->kind = strcmp(name, "on_dtmf") == 0    ? HK_EV_DTMF
-              : strcmp(name, "greeting") == 0 ? HK_EV_GREETING
-                                              : HK_EV_USER_TURN;
-    p->text = strdup(arg ? arg : "");
-    p->turn = turn;
-    run_next(c);
-}
-
 void hk_call_transcript_hook(hk_call *c, const char *text, int final, double confidence, int turn) {
     if (c->ended || !hk_agent_push_hook(c->agent, "on_transcript")) return;
     lua_State *L = c->agent->vm->L;
@@ -359,6 +340,25 @@ static void on_end_timer(hk_timer *t, void *ud) {
         return;
     }
     hk_call_end(c, c->end_reason[0] ? c->end_reason : "assistant-ended-call");
+}
+
+void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {
+    if (c->ended) return;
+    if (strcmp(name, "on_start") == 0) {
+        if (!c->co) start_hook(c, name, arg, turn);
+        return;
+    }
+    if (c->n_pending >= HK_MAX_PENDING) {
+        hk_log(HK_LOG_WARN, c->id, "event_dropped", "%s: too many events waiting", name);
+        return;
+    }
+    hk_pending *p = &c->pending[c->n_pending++];
+    p->kind = strcmp(name, "on_dtmf") == 0    ? HK_EV_DTMF
+              : strcmp(name, "greeting") == 0 ? HK_EV_GREETING
+                                              : HK_EV_USER_TURN;
+    p->text = strdup(arg ? arg : "");
+    p->turn = turn;
+    run_next(c);
 }
 
 void hk_call_hangup(hk_call *c, const char *reason) {
