@@ -173,10 +173,10 @@ void hk_call_start(hk_call *c) {
     hk_metric_active_calls(1);
     c->started = 1;
     hk_call_store_begin(c);
+    char from_m[32], to_m[32];
     hk_log(HK_LOG_INFO, c->id, "call_started", "agent %s version %d from %s to %s",
            c->agent->name, c->agent->version, hk_log_mask_number(c->from, from_m, sizeof from_m),
            hk_log_mask_number(c->to, to_m, sizeof to_m));
-    char from_m[32], to_m[32];
     if (c->agent->max_duration_s > 0)
         hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
     /* first_message_mode: waits-for-user says nothing until the caller
@@ -185,10 +185,10 @@ void hk_call_start(hk_call *c) {
     if (c->agent->first_message && c->agent->first_message_mode == HK_FIRST_SPEAKS)
         hk_session_say(c, c->agent->first_message);
     hk_call_run_hook(c, "on_start", NULL, -1);
+    if (c->agent->first_message_mode == HK_FIRST_MODEL_GENERATED) hk_call_run_hook(c, "greeting", NULL, -1);
 }
 
 static void hook_failed(hk_call *c, const char *hook, const char *tb) {
-    if (c->agent->first_message_mode == HK_FIRST_MODEL_GENERATED) hk_call_run_hook(c, "greeting", NULL, -1);
     c->hook_errors++;
     hk_metric_inc(HK_M_HOOK_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s %s: %s", c->agent->path, hook, tb);
@@ -257,6 +257,11 @@ static void run_next(hk_call *c) {
         if (p.kind == HK_EV_USER_TURN || p.kind == HK_EV_GREETING) {
             if (c->hangup_requested) {
                 /* the agent already said goodbye: the turn is recorded, not answered */
+            } else if (p.kind == HK_EV_GREETING) {
+                /* no caller words: the default LLM turn answers the system
+                 * prompt alone (an agent's own on_user_turn is not asked) */
+                if (hk_call_push_llm_turn(c, c->agent->vm->L))
+                    start_fn(c, "on_user_turn", NULL, -1, 1);
             } else if (hk_agent_push_hook(c->agent, "on_user_turn")) {
                 start_fn(c, "on_user_turn", p.text, p.turn, 0);
             } else if (hk_call_push_llm_turn(c, c->agent->vm->L)) {
@@ -274,11 +279,6 @@ static void run_next(hk_call *c) {
 
 void hk_call_interrupt(hk_call *c) {
     if (c->ended) return;
-            } else if (p.kind == HK_EV_GREETING) {
-                /* no caller words: the default LLM turn answers the system
-                 * prompt alone (an agent's own on_user_turn is not asked) */
-                if (hk_call_push_llm_turn(c, c->agent->vm->L))
-                    start_fn(c, "on_user_turn", NULL, -1, 1);
     /* the hook that was speaking is abandoned, like a cancelled LLM stream */
     if (c->co) {
         hk_timer_stop(c->clock, &c->sleep_timer);
@@ -325,23 +325,6 @@ void hk_call_transcript_hook(hk_call *c, const char *text, int final, double con
     lua_pop(L, 1); /* the thread */
 }
 
-int hk_call_idle(const hk_call *c) {
-    return !c->co && c->n_pending == 0 && !hk_session_speaking(c) && !c->in_speech &&
-           c->utt_open == 0;
-}
-
-static void on_end_timer(hk_timer *t, void *ud) {
-    (void)t;
-    hk_call *c = ud;
-    if (c->ended) return;
-    /* hang up once what was said has played, or a hook still running gives up */
-    if (hk_session_speaking(c)) {
-        hk_timer_start(c->clock, &c->end_timer, 0.02, on_end_timer, c);
-        return;
-    }
-    hk_call_end(c, c->end_reason[0] ? c->end_reason : "assistant-ended-call");
-}
-
 void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {
     if (c->ended) return;
     if (strcmp(name, "on_start") == 0) {
@@ -359,6 +342,23 @@ void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn) {
     p->text = strdup(arg ? arg : "");
     p->turn = turn;
     run_next(c);
+}
+
+int hk_call_idle(const hk_call *c) {
+    return !c->co && c->n_pending == 0 && !hk_session_speaking(c) && !c->in_speech &&
+           c->utt_open == 0;
+}
+
+static void on_end_timer(hk_timer *t, void *ud) {
+    (void)t;
+    hk_call *c = ud;
+    if (c->ended) return;
+    /* hang up once what was said has played, or a hook still running gives up */
+    if (hk_session_speaking(c)) {
+        hk_timer_start(c->clock, &c->end_timer, 0.02, on_end_timer, c);
+        return;
+    }
+    hk_call_end(c, c->end_reason[0] ? c->end_reason : "assistant-ended-call");
 }
 
 void hk_call_hangup(hk_call *c, const char *reason) {

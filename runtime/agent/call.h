@@ -202,8 +202,8 @@ void hk_call_run_hook(hk_call *c, const char *name, const char *arg, int turn);
  * CPU budget, outside the turn queue (it never waits, so it never holds up
  * a turn; a hook that tries to wait fails and is logged, no fallback line). */
 void hk_call_transcript_hook(hk_call *c, const char *text, int final, double confidence, int turn);
-void hk_call_resume(hk_call *c, int nret);
 /* Resume the parked coroutine with nret values pushed on c->co. */
+void hk_call_resume(hk_call *c, int nret);
 /* Is nothing happening: no hook running or queued, nothing to say or saying. */
 int hk_call_idle(const hk_call *c);
 /* End now: stop audio, run on_end, tell the transport. */
