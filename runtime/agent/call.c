@@ -313,7 +313,7 @@ void hk_call_transcript_hook(hk_call *c, const char *text, int final, double con
         lua_setfield(co, -2, "turn");
     }
     char tb[4096];
-    int rc = hk_vm_resume(c->agent->vm, c->mem_acct, co, 2, tb, sizeof tb);
+    int rc = hk_vm_resume(c->agent->vm, co, 2, tb, sizeof tb);
     if (rc == LUA_YIELD)
         snprintf(tb, sizeof tb, "on_transcript cannot wait (it runs to its end at once; wait in "
                                 "on_user_turn instead)");
