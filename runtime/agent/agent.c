@@ -261,6 +261,16 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
                  first_message_modes[HK_FIRST_MODEL_GENERATED]);
         return -1;
     }
+    /* the greeting is a request with the system prompt alone, which
+     * Anthropic's API refuses (its first message must be the user's) */
+    if (a->first_message_mode == HK_FIRST_MODEL_GENERATED &&
+        (hk_llm_find(a->llm_provider) == hk_llm_find("anthropic") ||
+         (a->llm_fallback && hk_llm_find(a->llm_fallback) == hk_llm_find("anthropic")))) {
+        snprintf(err, errlen, "first_message_mode \"%s\" needs an OpenAI-compatible model (and "
+                 "model.fallback): Anthropic's API needs a caller message first",
+                 first_message_modes[HK_FIRST_MODEL_GENERATED]);
+        return -1;
+    }
 
     a->barge_in = 1;
     a->barge_in_min_ms = 200;
