@@ -16,6 +16,7 @@ local function refused(body, want, what)
   h.check(a == nil and err and err:find(want, 1, true), what .. " (" .. tostring(err) .. ")")
 end
 local turn = "on_user_turn = function(call, text) return 'ok' end"
+local a, err
 
 -- unknown and misspelt fields are named
 refused("return { frist_message = 'hi', " .. turn .. " }", "'frist_message'", "a misspelt field is named")
@@ -39,6 +40,12 @@ refused("return { first_message_mode = 'assistant-speaks-last', " .. turn .. " }
         "an unknown first_message_mode is named")
 refused("return { first_message_mode = 'assistant-speaks-first-with-model-generated-message', " .. turn .. " }",
         "needs an LLM model", "a model-generated first message needs an LLM")
+refused("return { first_message_mode = 'assistant-speaks-first-with-model-generated-message', " ..
+        "model = { provider = 'anthropic', model = 'claude-3-5-haiku-latest' } }",
+        "needs an OpenAI-compatible model", "a model-generated first message cannot use Anthropic")
+a, err = h.load(file("return { first_message_mode = 'assistant-speaks-first-with-model-generated-message', " ..
+                     "model = { provider = 'openai', model = 'gpt-4o-mini' } }"))
+h.check(a ~= nil, "a model-generated first message with an OpenAI model loads (" .. tostring(err) .. ")")
 c = h.call(file("return { first_message = 'Hello there.', first_message_mode = 'assistant-speaks-first', " ..
                 turn .. " }"))
 h.check(c:said()[1] == "Hello there.", "speaks-first says the first message")
@@ -62,7 +69,7 @@ refused("return { transcriber = { provider = 'sphinx', language = 'fr' }, " .. t
 refused("return { language = 'en_US!', " .. turn .. " }", "language must be a language tag", "a malformed tag")
 refused("return { language = 'zz', transcriber = { provider = 'deepgram' }, " .. turn .. " }",
         "espeak-ng has no voice", "a language espeak cannot speak, with espeak as the voice")
-local a, err = h.load(file("return { language = 'de-DE', transcriber = { provider = 'deepgram' }, " .. turn .. " }"))
+a, err = h.load(file("return { language = 'de-DE', transcriber = { provider = 'deepgram' }, " .. turn .. " }"))
 h.check(a ~= nil, "German with Deepgram and espeak loads (" .. tostring(err) .. ")")
 a, err = h.load(file("return { language = 'en-GB', " .. turn .. " }"))
 h.check(a ~= nil, "English loads with the offline transcriber (" .. tostring(err) .. ")")
