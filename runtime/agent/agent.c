@@ -50,7 +50,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
 /* string field of the table at idx; error when present with the wrong type */
 int hk_agent_field_str(lua_State *L, int idx, const char *field, const char *what, char **out,
                        char *err, size_t errlen) {
-    lua_getfield(L, idx, field);
+    hk_vm_rawgetfield(L, idx, field);
     int rc = 0;
     if (lua_type(L, -1) == LUA_TSTRING) {
         *out = strdup(lua_tostring(L, -1));
@@ -64,7 +64,7 @@ int hk_agent_field_str(lua_State *L, int idx, const char *field, const char *wha
 
 int hk_agent_field_num(lua_State *L, int idx, const char *field, double *out, char *err,
                    size_t errlen) {
-    lua_getfield(L, idx, field);
+    hk_vm_rawgetfield(L, idx, field);
     int rc = 0;
     if (lua_type(L, -1) == LUA_TNUMBER) {
         *out = lua_tonumber(L, -1);
@@ -87,7 +87,7 @@ static void add_phrase(hk_agent *a, const char *s) {
 
 static int get_phrase_list(lua_State *L, int idx, const char *field, hk_agent *a, char *err,
                            size_t errlen) {
-    lua_getfield(L, idx, field);
+    hk_vm_rawgetfield(L, idx, field);
     int rc = 0;
     if (lua_istable(L, -1)) {
         for (int i = 1;; i++) {
@@ -224,7 +224,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         snprintf(err, errlen, "max_duration and silence_timeout must be >= 0 seconds");
         return -1;
     }
-    lua_getfield(L, t, "end_call_phrases");
+    hk_vm_rawgetfield(L, t, "end_call_phrases");
     if (lua_istable(L, -1)) {
         for (int i = 1; a->n_end_phrases < 16; i++) {
             lua_rawgeti(L, -1, i);
@@ -245,7 +245,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     }
     lua_pop(L, 1);
 
-    lua_getfield(L, t, "transcriber");
+    hk_vm_rawgetfield(L, t, "transcriber");
     if (lua_istable(L, -1)) {
         int s = lua_gettop(L);
         if (get_phrase_list(L, s, "keywords", a, err, errlen) ||
@@ -275,13 +275,13 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     a->barge_in = 1;
     a->barge_in_min_ms = 200;
     a->barge_in_resume_ms = 150;
-    lua_getfield(L, t, "barge_in");
+    hk_vm_rawgetfield(L, t, "barge_in");
     if (lua_isboolean(L, -1)) {
         a->barge_in = lua_toboolean(L, -1);
     } else if (lua_istable(L, -1)) {
         int s = lua_gettop(L);
         double en = 1, min_ms = a->barge_in_min_ms, res_ms = a->barge_in_resume_ms;
-        lua_getfield(L, s, "enabled");
+        hk_vm_rawgetfield(L, s, "enabled");
         if (lua_isboolean(L, -1)) en = lua_toboolean(L, -1);
         lua_pop(L, 1);
         if (hk_agent_field_num(L, s, "min_speech_ms", &min_ms, err, errlen) ||
@@ -391,7 +391,7 @@ void hk_agent_push_table(hk_agent *a, lua_State *L) {
 int hk_agent_push_hook(hk_agent *a, const char *name) {
     lua_State *L = a->vm->L;
     hk_agent_push_table(a, L);
-    lua_getfield(L, -1, name);
+    hk_vm_rawgetfield(L, -1, name);
     lua_remove(L, -2);
     if (lua_isfunction(L, -1)) return 1;
     lua_pop(L, 1);

@@ -15,7 +15,7 @@
 static int read_fallback(lua_State *L, int s, const char *what, char **provider, char **extra,
                          const char *extra_field, char **extra2, const char *extra2_field,
                          char *err, size_t errlen) {
-    lua_getfield(L, s, "fallback");
+    hk_vm_rawgetfield(L, s, "fallback");
     int rc = 0;
     if (lua_istable(L, -1)) {
         int f = lua_gettop(L);
@@ -105,12 +105,12 @@ static int read_model(lua_State *L, int s, hk_agent *a, char *err, size_t errlen
     a->llm_max_tokens = (int)max_tokens;
     a->llm_timeout_s = timeout;
     /* Vapi keeps the system prompt in model.messages[{role = "system"}] */
-    lua_getfield(L, s, "messages");
+    hk_vm_rawgetfield(L, s, "messages");
     if (lua_istable(L, -1) && !a->system_prompt) {
         lua_rawgeti(L, -1, 1);
         if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, "role");
-            lua_getfield(L, -2, "content");
+            hk_vm_rawgetfield(L, -1, "role");
+            hk_vm_rawgetfield(L, -2, "content");
             if (lua_isstring(L, -2) && strcmp(lua_tostring(L, -2), "system") == 0 &&
                 lua_type(L, -1) == LUA_TSTRING)
                 a->system_prompt = strdup(lua_tostring(L, -1));
@@ -126,7 +126,7 @@ static int read_model(lua_State *L, int s, hk_agent *a, char *err, size_t errlen
 static int read_table(lua_State *L, int t, const char *name,
                       int (*fn)(lua_State *, int, hk_agent *, char *, size_t), hk_agent *a,
                       char *err, size_t errlen) {
-    lua_getfield(L, t, name);
+    hk_vm_rawgetfield(L, t, name);
     int rc = 0;
     if (lua_istable(L, -1)) {
         rc = fn(L, lua_gettop(L), a, err, errlen);
@@ -214,7 +214,7 @@ int hk_agent_read_providers(lua_State *L, int t, hk_agent *a, char *err, size_t 
     if (apply_language(a, err, errlen) != 0) return -1;
     /* the script model means Lua answers: it needs an on_user_turn */
     if (hk_llm_is_script(a->llm_provider)) {
-        lua_getfield(L, t, "on_user_turn");
+        hk_vm_rawgetfield(L, t, "on_user_turn");
         int has = lua_isfunction(L, -1);
         lua_pop(L, 1);
         if (!has) {

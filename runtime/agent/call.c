@@ -114,6 +114,7 @@ hk_call *hk_call_new(hk_agent *agent, const hk_call_opts *o, const hk_call_io *i
     c->obj_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     c->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->mem_acct = hk_vm_account_open(agent->vm); /* what its hooks allocate */
     c->co_ref = LUA_NOREF;
 
     if (hk_session_open(c, err, errlen) != 0) {
@@ -132,6 +133,7 @@ static void drop_coroutine(hk_call *c) {
     c->co = NULL;
     c->co_hook = NULL;
     c->wait = HK_WAIT_NONE;
+    hk_timer_stop(c->clock, &c->sleep_timer); /* a hook failed while parked in call:sleep */
 }
 
 void hk_call_free(hk_call *c) {
@@ -151,6 +153,7 @@ void hk_call_free(hk_call *c) {
     luaL_unref(L, LUA_REGISTRYINDEX, c->obj_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, c->state_ref);
     drop_coroutine(c);
+    hk_vm_account_close(c->agent->vm, c->mem_acct);
     for (int i = 0; i < c->n_pending; i++) free(c->pending[i].text);
     for (int i = 0; i < c->n_msgs; i++) {
         free(c->msgs[i].text);
@@ -208,12 +211,26 @@ static void hook_finished(hk_call *c) {
 
 static void step(hk_call *c, int nargs) {
     char tb[4096];
-    int rc = hk_vm_resume(c->agent->vm, c->co, nargs, tb, sizeof tb);
+    int rc = hk_vm_resume(c->agent->vm, c->mem_acct, c->co, nargs, tb, sizeof tb);
+    /* Only hark's waiting APIs park a hook (they set c->wait before yielding);
+     * a bare coroutine.yield() would leave it parked with nothing to wake it. */
+    if (rc == LUA_YIELD && c->wait == HK_WAIT_NONE) {
+        snprintf(tb, sizeof tb, "coroutine.yield() outside a hark call API: hooks must not yield "
+                 "directly (wrap the code in coroutine.wrap/create to use coroutines)");
+        rc = LUA_ERRRUN;
+    }
     if (rc == LUA_YIELD) return; /* parked on a timer or speech; resumed later */
     if (rc == 0) hook_finished(c);
     else hook_failed(c, c->co_hook, tb);
     drop_coroutine(c);
     c->current_turn = -1;
+    /* memory the call still holds (call:set) after its hook is gone: it cannot
+     * run another hook, so it ends instead of failing every turn */
+    if (rc != 0 && hk_vm_account_over(c->agent->vm, c->mem_acct)) {
+        hk_log(HK_LOG_WARN, c->id, "call_memory", "the call's state holds %zu KB, over its "
+               "memory budget: ending the call", hk_vm_account_used(c->agent->vm, c->mem_acct) / 1024);
+        hk_call_hangup(c, "error-memory-budget");
+    }
     run_next(c);
 }
 
@@ -313,7 +330,7 @@ void hk_call_transcript_hook(hk_call *c, const char *text, int final, double con
         lua_setfield(co, -2, "turn");
     }
     char tb[4096];
-    int rc = hk_vm_resume(c->agent->vm, co, 2, tb, sizeof tb);
+    int rc = hk_vm_resume(c->agent->vm, c->mem_acct, co, 2, tb, sizeof tb);
     if (rc == LUA_YIELD)
         snprintf(tb, sizeof tb, "on_transcript cannot wait (it runs to its end at once; wait in "
                                 "on_user_turn instead)");
@@ -396,7 +413,7 @@ void hk_call_end(hk_call *c, const char *why) {
         lua_pushinteger(co, c->n_turns);
         lua_setfield(co, -2, "turns");
         char tb[4096];
-        int rc = hk_vm_resume(c->agent->vm, co, 2, tb, sizeof tb);
+        int rc = hk_vm_resume(c->agent->vm, c->mem_acct, co, 2, tb, sizeof tb);
         if (rc != 0 && rc != LUA_YIELD) {
             c->hook_errors++;
             hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s on_end: %s", c->agent->path, tb);

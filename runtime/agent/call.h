@@ -164,6 +164,7 @@ struct hk_call {
     hk_pending pending[HK_MAX_PENDING];
     int n_pending;
     int current_turn;     /* turn the running hook answers, -1 none */
+    unsigned mem_acct;    /* memory account of its hooks (vm.h), 0 none */
     int hook_errors;
 
     /* record */

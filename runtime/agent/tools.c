@@ -15,7 +15,7 @@
 static int l_tools(lua_State *L) {
     hk_call *c = hk_call_check(L, 1);
     hk_agent_push_table(c->agent, L);
-    lua_getfield(L, -1, "tools");
+    hk_vm_rawgetfield(L, -1, "tools");
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_newtable(L);
