@@ -193,6 +193,7 @@ void hk_call_start(hk_call *c) {
 
 static void hook_failed(hk_call *c, const char *hook, const char *tb) {
     c->hook_errors++;
+    snprintf(c->hook_error, sizeof c->hook_error, "%s", tb);
     hk_metric_inc(HK_M_HOOK_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s %s: %s", c->agent->path, hook, tb);
     if (!c->ended && !c->hangup_requested) hk_session_say(c, c->agent->fallback_message);

@@ -166,6 +166,7 @@ struct hk_call {
     int current_turn;     /* turn the running hook answers, -1 none */
     unsigned mem_acct;    /* memory account of its hooks (vm.h), 0 none */
     int hook_errors;
+    char hook_error[512];  /* the last hook error (message and traceback start) */
 
     /* record */
     hk_store *store;

@@ -186,6 +186,14 @@ static int c_errors(lua_State *L) {
     return 1;
 }
 
+/* the last hook error's text (message and start of the traceback), or nil */
+static int c_last_error(lua_State *L) {
+    hcall *h = check_hcall(L);
+    if (h->c->hook_errors) lua_pushstring(L, h->c->hook_error);
+    else lua_pushnil(L);
+    return 1;
+}
+
 static int c_version(lua_State *L) {
     lua_pushinteger(L, check_hcall(L)->c->agent->version);
     return 1;
@@ -225,6 +233,23 @@ static int h_wall(lua_State *L) {
 static int h_check(lua_State *L) {
     g_checks++;
     if (!lua_toboolean(L, 1)) return luaL_error(L, "check failed: %s", luaL_optstring(L, 2, "?"));
+    return 0;
+}
+
+/* h.realtime(): the calls that follow live in wall time (call.time, sleeps),
+ * so a test can measure how a call's pace holds while another misbehaves.
+ * Only before the first call. */
+static int h_realtime(lua_State *L) {
+    if (hk_clock_make_real(g_w.clock) != 0)
+        return luaL_error(L, "harness.realtime() must come before the first call");
+    return 0;
+}
+
+/* h.memory(call_mb, worker_mb): the per-call Lua memory budget and the
+ * worker's cap for agent code (0 keeps a value). */
+static int h_memory(lua_State *L) {
+    hk_vm_set_memory(g_w.vm, (size_t)(luaL_checknumber(L, 1) * 1048576.0),
+                     (size_t)(luaL_optnumber(L, 2, 0) * 1048576.0));
     return 0;
 }
 
@@ -341,6 +366,7 @@ int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg) {
     static const luaL_Reg call_m[] = {{"user", c_user}, {"dtmf", c_dtmf}, {"said", c_new_said},
                                       {"messages", c_messages}, {"ended", c_ended}, {"get", c_get},
                                       {"errors", c_errors}, {"version", c_version},
+                                      {"last_error", c_last_error},
                                       {"finish", c_finish}, {"transferred", c_transferred},
                                       {NULL, NULL}};
     static const luaL_Reg dir_m[] = {{"get", dir_get}, {"poll", dir_poll},
@@ -348,7 +374,8 @@ int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg) {
     static const luaL_Reg h_f[] = {{"load", h_load}, {"call", h_call}, {"run", h_run},
                                    {"now", h_now}, {"wall", h_wall}, {"check", h_check},
                                    {"write_file", h_write_file}, {"mkdtemp", h_mkdtemp},
-                                   {"setenv", h_setenv},
+                                   {"setenv", h_setenv}, {"realtime", h_realtime},
+                                   {"memory", h_memory},
                                    {"agent_dir", h_agent_dir}, {NULL, NULL}};
     new_class(L, "harness.agent", agent_m, agent_gc);
     new_class(L, "harness.call", call_m, NULL);
