@@ -279,14 +279,15 @@ int hk_vm_pcall(hk_vm *vm, int nargs, int nresults, char *err, size_t errlen) {
 int hk_vm_resume(hk_vm *vm, unsigned acct, lua_State *co, int nargs, char *tb, size_t tblen) {
     unsigned prev = budget_start(vm, acct);
     int rc = lua_resume(co, nargs);
-    /* what the hook holds across its wait counts too */
-    int over = rc == LUA_YIELD && mem_over(vm->L, vm->mem, acct);
+    /* what the hook holds across its wait, or leaves in the call's state, counts too */
+    int over = (rc == LUA_YIELD || rc == 0) && mem_over(vm->L, vm->mem, acct);
     size_t used = hk_vm_mem_used(vm->mem, acct), budget = hk_vm_mem_budget(vm->mem, acct);
     budget_done(vm, prev);
     if (over) {
         if (tb)
             snprintf(tb, tblen, "memory budget exceeded: this call's agent code holds %zu KB "
-                     "(budget %zu KB) while waiting", used / 1024, budget / 1024);
+                     "(budget %zu KB) %s", used / 1024, budget / 1024,
+                     rc == LUA_YIELD ? "while waiting" : "after its hook returned");
         return LUA_ERRMEM;
     }
     if (rc != 0 && rc != LUA_YIELD && tb) {

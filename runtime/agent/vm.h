@@ -51,8 +51,8 @@ int hk_vm_account_over(hk_vm *vm, unsigned acct);
 /* Resume co with nargs arguments under the CPU budget, charging its
  * allocations to acct. Returns LUA_YIELD, 0 (finished; results on co's
  * stack) or an error status with the message and traceback in tb (tb may be
- * NULL). LUA_ERRMEM with co still suspended: it yielded holding more than
- * its budget (the caller drops it). */
+ * NULL). LUA_ERRMEM after a yield or return that left the account over its
+ * budget (co may still be suspended: the caller drops it). */
 int hk_vm_resume(hk_vm *vm, unsigned acct, lua_State *co, int nargs, char *tb, size_t tblen);
 /* pcall under the CPU budget on vm->L: function and args on the stack. */
 int hk_vm_pcall(hk_vm *vm, int nargs, int nresults, char *err, size_t errlen);

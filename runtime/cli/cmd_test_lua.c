@@ -194,6 +194,14 @@ static int c_last_error(lua_State *L) {
     return 1;
 }
 
+/* bytes the call's memory account holds (its hooks' allocations not yet freed) */
+static int c_memory(lua_State *L) {
+    hcall *h = check_hcall(L);
+    lua_pushnumber(L, (double)hk_vm_account_used(g_w.vm, h->c->mem_acct));
+    lua_pushinteger(L, (lua_Integer)h->c->mem_acct);
+    return 2;
+}
+
 static int c_version(lua_State *L) {
     lua_pushinteger(L, check_hcall(L)->c->agent->version);
     return 1;
@@ -250,6 +258,12 @@ static int h_realtime(lua_State *L) {
 static int h_memory(lua_State *L) {
     hk_vm_set_memory(g_w.vm, (size_t)(luaL_checknumber(L, 1) * 1048576.0),
                      (size_t)(luaL_optnumber(L, 2, 0) * 1048576.0));
+    return 0;
+}
+
+/* h.slice_ms(ms): the CPU budget per resume (default 10) */
+static int h_slice_ms(lua_State *L) {
+    hk_vm_set_slice_ms(g_w.vm, (int)luaL_checkinteger(L, 1));
     return 0;
 }
 
@@ -366,7 +380,7 @@ int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg) {
     static const luaL_Reg call_m[] = {{"user", c_user}, {"dtmf", c_dtmf}, {"said", c_new_said},
                                       {"messages", c_messages}, {"ended", c_ended}, {"get", c_get},
                                       {"errors", c_errors}, {"version", c_version},
-                                      {"last_error", c_last_error},
+                                      {"last_error", c_last_error}, {"memory", c_memory},
                                       {"finish", c_finish}, {"transferred", c_transferred},
                                       {NULL, NULL}};
     static const luaL_Reg dir_m[] = {{"get", dir_get}, {"poll", dir_poll},
@@ -375,7 +389,7 @@ int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg) {
                                    {"now", h_now}, {"wall", h_wall}, {"check", h_check},
                                    {"write_file", h_write_file}, {"mkdtemp", h_mkdtemp},
                                    {"setenv", h_setenv}, {"realtime", h_realtime},
-                                   {"memory", h_memory},
+                                   {"memory", h_memory}, {"slice_ms", h_slice_ms},
                                    {"agent_dir", h_agent_dir}, {NULL, NULL}};
     new_class(L, "harness.agent", agent_m, agent_gc);
     new_class(L, "harness.call", call_m, NULL);
