@@ -29,7 +29,11 @@ int hk_worker_init(hk_worker *w, const hk_config *cfg, int virtual_time, int thr
     hk_pool_on_busy(w->pool, on_busy, w->clock);
     hk_pool_global_set(w->pool);
     w->vm = hk_vm_new(hk_config_str(cfg, HK_CFG_HARK_LUA_DIR), err, errlen);
-    return w->vm ? 0 : -1;
+    if (!w->vm) return -1;
+    /* each call's agent code may hold this much Lua memory (vm_mem.c) */
+    long mb = hk_config_long(cfg, HK_CFG_HARK_CALL_MEMORY_MB, HK_VM_CALL_MEMORY_MB);
+    hk_vm_set_memory(w->vm, (size_t)mb << 20, 0);
+    return 0;
 }
 
 void hk_worker_free(hk_worker *w) {
