@@ -457,6 +457,10 @@ static void test_stall_times_out(void **state)
     (void)state;
     start_fake("--fault stall");
     open_tts(1.0);
+    /* Blocking work since the loop last ran (a slow fake start under ASan did
+     * this by accident): libev's ev_now is now stale, and a timeout armed
+     * from it would fire this much early. It must count from speak(). */
+    usleep(400000);
     double t0 = wall_now();
     assert_int_equal(hk_tts_elevenlabs.speak(T.tts, 1, "Nobody will answer this."), 0);
     run_until(done1, 20);
