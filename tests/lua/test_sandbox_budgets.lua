@@ -37,7 +37,7 @@ local function attack(name, expect, ok_reply)
   local gap = max_gap(ticks)
   h.check(t:said()[1] == "ticked 25" and #ticks == 25 and t:errors() == 0,
           name .. ": the other call finished its ticks")
-  h.check(gap < 0.15, name .. ": the other call kept its pace (worst gap " .. math.floor(gap * 1000) .. " ms)")
+  h.check(gap < 0.25, name .. ": the other call kept its pace (worst gap " .. math.floor(gap * 1000) .. " ms)")
   h.check(took < 5, name .. ": over in " .. took .. " s")
   report[#report + 1] = string.format("%s: worst tick gap %.0f ms, took %.2f s", name, gap * 1000, took)
   return a
