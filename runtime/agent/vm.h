@@ -1,7 +1,9 @@
 /* agent/vm: the LuaJIT state of one worker. Owns the trusted state, the
  * sandbox builder (lua/hark/sandbox.lua), the CPU budget (a count hook that
- * stops agent code running longer than one slice per resume) and coroutine
- * resumption with tracebacks. The JIT is off in this state: LuaJIT runs no
+ * stops agent code running longer than one slice per resume; string patterns
+ * check it too, vm_pattern.c), the memory budget per call (the state's
+ * allocator keeps an account per call, vm_mem.c) and coroutine resumption
+ * with tracebacks. The JIT is off in this state: LuaJIT runs no
  * hooks inside compiled traces, so a budget needs the interpreter (see
  * build-notes.md); turn logic is fast enough without it. */
 #ifndef HK_VM_H

@@ -1,7 +1,8 @@
 /* cli/cmd_test_lua: `hark test-lua FILE` runs a Lua test file in the trusted
  * state with a `harness` global that drives text-only calls through the real
  * agent runtime (same hooks, coroutines, CPU budget, sandbox and hot reload;
- * no audio engines) on a simulated clock. The test fails on any Lua error;
+ * no audio engines) on a simulated clock (or wall time after
+ * harness.realtime()). The test fails on any Lua error;
  * `harness.check(cond, msg)` counts assertions. */
 #include <lauxlib.h>
 #include <stdio.h>
