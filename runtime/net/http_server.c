@@ -1,9 +1,11 @@
 /* net/http_server: libwebsockets (libev foreign loop) serving HTTP and
  * WebSocket on one port. See http_server.h. Traps handled here (build-notes):
  * lws timers on libev are not re-armed for earlier deadlines, so a 50 ms
- * self-rescheduling sul keeps them honest; custom headers are looked up
- * lower-case with the colon; the libev plugin logs at NOTICE, so only
- * errors and warnings are enabled. */
+ * self-rescheduling sul keeps them honest, and hark's own deadlines are
+ * ev_timers; custom headers are looked up lower-case with the colon; the
+ * libev plugin logs at NOTICE, so only errors and warnings are enabled.
+ * lws calls back without per-connection data (user == NULL) for connections
+ * it never bound to the protocol: every reason that can, is guarded. */
 #include "net/http_server.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -18,10 +21,36 @@
 
 #include "core/log.h"
 #include "media/ring.h"
+#include "net/http_head.h"
 
 #define HK_MAX_BODY (256 * 1024)
+#define HK_WS_RX_PREAUTH (8 * 1024) /* a Twilio start message is ~1 KB */
 #define HK_WS_RX_MAX (64 * 1024)
-#define HK_WS_TX_RING (256 * 1024) /* > 2 s of paced media messages */
+#define HK_WS_RX_CHUNK 4096         /* lws hands frames over in pieces of this */
+#define HK_WS_TX_RING (256 * 1024)  /* > 2 s of paced media messages */
+#define HK_DEFAULT_MAX_CONNS 4096
+#define HK_HEAD_TIMEOUT 10.0        /* the whole request head, from accept */
+#define HK_REQUEST_TIMEOUT 30.0     /* body and answer, after the head */
+#define HK_WS_TRUST_TIMEOUT 5.0
+#define HK_LINGER 2.0               /* after a refusal, read and drop until EOF */
+
+/* A connection whose request head hark is still checking (lws has not seen
+ * it). hark only peeks: the socket goes to lws untouched, with every byte
+ * still unread (lws 4.1 given bytes already read, through its adoption
+ * buffer, reports a POST body complete in a busy loop). A peek consumes
+ * nothing, so a level-triggered watcher would fire again at once: after an
+ * incomplete head the watcher rests a few ms (longer while nothing new comes). */
+typedef struct hk_pending {
+    hk_server *srv;
+    int fd;
+    int lingering; /* refused: draining what the peer still sends, then close */
+    ev_io io;
+    ev_timer timer; /* the head deadline, then the linger */
+    ev_timer rest;
+    double rest_s;
+    size_t seen;    /* bytes of head seen so far */
+    struct hk_pending *prev, *next;
+} hk_pending;
 
 struct hk_server {
     struct lws_context *ctx;
@@ -34,6 +63,14 @@ struct hk_server {
     lws_sorted_usec_list_t tick;
     void *loops[1];
     int stopping;
+    int max_conns;
+    double trust_timeout;
+    int n_pending;       /* heads being read */
+    int n_lws;           /* connections lws holds (WSI_CREATE .. WSI_DESTROY) */
+    hk_pending *pending;
+    char peek[HK_HTTP_HEAD_MAX]; /* one per server: heads are checked one at a time */
+    ev_tstamp refused_logged;
+    long refused;        /* since the last warning */
 };
 
 struct hk_conn {
@@ -41,87 +78,286 @@ struct hk_conn {
     hk_server *srv;
     int is_ws;
     char method[8];
-    char path[512];
-    char query[512];
-    char ctype[128];
-    char host[256];
-    char sig[128];
-    char auth[512];
+    /* the request's strings, each its own allocation of the size lws reports */
+    char *path, *query, *ctype, *host, *sig, *auth;
     char *body;
     size_t body_len;
-    int too_big;
     hk_http_response resp;
     size_t resp_sent;
+    int answered;
+    ev_timer deadline;   /* HTTP: answer by; WebSocket: trusted by */
+    int deadline_on;
     /* websocket */
     void *state;
-    char *rx;
-    size_t rx_len;
-    hk_ring tx; /* [u32 length][bytes] records */
+    int trusted;
+    char *rx;            /* grows to the message size, capped by trust */
+    size_t rx_len, rx_cap;
+    hk_ring tx;          /* [u32 length][bytes] records; allocated at the first send */
+    int tx_ready;
     int closing;
 };
+
+/* lws 4.1 logs every adoption with a read buffer at ERR: not an error here */
+static void lws_log_emit(int level, const char *line) {
+    if (strstr(line, "adopt_socket_readbuf: calling service")) return;
+    lwsl_emit_stderr(level, line);
+}
 
 static void tick_cb(lws_sorted_usec_list_t *sul) {
     hk_server *s = lws_container_of(sul, hk_server, tick);
     if (!s->stopping) lws_sul_schedule(s->ctx, 0, &s->tick, tick_cb, 50 * LWS_US_PER_MS);
 }
 
-static void copy_hdr(struct lws *wsi, char *dst, int len, enum lws_token_indexes t) {
-    dst[0] = 0;
-    if (lws_hdr_total_length(wsi, t) > 0 && lws_hdr_copy(wsi, dst, len, t) < 0) dst[0] = 0;
+/* ---- request heads, before lws ---- */
+
+static int conn_count(const hk_server *s) { return s->n_pending + s->n_lws; }
+
+/* A short text answer written straight to the socket (a fresh socket's send
+ * buffer takes it whole; if not, the peer was not reading anyway). */
+static void send_status(int fd, int status) {
+    char msg[256];
+    const char *why = hk_http_head_reason(status);
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s\n",
+                     status, why, strlen(why) + 1, why);
+    if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* peer gone: nothing to do */ }
 }
 
-static void copy_custom(struct lws *wsi, char *dst, int len, const char *name) {
-    dst[0] = 0;
-    if (lws_hdr_custom_copy(wsi, dst, len, name, (int)strlen(name)) < 0) dst[0] = 0;
+static void pending_free(hk_pending *p) {
+    hk_server *s = p->srv;
+    ev_io_stop(s->loop, &p->io);
+    ev_timer_stop(s->loop, &p->timer);
+    ev_timer_stop(s->loop, &p->rest);
+    if (p->prev) p->prev->next = p->next;
+    else s->pending = p->next;
+    if (p->next) p->next->prev = p->prev;
+    s->n_pending--;
+    if (p->fd >= 0) close(p->fd);
+    free(p);
 }
 
-static void read_request(struct lws *wsi, hk_conn *c, const char *uri) {
-    snprintf(c->path, sizeof c->path, "%s", uri ? uri : "/");
-    c->query[0] = 0;
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
-        /* lws hands query args as fragments joined with '&' */
-        char frag[512];
-        int n = 0;
-        for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++)
-            n += snprintf(c->query + n, sizeof c->query - (size_t)n, "%s%s", i ? "&" : "", frag);
+static void pending_refuse(hk_pending *p, int status) {
+    hk_log(HK_LOG_DEBUG, NULL, "http_refused", "%d %s", status, hk_http_head_reason(status));
+    send_status(p->fd, status);
+    shutdown(p->fd, SHUT_WR);
+    p->lingering = 1;
+    ev_timer_stop(p->srv->loop, &p->rest);
+    ev_io_start(p->srv->loop, &p->io);
+    ev_timer_stop(p->srv->loop, &p->timer);
+    ev_timer_set(&p->timer, HK_LINGER, 0);
+    ev_timer_start(p->srv->loop, &p->timer);
+}
+
+static void pending_adopt(hk_pending *p) {
+    hk_server *s = p->srv;
+    int fd = p->fd;
+    p->fd = -1;
+    pending_free(p);
+    /* lws closes fd itself when adoption fails */
+    lws_adopt_socket_vhost(s->vh, fd);
+}
+
+static void pending_read(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)revents;
+    hk_pending *p = w->data;
+    hk_server *s = p->srv;
+    if (p->lingering) {
+        ssize_t n = recv(p->fd, s->peek, sizeof s->peek, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            pending_free(p);
+        return;
     }
+    ssize_t n = recv(p->fd, s->peek, sizeof s->peek, MSG_PEEK);
+    if (n == 0) return pending_free(p); /* the peer gave up */
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) pending_free(p);
+        return;
+    }
+    hk_http_head h;
+    int rc = hk_http_head_check(s->peek, (size_t)n, HK_MAX_BODY, &h);
+    if (rc == 0) return pending_adopt(p);
+    if (rc != 1) return pending_refuse(p, rc);
+    /* incomplete: rest, longer while nothing new arrives */
+    p->rest_s = (size_t)n > p->seen ? 0.005 : (p->rest_s * 2 > 0.2 ? 0.2 : p->rest_s * 2);
+    p->seen = (size_t)n;
+    ev_io_stop(loop, &p->io);
+    ev_timer_set(&p->rest, p->rest_s, 0);
+    ev_timer_start(loop, &p->rest);
+}
+
+static void pending_rested(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)revents;
+    hk_pending *p = w->data;
+    ev_io_start(loop, &p->io);
+}
+
+static void pending_timeout(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop;
+    (void)revents;
+    hk_pending *p = w->data;
+    if (p->lingering) pending_free(p);
+    else pending_refuse(p, 408);
+}
+
+static void pending_new(hk_server *s, int fd) {
+    hk_pending *p = calloc(1, sizeof *p);
+    if (!p) {
+        close(fd);
+        return;
+    }
+    p->srv = s;
+    p->fd = fd;
+    ev_io_init(&p->io, pending_read, fd, EV_READ);
+    ev_timer_init(&p->timer, pending_timeout, HK_HEAD_TIMEOUT, 0);
+    ev_timer_init(&p->rest, pending_rested, 0.005, 0);
+    p->io.data = p->timer.data = p->rest.data = p;
+    p->next = s->pending;
+    if (p->next) p->next->prev = p;
+    s->pending = p;
+    s->n_pending++;
+    ev_io_start(s->loop, &p->io);
+    ev_timer_start(s->loop, &p->timer);
+}
+
+/* Over the cap: 503 and close, logged at most once a second. */
+static void refuse_busy(hk_server *s, int fd) {
+    char sink[4096];
+    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    } /* what already arrived, so close sends FIN rather than RST */
+    send_status(fd, 503);
+    close(fd);
+    s->refused++;
+    ev_tstamp now = ev_now(s->loop);
+    if (now - s->refused_logged >= 1.0) {
+        hk_log(HK_LOG_WARN, NULL, "connections_refused",
+               "%ld connection(s) refused with 503: %d open, the limit (HARK_MAX_CONNECTIONS)",
+               s->refused, conn_count(s));
+        s->refused_logged = now;
+        s->refused = 0;
+    }
+}
+
+/* ---- requests lws has parsed ---- */
+
+/* A copy of header t (all its fragments) in an allocation of its size. */
+static char *dup_hdr(struct lws *wsi, enum lws_token_indexes t) {
+    int n = lws_hdr_total_length(wsi, t);
+    /* room for the separators lws puts between repeated headers */
+    size_t cap = (n > 0 ? (size_t)n : 0) + 2 * HK_HTTP_HEADERS_MAX + 1;
+    char *d = malloc(cap);
+    if (!d) return NULL;
+    d[0] = 0;
+    if (n > 0 && lws_hdr_copy(wsi, d, (int)cap, t) < 0) d[0] = 0;
+    return d;
+}
+
+static char *dup_custom(struct lws *wsi, const char *name) {
+    int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+    char *d = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (!d) return NULL;
+    d[0] = 0;
+    if (n > 0 && lws_hdr_custom_copy(wsi, d, n + 1, name, (int)strlen(name)) < 0) d[0] = 0;
+    return d;
+}
+
+/* The query string: lws hands it as fragments, rejoined with '&'. */
+static char *dup_query(struct lws *wsi) {
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    size_t cap = (total > 0 ? (size_t)total : 0) + HK_HTTP_QUERY_ARGS_MAX + 2;
+    char *q = malloc(cap);
+    if (!q) return NULL;
+    size_t n = 0;
+    q[0] = 0;
+    for (int i = 0; total > 0 && i <= HK_HTTP_QUERY_ARGS_MAX; i++) {
+        size_t sep = i ? 1 : 0;
+        if (n + sep + 1 >= cap) break;
+        int r = lws_hdr_copy_fragment(wsi, q + n + sep, (int)(cap - n - sep), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (r < 0) break; /* no more fragments */
+        if (sep) q[n] = '&';
+        n += sep + (size_t)r;
+    }
+    q[n] = 0;
+    return q;
+}
+
+static void free_request(hk_conn *c) {
+    char **f[] = {&c->path, &c->query, &c->ctype, &c->host, &c->sig, &c->auth, &c->body, &c->resp.body};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        free(*f[i]);
+        *f[i] = NULL;
+    }
+    c->body_len = 0;
+}
+
+/* 0, or -1 when out of memory. uri: the path lws decoded (NULL: from the headers). */
+static int read_request(struct lws *wsi, hk_conn *c, const char *uri) {
+    c->path = uri ? strdup(uri) : dup_hdr(wsi, WSI_TOKEN_GET_URI);
+    c->query = dup_query(wsi);
+    c->ctype = dup_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    c->host = dup_hdr(wsi, WSI_TOKEN_HOST);
+    c->auth = dup_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    c->sig = dup_custom(wsi, "x-twilio-signature:");
+    if (!c->path || !c->query || !c->ctype || !c->host || !c->auth || !c->sig) return -1;
     char *q = strchr(c->path, '?');
     if (q) *q = 0;
-    copy_hdr(wsi, c->ctype, sizeof c->ctype, WSI_TOKEN_HTTP_CONTENT_TYPE);
-    copy_hdr(wsi, c->host, sizeof c->host, WSI_TOKEN_HOST);
-    copy_hdr(wsi, c->auth, sizeof c->auth, WSI_TOKEN_HTTP_AUTHORIZATION);
-    copy_custom(wsi, c->sig, sizeof c->sig, "x-twilio-signature:");
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) snprintf(c->method, sizeof c->method, "POST");
-    else if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) snprintf(c->method, sizeof c->method, "GET");
-    else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0) snprintf(c->method, sizeof c->method, "PUT");
-    else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0) snprintf(c->method, sizeof c->method, "DELETE");
-    else if (lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0) snprintf(c->method, sizeof c->method, "PATCH");
-    else snprintf(c->method, sizeof c->method, "OTHER");
+    const char *m = "OTHER";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) m = "POST";
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) m = "GET";
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0) m = "PUT";
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0) m = "DELETE";
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0) m = "PATCH";
+    snprintf(c->method, sizeof c->method, "%s", m);
+    return 0;
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop;
+    (void)revents;
+    hk_conn *c = w->data;
+    c->deadline_on = 0;
+    hk_log(HK_LOG_DEBUG, NULL, c->is_ws ? "ws_untrusted_timeout" : "http_request_timeout",
+           "%s: closing", c->path ? c->path : "?");
+    /* closed from lws's side on its next service (the tick runs it) */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void deadline_start(hk_conn *c, double after) {
+    ev_timer_init(&c->deadline, deadline_cb, after, 0);
+    c->deadline.data = c;
+    ev_timer_start(c->srv->loop, &c->deadline);
+    c->deadline_on = 1;
+}
+
+static void deadline_stop(hk_conn *c) {
+    if (c->deadline_on) ev_timer_stop(c->srv->loop, &c->deadline);
+    c->deadline_on = 0;
 }
 
 static void set_text(hk_http_response *r, int status, const char *text) {
     r->status = status;
     snprintf(r->content_type, sizeof r->content_type, "text/plain");
     r->body = strdup(text);
-    r->len = strlen(text);
+    r->len = r->body ? strlen(text) : 0;
 }
 
-/* Call the handler and start the response; the body goes out on writeable. */
+/* Call the handler and start the response; the body goes out on writeable.
+ * Every answer closes the connection after it (one request per connection:
+ * each head passes hark's checks, none is parsed by lws alone). */
 static int respond(struct lws *wsi, hk_conn *c) {
     hk_server *s = c->srv;
     memset(&c->resp, 0, sizeof c->resp);
-    if (c->too_big) {
-        set_text(&c->resp, 413, "request body too large\n");
-    } else {
-        hk_http_request req = {c->method, c->path, c->query, c->ctype, c->host, c->sig, c->auth,
-                               c->body ? c->body : "", c->body_len};
-        s->h.http(s->h.ud, &req, &c->resp);
-        if (!c->resp.status) set_text(&c->resp, 500, "no response\n");
-    }
+    c->answered = 1;
+    hk_http_request req = {c->method, c->path, c->query, c->ctype, c->host, c->sig, c->auth,
+                           c->body ? c->body : "", c->body_len};
+    s->h.http(s->h.ud, &req, &c->resp);
+    if (!c->resp.status) set_text(&c->resp, 500, "no response\n");
     if (!c->resp.content_type[0]) snprintf(c->resp.content_type, sizeof c->resp.content_type, "text/plain");
     uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(wsi, (unsigned int)c->resp.status, c->resp.content_type,
                                     (lws_filepos_t)c->resp.len, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return 1;
     c->resp_sent = 0;
@@ -130,6 +366,7 @@ static int respond(struct lws *wsi, hk_conn *c) {
 }
 
 static int write_body(struct lws *wsi, hk_conn *c) {
+    if (!c->resp.status) return 0; /* not answered yet */
     size_t left = c->resp.len - c->resp_sent;
     size_t chunk = left > 16384 ? 16384 : left;
     uint8_t *buf = malloc(LWS_PRE + chunk + 1);
@@ -144,12 +381,7 @@ static int write_body(struct lws *wsi, hk_conn *c) {
         lws_callback_on_writable(wsi);
         return 0;
     }
-    free(c->resp.body);
-    c->resp.body = NULL;
-    free(c->body);
-    c->body = NULL;
-    c->body_len = 0;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return -1; /* answered: close (lws sends what it still holds first) */
 }
 
 static int ws_writeable(struct lws *wsi, hk_conn *c) {
@@ -172,23 +404,71 @@ static int ws_writeable(struct lws *wsi, hk_conn *c) {
     return 0;
 }
 
+static int ws_receive(struct lws *wsi, hk_conn *c, const void *in, size_t len) {
+    hk_server *s = c->srv;
+    if (!c->state) return -1;
+    size_t limit = c->trusted ? HK_WS_RX_MAX : HK_WS_RX_PREAUTH;
+    if (c->rx_len + len > limit) {
+        hk_log(HK_LOG_WARN, NULL, "ws_message_too_big", "%s: over %zu bytes%s: closing", c->path,
+               limit, c->trusted ? "" : " before the stream was authenticated");
+        return -1;
+    }
+    if (c->rx_len + len > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 1024;
+        while (cap < c->rx_len + len) cap *= 2;
+        char *nb = realloc(c->rx, cap);
+        if (!nb) return -1;
+        c->rx = nb;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        size_t n = c->rx_len;
+        c->rx_len = 0;
+        if (!lws_frame_is_binary(wsi)) s->h.ws_text(c->state, c->rx, n);
+    }
+    return 0;
+}
+
+static int ws_established(struct lws *wsi, hk_conn *c, hk_server *s) {
+    c->srv = s;
+    c->wsi = wsi;
+    c->is_ws = 1;
+    if (read_request(wsi, c, NULL) != 0) return -1;
+    deadline_start(c, s->trust_timeout);
+    c->state = s->h.ws_open ? s->h.ws_open(s->h.ud, c, c->path, c->sig) : NULL;
+    return c->state ? 0 : -1;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len) {
     hk_conn *c = user;
     hk_server *s = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_WSI_CREATE:
+        if (s) s->n_lws++;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (s) s->n_lws--;
+        return 0;
     case LWS_CALLBACK_HTTP:
+        if (!c) return -1;
         c->srv = s;
         c->wsi = wsi;
-        read_request(wsi, c, in);
+        if (read_request(wsi, c, in) != 0) return -1;
+        deadline_start(c, HK_REQUEST_TIMEOUT);
         if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
             strcmp(c->method, "PATCH") == 0)
             return 0; /* wait for the body */
         return respond(wsi, c);
     case LWS_CALLBACK_HTTP_BODY:
-        if (c->too_big || c->body_len + len > HK_MAX_BODY) {
-            c->too_big = 1;
-            return 0;
+        if (!c) return -1;
+        /* Content-Length was checked against HK_MAX_BODY before lws saw the
+         * request: more than that is a peer lying about it */
+        if (c->body_len + len > HK_MAX_BODY) {
+            hk_log(HK_LOG_WARN, NULL, "http_body_too_big", "%s: closing", c->path);
+            return -1;
         }
         {
             char *nb = realloc(c->body, c->body_len + len + 1);
@@ -200,48 +480,38 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!c) return -1;
+        /* lws 4.1 can report completion more than once: answer once */
+        if (c->answered) return 0;
         return respond(wsi, c);
     case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!c) return -1;
         return write_body(wsi, c);
     case LWS_CALLBACK_CLOSED_HTTP:
-        free(c->body);
-        free(c->resp.body);
-        c->body = c->resp.body = NULL;
+        if (!c) return 0;
+        if (!c->is_ws) {
+            deadline_stop(c);
+            free_request(c);
+        }
         return 0;
-    case LWS_CALLBACK_ESTABLISHED: {
-        c->srv = s;
-        c->wsi = wsi;
-        c->is_ws = 1;
-        char uri[512];
-        copy_hdr(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
-        read_request(wsi, c, uri);
-        c->rx = malloc(HK_WS_RX_MAX);
-        if (!c->rx || hk_ring_init(&c->tx, HK_WS_TX_RING) != 0) return -1;
-        c->state = s->h.ws_open ? s->h.ws_open(s->h.ud, c, c->path, c->sig) : NULL;
-        return c->state ? 0 : -1;
-    }
+    case LWS_CALLBACK_ESTABLISHED:
+        if (!c) return -1;
+        return ws_established(wsi, c, s);
     case LWS_CALLBACK_RECEIVE:
-        if (!c->state) return -1;
-        if (c->rx_len + len > HK_WS_RX_MAX) {
-            hk_log(HK_LOG_WARN, NULL, "ws_message_too_big", "%s: closing", c->path);
-            return -1;
-        }
-        memcpy(c->rx + c->rx_len, in, len);
-        c->rx_len += len;
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            size_t n = c->rx_len;
-            c->rx_len = 0;
-            if (!lws_frame_is_binary(wsi)) s->h.ws_text(c->state, c->rx, n);
-        }
-        return 0;
+        if (!c) return -1;
+        return ws_receive(wsi, c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!c) return -1;
         return ws_writeable(wsi, c);
     case LWS_CALLBACK_CLOSED:
+        if (!c) return 0;
+        deadline_stop(c);
         if (c->state && s->h.ws_closed) s->h.ws_closed(c->state);
         c->state = NULL;
         free(c->rx);
         c->rx = NULL;
         hk_ring_free(&c->tx);
+        free_request(c);
         return 0;
     default:
         break;
@@ -250,12 +520,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static struct lws_protocols protocols[] = {
-    {"hark", callback, sizeof(hk_conn), HK_WS_RX_MAX, 0, NULL, 0},
+    {"hark", callback, sizeof(hk_conn), HK_WS_RX_CHUNK, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* The listening socket is hark's own (lws 4.1 cannot share a port between
- * processes): accepted connections are handed to lws with adopt. */
+ * processes): accepted connections have their head read and checked here,
+ * then are handed to lws with adopt. */
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop;
     (void)revents;
@@ -267,7 +538,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
                 hk_log(HK_LOG_WARN, NULL, "accept_failed", "%s", strerror(errno));
             return; /* EAGAIN: another worker took it, or none left */
         }
-        if (!lws_adopt_socket_vhost(s->vh, fd)) close(fd);
+        if (conn_count(s) >= s->max_conns) refuse_busy(s, fd);
+        else pending_new(s, fd);
     }
 }
 
@@ -311,13 +583,15 @@ hk_server *hk_server_new(struct ev_loop *loop, int port, int flags, const hk_ser
     hk_server *s = calloc(1, sizeof *s);
     s->h = *h;
     s->loop = loop;
+    s->max_conns = h->max_connections > 0 ? h->max_connections : HK_DEFAULT_MAX_CONNS;
+    s->trust_timeout = h->ws_trust_timeout_s > 0 ? h->ws_trust_timeout_s : HK_WS_TRUST_TIMEOUT;
     s->loops[0] = loop;
     s->listen_fd = open_listener(port, flags & HK_SERVER_SHARE_PORT, &s->port, err, errlen);
     if (s->listen_fd < 0) {
         free(s);
         return NULL;
     }
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* a server vhost fed by adopt */
@@ -326,6 +600,8 @@ hk_server *hk_server_new(struct ev_loop *loop, int port, int flags, const hk_ser
     info.foreign_loops = s->loops;
     info.user = s;
     info.timeout_secs = 30;
+    /* lws's header space above hark's head limit: every head hark accepted fits */
+    info.max_http_header_data = HK_HTTP_HEAD_MAX + 2048;
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
         snprintf(err, errlen, "cannot start the HTTP server (libwebsockets)");
@@ -348,13 +624,20 @@ void hk_server_free(hk_server *s) {
     s->stopping = 1;
     ev_io_stop(s->loop, &s->accept_io);
     close(s->listen_fd);
+    while (s->pending) pending_free(s->pending);
     lws_sul_cancel(&s->tick);
     lws_context_destroy(s->ctx);
     free(s);
 }
 
 int hk_conn_send_text(hk_conn *c, const char *data, size_t len) {
-    if (!c->is_ws || c->closing || hk_ring_space(&c->tx) < len + 4) return -1;
+    if (!c->is_ws || c->closing) return -1;
+    if (!c->tx_ready) {
+        /* the big queue only for a peer that is sent something (a started call) */
+        if (hk_ring_init(&c->tx, HK_WS_TX_RING) != 0) return -1;
+        c->tx_ready = 1;
+    }
+    if (hk_ring_space(&c->tx) < len + 4) return -1;
     uint32_t n = (uint32_t)len;
     hk_ring_write(&c->tx, &n, 4);
     hk_ring_write(&c->tx, data, len);
@@ -368,3 +651,10 @@ void hk_conn_close(hk_conn *c) {
 }
 
 size_t hk_conn_queued(const hk_conn *c) { return c->is_ws ? hk_ring_used(&c->tx) : 0; }
+
+void hk_conn_trust(hk_conn *c) {
+    c->trusted = 1;
+    deadline_stop(c);
+}
+
+int hk_server_connections(const hk_server *s) { return conn_count(s); }

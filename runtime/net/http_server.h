@@ -1,8 +1,13 @@
 /* net/http_server: hark's one listening port, libwebsockets on the worker's
  * libev loop. Serves plain HTTP requests (whole body gathered first, answered
- * by one handler call) and WebSocket connections (text messages in, a
- * per-connection preallocated queue out). Knows nothing of Twilio or calls:
- * routes are the handlers given to hk_server_new. Never blocks the loop. */
+ * by one handler call, one request per connection) and WebSocket connections
+ * (text messages in, a per-connection queue out). Knows nothing of Twilio or
+ * calls: routes are the handlers given to hk_server_new. Never blocks the loop.
+ * Owns the limits a stranger meets first: every request head is read and
+ * checked by hark (net/http_head) within a deadline before lws sees it, open
+ * connections are capped (503 beyond), and an upgraded socket costs a few KB
+ * until its handler trusts it (hk_conn_trust), which must happen within a few
+ * seconds. */
 #ifndef HK_HTTP_SERVER_H
 #define HK_HTTP_SERVER_H
 
@@ -40,6 +45,10 @@ typedef struct hk_server_handlers {
     void (*ws_text)(void *conn_state, const char *data, size_t len);
     /* The connection is gone; conn must not be used after this. */
     void (*ws_closed)(void *conn_state);
+    /* Open connections at most (0: 4096); one more is answered 503 and closed. */
+    int max_connections;
+    /* Seconds an upgraded socket may stay without hk_conn_trust (0: 5). */
+    double ws_trust_timeout_s;
 } hk_server_handlers;
 
 /* flags for hk_server_new */
@@ -56,5 +65,10 @@ int hk_conn_send_text(hk_conn *c, const char *data, size_t len);
 /* Close after what is queued has been sent. */
 void hk_conn_close(hk_conn *c);
 size_t hk_conn_queued(const hk_conn *c);
+/* The peer proved who it is (e.g. a valid stream token): its messages may be
+ * up to 64 KB (8 KB before) and the trust deadline is cancelled. */
+void hk_conn_trust(hk_conn *c);
+/* Open connections: reading a head, HTTP, WebSocket (for tests and metrics). */
+int hk_server_connections(const hk_server *s);
 
 #endif
