@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -178,7 +179,11 @@ static void pending_read(struct ev_loop *loop, ev_io *w, int revents) {
     int rc = hk_http_head_check(s->peek, (size_t)n, HK_MAX_BODY, &h);
     if (rc == 0) return pending_adopt(p);
     if (rc != 1) return pending_refuse(p, rc);
-    /* incomplete: rest, longer while nothing new arrives */
+    /* incomplete: rest, longer while nothing new arrives; a peer that has
+     * shut its side will never complete it (its bytes hide the EOF from recv) */
+    struct pollfd pf = {p->fd, POLLRDHUP, 0};
+    if ((size_t)n == p->seen && poll(&pf, 1, 0) > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+        return pending_free(p);
     p->rest_s = (size_t)n > p->seen ? 0.005 : (p->rest_s * 2 > 0.2 ? 0.2 : p->rest_s * 2);
     p->seen = (size_t)n;
     ev_io_stop(loop, &p->io);

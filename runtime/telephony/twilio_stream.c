@@ -1,6 +1,8 @@
 /* telephony/twilio_stream: see twilio_stream.h. Per message work is bounded
  * and allocation-free: messages are parsed into a struct on the stack and
- * outbound media is formatted into a fixed buffer. */
+ * outbound media is formatted into a fixed buffer. A stream token works
+ * once: the worker remembers each CallSid that started a stream until its
+ * token can no longer be valid, and refuses a second stream for it. */
 #include "telephony/twilio_stream.h"
 
 #include <stdio.h>
@@ -33,6 +35,38 @@ typedef struct tw_stream {
     int bad_messages;
     char transfer_to[40];
 } tw_stream;
+
+/* CallSids whose token was used, with the time after which that token has
+ * expired anyway (then the entry is dropped). One list per worker. */
+typedef struct used_sid {
+    char call_sid[64];
+    int64_t until;
+} used_sid;
+static used_sid *g_used;
+static size_t g_used_n, g_used_cap;
+
+/* 1 if call_sid already had a stream (its token is spent); else records it. */
+static int token_spent(const char *call_sid, int64_t now, int64_t until) {
+    size_t w = 0;
+    int found = 0;
+    for (size_t i = 0; i < g_used_n; i++) {
+        if (g_used[i].until <= now) continue; /* expired: forget */
+        if (strcmp(g_used[i].call_sid, call_sid) == 0) found = 1;
+        g_used[w++] = g_used[i];
+    }
+    g_used_n = w;
+    if (found) return 1;
+    if (g_used_n == g_used_cap) {
+        size_t cap = g_used_cap ? g_used_cap * 2 : 64;
+        used_sid *nu = realloc(g_used, cap * sizeof *nu);
+        if (!nu) return 1; /* cannot remember it: refuse rather than allow a replay */
+        g_used = nu;
+        g_used_cap = cap;
+    }
+    snprintf(g_used[g_used_n].call_sid, sizeof g_used[g_used_n].call_sid, "%s", call_sid);
+    g_used[g_used_n++].until = until;
+    return 0;
+}
 
 static void send_text(tw_stream *s, const char *msg, int n) {
     if (!s->conn || n <= 0) return;
@@ -241,6 +275,11 @@ static void on_start(tw_stream *s, const hk_twilio_msg *m) {
         snprintf(why, sizeof why, "stream token: %s", hk_stream_token_strerror(rc));
         return reject(s, why);
     }
+    /* the token's expiry is at most ttl from now: remember the sid that long */
+    int64_t now = (int64_t)time(NULL);
+    if (token_spent(s->call_sid, now, now + s->app->stream_token_ttl_s + 1))
+        return reject(s, "this call already had a stream (a stream token works once)");
+    if (s->conn) hk_conn_trust(s->conn);
     snprintf(s->stream_sid, sizeof s->stream_sid, "%s", m->stream_sid);
     hk_agent *a = hk_agent_dir_get(s->app->agents, agent_id);
     if (!a) return reject(s, "the agent of this call is gone");
