@@ -64,8 +64,16 @@ static int check_header(const char *p, size_t n, long long max_body, hk_http_hea
     while (end > i && (p[end - 1] == ' ' || p[end - 1] == '\t')) end--;
     if (lower_eq(p, name_len, "transfer-encoding")) return 411;
     if (lower_eq(p, name_len, "upgrade")) h->upgrade = 1;
+    if (lower_eq(p, name_len, "sec-websocket-key") && end > i) h->ws_key = 1;
+    if (lower_eq(p, name_len, "sec-websocket-version") && end - i == 2 && !memcmp(p + i, "13", 2))
+        h->ws_v13 = 1;
+    if (lower_eq(p, name_len, "connection")) {
+        for (size_t k = i; k + 7 <= end; k++)
+            if (lower_eq(p + k, 7, "upgrade")) h->conn_upgrade = 1;
+    }
     if (lower_eq(p, name_len, "content-length")) {
-        if (h->content_length >= 0 || end == i || end - i > 18) return end - i > 18 ? 413 : 400;
+        if (h->content_length >= 0 || end == i) return 400;
+        if (end - i > 18) return 413;
         long long v = 0;
         for (size_t k = i; k < end; k++) {
             if (p[k] < '0' || p[k] > '9') return 400;
@@ -105,6 +113,8 @@ int hk_http_head_check(const char *buf, size_t len, long long max_body, hk_http_
         pos += n + 1;
     }
     h->head_len = pos + 2;
+    /* lws drops a broken handshake without an answer: refuse it here */
+    if (h->upgrade && (!h->conn_upgrade || !h->ws_key || !h->ws_v13)) return 400;
     return 0;
 }
 

@@ -18,11 +18,13 @@ typedef struct hk_http_head {
     size_t head_len;       /* bytes of the head, blank line included */
     long long content_length; /* -1 when absent */
     int upgrade;           /* has an Upgrade header */
+    int conn_upgrade;      /* Connection names "upgrade" */
+    int ws_key, ws_v13;    /* Sec-WebSocket-Key present, Sec-WebSocket-Version: 13 */
 } hk_http_head;
 
 /* Result of hk_http_head_check: 0 = head complete and acceptable (h filled),
  * 1 = incomplete so far (read more), or the HTTP status to refuse it with:
- * 400 malformed, 411 a Transfer-Encoding (chunked bodies are not taken),
+ * 400 malformed (an Upgrade without what a WebSocket handshake needs too), 411 a Transfer-Encoding (chunked bodies are not taken),
  * 413 Content-Length over max_body, 414 request line too long (or too many
  * query arguments), 431 head too long or too many headers. */
 int hk_http_head_check(const char *buf, size_t len, long long max_body, hk_http_head *h);
