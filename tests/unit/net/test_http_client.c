@@ -75,7 +75,7 @@ static int setup(void **state) {
     (void)state;
     loop = ev_loop_new(0);
     char err[256];
-    hk_server_handlers h = {NULL, handler, NULL, NULL, NULL};
+    hk_server_handlers h = {.http = handler};
     srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
     assert_non_null(srv);
     snprintf(base, sizeof base, "http://127.0.0.1:%d", hk_server_port(srv));

@@ -291,7 +291,7 @@ static int setup(void **state) {
     ev_io_init(&E.accept_io, echo_accept, E.listen_fd, EV_READ);
     ev_io_start(loop, &E.accept_io);
     char err[256];
-    hk_server_handlers h = {NULL, hs_http, hs_open, hs_text, hs_closed};
+    hk_server_handlers h = {.http = hs_http, .ws_open = hs_open, .ws_text = hs_text, .ws_closed = hs_closed};
     hsrv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
     assert_non_null(hsrv);
     return 0;
