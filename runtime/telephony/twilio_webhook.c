@@ -132,6 +132,7 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
     if (hk_twiml_connect_stream(body, sizeof body, &s) < 0) {
         hk_resp_text(resp, 500, "text/plain", "cannot build TwiML\n");
     } else {
+        char from_m[32], to_m[32];
         hk_log(HK_LOG_INFO, sid, "call_incoming", "from %s to %s: agent %s version %d",
                from ? hk_log_mask_number(from, from_m, sizeof from_m) : "?",
                hk_log_mask_number(to, to_m, sizeof to_m), a->id, a->version);
