@@ -125,6 +125,8 @@ return {
   end,
 
   on_end = function(call, report)
-    call:log("call ended: " .. report.ended_reason .. ", booked: " .. tostring(call:get("booked")))
+    -- what was booked is the caller's business: at info only whether, the slot at debug
+    call:log("call ended: " .. report.ended_reason .. (call:get("booked") and ", with a booking" or ""))
+    call:log("booked: " .. tostring(call:get("booked")), "debug")
   end,
 }

@@ -424,6 +424,22 @@ static void test_log_long_message_stays_valid(void **state)
     }
 }
 
+/* Phone numbers in info lines: country code and area, then the last four. */
+static void test_mask_number(void **state)
+{
+    (void)state;
+    char out[32];
+    assert_string_equal(hk_log_mask_number("+15551234567", out, sizeof out), "+1555***4567");
+    assert_string_equal(hk_log_mask_number("+442071838750", out, sizeof out), "+4420***8750");
+    assert_string_equal(hk_log_mask_number("+15550100", out, sizeof out), "***00");
+    assert_string_equal(hk_log_mask_number("1234", out, sizeof out), "***");
+    assert_string_equal(hk_log_mask_number("", out, sizeof out), "");
+    assert_string_equal(hk_log_mask_number(NULL, out, sizeof out), "");
+    char small[6];
+    assert_string_equal(hk_log_mask_number("+15551234567", small, sizeof small), "+1555");
+    assert_null(strstr(hk_log_mask_number("client:alice-at-home", out, sizeof out), "alice"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_log_without_call_id),
         cmocka_unit_test(test_log_level_filter),
         cmocka_unit_test(test_log_long_message_stays_valid),
+        cmocka_unit_test(test_mask_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
