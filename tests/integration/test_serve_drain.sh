@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # hark serve --workers 2 and a graceful stop: two worker processes share the
-# port (a webhook answered by one gives a token the other accepts); SIGTERM
+# port, and a webhook answered by one gives a token the other accepts (each
+# connection's worker is read from ss: the call is placed until its stream
+# lands on the worker that did not answer its webhook); SIGTERM
 # during a live call refuses new calls politely, lets the live call finish
 # normally, then every process exits with status 0.
 set -euo pipefail
@@ -31,14 +33,66 @@ webhook() { # CallSid -> TwiML
     --data-urlencode "${p[0]}" --data-urlencode "${p[1]}" --data-urlencode "${p[2]}" "$TWILIO_WEBHOOK_URL"
 }
 "$HARK" synth --text "What are your opening hours" --out "$T/l1.wav"
-SID=CA$(printf '%032d' 7)
-TOKEN=$(stream_token $SID)
-"$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID --stream-sid MZ$(printf '%032d' 7) \
-  --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l1.wav" \
-  --out "$T/heard.wav" --log "$T/events.jsonl" --max-seconds 60 &
-fake=$!
-for _ in $(seq 100); do grep -q '"event":"call_started","call_id":"'$SID'"' "$T/serve.log" && break; sleep 0.1; done
-grep -q '"event":"call_started","call_id":"'$SID'"' "$T/serve.log" || fail "call did not start"
+
+# The signed webhook, with the worker that took its connection read from
+# ss(8) before the body is sent (the socket is open and accepted by then):
+# prints "pid token".
+webhook_on_worker() { # CallSid
+  local sig; sig=$(sign "$TWILIO_WEBHOOK_URL" "CallSid=$1" "From=+15551230000" "To=+15550199")
+  python3 - "$PORT" "$1" "$sig" <<'PY'
+import re, socket, subprocess, sys, time, urllib.parse
+port, sid, sig = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+body = urllib.parse.urlencode({"CallSid": sid, "From": "+15551230000", "To": "+15550199"}).encode()
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall((f"POST /api/v1/voice-agents/twilio/webhook HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+           f"X-Twilio-Signature: {sig}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())
+lport, pid, ss = s.getsockname()[1], None, ""
+for _ in range(50):
+    ss = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} and dport = :{lport} )"],
+                        capture_output=True, text=True).stdout
+    pid = re.search(r"pid=(\d+)", ss)
+    if pid: break
+    time.sleep(0.02)
+s.sendall(body)
+resp = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    resp += d
+    if b"</Response>" in resp: break
+twiml = resp.decode(errors="replace")
+tok = re.search(r'<Parameter name="token" value="([^"]+)"', twiml)
+if not twiml.startswith("HTTP/1.1 200") or not pid or not tok:
+    sys.exit(f"webhook: {twiml[:300]!r} / ss: {ss!r}")
+print(pid.group(1), tok.group(1))
+PY
+}
+
+# The live call: its token comes from one worker and its stream must land on
+# the other. SO_REUSEPORT picks the worker per connection, so a stream that
+# lands on its token's worker is hung up and the call is placed again.
+crossed=
+for try in $(seq 12); do
+  SID=CA$(printf '%032d' $((700 + try)))
+  read -r WEBHOOK_PID TOKEN < <(webhook_on_worker $SID) || true
+  [ -n "${TOKEN:-}" ] || fail "no token from the webhook for $SID"
+  pgrep -P "$pid" | grep -qx "$WEBHOOK_PID" || fail "webhook answered by $WEBHOOK_PID, not a worker of $pid"
+  "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID --stream-sid MZ$(printf '%032d' $((700 + try))) \
+    --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l1.wav" \
+    --out "$T/heard.wav" --log "$T/events.jsonl" --max-seconds 60 &
+  fake=$!
+  for _ in $(seq 100); do grep -q '"event":"call_started","call_id":"'$SID'"' "$T/serve.log" && break; sleep 0.1; done
+  grep -q '"event":"call_started","call_id":"'$SID'"' "$T/serve.log" || fail "call did not start"
+  STREAM_PID=$(ss -tnpH state established "( sport = :$PORT )" | grep -Eo 'pid=[0-9]+' | sort -u | cut -d= -f2)
+  [ "$(echo "$STREAM_PID" | wc -w)" -eq 1 ] || fail "cannot tell the worker holding the stream: '$STREAM_PID'"
+  if [ "$STREAM_PID" != "$WEBHOOK_PID" ]; then crossed=1; break; fi
+  kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null || true
+  for _ in $(seq 50); do grep -q '"event":"call_ended","call_id":"'$SID'"' "$T/serve.log" && break; sleep 0.1; done
+done
+[ -n "$crossed" ] || fail "in 12 calls no stream landed on the worker that did not answer its webhook"
+pgrep -P "$pid" | grep -qx "$STREAM_PID" || fail "the stream is held by $STREAM_PID, not a worker of $pid"
+echo "token from worker $WEBHOOK_PID, stream on worker $STREAM_PID (call $try)"
 
 kill -TERM "$pid"
 for _ in $(seq 50); do [ "$(grep -c '"event":"serve_stopping"' "$T/serve.log")" -ge 2 ] && break; sleep 0.1; done
