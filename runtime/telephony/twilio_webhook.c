@@ -21,22 +21,32 @@
 #define MAX_PARAMS 128
 #define AFTER_MAX 256
 
-/* Transfers requested by live calls, consumed by the connect-status callback. */
+/* Transfers requested by live calls, consumed by the connect-status callback
+ * (the fallback when the REST update that dials failed; the <Connect action>
+ * URL is fixed before the agent decides, so the number cannot travel in it).
+ * When full, the oldest request gives way, logged. */
 static struct {
     char call_sid[64];
     char number[40];
+    time_t at;
 } g_after[AFTER_MAX];
 
 void hk_twilio_after_stream(const char *call_sid, const char *number) {
-    int free_slot = -1;
-    for (int i = 0; i < AFTER_MAX; i++) {
-        if (strcmp(g_after[i].call_sid, call_sid) == 0) free_slot = i;
-        else if (free_slot < 0 && !g_after[i].call_sid[0]) free_slot = i;
+    int slot = -1, oldest = 0;
+    for (int i = 0; i < AFTER_MAX && slot < 0; i++)
+        if (strcmp(g_after[i].call_sid, call_sid) == 0) slot = i;
+    for (int i = 0; i < AFTER_MAX && slot < 0; i++)
+        if (!g_after[i].call_sid[0]) slot = i;
+    if (slot < 0) {
+        for (int i = 1; i < AFTER_MAX; i++)
+            if (g_after[i].at < g_after[oldest].at) oldest = i;
+        hk_log(HK_LOG_WARN, g_after[oldest].call_sid, "transfer_table_full",
+               "%d transfers pending: the oldest is dropped (its connect action will hang up)", AFTER_MAX);
+        slot = oldest;
     }
-    if (free_slot < 0) free_slot = 0; /* full: the oldest guess is as good as any */
-    snprintf(g_after[free_slot].call_sid, sizeof g_after[free_slot].call_sid, "%s", call_sid);
-    snprintf(g_after[free_slot].number, sizeof g_after[free_slot].number, "%s",
-             number ? number : "");
+    snprintf(g_after[slot].call_sid, sizeof g_after[slot].call_sid, "%s", call_sid);
+    snprintf(g_after[slot].number, sizeof g_after[slot].number, "%s", number ? number : "");
+    g_after[slot].at = time(NULL);
 }
 
 static const char *take_after(const char *call_sid, char *number, size_t cap) {
