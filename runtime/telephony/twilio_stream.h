@@ -1,5 +1,7 @@
 /* telephony/twilio_stream: a Twilio Media Streams WebSocket as a call
- * transport. start verifies the signed stream token and creates the call on
+ * transport. start verifies the signed stream token (once per CallSid: a
+ * second stream for the same call is refused), trusts the socket (until then
+ * the server keeps it small and closes it after 5 s) and creates the call on
  * the agent version current at that moment; media frames feed the call's
  * pipeline; the agent's paced audio goes back as media messages with a mark
  * after each reply; barge-in sends clear; dtmf reaches on_dtmf; stop or a
