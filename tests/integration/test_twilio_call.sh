@@ -5,8 +5,9 @@
 # parameters, speaks the caller's lines as 20 ms mu-law media messages, plays
 # the agent's media back at real time and echoes marks. Checks: the booking is
 # confirmed in what the caller heard, every reply is followed by a mark, the
-# call's stereo recording lands in HARK_RECORDINGS_DIR; a stream with a forged
-# token is refused; a caller talking over the agent gets a clear; DTMF 0
+# call's stereo recording lands in HARK_RECORDINGS_DIR; streams with another
+# call's real token, a forged (wrong HMAC), truncated, non-base64, expired or
+# missing token are each refused for that reason; a caller talking over the agent gets a clear; DTMF 0
 # transfers (the connect action then dials reception); the agent's hang-up and
 # transfer reach Twilio's REST API (a stand-in, tests/fakes/fake_twilio_rest).
 set -euo pipefail
@@ -22,11 +23,11 @@ fail() { echo "FAIL: $*" >&2; tail -20 "$T/serve.log" >&2 || true; exit 1; }
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC44444444444444444444444444444444 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
-"$(dirname "$HARK")/fake_twilio_rest" --port 0 --account $TWILIO_ACCOUNT_SID --token $TWILIO_AUTH_TOKEN \
 # callers' and agents' words reach the log only at debug (the privacy rule of core/log.h)
 export HARK_LOG_LEVEL=debug
 # a known stream secret, so the test can mint well-signed but expired tokens
 export HARK_STREAM_SECRET=test-stream-secret-$RANDOM$RANDOM
+"$(dirname "$HARK")/fake_twilio_rest" --port 0 --account $TWILIO_ACCOUNT_SID --token $TWILIO_AUTH_TOKEN \
   --log "$T/rest.log" >"$T/rest.port" &
 rpid=$!
 for _ in $(seq 50); do [ -s "$T/rest.port" ] && break; sleep 0.1; done
@@ -68,15 +69,38 @@ grep -qw booked "$T/rec.txt" || fail "recording lacks the agent's words: $(cat "
 for _ in $(seq 30); do grep -q "Calls/$SID.json" "$T/rest.log" 2>/dev/null && break; sleep 0.1; done
 grep "Calls/$SID.json" "$T/rest.log" | grep -q '"body":"Status=completed"' || fail "no REST hang-up: $(cat "$T/rest.log")"
 
-# 2. a forged token: the stream is refused and no call starts
-SID2=CA$(printf '%032d' 2)
-set +e
-"$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID2" --call-sid $SID2 --stream-sid MZ$(printf '%032d' 2) \
-  --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l2.wav" \
-  --out "$T/h2.wav" --log "$T/e2.jsonl" --max-seconds 10 >/dev/null 2>&1
-set -e
-grep -q '"event":"stream_rejected","call_id":"'$SID2'".*stream token' "$T/serve.log" || fail "forged token not refused"
-! grep -q '"event":"call_started","call_id":"'$SID2'"' "$T/serve.log" || fail "a call started on a forged token"
+# 2. tokens that are not this call's: each stream is refused for its own
+# reason and no call starts. Forged ones are minted here with Python's hmac
+# (independent of hark): base64url(CallSid|agent|expiry) "." base64url(HMAC-SHA256).
+mint() { # secret payload -> token
+  python3 -c 'import sys, hmac, hashlib, base64
+b = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+s, p = sys.argv[1].encode(), sys.argv[2].encode()
+print(b(p) + "." + b(hmac.new(s, p, hashlib.sha256).digest()))' "$1" "$2"
+}
+refused_stream() { # n token reason-regex what
+  local sid=CA$(printf '%032d' "$1")
+  set +e
+  "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$sid" --call-sid $sid --stream-sid MZ$(printf '%032d' "$1") \
+    --param agent=front_desk --param "token=$2" --caller-wav "$T/l2.wav" \
+    --out "$T/h$1.wav" --log "$T/e$1.jsonl" --max-seconds 10 >/dev/null 2>&1
+  set -e
+  grep -Eq '"event":"stream_rejected","call_id":"'$sid'".*stream token: ('"$3"')' "$T/serve.log" \
+    || fail "$4: not refused as $3: $(grep "$sid" "$T/serve.log" | head -3)"
+  ! grep -q '"event":"call_started","call_id":"'$sid'"' "$T/serve.log" || fail "a call started on $4"
+}
+AGENT=$(python3 -c 'import sys, base64; p = sys.argv[1].split(".")[0]; print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode().split("|")[1])' "$TOKEN")
+[ -n "$AGENT" ] || fail "cannot read the agent id of a real token"
+FUTURE=$(( $(date +%s) + 600 ))
+refused_stream 2 "$TOKEN" "wrong call" "another call's real token"
+refused_stream 21 "$(mint wrong-secret "CA$(printf '%032d' 21)|$AGENT|$FUTURE")" "bad signature" \
+  "a token of the right shape signed with another secret"
+real22=$(stream_token CA$(printf '%032d' 22))
+refused_stream 22 "${real22:0:$(( ${#real22} - 8 ))}" "malformed|bad signature" "a truncated real token"
+refused_stream 23 '!!!!not-base64.????' "malformed" "a token that is not base64url"
+refused_stream 24 "$(mint "$HARK_STREAM_SECRET" "CA$(printf '%032d' 24)|$AGENT|$(( $(date +%s) - 5 ))")" "expired" \
+  "an expired token signed with the real secret"
+refused_stream 25 "" "malformed" "a start without a token"
 
 # 3. barge-in over the phone: the caller talks over the greeting -> clear
 SID3=CA$(printf '%032d' 3)
