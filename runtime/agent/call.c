@@ -193,7 +193,9 @@ void hk_call_start(hk_call *c) {
 
 static void hook_failed(hk_call *c, const char *hook, const char *tb) {
     c->hook_errors++;
-    snprintf(c->hook_error, sizeof c->hook_error, "%s", tb);
+    size_t n = strnlen(tb, sizeof c->hook_error - 1); /* cut on purpose (snprintf: -Wformat-truncation at -O3) */
+    memcpy(c->hook_error, tb, n);
+    c->hook_error[n] = 0;
     hk_metric_inc(HK_M_HOOK_ERRORS);
     hk_log(HK_LOG_ERROR, c->id, "hook_error", "%s %s: %s", c->agent->path, hook, tb);
     if (!c->ended && !c->hangup_requested) hk_session_say(c, c->agent->fallback_message);

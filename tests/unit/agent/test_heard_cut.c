@@ -27,7 +27,7 @@ static int valid_utf8(const char *s, size_t n) {
 static void test_every_fraction_is_valid_utf8(void **state) {
     (void)state;
     const char *texts[] = {
-        "Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e, s'il vous pla\xc3\xaet.",
+        "Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9\x65, s'il vous pla\xc3\xaet.", /* \x65: 'e' */
         "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe6\x96\x87\xe7\xab\xa0\xe3\x81\xa7\xe3\x81\x99",
         "Emoji \xf0\x9f\x98\x80\xf0\x9f\x98\x80 and \xf0\x9f\x8e\x89 done",
         "plain ascii words here",
