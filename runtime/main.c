@@ -33,6 +33,12 @@ static void usage(FILE *out) {
             "(lua/ of this tree by default); hark serve --help lists them all\n");
 }
 
+static int asks_help(int argc, char **argv) {
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
@@ -49,7 +55,7 @@ int main(int argc, char **argv) {
          * refuse rather than run without it. */
         hk_config cfg;
         char err[1024];
-        if (hk_config_load(&cfg, NULL, err, sizeof err) != 0) {
+        if (hk_config_load(&cfg, NULL, err, sizeof err) != 0 && !asks_help(argc, argv)) {
             fprintf(stderr, "hark %s: %s\n", c->name, err);
             hk_config_free(&cfg);
             return 1;

@@ -36,6 +36,11 @@ call --store --caller-text "what are your opening hours" >"$T/out1.txt" 2>"$T/er
   || fail "HARK_STORE=memory call: $(cat "$T/err1.txt")"
 [ ! -e "$T/pg" ] || fail "HARK_STORE=memory in .env was ignored: PostgreSQL was started"
 
+# a .env line hark cannot read stops the command (it may be the one with the key)
+printf 'HARK_STORE=memory\nHARK_DATA_KEY="unterminated\n' >"$T/cwd/.env"
+set +e; call --caller-text "hello" >/dev/null 2>"$T/bad.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q '.env line 2: unterminated' "$T/bad.txt" || fail "broken .env not refused (rc $rc): $(cat "$T/bad.txt")"
+
 # HARK_LOG_LEVEL from .env
 printf 'HARK_LOG_LEVEL=debug\n' >"$T/cwd/.env"
 call --caller-text "what are your opening hours" >/dev/null 2>"$T/err2.txt" || fail "debug call"
