@@ -171,7 +171,7 @@ for i in range(1000):
     idle.append(s)
 peak = rss_kb()
 print(f"ok: {len(idle)} idle upgrades, RSS {peak} kB (+{peak - base} kB)", flush=True)
-if peak - base > 80 * 1024:
+if peak - base > 160 * 1024:  # ~7 MB plain, ~65 MB under ASan
     fail(f"RSS grew by {peak - base} kB with 1,000 idle upgrades")
 time.sleep(7)  # the start deadline is 5 s
 still = 0
