@@ -116,8 +116,10 @@ awk -v a="$onset" -v b="$clear" 'BEGIN { d = b - a; print "barge-in: speech onse
   || fail "clear came too late or before the caller spoke"
 grep -q '"event":"barge_in","call_id":"'$SID3'"' "$T/serve.log" || fail "no barge_in logged"
 # the greeting is kept only as far as the caller heard it (position marks echoed by the carrier)
-heard=$(grep '"event":"assistant_trimmed","call_id":"'$SID3'"' "$T/serve.log" | head -1 | sed -E 's/.*"msg":"\\"(.*)\\" \(([0-9]+) ms heard\)".*/\1|\2/')
-text=${heard%|*}; ms=${heard##*|}
+# (the words at debug, the length and time at info)
+text=$(grep '"event":"assistant_trimmed_text","call_id":"'$SID3'"' "$T/serve.log" | head -1 | sed -E 's/.*"msg":"\\"(.*)\\"".*/\1/')
+ms=$(grep '"event":"assistant_trimmed","call_id":"'$SID3'"' "$T/serve.log" | head -1 | sed -E 's/.*\(([0-9]+) ms heard\)".*/\1/')
+heard="$text|$ms"
 greeting="Hello, thank you for calling Maple Street Clinic. How can I help you today?"
 [ -n "$text" ] && [ "${#text}" -lt "${#greeting}" ] || fail "greeting not trimmed: '$heard'"
 case "$greeting" in "$text"*) ;; *) fail "trimmed text '$text' is not a prefix of the greeting";; esac

@@ -41,7 +41,7 @@ wait "$garbage" && fail "a stream sending garbage was kept open" || true
 wait "$oversized" && fail "a stream sending an oversized message was kept open" || true
 sid() { printf 'CA%032d' "$1"; }
 grep -q '"event":"assistant_say_text","call_id":"'"$(sid 1)"'".*open Monday to Friday' "$T/serve.log" || fail "good call not answered"
-grep -q '"event":"assistant_say","call_id":"'"$(sid 2)"'".*open Monday to Friday' "$T/serve.log" || fail "unknown-events call not answered"
+grep -q '"event":"assistant_say_text","call_id":"'"$(sid 2)"'".*open Monday to Friday' "$T/serve.log" || fail "unknown-events call not answered"
 [ "$(grep -c '"event":"stream_bad_message","call_id":"'"$(sid 3)"'"' "$T/serve.log")" -ge 3 ] || fail "malformed messages not logged"
 grep -q '"event":"stream_rejected","call_id":"'"$(sid 3)"'".*too many malformed' "$T/serve.log" || fail "garbage stream not closed"
 grep -q '"event":"ws_message_too_big"' "$T/serve.log" || fail "oversized message not logged"
