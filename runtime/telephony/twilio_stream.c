@@ -95,9 +95,8 @@ static void io_clear(void *ud) {
 static int io_transfer(void *ud, const char *number) {
     tw_stream *s = ud;
     /* carried out when the call ends (after the agent's last words): a REST
-     * update with <Dial>, and the <Connect action> answer as a fallback */
+     * update redirects the call to the signed connect-status URL that dials */
     snprintf(s->transfer_to, sizeof s->transfer_to, "%s", number);
-    hk_twilio_after_stream(s->call_sid, number);
     return 0;
 }
 
@@ -112,10 +111,14 @@ static void rest_done(void *ud, const char *sid, int status, const char *err) {
  * number). A caller who hung up needs nothing. */
 static void rest_finish(tw_stream *s, const char *reason) {
     if (!strcmp(reason, "customer-ended-call") || !s->app->http) return;
-    char twiml[512], err[256];
+    char twiml[1024], url[768], err[256];
     const char *t = NULL;
-    if (s->transfer_to[0] && hk_twiml_dial(twiml, sizeof twiml, s->transfer_to, NULL) > 0)
-        t = twiml;
+    if (s->transfer_to[0]) {
+        if (hk_twilio_transfer_url(s->app, s->call_sid, s->transfer_to, url, sizeof url) > 0 &&
+            hk_twiml_redirect(twiml, sizeof twiml, url) > 0)
+            t = twiml;
+        else hk_log(HK_LOG_WARN, s->call_sid, "transfer_failed", "cannot build the transfer URL");
+    }
     char *ud = strdup(s->call_sid);
     if (hk_twilio_update_call(s->app->http, s->app->cfg, s->call_sid, t, rest_done, ud, err,
                               sizeof err) != 0) {

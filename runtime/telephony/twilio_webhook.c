@@ -9,55 +9,80 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "agent/call.h"
 #include "api/routes.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "net/base64.h"
 #include "net/form.h"
 #include "telephony/signature.h"
 #include "telephony/stream_token.h"
 #include "telephony/twiml.h"
 
 #define MAX_PARAMS 128
-#define AFTER_MAX 256
+#define TRANSFER_TTL_S 3600
 
-/* Transfers requested by live calls, consumed by the connect-status callback
- * (the fallback when the REST update that dials failed; the <Connect action>
- * URL is fixed before the agent decides, so the number cannot travel in it).
- * When full, the oldest request gives way, logged. */
-static struct {
-    char call_sid[64];
-    char number[40];
-    time_t at;
-} g_after[AFTER_MAX];
-
-void hk_twilio_after_stream(const char *call_sid, const char *number) {
-    int slot = -1, oldest = 0;
-    for (int i = 0; i < AFTER_MAX && slot < 0; i++)
-        if (strcmp(g_after[i].call_sid, call_sid) == 0) slot = i;
-    for (int i = 0; i < AFTER_MAX && slot < 0; i++)
-        if (!g_after[i].call_sid[0]) slot = i;
-    if (slot < 0) {
-        for (int i = 1; i < AFTER_MAX; i++)
-            if (g_after[i].at < g_after[oldest].at) oldest = i;
-        hk_log(HK_LOG_WARN, g_after[oldest].call_sid, "transfer_table_full",
-               "%d transfers pending: the oldest is dropped (its connect action will hang up)", AFTER_MAX);
-        slot = oldest;
-    }
-    snprintf(g_after[slot].call_sid, sizeof g_after[slot].call_sid, "%s", call_sid);
-    snprintf(g_after[slot].number, sizeof g_after[slot].number, "%s", number ? number : "");
-    g_after[slot].at = time(NULL);
+/* base64url(HMAC-SHA256(secret, "transfer|sid|number|exp")) into out (>= 44). */
+static int transfer_sig(const char *secret, const char *sid, const char *number, long long exp,
+                        char *out, size_t cap) {
+    char msg[256];
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+    int n = snprintf(msg, sizeof msg, "transfer|%s|%s|%lld", sid, number, exp);
+    if (n < 0 || (size_t)n >= sizeof msg ||
+        !HMAC(EVP_sha256(), secret, (int)strlen(secret), (const uint8_t *)msg, (size_t)n, md, &mdlen) ||
+        mdlen != 32)
+        return -1;
+    long e = hk_base64url_encode(md, sizeof md, out, cap);
+    return e < 0 ? -1 : 0;
 }
 
-static const char *take_after(const char *call_sid, char *number, size_t cap) {
-    for (int i = 0; i < AFTER_MAX; i++) {
-        if (call_sid && strcmp(g_after[i].call_sid, call_sid) == 0) {
-            snprintf(number, cap, "%s", g_after[i].number);
-            g_after[i].call_sid[0] = 0;
-            return number[0] ? number : NULL;
-        }
+int hk_twilio_transfer_url(const hk_app *app, const char *call_sid, const char *number, char *out,
+                           size_t cap) {
+    char sig[64], enc[128];
+    long long exp = (long long)time(NULL) + TRANSFER_TTL_S;
+    if (!call_sid || !number || !*number || transfer_sig(app->stream_secret, call_sid, number, exp, sig,
+                                                         sizeof sig) < 0 ||
+        hk_base64url_encode((const uint8_t *)number, strlen(number), enc, sizeof enc) < 0)
+        return -1;
+    int n = snprintf(out, cap, "%s/connect-status?transfer=%s&exp=%lld&sig=%s", app->webhook_url, enc,
+                     exp, sig);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/* The number a signed connect-status URL dials, or NULL (none, or not ours). */
+static const char *signed_transfer(hk_app *app, const char *query, const char *sid, char *number,
+                                   size_t cap) {
+    hk_form_param p[8];
+    char buf[512], err[64], want[64];
+    hk_form q;
+    hk_form_init(&q, p, 8, buf, sizeof buf);
+    if (!query[0] || !sid || strlen(query) >= 400 ||
+        hk_form_parse(&q, query, strlen(query), err, sizeof err) <= 0)
+        return NULL;
+    const char *b64 = hk_form_get(&q, "transfer"), *exp = hk_form_get(&q, "exp"),
+               *sig = hk_form_get(&q, "sig");
+    char num[64];
+    long nl = b64 ? hk_base64url_decode(b64, strlen(b64), (uint8_t *)num, sizeof num - 1) : -1;
+    if (nl <= 0 || !exp || !sig) return NULL;
+    num[nl] = 0;
+    char *end;
+    long long e = strtoll(exp, &end, 10);
+    if (*end || transfer_sig(app->stream_secret, sid, num, e, want, sizeof want) < 0 ||
+        strlen(sig) != strlen(want) || CRYPTO_memcmp(sig, want, strlen(want)) != 0) {
+        hk_log(HK_LOG_WARN, sid, "transfer_rejected", "connect-status transfer with a bad signature");
+        return NULL;
     }
-    return NULL;
+    if (e <= (long long)time(NULL)) {
+        hk_log(HK_LOG_WARN, sid, "transfer_rejected", "connect-status transfer expired");
+        return NULL;
+    }
+    snprintf(number, cap, "%s", num);
+    return number;
 }
 
 static void xml(hk_http_response *r, const char *body) {
@@ -159,10 +184,10 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
     hk_agent_unref(a);
 }
 
-static void connect_status(hk_form *f, hk_http_response *resp) {
+static void connect_status(hk_app *app, const char *query, hk_form *f, hk_http_response *resp) {
     const char *sid = hk_form_get(f, "CallSid");
-    char number[40], body[1024];
-    const char *dial = take_after(sid, number, sizeof number);
+    char number[64], body[1024];
+    const char *dial = signed_transfer(app, query, sid, number, sizeof number);
     if (dial) {
         char dial_m[32];
         hk_log(HK_LOG_INFO, sid, "call_transfer", "dialling %s",
@@ -206,7 +231,7 @@ int hk_twilio_webhook(hk_app *app, const hk_http_request *req, hk_http_response 
     snprintf(url, sizeof url, "%s%s", app->webhook_url, strcmp(rest, "/") ? rest : "");
     if (verified(app, req, url, &f, resp)) {
         if (!*rest || !strcmp(rest, "/")) incoming_call(app, req->query, &f, resp);
-        else if (!strcmp(rest, "/connect-status")) connect_status(&f, resp);
+        else if (!strcmp(rest, "/connect-status")) connect_status(app, req->query, &f, resp);
         else status_callback(app, &f, resp);
     }
     free(buf);

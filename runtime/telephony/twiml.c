@@ -142,6 +142,17 @@ int hk_twiml_dial(char *out, size_t cap, const char *number, const char *caller_
     return finish(&w);
 }
 
+int hk_twiml_redirect(char *out, size_t cap, const char *url)
+{
+    wr w = start(out, cap);
+    if (!url || !*url)
+        w.over = 1;
+    put(&w, "<Redirect method=\"POST\">");
+    esc(&w, url);
+    put(&w, "</Redirect>");
+    return finish(&w);
+}
+
 int hk_twiml_hangup(char *out, size_t cap)
 {
     wr w = start(out, cap);

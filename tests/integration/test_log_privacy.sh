@@ -48,7 +48,7 @@ grep -q '"event":"assistant_say_text".*booked for tuesday at ten' "$T/debug.log"
 # 2. a phone call through hark serve at info: webhook, stream, DTMF 0 (transfer)
 export TWILIO_ACCOUNT_SID=AC31313131313131313131313131313131 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
-export TWILIO_API_BASE_URL=http://127.0.0.1:1 HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
+export TWILIO_API_BASE_URL=http://127.0.0.1:1 HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents HARK_STREAM_SECRET=log-privacy-secret
 HARK_LOG_LEVEL=info "$HARK" serve 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -68,9 +68,10 @@ for _ in $(seq 50); do grep -q '"event":"call_ended","call_id":"'$SID'"' "$T/ser
 grep -q '"event":"call_ended","call_id":"'$SID'".*assistant-forwarded-call' "$T/serve.log" \
   || fail "the phone call did not run to its transfer: $(tail -5 "$T/serve.log")"
 CS=(CallSid=$SID CallStatus=in-progress)
-curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL/connect-status" "${CS[@]}")" \
+TURL=$(transfer_url "$SID" +15550100) # the signed URL hark's REST update would redirect to
+curl -sf -H "X-Twilio-Signature: $(sign "$TURL" "${CS[@]}")" \
   --data-urlencode "CallSid=$SID" --data-urlencode "CallStatus=in-progress" \
-  "$TWILIO_WEBHOOK_URL/connect-status" | grep -q '<Dial>+15550100</Dial>' || fail "connect action did not dial"
+  "$TURL" | grep -q '<Dial>+15550100</Dial>' || fail "connect action did not dial"
 grep -q '"event":"user_turn","call_id":"'$SID'"' "$T/serve.log" || fail "the caller's turn was not heard"
 grep -q '"event":"dtmf","call_id":"'$SID'","msg":"1 digit(s)"' "$T/serve.log" || fail "dtmf not logged as a count"
 grep -q '"event":"call_incoming".*from +1555\*\*\*4567' "$T/serve.log" || fail "caller number not masked in call_incoming"

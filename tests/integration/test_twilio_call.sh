@@ -125,17 +125,27 @@ greeting="Hello, thank you for calling Maple Street Clinic. How can I help you t
 case "$greeting" in "$text"*) ;; *) fail "trimmed text '$text' is not a prefix of the greeting";; esac
 [ "$ms" -ge 800 ] && [ "$ms" -le 2500 ] || fail "heard ${ms} ms of a greeting interrupted 1.2 s in"
 
-# 4. DTMF 0 transfers: the stream closes and the connect action dials reception
+# 4. DTMF 0 transfers: a REST update redirects the call to a connect-status URL
+# carrying the number, signed with the stream secret (any worker can answer it)
 SID4=CA$(printf '%032d' 4)
 "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID4" --call-sid $SID4 --stream-sid MZ$(printf '%032d' 4) \
   --param agent=front_desk --param "token=$(stream_token $SID4)" --caller-wav "$T/l2.wav" --dtmf-after-line 1:0 \
   --out "$T/h4.wav" --log "$T/e4.jsonl" --max-seconds 40 >/dev/null 2>&1 || true
 grep -q '"event":"call_ended","call_id":"'$SID4'".*assistant-forwarded-call' "$T/serve.log" || fail "no transfer"
-CS=(CallSid=$SID4 CallStatus=in-progress)
-curl -sf -H "X-Twilio-Signature: $(sign "$TWILIO_WEBHOOK_URL/connect-status" "${CS[@]}")" \
-  --data-urlencode "CallSid=$SID4" --data-urlencode "CallStatus=in-progress" \
-  "$TWILIO_WEBHOOK_URL/connect-status" | grep -q '<Dial>+15550100</Dial>' || fail "connect action did not dial"
 for _ in $(seq 30); do grep -q "Calls/$SID4.json" "$T/rest.log" && break; sleep 0.1; done
-grep "Calls/$SID4.json" "$T/rest.log" | grep -qF '%3CResponse%3E%3CDial%3E%2B15550100%3C%2FDial%3E%3C%2FResponse%3E' \
-  || fail "no REST transfer: $(grep "Calls/$SID4" "$T/rest.log")"
+turl=$(grep "Calls/$SID4.json" "$T/rest.log" | python3 -c 'import sys, re, html, urllib.parse
+b = urllib.parse.unquote_plus(sys.stdin.read().replace("\\/", "/"))
+m = re.search(r"<Redirect[^>]*>([^<]+)</Redirect>", b)
+print(html.unescape(m.group(1)) if m else "")')
+[ -n "$turl" ] || fail "no REST transfer: $(grep "Calls/$SID4" "$T/rest.log")"
+CS=(CallSid=$SID4 CallStatus=in-progress)
+connect_status() { # URL: Twilio's request to it, signed over the full URL
+  curl -sf -H "X-Twilio-Signature: $(sign "$1" "${CS[@]}")" \
+    --data-urlencode "CallSid=$SID4" --data-urlencode "CallStatus=in-progress" "$1"
+}
+connect_status "$turl" | grep -q '<Dial>+15550100</Dial>' || fail "the signed transfer URL did not dial ($turl)"
+connect_status "$TWILIO_WEBHOOK_URL/connect-status" | grep -q '<Hangup/>' || fail "connect action without a transfer did not hang up"
+other=$(printf '+15550199' | base64 | tr '+/' '-_' | tr -d '=')
+connect_status "$(echo "$turl" | sed -E "s/transfer=[^&]+/transfer=$other/")" | grep -q '<Hangup/>' \
+  || fail "a transfer URL with another number was obeyed"
 echo "ok: twilio call"

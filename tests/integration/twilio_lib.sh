@@ -19,3 +19,14 @@ stream_token() {
     --data-urlencode "${p[0]}" --data-urlencode "${p[1]}" --data-urlencode "${p[2]}" "$TWILIO_WEBHOOK_URL" \
     | grep -Eo '<Parameter name="token" value="[^"]+"' | sed -E 's/.*value="//; s/"$//'
 }
+
+# transfer_url CallSid Number: the connect-status URL hark signs for a transfer
+# (base64url number, expiry, HMAC-SHA256 with $HARK_STREAM_SECRET), computed
+# independently of hark's code.
+transfer_url() {
+  local b64url='base64 -w0 | tr "+/" "-_" | tr -d "="' exp=$(( $(date +%s) + 600 ))
+  local sig; sig=$(printf 'transfer|%s|%s|%s' "$1" "$2" "$exp" \
+    | openssl dgst -sha256 -hmac "$HARK_STREAM_SECRET" -binary | eval "$b64url")
+  printf '%s/connect-status?transfer=%s&exp=%s&sig=%s' "$TWILIO_WEBHOOK_URL" \
+    "$(printf '%s' "$2" | eval "$b64url")" "$exp" "$sig"
+}
