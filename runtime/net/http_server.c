@@ -65,6 +65,7 @@ struct hk_server {
     void *loops[1];
     int stopping;
     int max_conns;
+    double request_timeout;
     double trust_timeout;
     int n_pending;       /* heads being read */
     int n_lws;           /* connections lws holds (WSI_CREATE .. WSI_DESTROY) */
@@ -86,6 +87,9 @@ struct hk_conn {
     hk_http_response resp;
     size_t resp_sent;
     int answered;
+    int in_handler;      /* inside h.http: a deferred answer is written by respond() */
+    int headers_due;     /* answered late: the head goes out on the next writeable */
+    hk_http_pending *pending; /* deferred and not answered yet */
     ev_timer deadline;   /* HTTP: answer by; WebSocket: trusted by */
     int deadline_on;
     /* websocket */
@@ -96,6 +100,13 @@ struct hk_conn {
     hk_ring tx;          /* [u32 length][bytes] records; allocated at the first send */
     int tx_ready;
     int closing;
+};
+
+/* A deferred answer: one reference for the connection (dropped when it
+ * closes or is answered), one for the handler (dropped by respond). */
+struct hk_http_pending {
+    hk_conn *conn;
+    int refs;
 };
 
 /* lws 4.1 logs every adoption with a read buffer at ERR: not an error here */
@@ -316,11 +327,22 @@ static int read_request(struct lws *wsi, hk_conn *c, const char *uri) {
     return 0;
 }
 
+static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len);
+
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop;
     (void)revents;
     hk_conn *c = w->data;
     c->deadline_on = 0;
+    if (!c->is_ws && c->pending && !c->resp.status) {
+        /* a deferred answer that never came: 504, and the handle goes stale */
+        hk_log(HK_LOG_WARN, NULL, "http_deferred_timeout", "%s: no answer in time: 504",
+               c->path ? c->path : "?");
+        static const char late[] = "{\"message\":\"the request took too long\","
+                                   "\"error\":\"Gateway Timeout\",\"statusCode\":504}";
+        answer(c, 504, "application/json", strdup(late), sizeof late - 1);
+        return;
+    }
     hk_log(HK_LOG_DEBUG, NULL, c->is_ws ? "ws_untrusted_timeout" : "http_request_timeout",
            "%s: closing", c->path ? c->path : "?");
     /* closed from lws's side on its next service (the tick runs it) */
@@ -346,17 +368,72 @@ static void set_text(hk_http_response *r, int status, const char *text) {
     r->len = r->body ? strlen(text) : 0;
 }
 
-/* Call the handler and start the response; the body goes out on writeable.
- * Every answer closes the connection after it (one request per connection:
- * each head passes hark's checks, none is parsed by lws alone). */
-static int respond(struct lws *wsi, hk_conn *c) {
-    hk_server *s = c->srv;
-    memset(&c->resp, 0, sizeof c->resp);
-    c->answered = 1;
-    hk_http_request req = {c->method, c->path, c->query, c->ctype, c->host, c->sig, c->auth,
-                           c->body ? c->body : "", c->body_len};
-    s->h.http(s->h.ud, &req, &c->resp);
-    if (!c->resp.status) set_text(&c->resp, 500, "no response\n");
+static void pending_release(hk_http_pending *p) {
+    if (--p->refs == 0) free(p);
+}
+
+/* The connection no longer waits on p (answered, or closed). */
+static void pending_detach(hk_conn *c) {
+    if (!c->pending) return;
+    c->pending->conn = NULL;
+    pending_release(c->pending);
+    c->pending = NULL;
+}
+
+hk_http_pending *hk_http_defer(const hk_http_request *req) {
+    hk_conn *c = req->conn;
+    if (!c || !c->in_handler || c->pending || c->resp.status) return NULL;
+    hk_http_pending *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->conn = c;
+    p->refs = 2;
+    c->pending = p;
+    return p;
+}
+
+int hk_http_pending_alive(const hk_http_pending *p) { return p && p->conn != NULL; }
+
+/* Fill c's answer and stop waiting on its handle (whose owner may still
+ * hold it). */
+static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len) {
+    c->resp.status = status;
+    snprintf(c->resp.content_type, sizeof c->resp.content_type, "%s",
+             content_type && *content_type ? content_type : "text/plain");
+    c->resp.body = body;
+    c->resp.len = body ? len : 0;
+    pending_detach(c);
+    if (!c->in_handler) {
+        c->headers_due = 1;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+void hk_http_pending_respond_take(hk_http_pending *p, int status, const char *content_type,
+                                  char *body, size_t len) {
+    if (!p) {
+        free(body);
+        return;
+    }
+    if (p->conn) answer(p->conn, status, content_type, body, len);
+    else free(body); /* the client left, or the deadline answered */
+    pending_release(p);
+}
+
+void hk_http_pending_respond(hk_http_pending *p, int status, const char *content_type,
+                             const char *body, size_t len) {
+    char *copy = malloc(len + 1);
+    if (copy) {
+        if (len) memcpy(copy, body, len);
+        copy[len] = 0;
+    } else {
+        status = 500; /* out of memory: an empty 500 rather than nothing */
+        len = 0;
+    }
+    hk_http_pending_respond_take(p, status, content_type, copy, len);
+}
+
+/* The status line and headers of c->resp (Connection: close). */
+static int write_head(struct lws *wsi, hk_conn *c) {
     if (!c->resp.content_type[0]) snprintf(c->resp.content_type, sizeof c->resp.content_type, "text/plain");
     uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(wsi, (unsigned int)c->resp.status, c->resp.content_type,
@@ -370,8 +447,31 @@ static int respond(struct lws *wsi, hk_conn *c) {
     return 0;
 }
 
+/* Call the handler and start the response; the body goes out on writeable.
+ * Every answer closes the connection after it (one request per connection:
+ * each head passes hark's checks, none is parsed by lws alone). A handler
+ * that deferred leaves resp empty: the answer comes through its handle. */
+static int respond(struct lws *wsi, hk_conn *c) {
+    hk_server *s = c->srv;
+    memset(&c->resp, 0, sizeof c->resp);
+    c->answered = 1;
+    hk_http_request req = {c->method, c->path, c->query, c->ctype, c->host, c->sig, c->auth,
+                           c->body ? c->body : "", c->body_len, c};
+    c->in_handler = 1;
+    s->h.http(s->h.ud, &req, &c->resp);
+    c->in_handler = 0;
+    if (!c->resp.status && c->pending) return 0; /* answered later */
+    pending_detach(c); /* answered (or filled resp) although it deferred */
+    if (!c->resp.status) set_text(&c->resp, 500, "no response\n");
+    return write_head(wsi, c);
+}
+
 static int write_body(struct lws *wsi, hk_conn *c) {
     if (!c->resp.status) return 0; /* not answered yet */
+    if (c->headers_due) {
+        c->headers_due = 0;
+        return write_head(wsi, c) ? -1 : 0;
+    }
     size_t left = c->resp.len - c->resp_sent;
     size_t chunk = left > 16384 ? 16384 : left;
     uint8_t *buf = malloc(LWS_PRE + chunk + 1);
@@ -462,7 +562,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->srv = s;
         c->wsi = wsi;
         if (read_request(wsi, c, in) != 0) return -1;
-        deadline_start(c, HK_REQUEST_TIMEOUT);
+        deadline_start(c, s->request_timeout);
         if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
             strcmp(c->method, "PATCH") == 0)
             return 0; /* wait for the body */
@@ -496,6 +596,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!c) return 0;
         if (!c->is_ws) {
             deadline_stop(c);
+            pending_detach(c);
             free_request(c);
         }
         return 0;
@@ -590,6 +691,7 @@ hk_server *hk_server_new(struct ev_loop *loop, int port, int flags, const hk_ser
     s->loop = loop;
     s->max_conns = h->max_connections > 0 ? h->max_connections : HK_DEFAULT_MAX_CONNS;
     s->trust_timeout = h->ws_trust_timeout_s > 0 ? h->ws_trust_timeout_s : HK_WS_TRUST_TIMEOUT;
+    s->request_timeout = h->request_timeout_s > 0 ? h->request_timeout_s : HK_REQUEST_TIMEOUT;
     s->loops[0] = loop;
     s->listen_fd = open_listener(port, flags & HK_SERVER_SHARE_PORT, &s->port, err, errlen);
     if (s->listen_fd < 0) {

@@ -7,7 +7,10 @@
  * checked by hark (net/http_head) within a deadline before lws sees it, open
  * connections are capped (503 beyond), and an upgraded socket costs a few KB
  * until its handler trusts it (hk_conn_trust), which must happen within a few
- * seconds. */
+ * seconds.
+ * A handler may answer later (a database read): it calls hk_http_defer(req),
+ * leaves resp untouched and answers through the handle; every deferred
+ * request still has its deadline (504 when it passes). */
 #ifndef HK_HTTP_SERVER_H
 #define HK_HTTP_SERVER_H
 
@@ -16,6 +19,7 @@
 
 typedef struct hk_server hk_server;
 typedef struct hk_conn hk_conn;
+typedef struct hk_http_pending hk_http_pending;
 
 typedef struct hk_http_request {
     const char *method;            /* "GET", "POST", ... */
@@ -27,6 +31,7 @@ typedef struct hk_http_request {
     const char *authorization;
     const char *body;
     size_t body_len;
+    hk_conn *conn;                 /* for hk_http_defer; valid only during the handler call */
 } hk_http_request;
 
 typedef struct hk_http_response {
@@ -49,6 +54,9 @@ typedef struct hk_server_handlers {
     int max_connections;
     /* Seconds an upgraded socket may stay without hk_conn_trust (0: 5). */
     double ws_trust_timeout_s;
+    /* Seconds from the request head to the answer (0: 30); a deferred
+     * request still unanswered then gets 504. */
+    double request_timeout_s;
 } hk_server_handlers;
 
 /* flags for hk_server_new */
@@ -68,6 +76,24 @@ size_t hk_conn_queued(const hk_conn *c);
 /* The peer proved who it is (e.g. a valid stream token): its messages may be
  * up to 64 KB (8 KB before) and the trust deadline is cancelled. */
 void hk_conn_trust(hk_conn *c);
+/* Answer req later: call from the http handler (which then leaves resp
+ * alone), keep the handle, and answer exactly once with
+ * hk_http_pending_respond. A client that hangs up while it waits is
+ * noticed at the latest at the deadline. req's strings die with the connection: copy what
+ * is needed after the handler returns. NULL when req is not deferrable (out
+ * of memory, or already deferred). */
+hk_http_pending *hk_http_defer(const hk_http_request *req);
+/* Answer a deferred request (body copied) and release the handle. When the
+ * client is gone or the deadline answered 504 already, only the release
+ * happens. May be called before the handler returns. */
+void hk_http_pending_respond(hk_http_pending *p, int status, const char *content_type,
+                             const char *body, size_t len);
+/* Same, taking ownership of a malloc'ed body. */
+void hk_http_pending_respond_take(hk_http_pending *p, int status, const char *content_type,
+                                  char *body, size_t len);
+/* 1 while the client still waits for the answer. */
+int hk_http_pending_alive(const hk_http_pending *p);
+
 /* Open connections: reading a head, HTTP, WebSocket (for tests and metrics). */
 int hk_server_connections(const hk_server *s);
 

@@ -5,7 +5,8 @@
  * huge and many headers, chunked and oversized bodies (exactly one answer,
  * then close), pipelining, an upgraded socket that is never trusted (closed),
  * a pre-trust message over 8 KB, the connection cap (503) and the open
- * connection count returning to zero. */
+ * connection count returning to zero; deferred answers (later, at once, never:
+ * 504 at the deadline, and after the client left: a harmless release). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,9 +29,21 @@ static struct ev_loop *loop;
 static hk_server *srv;
 static int ws_texts, ws_closed, ws_trust_next;
 static size_t ws_last_len;
+static double req_timeout;       /* request_timeout_s of the next start() */
+static hk_http_pending *deferred; /* the handle of the last /defer request */
 
 static void on_http(void *ud, const hk_http_request *req, hk_http_response *resp) {
     (void)ud;
+    if (strncmp(req->path, "/defer", 6) == 0) {
+        deferred = hk_http_defer(req);
+        assert_non_null(deferred);
+        assert_null(hk_http_defer(req)); /* once */
+        if (strcmp(req->path, "/defer-now") == 0) {
+            hk_http_pending_respond(deferred, 201, "application/json", "{\"now\":1}", 9);
+            deferred = NULL;
+        }
+        return;
+    }
     char buf[128];
     int n = snprintf(buf, sizeof buf, "%s %s q=%zu body=%zu\n", req->method, req->path,
                      strlen(req->query), req->body_len);
@@ -64,7 +77,7 @@ static void start(int max_conns) {
     loop = ev_loop_new(EVFLAG_AUTO);
     hk_server_handlers h = {.ud = NULL, .http = on_http, .ws_open = on_open, .ws_text = on_text,
                             .ws_closed = on_closed, .max_connections = max_conns,
-                            .ws_trust_timeout_s = 0.3};
+                            .ws_trust_timeout_s = 0.3, .request_timeout_s = req_timeout};
     srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
     assert_non_null(srv);
     ws_texts = ws_closed = ws_trust_next = 0;
@@ -348,13 +361,88 @@ static void test_connection_cap(void **state) {
     stop();
 }
 
+#define DEFER_REQ "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* Answered later from outside any lws callback, as a store callback would. */
+static void test_deferred_later(void **state) {
+    (void)state;
+    start(0);
+    deferred = NULL;
+    int fd = dial(), closed;
+    send_all(fd, DEFER_REQ, strlen(DEFER_REQ));
+    char *out = read_until_close(fd, 0.3, &closed);
+    assert_false(closed);
+    assert_int_equal(strlen(out), 0); /* nothing yet */
+    free(out);
+    assert_non_null(deferred);
+    assert_true(hk_http_pending_alive(deferred));
+    hk_http_pending_respond(deferred, 202, "application/json", "{\"late\":true}", 13);
+    deferred = NULL;
+    out = read_until_close(fd, 3, &closed);
+    assert_true(closed);
+    assert_non_null(strstr(out, "HTTP/1.1 202"));
+    assert_non_null(strstr(out, "application/json"));
+    assert_non_null(strstr(out, "\r\n\r\n{\"late\":true}"));
+    free(out);
+    close(fd);
+    /* answered before the handler returned */
+    out = exchange_str("GET /defer-now HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(out, "HTTP/1.1 201"));
+    assert_non_null(strstr(out, "{\"now\":1}"));
+    free(out);
+    stop();
+}
+
+static void test_deferred_deadline_and_gone(void **state) {
+    (void)state;
+    req_timeout = 0.4;
+    start(0);
+    req_timeout = 0;
+    /* never answered: 504 at the deadline, then the late answer is dropped */
+    deferred = NULL;
+    char *out = exchange_str("GET /defer HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(out, "HTTP/1.1 504"));
+    assert_non_null(strstr(out, "\"statusCode\":504"));
+    free(out);
+    assert_non_null(deferred);
+    assert_false(hk_http_pending_alive(deferred));
+    hk_http_pending_respond(deferred, 200, "text/plain", "late", 4);
+    /* the client leaves first: the handle goes stale (lws notices a silent
+     * peer's EOF only when it reads: at the latest at the deadline), and
+     * answering it only frees */
+    deferred = NULL;
+    int fd = dial(), closed;
+    send_all(fd, DEFER_REQ, strlen(DEFER_REQ));
+    for (int i = 0; i < 50 && !deferred; i++) {
+        ev_run(loop, EVRUN_NOWAIT);
+        usleep(2000);
+    }
+    assert_non_null(deferred);
+    close(fd);
+    for (int i = 0; i < 1000 && hk_http_pending_alive(deferred); i++) {
+        ev_run(loop, EVRUN_NOWAIT);
+        usleep(2000);
+    }
+    assert_false(hk_http_pending_alive(deferred));
+    hk_http_pending_respond(deferred, 200, "text/plain", "late", 4);
+    deferred = NULL;
+    for (int i = 0; i < 50 && hk_server_connections(srv); i++) {
+        ev_run(loop, EVRUN_NOWAIT);
+        usleep(5000);
+    }
+    assert_int_equal(hk_server_connections(srv), 0);
+    (void)closed;
+    stop();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long_query),          cmocka_unit_test(test_request_line_too_long),
         cmocka_unit_test(test_headers_too_big),     cmocka_unit_test(test_chunked_body_answered),
         cmocka_unit_test(test_oversized_body_once), cmocka_unit_test(test_pipelined_one_answer),
         cmocka_unit_test(test_untrusted_ws_closed), cmocka_unit_test(test_ws_message_limits),
-        cmocka_unit_test(test_connection_cap),
+        cmocka_unit_test(test_connection_cap),      cmocka_unit_test(test_deferred_later),
+        cmocka_unit_test(test_deferred_deadline_and_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
