@@ -1,22 +1,25 @@
 /* providers/stt_sphinx: speech-to-text with pocketsphinx, offline.
- * Owns one decoder per stream. The decoder is only ever touched by pool jobs in
- * the stream's own lane (the stream's address), so its jobs run one at a time in
- * order: open (build grammar + decoder), audio batches (silence trim, 8 -> 16 kHz
- * upsample, and with the language model incremental ps_process_raw), end
- * (hypothesis + confidence), reset (cancel), close (free). The loop thread only
- * buffers audio and delivers results: it never waits on the decoder.
+ * Owns a call's utterance audio, never a decoder: decoders, the model and the
+ * hint grammars are the worker's (sphinx_pool.c), so an idle call costs a few
+ * hundred bytes. The stream's state below "worker" is only touched by pool jobs
+ * in the stream's own lane (the stream's address), so those jobs run one at a
+ * time in order: open (find the cached grammar, make sure a decoder exists),
+ * audio batches (silence trim into the utterance buffer), end (take a free
+ * shared decoder, decode the utterance whole, give the decoder back), reset
+ * (cancel), close (free). The loop thread only buffers audio and delivers
+ * results: it never waits on a decoder.
  *
- * With the hint grammar the utterance is decoded whole at its end: the model
- * normalises cepstra per utterance (feat.params: -cmn batch), and incremental
- * decoding switches that to a running estimate that starts from the model's
- * defaults, which lost "book an appointment" in the first utterance of every
- * test voice. Grammar decoding is fast (~0.03x real time), so the end costs
- * tens of ms. The language model is ~10x slower: it decodes as audio comes. */
+ * Utterances are decoded whole at their end: the model normalises cepstra per
+ * utterance (feat.params: -cmn batch), and incremental decoding switches that
+ * to a running estimate that starts from the model's defaults, which lost "book
+ * an appointment" in the first utterance of every test voice. Grammar decoding
+ * is fast (~0.03x real time), so the end costs tens of ms. The language model
+ * (no hints) is ~10x slower; it used to decode as audio came, holding a
+ * decoder per call for the whole call: whole utterances let it share too. */
 #include "providers/stt_sphinx.h"
 
 #include <limits.h>
 #include <pocketsphinx.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,38 +27,20 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <sphinxbase/err.h>
-#include <sphinxbase/fsg_model.h>
-#include <sphinxbase/jsgf.h>
-
 #include "core/log.h"
 #include "core/pool.h"
 #include "media/g711.h"
 #include "media/resample.h"
 #include "media/vad.h"
-#include "providers/jsgf.h"
+#include "providers/sphinx_pool.h"
 
 #ifndef HARK_SPHINX_MODEL_DIR
 #define HARK_SPHINX_MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
 #endif
 
-/* Audio is handed to the decoder in batches of at least this many 8 kHz samples
- * (100 ms); while one batch decodes the next accumulates, so a slow pool gets
- * bigger batches instead of a queue of small ones. */
+/* Audio is handed to the lane in batches of at least this many 8 kHz samples
+ * (100 ms); while one batch is trimmed the next accumulates. */
 #define BATCH_SAMPLES 800
-#define GRAMMAR_SEARCH "hints"
-
-/* Decoder settings with the hint grammar. The grammar's word loop read speech
- * as runs of short words with the defaults ("two at at please at an" for
- * "tuesday at ten"): word accuracy below zero. Chosen by grids over -lw, -wip,
- * -fsgusefiller, -remove_noise and the beams on receptionist lines x espeak-ng
- * voices over 8 kHz mu-law (bench/bench_stt.c prints the result). The wider
- * beams let the grammar's word weights (jsgf.c) work without pruning the right
- * path: +5..10 points, decoding ~2x slower (still ~0.04x real time). */
-#define GRAMMAR_LW "10"
-#define GRAMMAR_WIP "1e-2"
-#define GRAMMAR_BEAM "1e-80"
-#define GRAMMAR_WBEAM "1e-60"
 
 /* Silence trimming. An utterance arrives with the VAD's pre-roll and hangover
  * (~0.5 s of silence); decoded, that silence turns into inserted words (with the
@@ -66,7 +51,7 @@
 #define TRIM_DB (-45.0)          /* quieter frames are silence (the VAD's stop level) */
 #define TRIM_KEEP 240            /* 30 ms of silence kept before and after speech */
 #define TRIM_HOLD_MAX 16000      /* a pause longer than 2 s is fed in part anyway */
-#define UTT_MAX (60 * 8000)      /* grammar mode keeps at most 60 s of an utterance */
+#define UTT_MAX (60 * 8000)      /* at most 60 s of an utterance is decoded */
 
 typedef enum { J_OPEN, J_AUDIO, J_END, J_RESET, J_CLOSE } job_kind;
 
@@ -79,28 +64,26 @@ struct hk_stt {
     int audio_busy;   /* an audio job is queued or running */
     int in_flight;    /* jobs whose done() has not run */
     int closed;
-    int failed;       /* the decoder could not be built */
+    int failed;       /* no decoder can be built */
     struct stt_job *close_job; /* allocated by open(): close() cannot fail */
     /* shared: written by the loop, read by workers */
     atomic_uint seq;           /* utterance sequence number (bumped by end and cancel) */
     atomic_uint cancelled_seq; /* audio of this utterance is skipped */
-    atomic_int abandoned;      /* closed: skip building the decoder */
+    atomic_int abandoned;      /* closed: skip the open work */
     /* read-only after open */
     char model_dir[512];
     char **phrases;
     size_t n_phrases;
     /* worker (the stream's lane) */
-    ps_decoder_t *ps;
-    hk_resampler *up;   /* 8 -> 16 kHz: the acoustic model is 16 kHz */
-    int grammar;        /* hint grammar loaded: decode whole utterances */
-    int in_utt;         /* audio of the current utterance reached the decoder/utt */
-    int16_t *utt;       /* grammar mode: the utterance so far, 8 kHz */
+    int ready;                 /* open succeeded */
+    hk_sphinx_grammar *grammar; /* NULL: the general language model */
+    int16_t *utt;              /* the utterance so far (trimmed), 8 kHz */
     size_t n_utt, cap_utt;
     int utt_full;
-    int heard;                     /* a loud frame was seen in this utterance */
-    int16_t part[TRIM_FRAME];      /* samples short of a whole frame */
+    int heard;                 /* a loud frame was seen in this utterance */
+    int16_t part[TRIM_FRAME];  /* samples short of a whole frame */
     size_t n_part;
-    int16_t hold[TRIM_HOLD_MAX];   /* quiet frames not fed yet */
+    int16_t *hold;             /* quiet frames not fed yet (TRIM_HOLD_MAX, while speaking) */
     size_t n_hold;
     char open_err[200];
 };
@@ -122,116 +105,44 @@ typedef struct stt_job {
 
 /* ---- worker side ------------------------------------------------------- */
 
-static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
-/* Not -logfn: ps_init would reopen the one global log file from several workers
- * at once (fclose racing writes). Disable sphinx logging once instead. */
-static void quiet_sphinx(void) { err_set_logfp(NULL); }
-
-/* ps_set_jsgf_string of this pocketsphinx never frees the parsed grammar
- * (~18 KB per stream, LeakSanitizer shows it); the same steps here do. */
-static int set_grammar(ps_decoder_t *ps, const char *text) {
-    jsgf_t *jsgf = jsgf_parse_string(text, NULL);
-    if (!jsgf) return -1;
-    int rc = -1;
-    jsgf_rule_t *rule = jsgf_get_public_rule(jsgf);
-    float32 lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
-    fsg_model_t *fsg = rule ? jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw) : NULL;
-    if (fsg) {
-        rc = ps_set_fsg(ps, GRAMMAR_SEARCH, fsg) == 0 ? 0 : -1;
-        fsg_model_free(fsg); /* the search keeps its own reference */
-    }
-    jsgf_grammar_free(jsgf);
-    return rc;
-}
-
 static void w_open(hk_stt *s) {
     if (atomic_load(&s->abandoned)) return;
-    pthread_once(&g_log_once, quiet_sphinx);
-    char hmm[600], dict[600], lm[600], gerr[160];
-    snprintf(hmm, sizeof hmm, "%s/en-us", s->model_dir);
-    snprintf(dict, sizeof dict, "%s/cmudict-en-us.dict", s->model_dir);
-    snprintf(lm, sizeof lm, "%s/en-us.lm.bin", s->model_dir);
-    char *grammar = NULL;
+    char gerr[160];
     if (s->n_phrases) {
-        grammar = hk_jsgf_build((const char *const *)s->phrases, s->n_phrases, dict, gerr,
-                                sizeof gerr);
-        if (!grammar)
+        /* cached per phrase list: the dictionary is scanned once per agent version */
+        s->grammar = hk_sphinx_grammar_get(s->model_dir, (const char *const *)s->phrases,
+                                           s->n_phrases, gerr, sizeof gerr);
+        if (!s->grammar)
             hk_log(HK_LOG_WARN, NULL, "stt_grammar_unusable",
                    "sphinx: %s; using the general language model", gerr);
     }
-    /* With a grammar the n-gram model is not loaded at all (memory, load time). */
-    cmd_ln_t *cfg = grammar ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
-                                          "-lw", GRAMMAR_LW, "-wip", GRAMMAR_WIP,
-                                          "-fsgusefiller", "no", "-remove_noise", "no",
-                                          "-beam", GRAMMAR_BEAM, "-pbeam", GRAMMAR_BEAM,
-                                          "-wbeam", GRAMMAR_WBEAM, NULL)
-                            : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
-                                          "-lm", lm, NULL);
-    if (!cfg) {
-        snprintf(s->open_err, sizeof s->open_err, "sphinx: bad decoder configuration");
-        free(grammar);
-        return;
-    }
-    s->ps = ps_init(cfg);
-    cmd_ln_free_r(cfg); /* the decoder keeps its own reference */
-    if (!s->ps) {
-        snprintf(s->open_err, sizeof s->open_err, "sphinx: cannot load the model in %.150s",
-                 s->model_dir);
-        free(grammar);
-        return;
-    }
-    if (grammar) {
-        if (set_grammar(s->ps, grammar) != 0 || ps_set_search(s->ps, GRAMMAR_SEARCH) != 0) {
-            snprintf(s->open_err, sizeof s->open_err, "sphinx: the hint grammar did not load");
-            ps_free(s->ps);
-            s->ps = NULL;
-        }
-        free(grammar);
-        s->grammar = s->ps != NULL;
-    }
-    if (s->ps && !(s->up = hk_resampler_new(8000, 16000))) {
-        snprintf(s->open_err, sizeof s->open_err, "sphinx: no 8 -> 16 kHz resampler");
-        ps_free(s->ps);
-        s->ps = NULL;
-    }
+    if (hk_sphinx_decoder_warm(s->model_dir, s->grammar, s->open_err, sizeof s->open_err) == 0)
+        s->ready = 1;
 }
 
-/* Speech (8 kHz) for the decoder: kept whole (grammar) or upsampled and decoded. */
+/* Trimmed speech (8 kHz) into the utterance buffer. Idle calls hold none: the
+ * buffer is freed when the utterance is decoded. */
 static int w_feed(hk_stt *s, const int16_t *pcm8, size_t n) {
     if (n == 0) return 0;
-    if (s->grammar) {
-        if (s->n_utt + n > UTT_MAX) {
-            if (!s->utt_full)
-                hk_log(HK_LOG_WARN, NULL, "stt_utterance_long",
-                       "sphinx: utterance longer than %d s: the rest is ignored", UTT_MAX / 8000);
-            s->utt_full = 1;
-            return 0;
-        }
-        if (s->n_utt + n > s->cap_utt) {
-            size_t c = s->cap_utt ? s->cap_utt * 2 : 5 * 8000;
-            while (c < s->n_utt + n) c *= 2;
-            int16_t *p = realloc(s->utt, c * sizeof *p);
-            if (!p) return -1;
-            s->utt = p;
-            s->cap_utt = c;
-        }
-        memcpy(s->utt + s->n_utt, pcm8, n * sizeof *pcm8);
-        s->n_utt += n;
-        s->in_utt = 1;
+    if (s->n_utt + n > UTT_MAX) {
+        if (!s->utt_full)
+            hk_log(HK_LOG_WARN, NULL, "stt_utterance_long",
+                   "sphinx: utterance longer than %d s: the rest is ignored", UTT_MAX / 8000);
+        s->utt_full = 1;
         return 0;
     }
-    size_t cap = hk_resampler_max_out(s->up, n);
-    int16_t *pcm16 = malloc(cap * sizeof *pcm16);
-    if (!pcm16) return -1;
-    size_t n16 = hk_resampler_process(s->up, pcm8, n, pcm16, cap);
-    int rc = 0;
-    if (!s->in_utt) {
-        if (ps_start_utt(s->ps) < 0) rc = -1;
-        else s->in_utt = 1;
+    if (s->n_utt + n > s->cap_utt) {
+        size_t c = s->cap_utt ? s->cap_utt * 2 : 5 * 8000;
+        while (c < s->n_utt + n) c *= 2;
+        if (c > UTT_MAX) c = UTT_MAX;
+        int16_t *p = realloc(s->utt, c * sizeof *p);
+        if (!p) return -1;
+        s->utt = p;
+        s->cap_utt = c;
     }
-    if (rc == 0 && n16 && ps_process_raw(s->ps, pcm16, n16, FALSE, FALSE) < 0) rc = -1;
-    free(pcm16);
-    return rc;
+    memcpy(s->utt + s->n_utt, pcm8, n * sizeof *pcm8);
+    s->n_utt += n;
+    return 0;
 }
 
 static void hold_drop_front(hk_stt *s, size_t k) {
@@ -249,6 +160,7 @@ static int w_frame(hk_stt *s, const int16_t *f) {
         s->heard = 1;
         return rc ? rc : w_feed(s, f, TRIM_FRAME);
     }
+    if (!s->hold && !(s->hold = malloc(TRIM_HOLD_MAX * sizeof *s->hold))) return -1;
     if (s->n_hold + TRIM_FRAME > TRIM_HOLD_MAX) {
         size_t k = TRIM_HOLD_MAX / 2;
         if (s->heard) rc = w_feed(s, s->hold, k); /* before speech: just drop */
@@ -276,22 +188,24 @@ static int w_audio(hk_stt *s, const int16_t *pcm, size_t n) {
     return rc;
 }
 
-/* End of utterance: keep a little of the trailing silence, drop the rest. */
-static int w_audio_end(hk_stt *s) {
-    int rc = 0;
-    if (s->heard) rc = w_feed(s, s->hold, s->n_hold < TRIM_KEEP ? s->n_hold : TRIM_KEEP);
+/* Forgets the utterance in progress and its buffers. */
+static void w_utt_reset(hk_stt *s) {
+    free(s->utt);
+    s->utt = NULL;
+    s->n_utt = s->cap_utt = 0;
+    s->utt_full = 0;
+    free(s->hold);
+    s->hold = NULL;
     s->n_hold = s->n_part = 0;
     s->heard = 0;
-    return rc;
 }
 
 /* The posterior probability of the best path through the lattice: near 1 when
  * no other word sequence came close, low when the decoder was guessing. With a
  * grammar pocketsphinx always reports 1 (measured: right and wrong alike), so
  * there it is "unavailable" (-1) rather than a number that misleads. */
-static double w_confidence(hk_stt *s) {
+static double w_confidence(hk_stt *s, ps_decoder_t *ps) {
     if (s->grammar) return -1;
-    ps_decoder_t *ps = s->ps;
     int32 post = ps_get_prob(ps);
     if (post > 0) return -1;
     double p = logmath_exp(ps_get_logmath(ps), post);
@@ -299,71 +213,56 @@ static double w_confidence(hk_stt *s) {
     return p;
 }
 
-static void w_restart_resampler(hk_stt *s) {
-    hk_resampler *r = hk_resampler_new(8000, 16000);
-    if (r) {
-        hk_resampler_free(s->up);
-        s->up = r;
+/* Decodes the utterance whole on a shared decoder; *text NULL on failure. */
+static void w_decode(hk_stt *s, stt_job *job) {
+    /* whole-buffer resampling (the model is 16 kHz), aligned in time: measured a
+     * few points of accuracy better than a streaming resampler's delayed output */
+    int16_t *pcm16 = NULL;
+    size_t n16 = 0;
+    if (hk_resample_buffer(8000, 16000, s->utt, s->n_utt, &pcm16, &n16) != 0) {
+        snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
+        return;
     }
+    hk_sphinx_decoder *d = hk_sphinx_decoder_acquire(s->model_dir, s->grammar, job->err,
+                                                     sizeof job->err);
+    if (!d) {
+        free(pcm16);
+        return;
+    }
+    ps_decoder_t *ps = hk_sphinx_decoder_ps(d);
+    int rc = ps_start_utt(ps) < 0 ? -1 : 0;
+    if (rc == 0) {
+        if (ps_process_raw(ps, pcm16, n16, FALSE, TRUE) < 0) rc = -1;
+        if (ps_end_utt(ps) < 0) rc = -1;
+    }
+    free(pcm16);
+    if (rc == 0) {
+        int32 score;
+        const char *hyp = ps_get_hyp(ps, &score);
+        if (hyp && *hyp) job->conf = w_confidence(s, ps);
+        if (!(job->text = strdup(hyp ? hyp : "")))
+            snprintf(job->err, sizeof job->err, "out of memory");
+    } else {
+        snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
+    }
+    hk_sphinx_decoder_release(d);
 }
 
 static void w_end(stt_job *job) {
     hk_stt *s = job->stt;
-    if (!s->ps) {
+    job->conf = -1;
+    if (!s->ready) {
         snprintf(job->err, sizeof job->err, "%s", s->open_err[0] ? s->open_err : "sphinx: no decoder");
         return;
     }
     int rc = w_audio(s, job->pcm, job->n);
-    int rc2 = w_audio_end(s); /* always: resets the trimmer for the next utterance */
-    if (rc == 0) rc = rc2;
-    if (rc == 0 && s->in_utt && !s->grammar) {
-        /* flush the resampler's delay line: the last few ms of speech */
-        int16_t zeros[64] = {0};
-        int lat = hk_resampler_latency(s->up) / 2 + 1;
-        while (rc == 0 && lat > 0) {
-            size_t k = lat > 64 ? 64 : (size_t)lat;
-            rc = w_feed(s, zeros, k);
-            lat -= (int)k;
-        }
-    }
-    const char *hyp = NULL;
-    job->conf = -1;
-    int started = s->in_utt;
-    if (s->grammar && s->in_utt && rc == 0) {
-        /* whole-buffer resampling, aligned in time: measured a few points of
-         * accuracy better than the streaming resampler's delayed output */
-        int16_t *pcm16 = NULL;
-        size_t n16 = 0;
-        started = 0;
-        if (hk_resample_buffer(8000, 16000, s->utt, s->n_utt, &pcm16, &n16) != 0) rc = -1;
-        else if (!(started = ps_start_utt(s->ps) >= 0)) rc = -1;
-        else if (ps_process_raw(s->ps, pcm16, n16, FALSE, TRUE) < 0) rc = -1;
-        free(pcm16);
-    } else if (s->grammar) {
-        started = 0;
-    }
-    s->n_utt = 0;
-    s->utt_full = 0;
-    s->in_utt = 0;
-    if (started) {
-        if (ps_end_utt(s->ps) < 0) rc = -1;
-        if (rc == 0) {
-            int32 score;
-            hyp = ps_get_hyp(s->ps, &score);
-            if (hyp && *hyp) job->conf = w_confidence(s);
-        }
-    }
-    w_restart_resampler(s);
-    if (rc != 0) {
-        snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
-        return;
-    }
-    job->text = strdup(hyp ? hyp : "");
-    if (!job->text) {
-        snprintf(job->err, sizeof job->err, "out of memory");
-        return;
-    }
-    job->ok = 1;
+    /* end of utterance: keep a little of the trailing silence, drop the rest */
+    if (rc == 0 && s->heard) rc = w_feed(s, s->hold, s->n_hold < TRIM_KEEP ? s->n_hold : TRIM_KEEP);
+    if (rc != 0) snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
+    else if (s->n_utt == 0 && !(job->text = strdup(""))) snprintf(job->err, sizeof job->err, "out of memory");
+    else if (s->n_utt > 0) w_decode(s, job);
+    w_utt_reset(s);
+    job->ok = job->text != NULL;
 }
 
 static void job_work(hk_job *j) {
@@ -372,31 +271,22 @@ static void job_work(hk_job *j) {
     switch (job->kind) {
     case J_OPEN:
         w_open(s);
-        job->ok = s->ps != NULL; /* done() must not read s->ps: a close job may be freeing it */
+        job->ok = s->ready; /* done() must not read s: a close job may be running */
         break;
     case J_AUDIO:
-        if (s->ps && job->seq != atomic_load(&s->cancelled_seq) && w_audio(s, job->pcm, job->n))
+        if (s->ready && job->seq != atomic_load(&s->cancelled_seq) && w_audio(s, job->pcm, job->n))
             hk_log(HK_LOG_WARN, NULL, "stt_decode_failed", "sphinx: processing audio failed");
         break;
     case J_END:
         w_end(job);
         break;
     case J_RESET:
-        if (s->ps && s->in_utt && !s->grammar) ps_end_utt(s->ps); /* hypothesis discarded */
-        s->in_utt = 0;
-        s->n_utt = 0;
-        s->utt_full = 0;
-        s->heard = 0;
-        s->n_hold = s->n_part = 0;
-        if (s->ps) w_restart_resampler(s);
+        w_utt_reset(s);
         break;
     case J_CLOSE:
-        if (s->ps) ps_free(s->ps);
-        s->ps = NULL;
-        hk_resampler_free(s->up);
-        s->up = NULL;
-        free(s->utt);
-        s->utt = NULL;
+        w_utt_reset(s);
+        hk_sphinx_grammar_release(s->grammar);
+        s->grammar = NULL;
         break;
     }
 }
