@@ -8,9 +8,12 @@ T=$(mktemp -d /tmp/hark-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$HARK" --help | grep -q "usage: hark <command>" || fail "hark --help"
+# output into a variable first: grep -q closing the pipe early kills hark with SIGPIPE under pipefail
+out=$("$HARK" --help) || fail "hark --help exit code"
+grep -q "usage: hark <command>" <<<"$out" || fail "hark --help"
 for c in call check serve migrate synth transcribe test-lua; do
-  "$HARK" "$c" --help | grep -qi "usage: hark $c" || fail "hark $c --help"
+  out=$("$HARK" "$c" --help) || fail "hark $c --help exit code"
+  grep -qi "usage: hark $c" <<<"$out" || fail "hark $c --help"
 done
 set +e; "$HARK" nosuch >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" -eq 2 ] || fail "unknown command exits 2 (got $rc)"

@@ -18,7 +18,8 @@ LUA
 set +e; env -u TWILIO_AUTH_TOKEN -u TWILIO_WEBHOOK_URL HARK_PORT=$PORT "$HARK" serve 2>"$T/cfg.txt"; rc=$?; set -e
 [ "$rc" -eq 1 ] && grep -q TWILIO_AUTH_TOKEN "$T/cfg.txt" && grep -q TWILIO_WEBHOOK_URL "$T/cfg.txt" \
   || fail "missing configuration not reported: $(cat "$T/cfg.txt")"
-"$HARK" serve --help | grep -q DEEPGRAM_BASE_URL || fail "serve --help does not list the configuration"
+help=$("$HARK" serve --help) || fail "serve --help exit code" # not piped: grep -q would SIGPIPE hark
+grep -q DEEPGRAM_BASE_URL <<<"$help" || fail "serve --help does not list the configuration"
 
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=test-token TWILIO_WEBHOOK_URL=https://hark.example.com/api/v1/voice-agents/twilio/webhook
 HARK_PORT=$PORT HARK_AGENTS_DIR=$T "$HARK" serve 2>"$T/serve.log" &
