@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "store/memory_docs.h"
 #include "store/store.h"
 
 typedef struct mem_msg {
@@ -30,7 +31,10 @@ typedef struct mem_call {
 typedef struct mem_store {
     hk_store base;
     mem_call *calls; /* newest first */
+    hk_mem_doc *docs; /* API resources (memory_docs.c), newest first */
 } mem_store;
+
+hk_mem_doc **hk_store_memory_docs(hk_store *s) { return &((mem_store *)s)->docs; }
 
 static char *dup0(const char *s) { return s ? strdup(s) : NULL; }
 static void set(char **dst, const char *s) { free(*dst); *dst = dup0(s); }
@@ -228,6 +232,7 @@ static void mem_free(hk_store *s) {
         for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(strs[i]);
         free(c);
     }
+    hk_mem_docs_free(m->docs);
     free(m);
 }
 
@@ -243,6 +248,11 @@ static const hk_store_vtable mem_vtable = {
     .messages_list = mem_messages_list,
     .agents_list = mem_empty,
     .numbers_list = mem_empty,
+    .doc_create = hk_mem_doc_create,
+    .doc_get = hk_mem_doc_get,
+    .doc_list = hk_mem_doc_list,
+    .doc_patch = hk_mem_doc_patch,
+    .doc_delete = hk_mem_doc_delete,
     .pending = mem_pending,
     .free = mem_free,
 };

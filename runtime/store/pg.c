@@ -343,6 +343,8 @@ static void submit_read(pg_store *s, hk_pg_op *op) {
     hk_pg_conn_send(best, op);
 }
 
+void hk_pg_submit_read(hk_store *st, hk_pg_op *op) { submit_read((pg_store *)st, op); }
+
 static hk_pg_op *read_op(int stmt, const char *tenant, hk_store_read_cb cb, void *ud) {
     hk_pg_op *op = hk_pg_op_new(stmt, NULL);
     op->cb = cb;
@@ -447,6 +449,11 @@ static const hk_store_vtable pg_vtable = {
     .messages_list = pg_messages_list,
     .agents_list = pg_agents_list,
     .numbers_list = pg_numbers_list,
+    .doc_create = hk_pg_doc_create,
+    .doc_get = hk_pg_doc_get,
+    .doc_list = hk_pg_doc_list,
+    .doc_patch = hk_pg_doc_patch,
+    .doc_delete = hk_pg_doc_delete,
     .pending = pg_pending,
     .free = pg_free,
 };

@@ -26,6 +26,12 @@ enum {
     HK_SQL_AGENTS_LIST,
     HK_SQL_NUMBERS_LIST,
     HK_SQL_CALL_RECORDING,
+    /* API resources (pg_docs.c): answered like reads, never spooled */
+    HK_SQL_ASSISTANT_CREATE,
+    HK_SQL_ASSISTANT_GET,
+    HK_SQL_ASSISTANT_LIST,
+    HK_SQL_ASSISTANT_PATCH,
+    HK_SQL_ASSISTANT_DELETE,
     HK_SQL_COUNT
 };
 
@@ -129,6 +135,21 @@ hk_pg_op *hk_spool_decode(const char *line);
 /* conninfo as key=value with the host name resolved once and pinned as
  * hostaddr= (blocking: startup only). malloc'ed; NULL with err. */
 char *hk_pg_conninfo_pin(const char *conninfo, char *err, size_t errlen);
+
+/* ---- API resources (pg_docs.c; pg.c puts them in its vtable) ---- */
+/* Send a read (or an API resource operation) to the least busy connection;
+ * "database unavailable" at once when none is up. */
+void hk_pg_submit_read(hk_store *s, hk_pg_op *op);
+void hk_pg_doc_create(hk_store *s, int kind, const char *tenant_id, const struct cJSON *body,
+                      hk_store_read_cb cb, void *ud);
+void hk_pg_doc_get(hk_store *s, int kind, const char *tenant_id, const char *id,
+                   hk_store_read_cb cb, void *ud);
+void hk_pg_doc_list(hk_store *s, int kind, const char *tenant_id, const hk_store_doc_filter *f,
+                    hk_store_read_cb cb, void *ud);
+void hk_pg_doc_patch(hk_store *s, int kind, const char *tenant_id, const char *id,
+                     const struct cJSON *patch, hk_store_read_cb cb, void *ud);
+void hk_pg_doc_delete(hk_store *s, int kind, const char *tenant_id, const char *id,
+                      hk_store_read_cb cb, void *ud);
 
 /* ---- reads (pg_read.c) ---- */
 struct cJSON *hk_pg_result_json(PGresult *res, const struct hk_keyring *keys, const char *tenant,

@@ -14,6 +14,23 @@
     "recording_url, recording_sid, language_detected, sentiment, tags::text AS tags, notes, "      \
     "latency::text AS latency, cost_total::float8 AS cost_total"
 
+/* an API resource row: the owned fields as the API spells them, and the document */
+#define DOC_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define DOC_COLS                                                                                    \
+    "id::text AS id, tenant_id::text AS org_id, " DOC_ISO("created_at") " AS created_at, "         \
+    DOC_ISO("updated_at") " AS updated_at, config::text AS config"
+/* $2..$9: createdAt >, <, >=, <=, updatedAt >, <, >=, <= (NULL: open) */
+#define DOC_MS(col) "date_trunc('milliseconds', " col ")"
+#define DOC_FILTERS                                                                                 \
+    "AND ($2::timestamptz IS NULL OR " DOC_MS("created_at") " > $2::timestamptz) "                 \
+    "AND ($3::timestamptz IS NULL OR " DOC_MS("created_at") " < $3::timestamptz) "                 \
+    "AND ($4::timestamptz IS NULL OR " DOC_MS("created_at") " >= $4::timestamptz) "                \
+    "AND ($5::timestamptz IS NULL OR " DOC_MS("created_at") " <= $5::timestamptz) "                \
+    "AND ($6::timestamptz IS NULL OR " DOC_MS("updated_at") " > $6::timestamptz) "                 \
+    "AND ($7::timestamptz IS NULL OR " DOC_MS("updated_at") " < $7::timestamptz) "                 \
+    "AND ($8::timestamptz IS NULL OR " DOC_MS("updated_at") " >= $8::timestamptz) "                \
+    "AND ($9::timestamptz IS NULL OR " DOC_MS("updated_at") " <= $9::timestamptz)"
+
 const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_CALL_CREATE] = {"hk_call_create",
         "INSERT INTO calls (call_sid, tenant_id, agent_id, from_number, to_number, inbound, status, "
@@ -65,6 +82,27 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_NUMBERS_LIST] = {"hk_numbers_list",
         "SELECT id::text AS id, number, provider, provider_sid, agent_id::text AS agent_id, label "
         "FROM phone_numbers WHERE tenant_id = $1::uuid ORDER BY number"},
+    /* API assistants (pg_docs.c) live in agents (calls and numbers point
+     * there); config is the document. Times are served, and filtered, at
+     * millisecond precision; order uses the full one. */
+    [HK_SQL_ASSISTANT_CREATE] = {"hk_assistant_create",
+        "WITH t AS (SELECT clock_timestamp() AS now) INSERT INTO agents (tenant_id, name, config, "
+        "created_at, updated_at) SELECT $1::uuid, coalesce($2::jsonb ->> 'name', ''), $2::jsonb, "
+        "t.now, t.now FROM t RETURNING " DOC_COLS},
+    [HK_SQL_ASSISTANT_GET] = {"hk_assistant_get",
+        "SELECT " DOC_COLS " FROM agents WHERE tenant_id = $1::uuid AND id = $2::uuid "
+        "AND deleted_at IS NULL"},
+    [HK_SQL_ASSISTANT_LIST] = {"hk_assistant_list",
+        "SELECT " DOC_COLS " FROM agents WHERE tenant_id = $1::uuid AND deleted_at IS NULL "
+        DOC_FILTERS " ORDER BY created_at DESC, id LIMIT $10::int"},
+    [HK_SQL_ASSISTANT_PATCH] = {"hk_assistant_patch",
+        "UPDATE agents SET config = config || $3::jsonb, "
+        "name = coalesce((config || $3::jsonb) ->> 'name', ''), version = version + 1, "
+        "updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond') "
+        "WHERE tenant_id = $1::uuid AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
+    [HK_SQL_ASSISTANT_DELETE] = {"hk_assistant_delete",
+        "UPDATE agents SET deleted_at = clock_timestamp() WHERE tenant_id = $1::uuid "
+        "AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
 };
 
 int hk_pg_sql_find(const char *name) {

@@ -81,6 +81,22 @@ typedef struct hk_store_filter {
  * on failure. The callback owns result. */
 typedef void (*hk_store_read_cb)(void *ud, struct cJSON *result, const char *err);
 
+/* API resources (Vapi's /assistant; later /tool, /phone-number): a JSON
+ * document kept verbatim, unknown fields included, beside the fields the
+ * store owns: id (UUID v4), orgId (the tenant), createdAt, updatedAt
+ * (ISO-8601 UTC with milliseconds). Answers through hk_store_read_cb: the
+ * object (create, get, patch, delete; NULL when not found, which is also the
+ * answer for another tenant's id or a malformed one) or an array, newest
+ * first (list). A request body's id/orgId/createdAt/updatedAt are ignored. */
+enum { HK_DOC_ASSISTANT = 0, HK_DOC_KINDS };
+
+typedef struct hk_store_doc_filter {
+    int limit;                /* 0: 100; at most 1000 */
+    /* createdAt/updatedAt bounds, unix seconds (compared at ms precision); 0: open */
+    double created_gt, created_lt, created_ge, created_le;
+    double updated_gt, updated_lt, updated_ge, updated_le;
+} hk_store_doc_filter;
+
 typedef struct hk_store_vtable {
     const char *name;
     int (*call_create)(hk_store *s, const hk_store_call *c);
@@ -98,6 +114,19 @@ typedef struct hk_store_vtable {
                           hk_store_read_cb cb, void *ud);
     void (*agents_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
     void (*numbers_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+    /* API resources (see hk_store_doc_filter above); kind: HK_DOC_* */
+    void (*doc_create)(hk_store *s, int kind, const char *tenant_id, const struct cJSON *body,
+                       hk_store_read_cb cb, void *ud);
+    void (*doc_get)(hk_store *s, int kind, const char *tenant_id, const char *id,
+                    hk_store_read_cb cb, void *ud);
+    void (*doc_list)(hk_store *s, int kind, const char *tenant_id, const hk_store_doc_filter *f,
+                     hk_store_read_cb cb, void *ud);
+    /* shallow merge of the top-level keys of patch; updatedAt moves forward */
+    void (*doc_patch)(hk_store *s, int kind, const char *tenant_id, const char *id,
+                      const struct cJSON *patch, hk_store_read_cb cb, void *ud);
+    /* answers the deleted object */
+    void (*doc_delete)(hk_store *s, int kind, const char *tenant_id, const char *id,
+                       hk_store_read_cb cb, void *ud);
     /* Writes not yet in the database (queued, in flight or spooled). */
     int (*pending)(hk_store *s);
     void (*free)(hk_store *s);
@@ -115,6 +144,11 @@ static inline int hk_store_call_end(hk_store *s, const hk_store_call_summary *e)
 static inline int hk_store_call_recording(hk_store *s, const char *t, const char *sid, const char *url) { return s->v->call_recording(s, t, sid, url); }
 static inline int hk_store_pending(hk_store *s) { return s->v->pending(s); }
 static inline void hk_store_free(hk_store *s) { if (s) s->v->free(s); }
+static inline void hk_store_doc_create(hk_store *s, int k, const char *t, const struct cJSON *b, hk_store_read_cb cb, void *ud) { s->v->doc_create(s, k, t, b, cb, ud); }
+static inline void hk_store_doc_get(hk_store *s, int k, const char *t, const char *id, hk_store_read_cb cb, void *ud) { s->v->doc_get(s, k, t, id, cb, ud); }
+static inline void hk_store_doc_list(hk_store *s, int k, const char *t, const hk_store_doc_filter *f, hk_store_read_cb cb, void *ud) { s->v->doc_list(s, k, t, f, cb, ud); }
+static inline void hk_store_doc_patch(hk_store *s, int k, const char *t, const char *id, const struct cJSON *p, hk_store_read_cb cb, void *ud) { s->v->doc_patch(s, k, t, id, p, cb, ud); }
+static inline void hk_store_doc_delete(hk_store *s, int k, const char *t, const char *id, hk_store_read_cb cb, void *ud) { s->v->doc_delete(s, k, t, id, cb, ud); }
 
 /* store/memory.c: everything in process memory, reads answered at once. */
 hk_store *hk_store_memory_new(void);
@@ -151,5 +185,19 @@ hk_store *hk_store_from_env(const struct hk_config *cfg, struct ev_loop *loop, s
 
 /* A random UUID (v4) as text. */
 void hk_store_uuid(char out[37]);
+
+/* store/store_docs.c: what both stores (and the API handlers) share about
+ * resources. A UUID in its text form (any version, either case)? */
+int hk_store_is_uuid(const char *s);
+/* unix seconds -> "2026-12-05T20:41:00.123Z" (milliseconds, truncated) */
+void hk_store_time_iso(double t, char out[32]);
+/* ISO-8601 date or date-time ("2026-12-05", "...T20:41", "...:00.123Z",
+ * "+02:00" offsets) -> unix seconds; -1 when it is not one. */
+int hk_store_time_parse(const char *iso, double *t);
+/* A copy of body without the store-owned keys (NULL when body is not an object). */
+struct cJSON *hk_store_doc_body(const struct cJSON *body);
+/* The object the API serves: id, orgId, createdAt, updatedAt, then body's keys. */
+struct cJSON *hk_store_doc_stamp(const char *id, const char *org, const char *created_iso,
+                                 const char *updated_iso, const struct cJSON *body);
 
 #endif
