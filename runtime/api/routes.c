@@ -1,11 +1,14 @@
-/* api/routes: path dispatch for hark serve. See routes.h. */
+/* api/routes: path dispatch for hark serve, and the REST API's route table.
+ * See routes.h. */
 #include "api/routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "api/app.h"
+#include "api/auth_login.h"
 #include "core/metrics.h"
 #include "telephony/twilio_stream.h"
 #include "telephony/twilio_webhook.h"
@@ -31,8 +34,16 @@ void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *res
         snprintf(resp->content_type, sizeof resp->content_type, "text/plain; version=0.0.4");
         return;
     }
-    hk_resp_text(resp, 404, "application/json", "{\"error\":\"not found\"}\n");
+    hk_api_dispatch(app, req, resp);
 }
+
+/* The REST API (api/api.h): every row needs a credential unless HK_API_PUBLIC.
+ * Twilio webhooks, /healthz and /metrics above never reach it. */
+const hk_api_route hk_api_routes[] = {
+    {"POST", "/auth/login", hk_api_auth_login, HK_API_PUBLIC},
+    {"GET", "/auth/me", hk_api_auth_me, 0},
+    {NULL, NULL, NULL, 0},
+};
 
 /* Media Streams is the only WebSocket route so far; the dashboard's live
  * events will need a tagged state here. */

@@ -1,6 +1,7 @@
 /* api/routes: what each path on hark's port does. The HTTP server hands every
  * request and WebSocket here; this file dispatches to the owners (health and
- * metrics here, Twilio webhooks and Media Streams in telephony/). */
+ * metrics here, Twilio webhooks and Media Streams in telephony/, the REST
+ * API through api/api.h with its table hk_api_routes in routes.c). */
 #ifndef HK_ROUTES_H
 #define HK_ROUTES_H
 

@@ -9,6 +9,7 @@
 
 #include "store/memory_docs.h"
 #include "store/store.h"
+#include "store/memory_auth.h"
 
 typedef struct mem_msg {
     char id[37];
@@ -248,6 +249,8 @@ static const hk_store_vtable mem_vtable = {
     .messages_list = mem_messages_list,
     .agents_list = mem_empty,
     .numbers_list = mem_empty,
+    .api_key_find = hk_mem_api_key_find,
+    .user_find = hk_mem_user_find,
     .doc_create = hk_mem_doc_create,
     .doc_get = hk_mem_doc_get,
     .doc_list = hk_mem_doc_list,

@@ -26,6 +26,8 @@ enum {
     HK_SQL_AGENTS_LIST,
     HK_SQL_NUMBERS_LIST,
     HK_SQL_CALL_RECORDING,
+    HK_SQL_API_KEY_FIND, /* pg_auth.c */
+    HK_SQL_USER_FIND,
     /* API resources (pg_docs.c): answered like reads, never spooled */
     HK_SQL_ASSISTANT_CREATE,
     HK_SQL_ASSISTANT_GET,
@@ -154,5 +156,9 @@ void hk_pg_doc_delete(hk_store *s, int kind, const char *tenant_id, const char *
 /* ---- reads (pg_read.c) ---- */
 struct cJSON *hk_pg_result_json(PGresult *res, const struct hk_keyring *keys, const char *tenant,
                                 int single, char *err, size_t errlen);
+
+/* pg_auth.c */
+void hk_pg_api_key_find(hk_store *s, const char *prefix, hk_store_read_cb cb, void *ud);
+void hk_pg_user_find(hk_store *s, const char *email, hk_store_read_cb cb, void *ud);
 
 #endif

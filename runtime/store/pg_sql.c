@@ -82,6 +82,13 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_NUMBERS_LIST] = {"hk_numbers_list",
         "SELECT id::text AS id, number, provider, provider_sid, agent_id::text AS agent_id, label "
         "FROM phone_numbers WHERE tenant_id = $1::uuid ORDER BY number"},
+    /* api/auth (pg_auth.c): how a credential finds its tenant */
+    [HK_SQL_API_KEY_FIND] = {"hk_api_key_find",
+        "SELECT id::text AS id, tenant_id::text AS tenant_id, encode(key_hash, 'hex') AS key_hash, "
+        "(revoked_at IS NOT NULL) AS revoked FROM api_keys WHERE key_prefix = $1"},
+    [HK_SQL_USER_FIND] = {"hk_user_find",
+        "SELECT id::text AS id, tenant_id::text AS tenant_id, password_hash FROM users "
+        "WHERE email = lower($1)"},
     /* API assistants (pg_docs.c) live in agents (calls and numbers point
      * there); config is the document. Times are served, and filtered, at
      * millisecond precision; order uses the full one. */

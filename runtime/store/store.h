@@ -114,6 +114,12 @@ typedef struct hk_store_vtable {
                           hk_store_read_cb cb, void *ud);
     void (*agents_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
     void (*numbers_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+    /* api/auth (store/memory_auth.c, store/pg_auth.c); not tenant-scoped:
+     * this is how the tenant is found. The API key with this prefix:
+     * {id, tenant_id, key_hash (hex SHA-256), revoked (bool)}, or NULL. */
+    void (*api_key_find)(hk_store *s, const char *prefix, hk_store_read_cb cb, void *ud);
+    /* The user with this email (lower-cased): {id, tenant_id, password_hash}, or NULL. */
+    void (*user_find)(hk_store *s, const char *email, hk_store_read_cb cb, void *ud);
     /* API resources (see hk_store_doc_filter above); kind: HK_DOC_* */
     void (*doc_create)(hk_store *s, int kind, const char *tenant_id, const struct cJSON *body,
                        hk_store_read_cb cb, void *ud);
