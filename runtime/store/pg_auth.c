@@ -1,5 +1,5 @@
 /* store/pg_auth: the PostgreSQL store's reads for api/auth: an API key row
- * by its prefix, a user row by email (schema/003_tenants_auth.sql). Not
+ * by its prefix, a user row by email (schema/004_tenants_auth.sql). Not
  * tenant-scoped: these are how the tenant is found. Text columns only. */
 #include <string.h>
 

@@ -1,4 +1,4 @@
--- schema/003_tenants_auth: dashboard users (tenants and api_keys are in
+-- schema/004_tenants_auth: dashboard users (tenants and api_keys are in
 -- 001_init). A user belongs to one tenant; the email is unique across the
 -- install (login takes only email + password), compared case-insensitively.
 -- password_hash is libsodium's Argon2id string (crypto_pwhash_str).
