@@ -342,26 +342,38 @@ hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, siz
         lua_settop(L, top);
         return NULL;
     }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char id[256];
+    snprintf(id, sizeof id, "%s", base);
+    char *dot = strrchr(id, '.');
+    if (dot) *dot = 0;
+    hk_agent *a = hk_agent_from_table(vm, path, id, version, msg, sizeof msg);
+    if (!a) snprintf(err, errlen, "%s: %s", path, msg);
+    lua_settop(L, top);
+    return a;
+}
+
+hk_agent *hk_agent_from_table(hk_vm *vm, const char *path, const char *id, int version, char *err,
+                              size_t errlen) {
+    lua_State *L = vm->L;
+    int top = lua_gettop(L);
     hk_agent *a = calloc(1, sizeof *a);
+    if (!a) abort();
     a->vm = vm;
     a->path = strdup(path);
     a->version = version;
     a->refs = 1;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    a->id = strdup(base);
-    char *dot = strrchr(a->id, '.');
-    if (dot) *dot = 0;
-    if (read_settings(a, L, msg, sizeof msg) != 0) {
-        snprintf(err, errlen, "%s: %s", path, msg);
-        lua_settop(L, top);
+    a->id = strdup(id);
+    if (read_settings(a, L, err, errlen) != 0) {
+        lua_settop(L, top - 1);
         a->table_ref = LUA_NOREF;
         hk_agent_unref(a);
         return NULL;
     }
     if (!a->name) a->name = strdup(a->id);
     a->table_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_settop(L, top);
+    lua_settop(L, top - 1);
     return a;
 }
 

@@ -74,6 +74,20 @@ int hk_agent_uses_llm(const hk_agent *a);
 
 /* Load path. On failure returns NULL with a message naming the file and line. */
 hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, size_t errlen);
+/* The checks and settings of hk_agent_load, for an agent table already made
+ * (on top of vm->L, popped): agent_json.c builds one from an API assistant.
+ * path names the source in messages; err has no prefix. */
+hk_agent *hk_agent_from_table(hk_vm *vm, const char *path, const char *id, int version, char *err,
+                              size_t errlen);
+/* agent_json.c: an API assistant (Vapi's JSON) as an agent, through
+ * lua/hark/assistant.lua; errors name the assistant's field
+ * ("model.messages[2].role ..."). id: the assistant's id. */
+hk_agent *hk_agent_load_json(hk_vm *vm, const char *id, const char *json_text, int version,
+                             char *err, size_t errlen);
+struct cJSON;
+/* agent_json.c: the other direction, for GET /assistant: a file agent as a
+ * Vapi assistant, marked read-only (metadata.hark.source "file"). */
+struct cJSON *hk_agent_to_assistant_json(const hk_agent *a);
 void hk_agent_ref(hk_agent *a);
 void hk_agent_unref(hk_agent *a); /* frees at zero */
 /* Push table[name] on the VM's main state if it is a function (returns 1),

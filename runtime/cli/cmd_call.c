@@ -112,6 +112,8 @@ static void usage(FILE *out) {
             "(as Twilio sends them), pass VAD endpointing, speech recognition, the agent's Lua\n"
             "hooks and speech synthesis, and the reply is paced out frame by frame.\n\n"
             "  --agent FILE         the agent file (agents/front_desk.lua)\n"
+            "  --assistant-json F   instead of --agent: an API assistant (Vapi's JSON, as POST\n"
+            "                       /assistant takes it), run as the API would run it\n"
             "  --caller-wav F       a caller line as a WAV (any common rate, mono or stereo);\n"
             "                       repeat for several lines, each spoken when the agent is quiet\n"
             "  --caller-text LINE   a caller line, synthesised with espeak-ng; repeatable\n"
@@ -220,6 +222,35 @@ static void print_transcript(const hk_call *c) {
     }
 }
 
+/* --assistant-json: the file's JSON as an API assistant (agent_json.c); its
+ * id is the file's stem. */
+static hk_agent *load_assistant_json(hk_vm *vm, const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %m", path);
+        return NULL;
+    }
+    char *text = malloc(1024 * 1024 + 1);
+    if (!text) abort();
+    size_t n = fread(text, 1, 1024 * 1024, f);
+    int big = !feof(f);
+    fclose(f);
+    text[n] = 0;
+    hk_agent *a = NULL;
+    if (big) {
+        snprintf(err, errlen, "%s: larger than 1 MB", path);
+    } else {
+        const char *base = strrchr(path, '/');
+        char id[128], msg[900];
+        snprintf(id, sizeof id, "%s", base ? base + 1 : path);
+        id[strcspn(id, ".")] = 0;
+        a = hk_agent_load_json(vm, id, text, 1, msg, sizeof msg);
+        if (!a) snprintf(err, errlen, "%s: %s", path, msg);
+    }
+    free(text);
+    return a;
+}
+
 int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
     static struct option opts[] = {{"agent", required_argument, 0, 'a'},
                                    {"caller-wav", required_argument, 0, 'w'},
@@ -234,9 +265,10 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
                                    {"quiet", no_argument, 0, 'q'},
                                    {"hold-seconds", required_argument, 0, 'H'},
                                    {"store", no_argument, 0, 'S'},
+                                   {"assistant-json", required_argument, 0, 'J'},
                                    {"help", no_argument, 0, 'h'},
                                    {0, 0, 0, 0}};
-    const char *agent_path = NULL, *out = NULL, *tjson = NULL;
+    const char *agent_path = NULL, *out = NULL, *tjson = NULL, *assistant_json = NULL;
     const char *from = "+15550100", *to = "+15550199";
     int realtime = 0, quiet = 0, use_store = 0;
     hk_store *store = NULL;
@@ -286,12 +318,13 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         case 'q': quiet = 1; break;
         case 'H': cl.hold_s = atof(optarg); break;
         case 'S': use_store = 1; break;
+        case 'J': assistant_json = optarg; break;
         case 'h': usage(stdout); free_lines(&cl); return 0;
         default: usage(stderr); free_lines(&cl); return 2;
         }
     }
-    if (!agent_path) {
-        fprintf(stderr, "hark call: --agent is required\n\n");
+    if (!agent_path == !assistant_json) {
+        fprintf(stderr, "hark call: one of --agent or --assistant-json is required\n\n");
         usage(stderr);
         free_lines(&cl);
         return 2;
@@ -304,7 +337,8 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
     }
     cl.w = &w;
     int rc = 1;
-    hk_agent *agent = hk_agent_load(w.vm, agent_path, 1, err, sizeof err);
+    hk_agent *agent = agent_path ? hk_agent_load(w.vm, agent_path, 1, err, sizeof err)
+                                 : load_assistant_json(w.vm, assistant_json, err, sizeof err);
     if (!agent) {
         fprintf(stderr, "hark call: %s\n", err);
         goto out;
