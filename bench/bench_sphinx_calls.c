@@ -3,7 +3,8 @@
  * style), as N calls of one agent would, and prints the worker's RSS growth
  * (VmRSS) and the time until every session is ready; then the end-of-utterance
  * latency of one caller line on one session, and the time for M sessions that
- * all end an utterance at once to get their transcripts.
+ * all end an utterance at once to get their transcripts, and how many decoders
+ * and grammars the worker built (providers/sphinx_pool.c).
  *   bench_sphinx_calls [N sessions, default 20] [M concurrent utterances, default 20] */
 #include <ev.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "core/pool.h"
 #include "media/g711.h"
 #include "media/resample.h"
+#include "providers/sphinx_pool.h"
 #include "providers/stt_sphinx.h"
 #include "providers/tts_espeak.h"
 
@@ -157,9 +159,14 @@ int main(int argc, char **argv) {
            "\"appointment\"), RSS %.1f MB\n",
            m, now_ms() - c0, g_answers, right, rss_mb());
 
+    hk_sphinx_stats st;
+    hk_sphinx_pool_stats(&st);
+    printf("shared: %ld decoders built, %ld grammars built (dictionary scans), %ld cached\n",
+           st.decoders_created, st.grammars_built, st.grammars_cached);
     for (int i = 0; i < n; i++) hk_stt_sphinx.close(s[i]);
     ev_run(loop, 0);
     hk_pool_free(pool);
+    hk_sphinx_pool_shutdown();
     free(s);
     free(r);
     free(line);

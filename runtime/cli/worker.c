@@ -11,6 +11,7 @@
 #include "media/g711.h"
 #include "media/resample.h"
 #include "media/wav.h"
+#include "providers/sphinx_pool.h"
 #include "providers/tts_espeak.h"
 
 static void on_busy(void *ud, int busy) { hk_clock_set_busy(ud, busy); }
@@ -40,6 +41,7 @@ void hk_worker_free(hk_worker *w) {
     hk_ws_shutdown(w->loop); /* the loop's WebSocket client context (calls are gone) */
     hk_http_client_shutdown(w->loop); /* and its shared HTTP client */
     hk_pool_free(w->pool); /* first: finished jobs may still reference the clock */
+    hk_sphinx_pool_shutdown(); /* the offline STT decoders: no job uses them now */
     hk_vm_free(w->vm);
     hk_clock_free(w->clock);
 }

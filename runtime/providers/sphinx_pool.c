@@ -37,7 +37,7 @@ struct hk_sphinx_grammar {
     char err[160];
     uint64_t id;      /* unique: names the grammar in decoders' search slots */
     int refs;         /* the cache's own (while cached) + one per holder */
-    int cached;
+    int building;     /* its text is being built: others wait for it */
     uint64_t used;    /* LRU tick */
     hk_sphinx_grammar *next;
 };
@@ -51,6 +51,7 @@ struct hk_sphinx_decoder {
     ps_decoder_t *ps;
     struct decoder_set *set;
     int busy;
+    long base_searches; /* pocketsphinx's own (its phone loop) */
     search_slot slot[HK_SPHINX_MAX_SEARCHES]; /* grammar searches "g0".."g7" */
     hk_sphinx_decoder *next;
 };
@@ -64,7 +65,7 @@ typedef struct decoder_set {
 } decoder_set;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* a decoder was released */
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* a decoder freed, a grammar built */
 static decoder_set *g_sets;
 static hk_sphinx_grammar *g_grammars;
 static uint64_t g_tick, g_next_gid = 1;
@@ -91,12 +92,11 @@ static void grammars_trim(void) {
         hk_sphinx_grammar **victim = NULL;
         for (hk_sphinx_grammar **pp = &g_grammars; *pp; pp = &(*pp)->next) {
             n++;
-            if (!victim || (*pp)->used < (*victim)->used) victim = pp;
+            if (!(*pp)->building && (!victim || (*pp)->used < (*victim)->used)) victim = pp;
         }
-        if (n <= HK_SPHINX_MAX_GRAMMARS) return;
+        if (n <= HK_SPHINX_MAX_GRAMMARS || !victim) return;
         hk_sphinx_grammar *g = *victim;
         *victim = g->next;
-        g->cached = 0;
         if (--g->refs == 0) grammar_free(g);
     }
 }
@@ -118,60 +118,48 @@ static char *grammar_key(const char *model_dir, const char *const *phrases, size
 hk_sphinx_grammar *hk_sphinx_grammar_get(const char *model_dir, const char *const *phrases,
                                          size_t n, char *err, size_t errlen) {
     char *key = grammar_key(model_dir, phrases, n);
-    if (!key) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    hk_sphinx_grammar *g = NULL;
+    hk_sphinx_grammar *g = NULL, *mine = NULL;
     pthread_mutex_lock(&g_mu);
-    for (hk_sphinx_grammar *it = g_grammars; it; it = it->next)
-        if (strcmp(it->key, key) == 0) {
-            g = it;
-            break;
+    while (key) {
+        for (g = g_grammars; g && strcmp(g->key, key) != 0; g = g->next) {
         }
+        if (!g || !g->building) break;
+        /* another thread is scanning the dictionary for the same phrases */
+        pthread_cond_wait(&g_cv, &g_mu);
+    }
     if (g) {
         g->used = ++g_tick;
         g->refs++;
+    } else if (key && (mine = calloc(1, sizeof *mine))) {
+        mine->key = key;
+        key = NULL;
+        mine->building = 1;
+        mine->id = g_next_gid++;
+        mine->refs = 2; /* the cache's and the caller's */
+        mine->used = ++g_tick;
+        mine->next = g_grammars;
+        g_grammars = mine;
+        grammars_trim();
     }
     pthread_mutex_unlock(&g_mu);
-
-    if (!g) {
-        /* built outside the lock: the dictionary scan takes a while */
-        hk_sphinx_grammar *fresh = calloc(1, sizeof *fresh);
-        if (!fresh) {
-            free(key);
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
+    free(key);
+    if (mine) {
+        /* outside the lock: the dictionary scan takes a while */
         char dict[600];
         snprintf(dict, sizeof dict, "%s/cmudict-en-us.dict", model_dir);
-        fresh->key = key;
-        key = NULL;
-        fresh->text = hk_jsgf_build(phrases, n, dict, fresh->err, sizeof fresh->err);
+        char *text = hk_jsgf_build(phrases, n, dict, mine->err, sizeof mine->err);
         pthread_mutex_lock(&g_mu);
+        mine->text = text;
+        mine->building = 0;
         g_grammars_built++;
-        for (hk_sphinx_grammar *it = g_grammars; it; it = it->next)
-            if (strcmp(it->key, fresh->key) == 0) {
-                g = it; /* another thread built the same one meanwhile */
-                break;
-            }
-        if (g) {
-            g->refs++;
-        } else {
-            g = fresh;
-            fresh = NULL;
-            g->id = g_next_gid++;
-            g->refs = 2; /* the cache's and the caller's */
-            g->cached = 1;
-            g->next = g_grammars;
-            g_grammars = g;
-        }
-        g->used = ++g_tick;
-        grammars_trim();
+        pthread_cond_broadcast(&g_cv);
         pthread_mutex_unlock(&g_mu);
-        if (fresh) grammar_free(fresh);
+        g = mine;
     }
-    free(key);
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     if (!g->text) {
         snprintf(err, errlen, "%s", g->err);
         hk_sphinx_grammar_release(g);
@@ -260,6 +248,14 @@ static int decoder_select(hk_sphinx_decoder *d, hk_sphinx_grammar *g) {
     return ps_set_search(d->ps, name) == 0 ? 0 : -1;
 }
 
+/* The searches pocketsphinx itself holds: catches a slot replaced without the
+ * old search being freed. Only on a decoder nobody else uses. */
+static long count_searches(ps_decoder_t *ps) {
+    long n = 0;
+    for (ps_search_iter_t *it = ps_search_iter(ps); it; it = ps_search_iter_next(it)) n++;
+    return n;
+}
+
 /* Caller holds g_mu. */
 static decoder_set *set_find(const char *model_dir, int lm, int create) {
     for (decoder_set *s = g_sets; s; s = s->next)
@@ -295,6 +291,7 @@ static hk_sphinx_decoder *take_free(decoder_set *s, const hk_sphinx_grammar *g) 
 static hk_sphinx_decoder *build_into(decoder_set *s) {
     hk_sphinx_decoder *d = calloc(1, sizeof *d);
     ps_decoder_t *ps = d ? decoder_build(s->model_dir, s->lm) : NULL;
+    if (ps) d->base_searches = count_searches(ps);
     pthread_mutex_lock(&g_mu);
     if (!ps) {
         s->n--;
@@ -376,14 +373,6 @@ void hk_sphinx_decoder_release(hk_sphinx_decoder *d) {
 
 /* ---- stats and shutdown ------------------------------------------------- */
 
-/* The searches pocketsphinx itself holds: catches a slot replaced without the
- * old search being freed. Caller holds g_mu and d is free (nobody uses it). */
-static long count_searches(hk_sphinx_decoder *d) {
-    long n = 0;
-    for (ps_search_iter_t *it = ps_search_iter(d->ps); it; it = ps_search_iter_next(it)) n++;
-    return n;
-}
-
 void hk_sphinx_pool_stats(hk_sphinx_stats *st) {
     memset(st, 0, sizeof *st);
     pthread_mutex_lock(&g_mu);
@@ -392,7 +381,7 @@ void hk_sphinx_pool_stats(hk_sphinx_stats *st) {
     for (decoder_set *s = g_sets; s; s = s->next)
         for (hk_sphinx_decoder *d = s->list; d; d = d->next) {
             st->decoders_live++;
-            long k = d->busy ? 0 : count_searches(d);
+            long k = d->busy ? 0 : count_searches(d->ps) - d->base_searches;
             if (k > st->searches_max) st->searches_max = k;
         }
     for (hk_sphinx_grammar *g = g_grammars; g; g = g->next) st->grammars_cached++;
@@ -425,7 +414,6 @@ void hk_sphinx_pool_shutdown(void) {
     while (g_grammars) {
         hk_sphinx_grammar *g = g_grammars;
         g_grammars = g->next;
-        g->cached = 0;
         if (--g->refs == 0) grammar_free(g);
     }
     pthread_mutex_unlock(&g_mu);

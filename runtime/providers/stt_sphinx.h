@@ -1,18 +1,24 @@
 /* providers/stt_sphinx: the offline speech-to-text provider (pocketsphinx).
  *
  * Driving it from a call session:
- * - open() returns at once (no I/O but a stat of the model); the decoder is
- *   built on the thread pool: ~80 ms with hints (grammar, ~30 MB resident),
- *   ~190-210 ms without (the n-gram model, ~90 MB). Audio pushed meanwhile is
- *   queued, not lost. A failure to build it arrives later as sink->error.
- *   Callbacks run on the loop of the global pool (hk_pool_global()).
+ * - open() returns at once (no I/O but a stat of the model). Decoders and
+ *   grammars are the worker's, shared by every call (sphinx_pool.h): a call
+ *   costs its utterance buffer (~1.5 KB idle). The first call of a worker
+ *   builds a decoder on the thread pool (~80 ms with hints, ~30 MB resident;
+ *   ~200 ms without, ~90 MB), the first call of an agent its grammar (a scan of
+ *   the dictionary); later calls open in well under a millisecond of pool
+ *   time. Audio pushed meanwhile is queued, not lost. A failure to build the
+ *   decoder arrives later as sink->error. Callbacks run on the loop of the
+ *   global pool (hk_pool_global()).
  * - push() takes 8 kHz audio as it arrives, including the VAD's pre-roll and
  *   hangover: quiet edges are trimmed here (they turn into inserted words).
  * - With cfg->phrases the decoder is constrained to a grammar of the hints (see
  *   jsgf.h) and decodes each utterance whole at end_utterance: ~65-90 ms for
- *   a 1-3 s utterance. Without hints the general language model decodes as
- *   audio arrives and the end costs ~80-130 ms, but it gets most words wrong
- *   on telephone-band speech: give hints. Numbers: bench/bench_stt.c.
+ *   a 1-3 s utterance, on whichever shared decoder is free (an utterance
+ *   ending while all are busy waits for one). Without hints the general
+ *   language model decodes the utterance whole too (~10x slower than the
+ *   grammar), and it gets most words wrong on telephone-band speech: give
+ *   hints. Numbers: bench/bench_stt.c, bench/bench_sphinx_calls.c.
  * - Every end_utterance(utt_id) yields exactly one sink->transcript(utt_id, ...,
  *   is_final=1, confidence) or one sink->error, also when the utterance had no
  *   speech (text ""). cancel() drops the audio of the utterance in progress;

@@ -3,7 +3,11 @@
  * through mu-law, in 20 ms frames, with the VAD's silence around it. With the
  * receptionist's hints the keywords come through; without, the language model
  * still gives exactly one final transcript. Every end_utterance gets exactly one
- * answer; cancel and close drop what they should, also with jobs in flight. */
+ * answer; cancel and close drop what they should, also with jobs in flight.
+ * Many sessions share the worker's decoders and grammars (sphinx_pool.c): 20
+ * calls do not build 20 decoders nor scan the dictionary 20 times, calls with
+ * different grammars decoding at once each get their own grammar's words, and
+ * the grammar cache and each decoder's searches stay bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +22,7 @@
 #include "core/pool.h"
 #include "media/g711.h"
 #include "media/resample.h"
+#include "providers/sphinx_pool.h"
 #include "providers/stt_sphinx.h"
 #include "providers/tts_espeak.h"
 
@@ -137,6 +142,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     hk_pool_free(g_pool);
+    hk_sphinx_pool_shutdown();
     ev_loop_destroy(g_loop);
     return 0;
 }
@@ -299,6 +305,126 @@ static void test_open_errors(void **state) {
     assert_non_null(strstr(err, "English"));
 }
 
+#define POOL_THREADS 2 /* setup() */
+
+/* 20 calls of one agent: one grammar built, decoders no more than the threads
+ * that decode at once, and every utterance answered with its words. */
+static void test_sessions_share_decoders(void **state) {
+    (void)state;
+    enum { CALLS = 20 };
+    hk_sphinx_stats st0, st1;
+    hk_sphinx_pool_shutdown(); /* count from no decoder at all */
+    hk_sphinx_pool_stats(&st0);
+    assert_int_equal(st0.decoders_live, 0);
+    static rec r[CALLS];
+    hk_stt *s[CALLS];
+    for (int i = 0; i < CALLS; i++) s[i] = open_stt(&r[i], k_hints, N(k_hints));
+    run_loop();
+    size_t n;
+    uint8_t *u = caller_ulaw("i would like to book an appointment", 200, 500, &n);
+    for (int i = 0; i < CALLS; i++) push_call_audio(s[i], u, n, 1);
+    free(u);
+    for (int i = 0; i < CALLS; i++) hk_stt_sphinx.end_utterance(s[i], 10 + (uint64_t)i);
+    run_loop(); /* all twenty queue for the decoders at once */
+    hk_sphinx_pool_stats(&st1);
+    print_message("%d calls: %ld decoders built, %ld grammars built\n", CALLS,
+                  st1.decoders_created - st0.decoders_created,
+                  st1.grammars_built - st0.grammars_built);
+    for (int i = 0; i < CALLS; i++) {
+        assert_int_equal(r[i].errors, 0);
+        assert_int_equal(r[i].n, 1);
+        assert_int_equal(r[i].utt_id, 10 + i);
+        assert_true(has_word(r[i].text, "appointment"));
+    }
+    assert_in_range(st1.decoders_created - st0.decoders_created, 1, POOL_THREADS);
+    assert_in_range(st1.decoders_live, 1, POOL_THREADS);
+    assert_int_equal(st1.grammars_built - st0.grammars_built, 1);
+    for (int i = 0; i < CALLS; i++) hk_stt_sphinx.close(s[i]);
+    run_loop();
+}
+
+/* Two agents' calls decoding at the same time on the shared decoders: each
+ * transcript uses its own grammar's words. "appointment" is not in the second
+ * grammar at all, so it can only show up there if a decoder used the wrong
+ * search. Several rounds make the decoders switch searches back and forth. */
+static void test_grammars_stay_per_call(void **state) {
+    (void)state;
+    static const char *const other[] = {"opening hours", "goodbye", "what time", "closed"};
+    rec ra, rb;
+    hk_stt *a = open_stt(&ra, k_hints, N(k_hints));
+    hk_stt *b = open_stt(&rb, other, N(other));
+    size_t n;
+    uint8_t *u = caller_ulaw("i would like to book an appointment", 200, 500, &n);
+    for (int round = 1; round <= 3; round++) {
+        push_call_audio(a, u, n, 1);
+        push_call_audio(b, u, n, 1);
+        hk_stt_sphinx.end_utterance(a, (uint64_t)round);
+        hk_stt_sphinx.end_utterance(b, (uint64_t)round);
+        run_loop();
+        print_message("round %d: \"%s\" | \"%s\"\n", round, ra.text, rb.text);
+        assert_int_equal(ra.n, round);
+        assert_int_equal(rb.n, round);
+        assert_int_equal(ra.errors + rb.errors, 0);
+        assert_true(has_word(ra.text, "appointment"));
+        assert_false(has_word(rb.text, "appointment"));
+        assert_false(has_word(rb.text, "book"));
+    }
+    free(u);
+    hk_stt_sphinx.close(a);
+    hk_stt_sphinx.close(b);
+    run_loop();
+}
+
+/* More distinct grammars than the cache holds: the cache and every decoder's
+ * searches stay within their bounds, and the first call, whose grammar left
+ * the cache long ago, still decodes with it. */
+static void test_grammar_cache_bounded(void **state) {
+    (void)state;
+    enum { CALLS = HK_SPHINX_MAX_GRAMMARS + 8 };
+    static rec r[CALLS];
+    static char words[CALLS][32];
+    static const char *phrases[CALLS][3];
+    hk_stt *s[CALLS];
+    for (int i = 0; i < CALLS; i++) {
+        snprintf(words[i], sizeof words[i], "number %d", i);
+        phrases[i][0] = "tuesday";
+        phrases[i][1] = "at 10";
+        phrases[i][2] = words[i];
+        s[i] = open_stt(&r[i], phrases[i], 3);
+    }
+    run_loop();
+    size_t n;
+    uint8_t *u = caller_ulaw("tuesday at ten", 200, 500, &n);
+    for (int i = 0; i < CALLS; i++) {
+        push_call_audio(s[i], u, n, 1);
+        hk_stt_sphinx.end_utterance(s[i], 1);
+    }
+    run_loop();
+    hk_sphinx_stats st;
+    hk_sphinx_pool_stats(&st);
+    print_message("%d grammars: %ld cached, at most %ld searches in a decoder, %ld decoders\n",
+                  CALLS, st.grammars_cached, st.searches_max, st.decoders_live);
+    assert_in_range(st.grammars_cached, 1, HK_SPHINX_MAX_GRAMMARS);
+    assert_in_range(st.searches_max, 1, HK_SPHINX_MAX_SEARCHES);
+    assert_in_range(st.decoders_live, 1, POOL_THREADS + 1); /* + the language model's */
+    for (int i = 0; i < CALLS; i++) {
+        assert_int_equal(r[i].n, 1);
+        assert_int_equal(r[i].errors, 0);
+    }
+    char before[sizeof r[0].text];
+    snprintf(before, sizeof before, "%s", r[0].text);
+    push_call_audio(s[0], u, n, 1);
+    hk_stt_sphinx.end_utterance(s[0], 2);
+    run_loop();
+    print_message("first call again: \"%s\"\n", r[0].text);
+    assert_int_equal(r[0].n, 2);
+    assert_true(has_word(r[0].text, "tuesday"));
+    assert_string_equal(r[0].text, before); /* same audio, same grammar, reloaded */
+    free(u);
+    for (int i = 0; i < CALLS; i++) hk_stt_sphinx.close(s[i]);
+    run_loop();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammar_keywords),
@@ -308,6 +434,9 @@ int main(void) {
         cmocka_unit_test(test_cancel_drops_audio),
         cmocka_unit_test(test_close_with_jobs_in_flight),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_sessions_share_decoders),
+        cmocka_unit_test(test_grammars_stay_per_call),
+        cmocka_unit_test(test_grammar_cache_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
