@@ -29,6 +29,9 @@ int hk_cmd_rekey(int argc, char **argv, const hk_config *cfg);
 int hk_cmd_synth(int argc, char **argv, const hk_config *cfg);
 int hk_cmd_transcribe(int argc, char **argv, const hk_config *cfg);
 int hk_cmd_test_lua(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_tenant(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_key(int argc, char **argv, const hk_config *cfg);
+int hk_cmd_user(int argc, char **argv, const hk_config *cfg);
 
 /* What a worker owns: loop, call clock, engine pool, Lua VM. */
 typedef struct hk_worker {
