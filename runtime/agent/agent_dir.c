@@ -170,6 +170,12 @@ hk_agent *hk_agent_dir_get(hk_agent_dir *d, const char *key) {
     return NULL;
 }
 
+const hk_agent *hk_agent_dir_at(const hk_agent_dir *d, int i) {
+    for (int k = 0; d && k < d->n; k++)
+        if (d->slots[k].current && i-- == 0) return d->slots[k].current;
+    return NULL;
+}
+
 int hk_agent_dir_count(const hk_agent_dir *d) {
     int n = 0;
     for (int i = 0; i < d->n; i++) n += d->slots[i].current != NULL;

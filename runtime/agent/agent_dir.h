@@ -26,6 +26,9 @@ int hk_agent_dir_reload(hk_agent_dir *d, const char *path, char *err, size_t err
 /* The file is gone (deleted or renamed away, as the watcher sees): new calls
  * no longer find its agent; live calls keep their version. -1 if not loaded. */
 int hk_agent_dir_remove(hk_agent_dir *d, const char *path);
+/* The i-th loaded agent (0 <= i, in load order; NULL past the end), without
+ * a reference: use it before returning to the loop (GET /assistant). */
+const hk_agent *hk_agent_dir_at(const hk_agent_dir *d, int i);
 /* Number of agents loaded. */
 int hk_agent_dir_count(const hk_agent_dir *d);
 /* Reload attempts that failed since open (for tests and /metrics). */

@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "api/app.h"
+#include "api/assistant.h"
 #include "api/auth_login.h"
 #include "core/metrics.h"
 #include "telephony/twilio_stream.h"
@@ -42,6 +43,11 @@ void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *res
 const hk_api_route hk_api_routes[] = {
     {"POST", "/auth/login", hk_api_auth_login, HK_API_PUBLIC},
     {"GET", "/auth/me", hk_api_auth_me, 0},
+    {"POST", "/assistant", hk_api_assistant_create, 0},
+    {"GET", "/assistant", hk_api_assistant_list, 0},
+    {"GET", "/assistant/{id}", hk_api_assistant_get, 0},
+    {"PATCH", "/assistant/{id}", hk_api_assistant_patch, 0},
+    {"DELETE", "/assistant/{id}", hk_api_assistant_delete, 0},
     {NULL, NULL, NULL, 0},
 };
 

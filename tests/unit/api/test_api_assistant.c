@@ -1,0 +1,266 @@
+/* tests/unit/api/test_api_assistant: Vapi's /assistant over real HTTP: a hark
+ * HTTP server with the REST routes on loopback (its loop on a thread of its
+ * own), the memory store, API keys of two tenants (the default tenant, which
+ * owns file agents, and another), curl as the client. Create (201, the body
+ * echoed with id/orgId/createdAt/updatedAt, unknown fields kept), an
+ * assistant hark cannot run (400 in Vapi's error shape naming the field), a
+ * bare-array list with limit and date filters, file agents listed read-only
+ * and refusing PATCH/DELETE, PATCH shallow merge re-checked, DELETE answering
+ * the object, and another tenant's ids answered 404. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent_dir.h"
+#include "agent/call.h"
+#include "api/apikey.h"
+#include "api/app.h"
+#include "api/routes.h"
+#include "core/log.h"
+#include "net/http_server.h"
+#include "store/memory_auth.h"
+#include "store/store.h"
+
+#define TB "7a1c2d3e-0000-4000-8000-0000000000bb"
+
+static struct ev_loop *loop;
+static ev_async stop_w;
+static hk_app app;
+static hk_server *srv;
+static char key_a[HK_APIKEY_LEN + 1], key_b[HK_APIKEY_LEN + 1];
+static char agents_dir[64];
+
+static void on_stop(struct ev_loop *l, ev_async *w, int revents) {
+    (void)w, (void)revents;
+    ev_break(l, EVBREAK_ALL);
+}
+
+static void *loop_main(void *arg) {
+    (void)arg;
+    ev_run(loop, 0);
+    return NULL;
+}
+
+typedef struct reply {
+    long status;
+    cJSON *json;
+} reply;
+
+static size_t collect(char *p, size_t sz, size_t n, void *ud) {
+    char **buf = ud;
+    size_t old = *buf ? strlen(*buf) : 0;
+    *buf = realloc(*buf, old + sz * n + 1);
+    memcpy(*buf + old, p, sz * n);
+    (*buf)[old + sz * n] = 0;
+    return sz * n;
+}
+
+static reply req(const char *method, const char *path, const char *key, const char *body) {
+    CURL *c = curl_easy_init();
+    char url[512], auth[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", hk_server_port(srv), path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    char *out = NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    reply r = {0, NULL};
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    r.json = out ? cJSON_Parse(out) : NULL;
+    if (out && !r.json) fprintf(stderr, "not JSON: %s\n", out);
+    free(out);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static const char *s_of(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* the reply's JSON text contains s */
+static int says(const reply *r, const char *s) {
+    char *t = cJSON_PrintUnformatted(r->json);
+    int yes = t && strstr(t, s) != NULL;
+    free(t);
+    return yes;
+}
+
+static void add_key(const char *tenant, char key[HK_APIKEY_LEN + 1], const char *key_id) {
+    char prefix[HK_APIKEY_PREFIX_LEN + 1];
+    uint8_t hash[32];
+    assert_int_equal(hk_apikey_new(key, prefix, hash), 0);
+    assert_int_equal(hk_mem_auth_add_key(tenant, key_id, prefix, hash), 0);
+}
+
+static int setup(void **state) {
+    (void)state;
+    char err[512];
+    loop = ev_loop_new(EVFLAG_AUTO);
+    app.loop = loop;
+    app.vm = hk_vm_new(NULL, err, sizeof err);
+    if (!app.vm) return fprintf(stderr, "vm: %s\n", err), -1;
+    app.store = hk_store_memory_new();
+    snprintf(agents_dir, sizeof agents_dir, "/tmp/hark-apiasst-XXXXXX");
+    if (!mkdtemp(agents_dir)) return -1;
+    char path[128];
+    snprintf(path, sizeof path, "%s/front_desk.lua", agents_dir);
+    FILE *f = fopen(path, "w");
+    fputs("return { name = 'Front desk', first_message = 'Hello from the file.',\n"
+          "  on_user_turn = function(call, text) call:say('ok') end }\n", f);
+    fclose(f);
+    app.agents = hk_agent_dir_open(app.vm, NULL, agents_dir);
+    add_key(HK_DEFAULT_TENANT, key_a, "11111111-0000-4000-8000-000000000001");
+    add_key(TB, key_b, "11111111-0000-4000-8000-000000000002");
+    hk_server_handlers h = {.ud = &app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
+                            .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed};
+    srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
+    if (!srv) return fprintf(stderr, "server: %s\n", err), -1;
+    ev_async_init(&stop_w, on_stop);
+    ev_async_start(loop, &stop_w);
+    return 0;
+}
+
+static void test_assistant_crud(void **state) {
+    (void)state;
+    pthread_t th;
+    pthread_create(&th, NULL, loop_main, NULL);
+
+    /* create: 201, echoed with the owned fields, unknown ones kept */
+    reply c = req("POST", "/assistant", key_a,
+                  "{\"name\":\"Bakery\",\"firstMessage\":\"Hi\",\"model\":{\"provider\":\"openai\","
+                  "\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief\"}]},"
+                  "\"analysisPlan\":{\"x\":1}}");
+    assert_int_equal(c.status, 201);
+    const char *id = s_of(c.json, "id");
+    assert_true(hk_store_is_uuid(id));
+    assert_string_equal(s_of(c.json, "orgId"), HK_DEFAULT_TENANT);
+    assert_non_null(s_of(c.json, "createdAt"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(c.json, "analysisPlan"));
+
+    /* one hark cannot run: 400, Vapi's shape, the field named */
+    reply bad = req("POST", "/assistant", key_a,
+                    "{\"model\":{\"provider\":\"openai\",\"model\":\"m\"},\"voice\":{\"provider\":\"cartesia\"}}");
+    assert_int_equal(bad.status, 400);
+    assert_string_equal(s_of(bad.json, "error"), "Bad Request");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(bad.json, "statusCode")->valueint, 400);
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(bad.json, "message");
+    assert_true(cJSON_IsArray(msgs));
+    assert_non_null(strstr(cJSON_GetArrayItem(msgs, 0)->valuestring, "voice.provider 'cartesia'"));
+    reply notobj = req("POST", "/assistant", key_a, "[1]");
+    assert_int_equal(notobj.status, 400);
+
+    /* get, and another tenant's view of it */
+    char p[128];
+    snprintf(p, sizeof p, "/assistant/%s", id);
+    reply g = req("GET", p, key_a, NULL);
+    assert_int_equal(g.status, 200);
+    assert_true(cJSON_Compare(g.json, c.json, 1));
+    reply other = req("GET", p, key_b, NULL);
+    assert_int_equal(other.status, 404);
+    reply op = req("PATCH", p, key_b, "{\"name\":\"stolen\"}");
+    assert_int_equal(op.status, 404);
+    reply od = req("DELETE", p, key_b, NULL);
+    assert_int_equal(od.status, 404);
+
+    /* list: bare array, the API assistant first, then the file agent, marked */
+    reply l = req("GET", "/assistant", key_a, NULL);
+    assert_int_equal(l.status, 200);
+    assert_true(cJSON_IsArray(l.json));
+    assert_int_equal(cJSON_GetArraySize(l.json), 2);
+    assert_string_equal(s_of(cJSON_GetArrayItem(l.json, 0), "id"), id);
+    cJSON *fa = cJSON_GetArrayItem(l.json, 1);
+    assert_string_equal(s_of(fa, "id"), "front_desk");
+    assert_string_equal(s_of(fa, "firstMessage"), "Hello from the file.");
+    cJSON *hark = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(fa, "metadata"), "hark");
+    assert_string_equal(s_of(hark, "source"), "file");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hark, "readOnly")));
+    reply lb = req("GET", "/assistant", key_b, NULL); /* tenant b: nothing of a's */
+    assert_int_equal(cJSON_GetArraySize(lb.json), 0);
+    reply l1 = req("GET", "/assistant?limit=1", key_a, NULL);
+    assert_int_equal(cJSON_GetArraySize(l1.json), 1);
+    char q[200];
+    snprintf(q, sizeof q, "/assistant?createdAtGt=%s", s_of(c.json, "createdAt"));
+    reply lf = req("GET", q, key_a, NULL); /* after it: none (and no file agents: no dates) */
+    assert_int_equal(lf.status, 200);
+    assert_int_equal(cJSON_GetArraySize(lf.json), 0);
+    reply lbad = req("GET", "/assistant?createdAtGt=yesterday", key_a, NULL);
+    assert_int_equal(lbad.status, 400);
+
+    /* the file agent: readable, not writable */
+    reply fg = req("GET", "/assistant/front_desk", key_a, NULL);
+    assert_int_equal(fg.status, 200);
+    reply fp = req("PATCH", "/assistant/front_desk", key_a, "{\"name\":\"x\"}");
+    assert_int_equal(fp.status, 400);
+    assert_true(says(&fp, "read-only"));
+    reply fd = req("DELETE", "/assistant/front_desk", key_a, NULL);
+    assert_int_equal(fd.status, 400);
+    reply fgb = req("GET", "/assistant/front_desk", key_b, NULL); /* not b's */
+    assert_int_equal(fgb.status, 404);
+
+    /* patch: shallow merge, checked again */
+    reply pt = req("PATCH", p, key_a, "{\"firstMessage\":\"Hello again\",\"metadata\":{\"t\":1}}");
+    assert_int_equal(pt.status, 200);
+    assert_string_equal(s_of(pt.json, "firstMessage"), "Hello again");
+    assert_string_equal(s_of(pt.json, "name"), "Bakery");
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(pt.json, "model"));
+    assert_string_equal(s_of(pt.json, "createdAt"), s_of(c.json, "createdAt"));
+    reply pbad = req("PATCH", p, key_a, "{\"firstMessageMode\":\"whenever\"}");
+    assert_int_equal(pbad.status, 400);
+    assert_true(says(&pbad, "firstMessageMode"));
+    reply after = req("GET", p, key_a, NULL); /* the refused patch changed nothing */
+    assert_null(cJSON_GetObjectItemCaseSensitive(after.json, "firstMessageMode"));
+
+    /* delete: the object, then gone */
+    reply d = req("DELETE", p, key_a, NULL);
+    assert_int_equal(d.status, 200);
+    assert_string_equal(s_of(d.json, "id"), id);
+    reply gone = req("GET", p, key_a, NULL);
+    assert_int_equal(gone.status, 404);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(gone.json, "statusCode")->valueint, 404);
+    reply nokey = req("GET", "/assistant", "hk_nope", NULL);
+    assert_int_equal(nokey.status, 401);
+
+    ev_async_send(loop, &stop_w);
+    pthread_join(th, NULL);
+    reply all[] = {c, bad, notobj, g, other, op, od, l, lb, l1, lf, lbad, fg, fp, fd, fgb, pt, pbad,
+                   after, d, gone, nokey};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) cJSON_Delete(all[i].json);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    hk_server_free(srv);
+    hk_agent_dir_free(app.agents);
+    hk_store_free(app.store);
+    hk_vm_free(app.vm);
+    ev_loop_destroy(loop);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", agents_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    hk_log_init(getenv("HARK_LOG_LEVEL"));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_assistant_crud)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
