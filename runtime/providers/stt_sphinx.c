@@ -70,7 +70,7 @@ struct hk_stt {
     atomic_uint seq;           /* utterance sequence number (bumped by end and cancel) */
     atomic_uint cancelled_seq; /* audio of this utterance is skipped */
     atomic_int abandoned;      /* closed: skip the open work */
-    /* read-only after open */
+    /* read-only after open() (phrases: until the open job is done) */
     char model_dir[512];
     char **phrases;
     size_t n_phrases;
@@ -310,6 +310,11 @@ static void job_done(hk_job *j) {
     const hk_stt_sink *k = &s->sink;
     switch (job->kind) {
     case J_OPEN:
+        /* the grammar (shared) holds the phrases now: an idle call keeps no copy */
+        for (size_t i = 0; i < s->n_phrases; i++) free(s->phrases[i]);
+        free(s->phrases);
+        s->phrases = NULL;
+        s->n_phrases = 0;
         if (!job->ok && !s->closed) {
             s->failed = 1;
             s->n_pending = 0;
