@@ -18,7 +18,7 @@ T=$(mktemp -d /tmp/hark-examples-XXXXXX)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 wpid=
 . tests/integration/fakes_lib.sh
-trap 'stop_fakes; [ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; stop_fakes; rm -rf "$T"' EXIT
 unset DEEPGRAM_API_KEY ELEVENLABS_API_KEY OPENAI_API_KEY ANTHROPIC_API_KEY OPENAI_BASE_URL \
   DEEPGRAM_BASE_URL ELEVENLABS_BASE_URL ANTHROPIC_BASE_URL
 export HARK_STORE=memory
