@@ -10,6 +10,7 @@
 #include "api/app.h"
 #include "api/assistant.h"
 #include "api/auth_login.h"
+#include "api/call.h"
 #include "core/metrics.h"
 #include "telephony/twilio_stream.h"
 #include "telephony/twilio_webhook.h"
@@ -48,6 +49,11 @@ const hk_api_route hk_api_routes[] = {
     {"GET", "/assistant/{id}", hk_api_assistant_get, 0},
     {"PATCH", "/assistant/{id}", hk_api_assistant_patch, 0},
     {"DELETE", "/assistant/{id}", hk_api_assistant_delete, 0},
+    {"GET", "/call", hk_api_call_list, 0},
+    {"GET", "/call/{id}", hk_api_call_get, 0},
+    {"PATCH", "/call/{id}", hk_api_call_patch, 0},
+    {"DELETE", "/call/{id}", hk_api_call_delete, 0},
+    {"GET", "/api/v1/voice-agents/calls", hk_api_voice_agent_calls, 0},
     {NULL, NULL, NULL, 0},
 };
 

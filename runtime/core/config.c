@@ -72,6 +72,18 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
                                      "open HTTP/WebSocket connections per worker; more are refused with 503"},
     [HK_CFG_HARK_CALL_MEMORY_MB] = {"HARK_CALL_MEMORY_MB", "16", NULL,
                                     "Lua memory one call's agent code may hold (MB); beyond it the call plays its fallback"},
+    /* prices for GET /call's costBreakdown; 0 (the default) means unknown and
+     * that part costs 0 */
+    [HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN] = {"HARK_PRICE_TELEPHONY_PER_MIN", "0", NULL,
+                                             "USD per minute of a call (carrier); costBreakdown.transport. 0: unknown, counted as 0"},
+    [HK_CFG_HARK_PRICE_STT_PER_MIN] = {"HARK_PRICE_STT_PER_MIN", "0", NULL,
+                                       "USD per minute of speech-to-text (the call's length); costBreakdown.stt. 0: unknown, counted as 0"},
+    [HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT] = {"HARK_PRICE_LLM_PER_1K_PROMPT", "0", NULL,
+                                             "USD per 1000 LLM prompt tokens; costBreakdown.llm (token usage is not recorded yet, so llm is 0). 0: unknown"},
+    [HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION] = {"HARK_PRICE_LLM_PER_1K_COMPLETION", "0", NULL,
+                                                 "USD per 1000 LLM completion tokens (not recorded yet, see above). 0: unknown"},
+    [HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS] = {"HARK_PRICE_TTS_PER_1K_CHARS", "0", NULL,
+                                            "USD per 1000 characters spoken by text-to-speech; costBreakdown.tts. 0: unknown, counted as 0"},
 };
 
 static int set_value(hk_config *c, int k, const char *v, int source)

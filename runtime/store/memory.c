@@ -3,8 +3,10 @@
  * message ids, ordered messages), reads answered before the call returns.
  * Nothing is encrypted: nothing is at rest. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "store/memory_docs.h"
@@ -21,6 +23,9 @@ typedef struct mem_msg {
 } mem_msg;
 
 typedef struct mem_call {
+    char id[37]; /* the call's UUID (Vapi's id); sid is the carrier's */
+    char *name;  /* PATCH /call/{id} */
+    double created, updated;
     char *sid, *tenant, *agent, *from, *to, *status, *ended_reason, *transcript, *recording_url,
         *recording_sid, *latency;
     int inbound;
@@ -66,6 +71,8 @@ static int mem_call_create(hk_store *s, const hk_store_call *in) {
     c->status = strdup(in->status ? in->status : "in-progress");
     c->inbound = in->inbound;
     c->start = in->start_time > 0 ? in->start_time : now_s();
+    hk_store_uuid(c->id);
+    c->created = c->updated = now_s();
     c->next = m->calls;
     m->calls = c;
     return 0;
@@ -75,6 +82,7 @@ static int mem_call_status(hk_store *s, const char *tenant, const char *sid, con
     mem_call *c = find((mem_store *)s, tenant, sid);
     if (!c || !status) return -1;
     set(&c->status, status);
+    c->updated = now_s();
     return 0;
 }
 
@@ -110,6 +118,7 @@ static int mem_call_recording(hk_store *s, const char *tenant, const char *sid, 
     mem_call *c = find((mem_store *)s, tenant, sid);
     if (!c || !url) return -1;
     set(&c->recording_url, url);
+    c->updated = now_s();
     return 0;
 }
 
@@ -124,6 +133,7 @@ static int mem_call_end(hk_store *s, const hk_store_call_summary *e) {
     set(&c->latency, e->latency_json);
     c->end = e->end_time > 0 ? e->end_time : now_s();
     c->duration = e->duration_s;
+    c->updated = now_s();
     return 0;
 }
 
@@ -180,14 +190,11 @@ static void mem_call_get(hk_store *s, const char *tenant, const char *sid, hk_st
     cb(ud, c ? call_json(c, 1) : NULL, NULL);
 }
 
-static void mem_messages_list(hk_store *s, const char *tenant, const char *sid,
-                              hk_store_read_cb cb, void *ud) {
-    mem_call *c = tenant && sid ? find((mem_store *)s, tenant, sid) : NULL;
-    cJSON *arr = cJSON_CreateArray();
+static cJSON *msg_json(const mem_call *c, const mem_msg *g, int with_results) {
     static const char *marks[5] = {"user_end_ms", "stt_final_ms", "llm_first_token_ms",
                                    "tts_first_audio_ms", "first_frame_ms"};
-    for (mem_msg *g = c ? c->msgs : NULL; g; g = g->next) {
-        cJSON *o = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject();
+    {
         add_str(o, "id", g->id);
         add_str(o, "call_sid", c->sid);
         cJSON_AddNumberToObject(o, "seq", g->seq);
@@ -201,9 +208,107 @@ static void mem_messages_list(hk_store *s, const char *tenant, const char *sid,
         }
         cJSON *tc = g->tool_calls ? cJSON_Parse(g->tool_calls) : NULL;
         if (tc) cJSON_AddItemToObject(o, "tool_calls", tc);
-        cJSON_AddItemToArray(arr, o);
+        cJSON *tr = with_results && g->tool_results ? cJSON_Parse(g->tool_results) : NULL;
+        if (tr) cJSON_AddItemToObject(o, "tool_results", tr);
+    }
+    return o;
+}
+
+static void mem_messages_list(hk_store *s, const char *tenant, const char *sid,
+                              hk_store_read_cb cb, void *ud) {
+    mem_call *c = tenant && sid ? find((mem_store *)s, tenant, sid) : NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (mem_msg *g = c ? c->msgs : NULL; g; g = g->next)
+        cJSON_AddItemToArray(arr, msg_json(c, g, 0));
+    cb(ud, arr, NULL);
+}
+
+/* ---- Vapi's /call reads (store.h: hk_store_call_query) ---- */
+
+static cJSON *record_json(const mem_call *c) {
+    cJSON *o = call_json(c, 1);
+    cJSON_AddStringToObject(o, "id", c->id);
+    add_str(o, "name", c->name);
+    cJSON_AddNumberToObject(o, "created_at", c->created);
+    cJSON_AddNumberToObject(o, "updated_at", c->updated);
+    cJSON *msgs = cJSON_AddArrayToObject(o, "messages");
+    for (const mem_msg *g = c->msgs; g; g = g->next) cJSON_AddItemToArray(msgs, msg_json(c, g, 1));
+    return o;
+}
+
+/* t against the bounds, at millisecond precision like PostgreSQL */
+static int in_bounds(double t, double gt, double lt, double ge, double le) {
+    double ms = floor(t * 1000.0 + 1e-6);
+    if (gt > 0 && !(ms > floor(gt * 1000.0 + 1e-6))) return 0;
+    if (lt > 0 && !(ms < floor(lt * 1000.0 + 1e-6))) return 0;
+    if (ge > 0 && !(ms >= floor(ge * 1000.0 + 1e-6))) return 0;
+    if (le > 0 && !(ms <= floor(le * 1000.0 + 1e-6))) return 0;
+    return 1;
+}
+
+/* over: hark's "ended" or one of Twilio's final statuses */
+static int is_over(const char *status) {
+    static const char *over[] = {"ended", "completed", "busy", "no-answer", "failed", "canceled"};
+    for (size_t i = 0; i < sizeof over / sizeof *over; i++)
+        if (!strcmp(status, over[i])) return 1;
+    return 0;
+}
+
+static int matches(const mem_call *c, const char *tenant, const hk_store_call_query *q) {
+    if (!tenant || strcmp(c->tenant, tenant)) return 0;
+    if (q->id && strcasecmp(c->id, q->id) && strcmp(c->sid, q->id)) return 0;
+    if (q->agent_id && (!c->agent || strcasecmp(c->agent, q->agent_id))) return 0;
+    /* the memory store keeps no phone numbers: no call is on one */
+    if (q->phone_number_id) return 0;
+    if (q->active_only && is_over(c->status)) return 0;
+    const hk_store_doc_filter *t = &q->t;
+    return in_bounds(c->created, t->created_gt, t->created_lt, t->created_ge, t->created_le) &&
+           in_bounds(c->updated, t->updated_gt, t->updated_lt, t->updated_ge, t->updated_le);
+}
+
+static void mem_call_records(hk_store *s, const char *tenant, const hk_store_call_query *q,
+                             hk_store_read_cb cb, void *ud) {
+    int limit = q->t.limit <= 0 ? 100 : q->t.limit > 1000 ? 1000 : q->t.limit;
+    cJSON *arr = cJSON_CreateArray();
+    for (mem_call *c = ((mem_store *)s)->calls; c && limit > 0; c = c->next) {
+        if (!matches(c, tenant, q)) continue;
+        cJSON_AddItemToArray(arr, record_json(c));
+        limit--;
     }
     cb(ud, arr, NULL);
+}
+
+static mem_call **find_id(mem_store *m, const char *tenant, const char *id) {
+    hk_store_call_query q = {.id = id};
+    for (mem_call **pp = &m->calls; *pp; pp = &(*pp)->next)
+        if (id && matches(*pp, tenant, &q)) return pp;
+    return NULL;
+}
+
+static void mem_call_rename(hk_store *s, const char *tenant, const char *id, const char *name,
+                            hk_store_read_cb cb, void *ud) {
+    mem_call **pp = find_id((mem_store *)s, tenant, id);
+    if (pp) {
+        set(&(*pp)->name, name);
+        double t = now_s();
+        (*pp)->updated = t > (*pp)->updated ? t : (*pp)->updated + 0.001;
+    }
+    cb(ud, pp ? record_json(*pp) : NULL, NULL);
+}
+
+static void call_free(mem_call *c);
+
+static void mem_call_delete(hk_store *s, const char *tenant, const char *id, hk_store_read_cb cb,
+                            void *ud) {
+    mem_call **pp = find_id((mem_store *)s, tenant, id);
+    cJSON *was = NULL;
+    if (pp) {
+        mem_call *c = *pp;
+        was = record_json(c);
+        *pp = c->next;
+        call_free(c);
+    }
+    cb(ud, was, NULL);
 }
 
 /* Agents and numbers are configuration in the memory store's world (agent
@@ -218,11 +323,8 @@ static int mem_pending(hk_store *s) {
     return 0;
 }
 
-static void mem_free(hk_store *s) {
-    mem_store *m = (mem_store *)s;
-    while (m->calls) {
-        mem_call *c = m->calls;
-        m->calls = c->next;
+static void call_free(mem_call *c) {
+    {
         while (c->msgs) {
             mem_msg *g = c->msgs;
             c->msgs = g->next;
@@ -231,7 +333,17 @@ static void mem_free(hk_store *s) {
         char *strs[] = {c->sid, c->tenant, c->agent, c->from, c->to, c->status, c->ended_reason,
                         c->transcript, c->recording_url, c->recording_sid, c->latency};
         for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(strs[i]);
+        free(c->name);
         free(c);
+    }
+}
+
+static void mem_free(hk_store *s) {
+    mem_store *m = (mem_store *)s;
+    while (m->calls) {
+        mem_call *c = m->calls;
+        m->calls = c->next;
+        call_free(c);
     }
     hk_mem_docs_free(m->docs);
     free(m);
@@ -256,6 +368,9 @@ static const hk_store_vtable mem_vtable = {
     .doc_list = hk_mem_doc_list,
     .doc_patch = hk_mem_doc_patch,
     .doc_delete = hk_mem_doc_delete,
+    .call_records = mem_call_records,
+    .call_rename = mem_call_rename,
+    .call_delete = mem_call_delete,
     .pending = mem_pending,
     .free = mem_free,
 };

@@ -97,6 +97,22 @@ typedef struct hk_store_doc_filter {
     double updated_gt, updated_lt, updated_ge, updated_le;
 } hk_store_doc_filter;
 
+/* Vapi's /call reads (api/call.c maps them). A call record: the columns as
+ * calls_list spells them (call_sid, agent_id, from_number, to_number, inbound,
+ * status, start_time, end_time, duration_s, ended_reason, recording_url,
+ * latency, cost_total; times unix seconds) plus id (the call's UUID), name,
+ * created_at, updated_at (unix seconds), transcript, and "messages": the
+ * call's messages as messages_list spells them (with tool_calls and
+ * tool_results), in seq order. Lists are newest (created_at) first. */
+typedef struct hk_store_call_query {
+    hk_store_doc_filter t;       /* limit (0: 100; at most 1000), createdAt/updatedAt bounds */
+    const char *id;              /* the call's UUID or its call_sid; NULL: any */
+    const char *agent_id;        /* NULL: any */
+    const char *phone_number_id; /* the hark number the call came in on or went out from; NULL: any */
+    int active_only;             /* only calls not over (status neither "ended" nor a final
+                                  * Twilio status: completed, busy, no-answer, failed, canceled) */
+} hk_store_call_query;
+
 typedef struct hk_store_vtable {
     const char *name;
     int (*call_create)(hk_store *s, const hk_store_call *c);
@@ -133,6 +149,16 @@ typedef struct hk_store_vtable {
     /* answers the deleted object */
     void (*doc_delete)(hk_store *s, int kind, const char *tenant_id, const char *id,
                        hk_store_read_cb cb, void *ud);
+    /* Vapi's /call (hk_store_call_query above): an array of call records.
+     * NULL in a store that has no such reads yet (the API answers 501). */
+    void (*call_records)(hk_store *s, const char *tenant_id, const hk_store_call_query *q,
+                         hk_store_read_cb cb, void *ud);
+    /* PATCH /call/{id} {name}: the renamed record; NULL when not found */
+    void (*call_rename)(hk_store *s, const char *tenant_id, const char *id, const char *name,
+                        hk_store_read_cb cb, void *ud);
+    /* DELETE /call/{id}: the record as it was; the call and its messages are gone */
+    void (*call_delete)(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
+                        void *ud);
     /* Writes not yet in the database (queued, in flight or spooled). */
     int (*pending)(hk_store *s);
     void (*free)(hk_store *s);

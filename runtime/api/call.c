@@ -1,0 +1,280 @@
+/* api/call: Vapi's /call resource, read side: GET /call (bare array, newest
+ * first, limit, createdAt/updatedAt bounds, id/assistantId/phoneNumberId),
+ * GET /call/{id} (the call's UUID, or its CallSid), PATCH /call/{id} (only
+ * {name}), DELETE /call/{id} (answers the call; its messages go with it), and
+ * the seed dashboard's GET /api/v1/voice-agents/calls?tenantId= ({calls,
+ * activeCalls}). The store answers call records (store.h,
+ * hk_store_call_query), call_json.c shapes them. Every read carries the
+ * request's tenant: another tenant's call is a 404, never a 403. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/call.h"
+
+#include "api/api.h"
+#include "api/app.h"
+#include "store/store.h"
+
+#define NOT_FOUND "Couldn't find the call (no call with this id)"
+
+static void reply_invalid(hk_api_req *r, const char *why) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *m = cJSON_AddArrayToObject(o, "message");
+    cJSON_AddItemToArray(m, cJSON_CreateString(why));
+    cJSON_AddStringToObject(o, "error", "Bad Request");
+    cJSON_AddNumberToObject(o, "statusCode", 400);
+    hk_api_reply_json(r, 400, o);
+}
+
+static int have_store(hk_api_req *r) {
+    hk_store *s = r->app->store;
+    if (!s) {
+        hk_api_reply_error(r, 503, "no store: calls need the database (HARK_STORE)");
+        return 0;
+    }
+    if (!s->v->call_records || !s->v->call_rename || !s->v->call_delete) {
+        char why[160];
+        snprintf(why, sizeof why, "the %s store does not serve /call yet", s->v->name);
+        hk_api_reply_error(r, 501, why);
+        return 0;
+    }
+    return 1;
+}
+
+static double now_s(hk_api_req *r) { return ev_now(r->app->loop); }
+
+/* one record -> one call object; NULL result: 404 */
+static void answer_one(hk_api_req *r, cJSON *rec, const char *err) {
+    if (err) {
+        cJSON_Delete(rec);
+        hk_api_reply_error(r, 503, "the store is unavailable; try again");
+        return;
+    }
+    /* call_records answers an array; rename and delete an object */
+    cJSON *one = cJSON_IsArray(rec) ? cJSON_GetArrayItem(rec, 0) : rec;
+    if (!one) {
+        cJSON_Delete(rec);
+        hk_api_reply_error(r, 404, NOT_FOUND);
+        return;
+    }
+    cJSON *o = hk_call_json(one, r->tenant_id, r->app->cfg, now_s(r));
+    cJSON_Delete(rec);
+    hk_api_reply_json(r, 200, o);
+}
+
+static void got_one(void *ud, cJSON *result, const char *err) { answer_one(ud, result, err); }
+
+static cJSON *map_all(hk_api_req *r, const cJSON *recs) {
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *it;
+    cJSON_ArrayForEach(it, recs)
+        cJSON_AddItemToArray(out, hk_call_json(it, r->tenant_id, r->app->cfg, now_s(r)));
+    return out;
+}
+
+static void listed(void *ud, cJSON *result, const char *err) {
+    hk_api_req *r = ud;
+    if (err || !cJSON_IsArray(result)) {
+        cJSON_Delete(result);
+        hk_api_reply_error(r, 503, "the store is unavailable; try again");
+        return;
+    }
+    cJSON *out = map_all(r, result);
+    cJSON_Delete(result);
+    hk_api_reply_json(r, 200, out);
+}
+
+/* The list's query: limit, the eight date bounds, id, assistantId,
+ * phoneNumberId. 0, or -1 after answering 400. The strings point into bufs. */
+typedef struct query_bufs {
+    char id[128], assistant[64], number[64];
+} query_bufs;
+
+static int parse_query(hk_api_req *r, hk_store_call_query *q, query_bufs *b) {
+    static const char *names[8] = {"createdAtGt", "createdAtLt", "createdAtGe", "createdAtLe",
+                                   "updatedAtGt", "updatedAtLt", "updatedAtGe", "updatedAtLe"};
+    double *dst[8] = {&q->t.created_gt, &q->t.created_lt, &q->t.created_ge, &q->t.created_le,
+                      &q->t.updated_gt, &q->t.updated_lt, &q->t.updated_ge, &q->t.updated_le};
+    char v[64], why[128];
+    for (int i = 0; i < 8; i++) {
+        int n = hk_api_query(r, names[i], v, sizeof v);
+        if (n < 0 || (n == 1 && (hk_store_time_parse(v, dst[i]) != 0 || *dst[i] <= 0))) {
+            snprintf(why, sizeof why, "%s must be an ISO-8601 date-time", names[i]);
+            reply_invalid(r, why);
+            return -1;
+        }
+    }
+    int n = hk_api_query(r, "limit", v, sizeof v);
+    if (n == 1) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (*end || !v[0] || l < 0 || l > 1000) n = -1;
+        else q->t.limit = (int)l;
+    }
+    if (n < 0) {
+        reply_invalid(r, "limit must be a number from 0 to 1000");
+        return -1;
+    }
+    if (hk_api_query(r, "id", b->id, sizeof b->id) < 0) {
+        reply_invalid(r, "id must be a call id");
+        return -1;
+    }
+    n = hk_api_query(r, "assistantId", b->assistant, sizeof b->assistant);
+    if (n < 0 || (n == 1 && !hk_store_is_uuid(b->assistant))) {
+        reply_invalid(r, "assistantId must be a UUID");
+        return -1;
+    }
+    n = hk_api_query(r, "phoneNumberId", b->number, sizeof b->number);
+    if (n < 0 || (n == 1 && !hk_store_is_uuid(b->number))) {
+        reply_invalid(r, "phoneNumberId must be a UUID");
+        return -1;
+    }
+    q->id = b->id[0] ? b->id : NULL;
+    q->agent_id = b->assistant[0] ? b->assistant : NULL;
+    q->phone_number_id = b->number[0] ? b->number : NULL;
+    return 0;
+}
+
+void hk_api_call_list(hk_api_req *r) {
+    hk_store_call_query q = {0};
+    query_bufs b = {{0}, {0}, {0}};
+    if (!have_store(r) || parse_query(r, &q, &b) != 0) return;
+    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, listed, r);
+}
+
+void hk_api_call_get(hk_api_req *r) {
+    if (!have_store(r)) return;
+    hk_store_call_query q = {.t = {.limit = 1}, .id = r->params[0]};
+    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, got_one, r);
+}
+
+/* Vapi's PATCH /call/{id} takes only name */
+void hk_api_call_patch(hk_api_req *r) {
+    cJSON *body = hk_api_body_object(r);
+    if (!body) return;
+    const cJSON *it, *name = NULL;
+    cJSON_ArrayForEach(it, body) {
+        if (strcmp(it->string, "name") != 0) {
+            char why[160];
+            snprintf(why, sizeof why, "property %.64s should not exist: a call's only updatable "
+                     "field is name", it->string);
+            cJSON_Delete(body);
+            reply_invalid(r, why);
+            return;
+        }
+        name = it;
+    }
+    if (!name || !cJSON_IsString(name) || strlen(name->valuestring) > 40) {
+        cJSON_Delete(body);
+        reply_invalid(r, "name must be a string of at most 40 characters");
+        return;
+    }
+    if (have_store(r))
+        r->app->store->v->call_rename(r->app->store, r->tenant_id, r->params[0], name->valuestring,
+                                      got_one, r);
+    cJSON_Delete(body);
+}
+
+void hk_api_call_delete(hk_api_req *r) {
+    if (!have_store(r)) return;
+    r->app->store->v->call_delete(r->app->store, r->tenant_id, r->params[0], got_one, r);
+}
+
+/* ---- the seed dashboard's GET /api/v1/voice-agents/calls?tenantId= ----
+ * {calls, activeCalls}: Vapi's call objects plus the fields the seed's page
+ * reads (from, to, startTime, duration). activeCalls are the tenant's calls
+ * whose status is not "ended", as the store knows them: every worker and
+ * node writes there, so it spans them, but a node that died mid-call leaves
+ * its calls "active" until something ends them; the live registry in Redis
+ * (issue 11, limits) is not built yet. */
+typedef struct seed_ctx {
+    hk_api_req *r;
+    cJSON *active;
+    int limit;
+} seed_ctx;
+
+static cJSON *seed_calls(hk_api_req *r, const cJSON *recs) {
+    cJSON *out = map_all(r, recs);
+    const cJSON *rec;
+    int i = 0;
+    cJSON_ArrayForEach(rec, recs) {
+        cJSON *o = cJSON_GetArrayItem(out, i++);
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(rec, "from_number");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "to_number");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "duration_s");
+        cJSON_AddItemToObject(o, "from", f ? cJSON_Duplicate(f, 0) : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "to", t ? cJSON_Duplicate(t, 0) : cJSON_CreateNull());
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "startedAt");
+        cJSON_AddItemToObject(o, "startTime", st ? cJSON_Duplicate(st, 0) : cJSON_CreateNull());
+        if (cJSON_IsNumber(d) && d->valuedouble > 0) cJSON_AddNumberToObject(o, "duration", d->valuedouble);
+        else cJSON_AddNullToObject(o, "duration");
+    }
+    return out;
+}
+
+static void seed_all(void *ud, cJSON *result, const char *err) {
+    seed_ctx *c = ud;
+    hk_api_req *r = c->r;
+    if (err || !cJSON_IsArray(result)) {
+        cJSON_Delete(result);
+        cJSON_Delete(c->active);
+        free(c);
+        hk_api_reply_error(r, 503, "the store is unavailable; try again");
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "calls", seed_calls(r, result));
+    cJSON_AddItemToObject(o, "activeCalls", c->active);
+    cJSON_Delete(result);
+    free(c);
+    hk_api_reply_json(r, 200, o);
+}
+
+static void seed_active(void *ud, cJSON *result, const char *err) {
+    seed_ctx *c = ud;
+    hk_api_req *r = c->r;
+    if (err || !cJSON_IsArray(result)) {
+        cJSON_Delete(result);
+        free(c);
+        hk_api_reply_error(r, 503, "the store is unavailable; try again");
+        return;
+    }
+    c->active = seed_calls(r, result);
+    cJSON_Delete(result);
+    hk_store_call_query q = {.t = {.limit = c->limit}};
+    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, seed_all, c);
+}
+
+void hk_api_voice_agent_calls(hk_api_req *r) {
+    char tenant[64], v[16];
+    int n = hk_api_query(r, "tenantId", tenant, sizeof tenant);
+    if (n != 1) {
+        reply_invalid(r, "tenantId is required");
+        return;
+    }
+    /* another tenant's calls do not exist for this credential */
+    if (strcasecmp(tenant, r->tenant_id) != 0) {
+        hk_api_reply_error(r, 404, "Couldn't find the tenant");
+        return;
+    }
+    int limit = 100;
+    if (hk_api_query(r, "limit", v, sizeof v) == 1) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (*end || !v[0] || l < 1 || l > 1000) {
+            reply_invalid(r, "limit must be a number from 1 to 1000");
+            return;
+        }
+        limit = (int)l;
+    }
+    if (!have_store(r)) return;
+    seed_ctx *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->r = r;
+    c->limit = limit;
+    hk_store_call_query q = {.t = {.limit = 1000}, .active_only = 1};
+    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, seed_active, c);
+}
