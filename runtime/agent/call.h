@@ -18,6 +18,7 @@
 #include "media/ring.h"
 #include "media/vad.h"
 #include "providers/provider.h"
+#include "providers/tts_cache.h"
 #include "store/store.h"
 
 /* The tenant of agents loaded from agents/ files (schema/002_default_tenant.sql). */
@@ -148,6 +149,8 @@ struct hk_call {
     char *tts_name, *stt_name; /* the providers in use */
     int tts_cloud, stt_cloud;  /* they are network services */
     int net_held;              /* holding virtual time while they work */
+    char *tts_cache_voice;     /* providers/tts_cache: the voice part of the key (NULL: none) */
+    hk_tts_fill tts_fill;      /* a fixed phrase being synthesised for the cache */
     struct hk_call_llm *llm;       /* call_llm.c: LLM clients and the stream in flight */
     struct hk_call_http *http;     /* call_http.c: call:http requests */
     hk_recorder *rec;

@@ -163,6 +163,7 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
     hk_call *c = ud;
     hk_message *m = find_req(c, req);
     if (!m || c->ended) return;
+    hk_tts_fill_audio(&c->tts_fill, req, ulaw, n);
     if (!m->has_audio) {
         m->has_audio = 1;
         m->ring_start = c->out.head;
@@ -191,6 +192,7 @@ static void tts_words(void *ud, uint64_t req, const hk_word_mark *marks, size_t 
     hk_call *c = ud;
     hk_message *m = find_req(c, req);
     if (!m || !n) return;
+    hk_tts_fill_words(&c->tts_fill, req, marks, n);
     hk_word_mark *grown = realloc(m->marks, (m->n_marks + n) * sizeof *marks);
     if (!grown) return;
     memcpy(grown + m->n_marks, marks, n * sizeof *marks);
@@ -203,6 +205,14 @@ static void tts_done(void *ud, uint64_t req, int ok, const char *err) {
     hk_message *m = find_req(c, req);
     c->tts_pending--;
     hk_session_net_hold(c);
+    if (c->tts_fill.req == req) { /* a whole fixed phrase: cached only if all of it came */
+        hk_tts_cache *cache = hk_tts_cache_worker();
+        if (hk_tts_fill_end(&c->tts_fill, cache, req, ok && m && !m->tts_failed)) {
+            hk_tts_cache_stats st;
+            hk_tts_cache_stats_get(cache, &st);
+            hk_metric_tts_cache_bytes(st.bytes);
+        }
+    }
     if (!ok) {
         hk_metric_inc(HK_M_TTS_ERRORS);
         hk_log(HK_LOG_ERROR, c->id, "tts_error", "%s", err ? err : "synthesis failed");
@@ -256,6 +266,9 @@ void hk_session_close(hk_call *c) {
     if (c->tts) c->ttsv->close(c->tts);
     c->stt = NULL;
     c->tts = NULL;
+    hk_tts_fill_drop(&c->tts_fill);
+    free(c->tts_cache_voice);
+    c->tts_cache_voice = NULL;
     free(c->stt_name);
     free(c->tts_name);
     c->stt_name = c->tts_name = NULL;
@@ -279,7 +292,28 @@ int hk_session_say_begin(hk_call *c) {
     return m;
 }
 
-int hk_session_say_push(hk_call *c, int m, const char *text, int last) {
+/* providers/tts_cache: a fixed phrase (say, first/fallback/end message;
+ * never a streamed LLM reply) in the voice in use plays from the worker's
+ * cache at once, without the provider, when no earlier request is still
+ * being synthesised (requests complete in order). 1: played from the cache. */
+static int say_cached(hk_call *c, hk_message *msg, const char *text) {
+    hk_tts_cache *cache = hk_tts_cache_worker();
+    hk_tts_clip clip;
+    if (!cache || !c->tts_cache_voice) return 0;
+    if (c->tts_pending == 1 && hk_tts_cache_get(cache, c->tts_cache_voice, text, &clip)) {
+        uint64_t req = msg->req;
+        hk_metric_inc(HK_M_TTS_CACHE_HITS);
+        hk_log(HK_LOG_DEBUG, c->id, "tts_cache_hit", "%zu bytes, %zu words", clip.n, clip.n_marks);
+        tts_audio(c, req, clip.ulaw, clip.n);
+        if (clip.n_marks) tts_words(c, req, clip.marks, clip.n_marks);
+        tts_done(c, req, 1, NULL);
+        return 1;
+    }
+    hk_metric_inc(HK_M_TTS_CACHE_MISSES);
+    return 0;
+}
+
+static int say_push(hk_call *c, int m, const char *text, int last, int fixed) {
     if (m < 0 || m >= c->n_msgs) return -1;
     hk_message *msg = &c->msgs[m];
     if (!msg->streaming) return -1; /* ended, or cut off by a barge-in */
@@ -307,6 +341,8 @@ int hk_session_say_push(hk_call *c, int m, const char *text, int last) {
         return 0;
     }
     if (msg->tts_failed) return 0;
+    int whole = fixed && last && have == 0; /* the phrase in one piece */
+    if (whole && say_cached(c, msg, text)) return 0;
     int rc = c->ttsv->push ? c->ttsv->push(c->tts, msg->req, text, 1, last)
                            : (last ? c->ttsv->speak(c->tts, msg->req, msg->text) : 0);
     if (rc != 0) {
@@ -317,13 +353,23 @@ int hk_session_say_push(hk_call *c, int m, const char *text, int last) {
         hk_log(HK_LOG_ERROR, c->id, "tts_error", "could not start synthesis");
         return -1;
     }
+    hk_tts_cache *cache = hk_tts_cache_worker();
+    if (whole && cache && c->tts_cache_voice && !c->tts_fill.req) { /* one fill at a time */
+        hk_tts_cache_stats st;
+        hk_tts_cache_stats_get(cache, &st);
+        hk_tts_fill_begin(&c->tts_fill, msg->req, c->tts_cache_voice, text, st.max_bytes / 8);
+    }
     return 0;
+}
+
+int hk_session_say_push(hk_call *c, int m, const char *text, int last) {
+    return say_push(c, m, text, last, 0);
 }
 
 int hk_session_say(hk_call *c, const char *text) {
     int m = hk_session_say_begin(c);
     if (m < 0) return -1;
-    hk_session_say_push(c, m, text, 1);
+    say_push(c, m, text, 1, 1);
     return m;
 }
 
@@ -465,6 +511,7 @@ static void interrupt(hk_call *c, double now) {
     hk_ring_clear(&c->out);
     if (c->io.clear) c->io.clear(c->io.ud);
     if (c->tts) c->ttsv->cancel(c->tts);
+    hk_tts_fill_drop(&c->tts_fill); /* a cancelled phrase is never cached */
     c->tts_pending = 0;
     c->paused = 0;
     for (int i = 0; i < c->n_msgs; i++) {

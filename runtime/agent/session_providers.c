@@ -78,6 +78,8 @@ static int open_tts(hk_call *c, const char *name, const char *voice, char *err, 
     if (!tts) return -1;
     c->ttsv = v;
     c->tts = tts;
+    free(c->tts_cache_voice); /* providers/tts_cache: what the voice's audio depends on */
+    c->tts_cache_voice = hk_tts_cache_voice_key(v->name, &tc);
     c->tts_cloud = !is_offline_tts(name);
     free(c->tts_name);
     c->tts_name = strdup(name);
@@ -121,6 +123,7 @@ int hk_session_tts_failover(hk_call *c, const char *why) {
         c->ttsv->cancel(c->tts);
         c->ttsv->close(c->tts);
     }
+    hk_tts_fill_drop(&c->tts_fill); /* cut short: not cached */
     c->tts = NULL;
     c->tts_pending = 0;
     for (int i = 0; i < c->n_msgs; i++) {

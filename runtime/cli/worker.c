@@ -12,6 +12,7 @@
 #include "media/resample.h"
 #include "media/wav.h"
 #include "providers/sphinx_pool.h"
+#include "providers/tts_cache.h"
 #include "providers/tts_espeak.h"
 
 static void on_busy(void *ud, int busy) { hk_clock_set_busy(ud, busy); }
@@ -34,6 +35,8 @@ int hk_worker_init(hk_worker *w, const hk_config *cfg, int virtual_time, int thr
     /* each call's agent code may hold this much Lua memory (vm_mem.c) */
     long mb = hk_config_long(cfg, HK_CFG_HARK_CALL_MEMORY_MB, HK_VM_CALL_MEMORY_MB);
     hk_vm_set_memory(w->vm, (size_t)mb << 20, 0);
+    /* fixed phrases synthesised once per worker (providers/tts_cache.c) */
+    hk_tts_cache_worker_configure((size_t)hk_config_long(cfg, HK_CFG_HARK_TTS_CACHE_MB, 64) << 20);
     return 0;
 }
 
@@ -42,6 +45,7 @@ void hk_worker_free(hk_worker *w) {
     hk_http_client_shutdown(w->loop); /* and its shared HTTP client */
     hk_pool_free(w->pool); /* first: finished jobs may still reference the clock */
     hk_sphinx_pool_shutdown(); /* the offline STT decoders: no job uses them now */
+    hk_tts_cache_worker_configure(0); /* frees the cached phrases (no call plays them now) */
     hk_vm_free(w->vm);
     hk_clock_free(w->clock);
 }

@@ -72,6 +72,8 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
                                      "open HTTP/WebSocket connections per worker; more are refused with 503"},
     [HK_CFG_HARK_CALL_MEMORY_MB] = {"HARK_CALL_MEMORY_MB", "16", NULL,
                                     "Lua memory one call's agent code may hold (MB); beyond it the call plays its fallback"},
+    [HK_CFG_HARK_TTS_CACHE_MB] = {"HARK_TTS_CACHE_MB", "64", NULL,
+                                  "memory per worker for synthesised fixed phrases (first message, say) reused by every call (MB); 0: off"},
     /* prices for GET /call's costBreakdown; 0 (the default) means unknown and
      * that part costs 0 */
     [HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN] = {"HARK_PRICE_TELEPHONY_PER_MIN", "0", NULL,
@@ -413,7 +415,8 @@ int hk_config_check(const hk_config *c, const char *command, char *err, size_t e
         {HK_CFG_HARK_WORKERS, 1, 64, "1-64"},
         {HK_CFG_HARK_DRAIN_SECONDS, 0, 86400, "0-86400"},
         {HK_CFG_HARK_MAX_CONNECTIONS, 1, 1000000, "1-1000000"},
-        {HK_CFG_HARK_CALL_MEMORY_MB, 1, 65536, "1-65536"}};
+        {HK_CFG_HARK_CALL_MEMORY_MB, 1, 65536, "1-65536"},
+        {HK_CFG_HARK_TTS_CACHE_MB, 0, 65536, "0-65536"}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const char *v = c->value[nums[i].k];
         long n;

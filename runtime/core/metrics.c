@@ -18,6 +18,8 @@ static const char *counter_names[HK_M_COUNTERS][2] = {
     {"hark_llm_errors_total", "LLM turns failed after retry and fallback (fallback line spoken)"},
     {"hark_llm_retries_total", "LLM requests retried or sent to the fallback model"},
     {"hark_provider_fallbacks_total", "Calls switched to a fallback voice or transcriber"},
+    {"hark_tts_cache_hits_total", "Fixed phrases played from the TTS cache"},
+    {"hark_tts_cache_misses_total", "Fixed phrases synthesised by the provider (not in the TTS cache)"},
 };
 
 static const char *hist_names[HK_H_HISTOGRAMS][2] = {
@@ -32,6 +34,7 @@ static const double buckets[] = {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5
 
 static unsigned long long g_counters[HK_M_COUNTERS];
 static long g_active;
+static size_t g_tts_cache_bytes;
 static struct {
     unsigned long long bucket[NB];
     unsigned long long count;
@@ -43,6 +46,8 @@ void hk_metric_inc(hk_counter c) {
 }
 
 void hk_metric_active_calls(int delta) { g_active += delta; }
+
+void hk_metric_tts_cache_bytes(size_t bytes) { g_tts_cache_bytes = bytes; }
 
 void hk_metric_observe(hk_histogram h, double s) {
     if (h >= HK_H_HISTOGRAMS || s < 0) return;
@@ -56,6 +61,7 @@ void hk_metrics_reset(void) {
     memset(g_counters, 0, sizeof g_counters);
     memset(g_hist, 0, sizeof g_hist);
     g_active = 0;
+    g_tts_cache_bytes = 0;
 }
 
 size_t hk_metrics_render(char *out, size_t cap) {
@@ -67,6 +73,8 @@ size_t hk_metrics_render(char *out, size_t cap) {
     } while (0)
     EMIT("# HELP hark_active_calls Calls in progress\n# TYPE hark_active_calls gauge\n"
          "hark_active_calls %ld\n", g_active);
+    EMIT("# HELP hark_tts_cache_bytes Bytes held by the TTS cache of fixed phrases\n"
+         "# TYPE hark_tts_cache_bytes gauge\nhark_tts_cache_bytes %zu\n", g_tts_cache_bytes);
     for (int i = 0; i < HK_M_COUNTERS; i++)
         EMIT("# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counter_names[i][0],
              counter_names[i][1], counter_names[i][0], counter_names[i][0], g_counters[i]);

@@ -19,6 +19,8 @@ typedef enum {
     HK_M_LLM_ERRORS,        /* LLM turns that failed after retry and fallback */
     HK_M_LLM_RETRIES,       /* LLM requests retried or sent to model.fallback */
     HK_M_PROVIDER_FALLBACKS, /* calls switched to a fallback voice or transcriber */
+    HK_M_TTS_CACHE_HITS,    /* fixed phrases played from the TTS cache (providers/tts_cache) */
+    HK_M_TTS_CACHE_MISSES,  /* fixed phrases sent to the provider (then cached) */
     HK_M_COUNTERS
 } hk_counter;
 
@@ -32,6 +34,8 @@ typedef enum {
 
 void hk_metric_inc(hk_counter c);
 void hk_metric_active_calls(int delta);
+/* bytes the worker's TTS cache holds now (a gauge) */
+void hk_metric_tts_cache_bytes(size_t bytes);
 void hk_metric_observe(hk_histogram h, double seconds);
 /* Prometheus text exposition format into out (NUL-terminated); returns length. */
 size_t hk_metrics_render(char *out, size_t cap);

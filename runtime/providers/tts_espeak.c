@@ -29,6 +29,9 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_rate;          /* engine sample rate; 0: not initialised; -1: failed */
 static char g_voice[64];    /* voice currently selected in the engine */
 static const char g_lane;   /* the pool lane of all espeak-ng work */
+static unsigned long g_jobs_made; /* pieces queued for synthesis (loop thread only) */
+
+unsigned long hk_tts_espeak_jobs(void) { return g_jobs_made; }
 
 typedef struct synth_acc {
     int16_t *pcm;
@@ -417,6 +420,7 @@ static int espeak_push(hk_tts *t, uint64_t req_id, const char *text, int flush, 
         free(job);
         return -1;
     }
+    g_jobs_made++;
     job->tts = t;
     job->req = r;
     job->req_id = req_id;

@@ -11,6 +11,9 @@
 #include "providers/provider.h"
 
 extern const hk_tts_vtable hk_tts_espeak;
+/* Pieces of text queued for synthesis by this process so far (for tests and
+ * benches: a phrase served from providers/tts_cache never gets here). */
+unsigned long hk_tts_espeak_jobs(void);
 
 /* Synthesises text with espeak-ng and waits for it: *pcm (malloc'ed, caller
  * frees) gets *n samples at *sample_rate (22050). voice NULL: "en-us"; rate_wpm
