@@ -5,7 +5,9 @@
 -- writes, its reply is spoken clause by clause (C: call_llm.c + chunker.c).
 -- When the model asks for tools, each runs (call:tool validates the
 -- arguments; a handler may wait, e.g. call:http) and the results go back to
--- the model, until it answers in words or max_rounds is reached.
+-- the model, until it answers in words or max_rounds is reached. The tool
+-- calls and results are kept in the call's history (call:remember_tool_*),
+-- so the model sees them again in later turns of the call.
 local cjson = require("cjson")
 local tool = require("hark.tool")
 
@@ -54,8 +56,14 @@ function M.turn(call, text, agent)
     end
     msgs[#msgs + 1] = { role = "assistant", content = r.text ~= "" and r.text or cjson.null,
                         tool_calls = calls }
+    -- the exchange joins the call's history as it happens: a later turn
+    -- sees what the tools did (a booking made stays made), and a call cut
+    -- short by barge-in is answered "did not finish" there (call_llm.c)
+    call:remember_tool_calls(r.tool_calls)
     for _, tc in ipairs(r.tool_calls) do
-      msgs[#msgs + 1] = { role = "tool", tool_call_id = tc.id, content = M.run_tool(call, tc) }
+      local result = M.run_tool(call, tc)
+      call:remember_tool_result(tc.id, tc.name, result)
+      msgs[#msgs + 1] = { role = "tool", tool_call_id = tc.id, content = result }
     end
   end
   call:log("the model kept calling tools for " .. M.max_rounds .. " rounds; giving up")

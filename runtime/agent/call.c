@@ -158,6 +158,8 @@ void hk_call_free(hk_call *c) {
     for (int i = 0; i < c->n_msgs; i++) {
         free(c->msgs[i].text);
         free(c->msgs[i].marks);
+        free(c->msgs[i].tool_json);
+        free(c->msgs[i].tool_call_id);
     }
     free(c->msgs);
     free(c->turns);

@@ -65,9 +65,19 @@ typedef struct hk_call_opts {
     const char *recording_url; /* where the recording will be, if known */
 } hk_call_opts;
 
+/* hk_message.role. Tool exchanges of the LLM turn are messages too, so later
+ * turns' history (call:history) and the store keep them in call order. */
+enum { HK_ROLE_ASSISTANT = 0, HK_ROLE_USER = 1,
+       HK_ROLE_TOOL_CALLS = 2,   /* the model asked for tools: text is its words (may be "") */
+       HK_ROLE_TOOL_RESULT = 3 }; /* one tool's result: text is the result */
+
 typedef struct hk_message {
-    int role;        /* 0 assistant, 1 user */
+    int role;        /* HK_ROLE_*: 0 assistant (spoken), 1 user */
     char *text;
+    /* tool calls: OpenAI tool_calls array [{id, type, function{name, arguments}}];
+     * tool result: [{"toolCallId", "name", "result"}]; NULL otherwise */
+    char *tool_json;
+    char *tool_call_id; /* tool result: the call it answers */
     double start, end; /* call time (s); <0: not yet */
     uint64_t ring_start, ring_end; /* assistant: its bytes in the outbound ring */
     uint64_t req;      /* assistant: its TTS request id */
@@ -266,6 +276,8 @@ int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size
  * record is full (logged once; the call then ends with "exceeded-max-turns" or
  * "exceeded-max-messages" after its end_message) or out of memory. */
 int hk_call_add_message(hk_call *c, int role, const char *text, double start, double end);
+/* the role's name in the record: "assistant", "user", "tool_calls", "tool_call_result" */
+const char *hk_message_role_name(int role);
 int hk_call_add_turn(hk_call *c);
 
 /* call_llm.c: call:llm, call:history and the default LLM turn */

@@ -1,4 +1,6 @@
-/* agent/call_llm: call:llm{messages=, tools=, speak=} and call:history().
+/* agent/call_llm: call:llm{messages=, tools=, speak=}, call:history() and
+ * call:remember_tool_calls / call:remember_tool_result (the LLM turn's tool
+ * exchanges kept in the call's messages, so later turns see them).
  * call:llm streams one completion from the agent's model and parks the hook
  * until it ends; while it streams, the reply is cut into clauses (chunker.c)
  * and each goes to TTS at once, so the caller hears the first clause while
@@ -8,6 +10,7 @@
  * to model.fallback if the agent names one; when all fail the agent's
  * fallback line is spoken and call:llm returns nil, err. Barge-in and hangup
  * cancel the stream (hk_call_llm_abort). Never blocks the loop. */
+#include <cjson/cJSON.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,14 +389,86 @@ static int l_llm(lua_State *L) {
     return lua_yield(L, 0);
 }
 
+/* Push the history entry of a tool-calls message: {role="assistant",
+ * tool_calls={...}}. Returns the number of calls (0: nothing pushed). */
+static int push_tool_calls(lua_State *L, const hk_message *m, cJSON **out) {
+    cJSON *calls = m->tool_json ? cJSON_Parse(m->tool_json) : NULL;
+    int n = cJSON_GetArraySize(calls);
+    if (!cJSON_IsArray(calls) || n == 0) {
+        cJSON_Delete(calls);
+        return 0;
+    }
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, "assistant");
+    lua_setfield(L, -2, "role");
+    lua_createtable(L, n, 0);
+    int k = 0;
+    const cJSON *tc;
+    cJSON_ArrayForEach(tc, calls) {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(tc, "id");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, cJSON_IsString(id) ? id->valuestring : "");
+        lua_setfield(L, -2, "id");
+        lua_pushstring(L, "function");
+        lua_setfield(L, -2, "type");
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, cJSON_IsString(name) ? name->valuestring : "");
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, cJSON_IsString(args) ? args->valuestring : "{}");
+        lua_setfield(L, -2, "arguments");
+        lua_setfield(L, -2, "function");
+        lua_rawseti(L, -2, ++k);
+    }
+    lua_setfield(L, -2, "tool_calls");
+    *out = calls;
+    return n;
+}
+
 /* The conversation as the caller heard it: user turns and assistant speech
- * (trimmed at barge-in; never-heard replies left out), oldest first. */
+ * (trimmed at barge-in; never-heard replies left out), oldest first, with
+ * the LLM turns' tool exchanges: an assistant message with tool_calls, then
+ * one role="tool" message per call, right after it, as both APIs require.
+ * A result recorded later (the caller spoke while the tool ran) is moved up
+ * to its call; a call whose tool never finished (its hook was cancelled by
+ * barge-in or hangup) gets a result saying so, so the history stays valid. */
 static int l_history(lua_State *L) {
     hk_call *c = hk_call_check(L, 1);
     lua_newtable(L);
     int n = 0;
     for (int i = 0; i < c->n_msgs; i++) {
         const hk_message *m = &c->msgs[i];
+        if (m->role == HK_ROLE_TOOL_RESULT) continue; /* placed after its call below */
+        if (m->role == HK_ROLE_TOOL_CALLS) {
+            cJSON *calls = NULL;
+            if (!push_tool_calls(L, m, &calls)) continue;
+            lua_rawseti(L, -2, ++n);
+            const cJSON *tc;
+            cJSON_ArrayForEach(tc, calls) {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(tc, "id");
+                const char *ids = cJSON_IsString(id) ? id->valuestring : "";
+                const char *result = NULL;
+                for (int j = i + 1; j < c->n_msgs && !result; j++) {
+                    const hk_message *r = &c->msgs[j];
+                    if (r->role == HK_ROLE_TOOL_RESULT && r->tool_call_id && strcmp(r->tool_call_id, ids) == 0)
+                        result = r->text;
+                }
+                lua_createtable(L, 0, 3);
+                lua_pushstring(L, "tool");
+                lua_setfield(L, -2, "role");
+                lua_pushstring(L, ids);
+                lua_setfield(L, -2, "tool_call_id");
+                lua_pushstring(L, result ? result
+                                         : "{\"error\":\"the tool did not finish: the call moved on "
+                                           "(the caller interrupted or hung up) before its result\"}");
+                lua_setfield(L, -2, "content");
+                lua_rawseti(L, -2, ++n);
+            }
+            cJSON_Delete(calls);
+            continue;
+        }
         if (m->dropped || !m->text[0]) continue;
         lua_createtable(L, 0, 2);
         lua_pushstring(L, m->role ? "user" : "assistant");
@@ -403,6 +478,82 @@ static int l_history(lua_State *L) {
         lua_rawseti(L, -2, ++n);
     }
     return 1;
+}
+
+/* call:remember_tool_calls(tool_calls): the model asked for these tools (the
+ * list call:llm returned: {id, name, arguments}); they join the call's
+ * history and record before they run, so later turns see them. */
+static int l_remember_tool_calls(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int n = (int)lua_objlen(L, 2);
+    if (n == 0) return 0;
+    cJSON *calls = cJSON_CreateArray();
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, i);
+        if (!lua_istable(L, -1)) {
+            cJSON_Delete(calls);
+            return luaL_error(L, "call:remember_tool_calls: item %d is not a table", i);
+        }
+        lua_getfield(L, -1, "id");
+        lua_getfield(L, -2, "name");
+        lua_getfield(L, -3, "arguments");
+        const char *id = lua_tostring(L, -3), *name = lua_tostring(L, -2), *args = lua_tostring(L, -1);
+        if (!id || !*id || !name || !*name) {
+            cJSON_Delete(calls);
+            return luaL_error(L, "call:remember_tool_calls: item %d needs an id and a name", i);
+        }
+        cJSON *tc = cJSON_CreateObject();
+        cJSON_AddStringToObject(tc, "id", id);
+        cJSON_AddStringToObject(tc, "type", "function");
+        cJSON *fn = cJSON_AddObjectToObject(tc, "function");
+        cJSON_AddStringToObject(fn, "name", name);
+        cJSON_AddStringToObject(fn, "arguments", args && *args ? args : "{}");
+        cJSON_AddItemToArray(calls, tc);
+        lua_pop(L, 4);
+    }
+    char *json = cJSON_PrintUnformatted(calls);
+    cJSON_Delete(calls);
+    if (!json) return luaL_error(L, "call:remember_tool_calls: out of memory");
+    double now = hk_call_now(c);
+    int i = hk_call_add_message(c, HK_ROLE_TOOL_CALLS, "", now, now);
+    if (i < 0) {
+        free(json);
+        return 0; /* the record is full: logged, and the call is ending */
+    }
+    c->msgs[i].tool_json = json;
+    c->msgs[i].synthesised = 1;
+    hk_call_store_flush(c, 0);
+    return 0;
+}
+
+/* call:remember_tool_result(id, name, result): what one tool returned. */
+static int l_remember_tool_result(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    const char *id = luaL_checkstring(L, 2);
+    const char *name = luaL_checkstring(L, 3);
+    const char *result = luaL_checkstring(L, 4);
+    cJSON *arr = cJSON_CreateArray();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "toolCallId", id);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "result", result);
+    cJSON_AddItemToArray(arr, o);
+    char *json = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    char *idc = strdup(id);
+    double now = hk_call_now(c);
+    int i = json && idc ? hk_call_add_message(c, HK_ROLE_TOOL_RESULT, result, now, now) : -1;
+    if (i < 0) {
+        free(json);
+        free(idc);
+        return 0;
+    }
+    c->msgs[i].tool_json = json;
+    c->msgs[i].tool_call_id = idc;
+    c->msgs[i].synthesised = 1;
+    hk_call_store_flush(c, 0);
+    return 0;
 }
 
 int hk_call_push_llm_turn(hk_call *c, lua_State *L) {
@@ -424,4 +575,8 @@ void hk_call_api_llm(lua_State *L, int methods) {
     lua_setfield(L, methods, "llm");
     lua_pushcfunction(L, l_history);
     lua_setfield(L, methods, "history");
+    lua_pushcfunction(L, l_remember_tool_calls);
+    lua_setfield(L, methods, "remember_tool_calls");
+    lua_pushcfunction(L, l_remember_tool_result);
+    lua_setfield(L, methods, "remember_tool_result");
 }

@@ -1,7 +1,8 @@
 /* agent/call_store: the call's record in the store (PostgreSQL or memory),
  * written while the call goes on: the call row when it starts, each message
  * once it is final (a user turn when transcribed; an assistant line once it
- * has played, or been cut by barge-in to the words heard) with the latency
+ * has played, or been cut by barge-in to the words heard; a tool exchange of
+ * the LLM turn as it happens) with the latency
  * marks of the turn it answers, and the summary when it ends. The store
  * never blocks: it queues, and spools to disk when the database is away. */
 #include <math.h>
@@ -29,16 +30,25 @@ void hk_call_store_begin(hk_call *c) {
     hk_store_call_status(c->store, c->tenant_id, c->id, "in-progress");
 }
 
+/* Tool calls are an assistant message with tool_calls_json, a result a "tool"
+ * message with tool_results_json ([{toolCallId, name, result}]): what Vapi's
+ * tool_calls / tool_call_result items are built from. */
+static const char *store_role(int role) {
+    return role == HK_ROLE_USER ? "user" : role == HK_ROLE_TOOL_RESULT ? "tool" : "assistant";
+}
+
 static void store_one(hk_call *c, int i) {
     hk_message *m = &c->msgs[i];
     double t0_wall = wall_now() - hk_call_now(c); /* wall time of call time 0 */
     hk_store_message sm = {.call_sid = c->id, .tenant_id = c->tenant_id, .seq = i,
-                           .role = m->role ? "user" : "assistant", .content = m->text,
+                           .role = store_role(m->role), .content = m->text,
                            .ts = t0_wall + (m->start >= 0 ? m->start : hk_call_now(c)),
                            .confidence = m->role ? m->confidence : -1, .user_end_ms = -1,
                            .stt_final_ms = -1, .llm_first_token_ms = -1,
                            .tts_first_audio_ms = -1, .first_frame_ms = -1};
-    if (m->turn >= 0 && m->turn < c->n_turns) {
+    if (m->role == HK_ROLE_TOOL_CALLS) sm.tool_calls_json = m->tool_json;
+    if (m->role == HK_ROLE_TOOL_RESULT) sm.tool_results_json = m->tool_json;
+    if (m->turn >= 0 && m->turn < c->n_turns && m->role <= HK_ROLE_USER) {
         const hk_turn *t = &c->turns[m->turn];
         sm.user_end_ms = ms(t->user_end);
         sm.stt_final_ms = ms(t->stt_final);
@@ -81,7 +91,7 @@ void hk_call_store_end(hk_call *c) {
     char *transcript = malloc(cap);
     transcript[0] = 0;
     for (int i = 0; i < c->n_msgs; i++)
-        if (!c->msgs[i].dropped)
+        if (!c->msgs[i].dropped && c->msgs[i].role <= HK_ROLE_USER) /* what was said */
             len += (size_t)snprintf(transcript + len, cap - len, "%s: %s\n",
                                 c->msgs[i].role ? "user" : "assistant", c->msgs[i].text);
     double *lat = malloc(((size_t)c->n_turns + 1) * sizeof *lat);

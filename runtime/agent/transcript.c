@@ -1,7 +1,8 @@
 /* agent/transcript: the conversation record of a call (messages with their
  * times, per-turn latency marks) and its JSON form, written with cJSON:
  * {"agent", "call_id", "ended_reason", "duration_ms", "messages":[{role, text,
- * start_ms, end_ms}], "turns":[{user_end_ms, stt_final_ms, llm_request_ms,
+ * start_ms, end_ms}] (role user|assistant, or tool_calls {tool_calls} and
+ * tool_call_result {tool_results} for the LLM turn's tool exchanges), "turns":[{user_end_ms, stt_final_ms, llm_request_ms,
  * llm_first_token_ms, reply_ready_ms (first clause to TTS), tts_first_audio_ms,
  * first_audio_ms (first frame out), llm_end_ms (the model's last stream ended)}]}. Times are milliseconds since the call started. */
 #include <cjson/cJSON.h>
@@ -52,6 +53,15 @@ int hk_call_add_message(hk_call *c, int role, const char *text, double start, do
     return c->n_msgs++;
 }
 
+const char *hk_message_role_name(int role) {
+    switch (role) {
+    case HK_ROLE_USER: return "user";
+    case HK_ROLE_TOOL_CALLS: return "tool_calls";
+    case HK_ROLE_TOOL_RESULT: return "tool_call_result";
+    default: return "assistant";
+    }
+}
+
 int hk_call_add_turn(hk_call *c) {
     if (c->n_turns >= HK_MAX_TURNS) {
         record_full(c, "turns", HK_MAX_TURNS, "exceeded-max-turns");
@@ -85,8 +95,12 @@ int hk_call_write_transcript(const hk_call *c, const char *path, char *err, size
         const hk_message *m = &c->msgs[i];
         if (m->dropped) continue; /* cancelled before the caller heard any of it */
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "role", m->role ? "user" : "assistant");
+        cJSON_AddStringToObject(o, "role", hk_message_role_name(m->role));
         cJSON_AddStringToObject(o, "text", m->text);
+        if (m->tool_json) { /* the calls, or the result with its call id and tool name */
+            cJSON *tj = cJSON_Parse(m->tool_json);
+            if (tj) cJSON_AddItemToObject(o, m->role == HK_ROLE_TOOL_CALLS ? "tool_calls" : "tool_results", tj);
+        }
         add_ms(o, "start_ms", m->start);
         add_ms(o, "end_ms", m->end);
         if (m->role && m->confidence >= 0) cJSON_AddNumberToObject(o, "confidence", m->confidence);

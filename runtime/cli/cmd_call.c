@@ -177,7 +177,7 @@ static void print_accuracy(const caller *cl) {
     int words = 0, errors = 0, line = 0, lines = 0;
     for (int i = 0; i < cl->call->n_msgs && line < cl->n_lines; i++) {
         const hk_message *m = &cl->call->msgs[i];
-        if (!m->role) continue;
+        if (m->role != HK_ROLE_USER) continue;
         if (cl->text[line]) {
             int nref;
             errors += word_errors(cl->text[line], m->text, &nref);
@@ -197,6 +197,12 @@ static void print_transcript(const hk_call *c) {
     for (int i = 0; i < c->n_msgs; i++) {
         const hk_message *m = &c->msgs[i];
         if (m->dropped) continue;
+        if (m->role == HK_ROLE_TOOL_CALLS || m->role == HK_ROLE_TOOL_RESULT) {
+            /* arguments and results are caller content: their size only */
+            printf("[%6.2fs] %-6s %s (%zu bytes)\n", m->start < 0 ? 0 : m->start, "tool",
+                   m->role == HK_ROLE_TOOL_CALLS ? "calls" : "result", strlen(m->tool_json ? m->tool_json : ""));
+            continue;
+        }
         printf("[%6.2fs] %-6s %s\n", m->start < 0 ? 0 : m->start, m->role ? "caller" : "agent",
                m->text);
         if (m->role && m->turn >= 0) {

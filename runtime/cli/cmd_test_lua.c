@@ -155,7 +155,7 @@ static int c_messages(lua_State *L) {
     for (int i = 0; i < h->c->n_msgs; i++) {
         hk_message *m = &h->c->msgs[i];
         lua_newtable(L);
-        lua_pushstring(L, m->role ? "user" : "assistant");
+        lua_pushstring(L, hk_message_role_name(m->role));
         lua_setfield(L, -2, "role");
         lua_pushstring(L, m->text);
         lua_setfield(L, -2, "text");

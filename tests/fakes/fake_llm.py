@@ -11,7 +11,8 @@ demand. Python stdlib only; shares no code with the clients it tests.
 Options: --port N (0: a free port; prints `port N` once listening)
   --key K          require this key (Bearer / x-api-key); 401 otherwise
   --script FILE    {"rules":[{"when":"user"|"tool","contains":"..","text":"..",
-                   "tool_calls":[{"name":..,"arguments":{..}}]}]}
+                   "tool_calls":[{"name":..,"arguments":{..}}]}]}; text may
+                   hold {{last}} and {{tool_result}} (see reply_for)
   --ttft-ms N      delay before the first event (200)
   --tokens-per-s N streaming rate of tokens and argument fragments (50)
   --fault KIND     stall|drop|hang|429|500|malformed|overloaded|slow
@@ -80,8 +81,28 @@ def text_of(content):
     return ""
 
 
-def reply_for(role, content):
-    """The script's answer to the last message: (text or None, tool_calls)."""
+def last_tool_result_openai(msgs):
+    for m in reversed(msgs):
+        if isinstance(m, dict) and m.get("role") == "tool":
+            return text_of(m.get("content"))
+    return None
+
+
+def last_tool_result_anthropic(msgs):
+    for m in reversed(msgs):
+        c = m.get("content") if isinstance(m, dict) else None
+        if isinstance(c, list):
+            for b in reversed(c):
+                if isinstance(b, dict) and b.get("type") == "tool_result":
+                    return text_of(b.get("content"))
+    return None
+
+
+def reply_for(role, content, tool_result=None):
+    """The script's answer to the last message: (text or None, tool_calls).
+    In text, {{last}} is the last message's text and {{tool_result}} the
+    newest tool result anywhere in the request's history (what a model
+    remembers of earlier tool calls), or "(no tool result)"."""
     for r in SCRIPT.get("rules", []):
         if r.get("when", "user") != role:
             continue
@@ -91,6 +112,7 @@ def reply_for(role, content):
         text = r.get("text")
         if text is not None:
             text = text.replace("{{last}}", content)
+            text = text.replace("{{tool_result}}", tool_result if tool_result is not None else "(no tool result)")
         return text, r.get("tool_calls") or []
     return "I heard: " + content, []
 
@@ -466,7 +488,7 @@ class Handler(BaseHTTPRequestHandler):
                        "server_error")
         last = b["messages"][-1]
         role = "tool" if last.get("role") == "tool" else last.get("role")
-        text, calls = reply_for(role, text_of(last.get("content")))
+        text, calls = reply_for(role, text_of(last.get("content")), last_tool_result_openai(b["messages"]))
         usage = bool((b.get("stream_options") or {}).get("include_usage"))
         cid, created = rand_id("chatcmpl-", 29), int(time.time())
 
@@ -557,7 +579,7 @@ class Handler(BaseHTTPRequestHandler):
         is_tool = isinstance(content, list) and any(
             isinstance(x, dict) and x.get("type") == "tool_result" for x in content)
         role = "tool" if last["role"] == "user" and is_tool else last["role"]
-        text, calls = reply_for(role, text_of(content))
+        text, calls = reply_for(role, text_of(content), last_tool_result_anthropic(b["messages"]))
 
         def ev(name, obj):
             return f"event: {name}\ndata: " + json.dumps(obj, separators=(",", ":")) + "\n\n"
