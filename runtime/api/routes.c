@@ -11,6 +11,7 @@
 #include "api/assistant.h"
 #include "api/auth_login.h"
 #include "api/call.h"
+#include "api/tool.h"
 #include "core/metrics.h"
 #include "telephony/twilio_stream.h"
 #include "telephony/twilio_webhook.h"
@@ -54,6 +55,11 @@ const hk_api_route hk_api_routes[] = {
     {"PATCH", "/call/{id}", hk_api_call_patch, 0},
     {"DELETE", "/call/{id}", hk_api_call_delete, 0},
     {"GET", "/api/v1/voice-agents/calls", hk_api_voice_agent_calls, 0},
+    {"POST", "/tool", hk_api_tool_create, 0},
+    {"GET", "/tool", hk_api_tool_list, 0},
+    {"GET", "/tool/{id}", hk_api_tool_get, 0},
+    {"PATCH", "/tool/{id}", hk_api_tool_patch, 0},
+    {"DELETE", "/tool/{id}", hk_api_tool_delete, 0},
     {NULL, NULL, NULL, 0},
 };
 

@@ -81,14 +81,14 @@ typedef struct hk_store_filter {
  * on failure. The callback owns result. */
 typedef void (*hk_store_read_cb)(void *ud, struct cJSON *result, const char *err);
 
-/* API resources (Vapi's /assistant; later /tool, /phone-number): a JSON
+/* API resources (Vapi's /assistant, /tool; later /phone-number): a JSON
  * document kept verbatim, unknown fields included, beside the fields the
  * store owns: id (UUID v4), orgId (the tenant), createdAt, updatedAt
  * (ISO-8601 UTC with milliseconds). Answers through hk_store_read_cb: the
  * object (create, get, patch, delete; NULL when not found, which is also the
  * answer for another tenant's id or a malformed one) or an array, newest
  * first (list). A request body's id/orgId/createdAt/updatedAt are ignored. */
-enum { HK_DOC_ASSISTANT = 0, HK_DOC_KINDS };
+enum { HK_DOC_ASSISTANT = 0, HK_DOC_TOOL, HK_DOC_KINDS };
 
 typedef struct hk_store_doc_filter {
     int limit;                /* 0: 100; at most 1000 */
