@@ -46,6 +46,62 @@ end
 -- Vapi's provider names that hark spells otherwise
 local voice_providers = { ["11labs"] = "elevenlabs" }
 
+-- Vapi's built-in tool types that hark runs itself, as agent tools:
+-- endCall hangs up (call:hangup), transferCall transfers to one of its
+-- destination numbers (call:transfer: calls over Twilio). A tool of any
+-- other type (function, apiRequest, ...) runs on a tool server, which needs
+-- the tool-calls webhook hark does not send yet: refused.
+local function builtin_tool(tl, i, tools)
+  local f = "model.tools[" .. i .. "]"
+  if type(tl) ~= "table" then bad(f, "must be an object") end
+  local ty = opt(tl.type, f .. ".type", "string")
+  local fn = opt(tl["function"], f .. ".function", "table") or {}
+  local name = opt(fn.name, f .. ".function.name", "string")
+  local desc = opt(fn.description, f .. ".function.description", "string")
+  if name and (#name > 64 or not name:match("^[%w_%-]+$")) then bad(f .. ".function.name", "must match ^[a-zA-Z0-9_-]{1,64}$") end
+  if ty == "endCall" or ty == "transferCall" then
+    name = name or ty
+    if tools[name] then bad(f .. ".function.name", "\"" .. name .. "\" is the name of another tool") end
+  end
+  if ty == "endCall" then
+    tools[name] = {
+      name = name, description = desc or "End the call, once the conversation is over.",
+      parameters = { type = "object", properties = {} },
+      handler = function(call)
+        call:hangup("assistant-ended-call")
+        return { ended = true }
+      end,
+    }
+  elseif ty == "transferCall" then
+    local dests = opt(tl.destinations, f .. ".destinations", "table") or {}
+    local numbers = {}
+    for j, d in ipairs(dests) do
+      local df = f .. ".destinations[" .. (j - 1) .. "]"
+      if type(d) ~= "table" then bad(df, "must be an object") end
+      if d.type ~= "number" then
+        bad(df .. ".type", "\"" .. tostring(d.type) .. "\" is not supported: hark transfers to phone numbers")
+      end
+      local n = opt(d.number, df .. ".number", "string")
+      if not n or not n:match("^%+%d+$") then bad(df .. ".number", "must be an E.164 number") end
+      numbers[#numbers + 1] = n
+    end
+    if #numbers == 0 then bad(f .. ".destinations", "must name at least one number") end
+    tools[name] = {
+      name = name, description = desc or "Transfer the call to a person.",
+      parameters = { type = "object", properties = { destination = { type = "string", enum = numbers } },
+                     required = { "destination" } },
+      handler = function(call, args)
+        call:transfer(args.destination)
+        return { transferred = true }
+      end,
+    }
+  else
+    bad("model.tools", "is not supported yet for type \"" .. tostring(ty) .. "\" (" .. f .. "): hark "
+      .. "runs endCall and transferCall itself, but does not call tool servers (tool-calls webhooks) "
+      .. "yet; use a Lua script (metadata.hark.script) with hark tools")
+  end
+end
+
 local function model(m, a)
   m = opt(m, "model", "table")
   if not m then return end
@@ -78,11 +134,15 @@ local function model(m, a)
   end
   local tools = opt(m.tools, "model.tools", "table")
   if tools and next(tools) ~= nil then
-    bad("model.tools", "is not supported yet: hark does not call tool servers (tool-calls "
-      .. "webhooks) yet; use a Lua script (metadata.hark.script) with hark tools")
+    if not is_array(tools) then bad("model.tools", "must be a list") end
+    a.tools = {}
+    for i, tl in ipairs(tools) do builtin_tool(tl, i - 1, a.tools) end
   end
   local ids = opt(m.toolIds, "model.toolIds", "table")
-  if ids and next(ids) ~= nil then bad("model.toolIds", "is not supported yet (no /tool resource)") end
+  if ids and next(ids) ~= nil then
+    bad("model.toolIds", "is not supported yet: assistants do not load /tool documents yet; "
+      .. "give endCall / transferCall tools inline in model.tools")
+  end
   local fns = opt(m.functions, "model.functions", "table")
   if fns and next(fns) ~= nil then bad("model.functions", "is not supported yet (legacy tools)") end
   a.model = t

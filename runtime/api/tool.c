@@ -7,8 +7,9 @@
  * and, when given, server{url (http or https)}; endCall and transferCall
  * (destinations a list) are checked for their shape; any other Vapi type
  * (apiRequest, dtmf, query, mcp, ...) is stored as given. Assistants do not
- * use stored tools yet: model.tools / model.toolIds are refused by
- * lua/hark/assistant.lua until server webhooks (tool-calls) exist. */
+ * load stored tools yet: model.toolIds is refused by lua/hark/assistant.lua,
+ * which runs inline endCall / transferCall tools itself and refuses other
+ * inline types until server webhooks (tool-calls) exist. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
