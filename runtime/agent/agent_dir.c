@@ -1,4 +1,6 @@
-/* agent/agent_dir: current agent versions + inotify hot reload. See agent_dir.h.
+/* agent/agent_dir: the worker's agent registry: agent files (current
+ * versions + inotify hot reload) and cached API assistant versions (read
+ * from the store on demand). See agent_dir.h.
  * The inotify fd is non-blocking and read from an ev_io watcher: the loop
  * never waits on the file system beyond reading one small agent file. */
 #include "agent/agent_dir.h"
@@ -9,13 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/log.h"
 #include "core/metrics.h"
+#include "store/store.h"
 
 #define HK_AGENT_DIR_MAX 256
+#define HK_AGENT_API_MAX 64 /* cached API versions (least recently used go first) */
+
+typedef struct api_slot {
+    char tenant[37], id[37];
+    long long version_ms;
+    unsigned long long used; /* d->tick when last asked for */
+    hk_agent *agent;         /* NULL: free slot */
+} api_slot;
 
 typedef struct slot {
     char *path;
@@ -32,6 +46,9 @@ struct hk_agent_dir {
     int failures;
     int ifd;
     ev_io io;
+    api_slot api[HK_AGENT_API_MAX];
+    unsigned long long tick;
+    int api_versions; /* API versions built so far: hk_agent.version */
 };
 
 static int is_agent_file(const char *name) {
@@ -152,6 +169,8 @@ void hk_agent_dir_free(hk_agent_dir *d) {
         if (d->slots[i].current) hk_agent_unref(d->slots[i].current);
         free(d->slots[i].path);
     }
+    for (int i = 0; i < HK_AGENT_API_MAX; i++)
+        if (d->api[i].agent) hk_agent_unref(d->api[i].agent);
     free(d->dir);
     free(d);
 }
@@ -183,3 +202,121 @@ int hk_agent_dir_count(const hk_agent_dir *d) {
 }
 
 int hk_agent_dir_failures(const hk_agent_dir *d) { return d->failures; }
+
+/* ---- API assistants ---- */
+
+int hk_agent_dir_api_cached(const hk_agent_dir *d) {
+    int n = 0;
+    for (int i = 0; i < HK_AGENT_API_MAX; i++) n += d->api[i].agent != NULL;
+    return n;
+}
+
+static api_slot *api_find(hk_agent_dir *d, const char *tenant, const char *id, long long v) {
+    for (int i = 0; i < HK_AGENT_API_MAX; i++) {
+        api_slot *a = &d->api[i];
+        if (a->agent && a->version_ms == v && !strcmp(a->id, id) && !strcmp(a->tenant, tenant)) {
+            a->used = ++d->tick;
+            return a;
+        }
+    }
+    return NULL;
+}
+
+/* Keep a (the registry's own reference): older versions of the same
+ * assistant leave the cache (live calls hold theirs), and when full the
+ * least recently used version goes. */
+static void api_keep(hk_agent_dir *d, const char *tenant, const char *id, long long v, hk_agent *a) {
+    api_slot *free_slot = NULL, *lru = NULL;
+    for (int i = 0; i < HK_AGENT_API_MAX; i++) {
+        api_slot *s = &d->api[i];
+        if (s->agent && !strcmp(s->id, id) && !strcmp(s->tenant, tenant) && s->version_ms < v) {
+            hk_agent_unref(s->agent);
+            s->agent = NULL;
+        }
+        if (!s->agent && !free_slot) free_slot = s;
+        if (s->agent && (!lru || s->used < lru->used)) lru = s;
+    }
+    api_slot *s = free_slot ? free_slot : lru;
+    if (s->agent) hk_agent_unref(s->agent);
+    snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
+    snprintf(s->id, sizeof s->id, "%s", id);
+    s->version_ms = v;
+    s->used = ++d->tick;
+    s->agent = a;
+}
+
+typedef struct api_read {
+    hk_agent_dir *d;
+    char tenant[37], id[37];
+    long long want;
+    hk_agent_dir_cb cb;
+    void *ud;
+} api_read;
+
+static long long doc_version(const cJSON *doc) {
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(doc, "updatedAt");
+    double t;
+    if (!cJSON_IsString(u) || hk_store_time_parse(u->valuestring, &t) != 0) return 0;
+    return llround(t * 1000.0);
+}
+
+static void api_doc(void *ud, cJSON *doc, const char *err) {
+    api_read *q = ud;
+    hk_agent_dir *d = q->d;
+    if (err || !doc) {
+        if (err) hk_log(HK_LOG_ERROR, NULL, "assistant_read_failed", "%s: %s", q->id, err);
+        q->cb(q->ud, NULL, 0, err);
+        cJSON_Delete(doc);
+        free(q);
+        return;
+    }
+    long long v = doc_version(doc);
+    if (q->want && v != q->want)
+        hk_log(HK_LOG_WARN, NULL, "assistant_version_moved",
+               "%s: version %lld asked for, the store has %lld (edited meanwhile): using it", q->id,
+               q->want, v);
+    api_slot *hit = api_find(d, q->tenant, q->id, v);
+    hk_agent *a = hit ? hit->agent : NULL;
+    char build_err[1024] = "";
+    if (!a) {
+        char *text = cJSON_PrintUnformatted(doc);
+        a = text ? hk_agent_load_json(d->vm, q->id, text, d->api_versions + 1, build_err,
+                                      sizeof build_err)
+                 : NULL;
+        free(text);
+        if (a) {
+            d->api_versions++;
+            api_keep(d, q->tenant, q->id, v, a);
+            hk_log(HK_LOG_INFO, NULL, "assistant_loaded", "%s version %lld (%s)", q->id, v, a->name);
+        } else {
+            hk_log(HK_LOG_ERROR, NULL, "assistant_load_failed", "%s: %s", q->id, build_err);
+        }
+    }
+    cJSON_Delete(doc);
+    if (a) hk_agent_ref(a);
+    q->cb(q->ud, a, a ? v : 0, a ? NULL : build_err);
+    free(q);
+}
+
+void hk_agent_dir_get_api(hk_agent_dir *d, hk_store *store, const char *tenant, const char *id,
+                          long long version_ms, hk_agent_dir_cb cb, void *ud) {
+    if (!store || !tenant || !id || !hk_store_is_uuid(tenant) || !hk_store_is_uuid(id)) {
+        cb(ud, NULL, 0, NULL);
+        return;
+    }
+    api_slot *hit = version_ms ? api_find(d, tenant, id, version_ms) : NULL;
+    if (hit) {
+        hk_agent_ref(hit->agent);
+        cb(ud, hit->agent, version_ms, NULL);
+        return;
+    }
+    api_read *q = calloc(1, sizeof *q);
+    if (!q) abort();
+    q->d = d;
+    snprintf(q->tenant, sizeof q->tenant, "%s", tenant);
+    snprintf(q->id, sizeof q->id, "%s", id);
+    q->want = version_ms;
+    q->cb = cb;
+    q->ud = ud;
+    hk_store_doc_get(store, HK_DOC_ASSISTANT, tenant, id, api_doc, q);
+}

@@ -1,4 +1,8 @@
-/* agent/agent_dir: the agents/ directory of a worker and its hot reload.
+/* agent/agent_dir: the worker's agent registry: the agents/ directory and its
+ * hot reload, and the API assistants calls need (store documents, kind
+ * HK_DOC_ASSISTANT, built with hk_agent_load_json and cached by (tenant, id,
+ * version), the version being the document's updatedAt in ms: a PATCH makes
+ * the next call load the new version, live calls keep theirs).
  * Holds the current version of every agent file; an inotify watch on the
  * loop reloads a file when it is written or renamed into place, and unloads
  * it when it is deleted or renamed away. A version that
@@ -33,5 +37,22 @@ const hk_agent *hk_agent_dir_at(const hk_agent_dir *d, int i);
 int hk_agent_dir_count(const hk_agent_dir *d);
 /* Reload attempts that failed since open (for tests and /metrics). */
 int hk_agent_dir_failures(const hk_agent_dir *d);
+
+struct hk_store;
+/* a: a reference for the caller (hk_agent_unref when done), NULL when the
+ * assistant does not exist (err NULL) or cannot be read or built (err says
+ * why); version_ms: the version a is (the document's updatedAt, ms). */
+typedef void (*hk_agent_dir_cb)(void *ud, hk_agent *a, long long version_ms, const char *err);
+/* The agent of tenant's assistant id, its document read from store (NULL:
+ * none, every API lookup answers "not found"). version_ms 0: the current version (the
+ * document is read again, so an edit on any worker or node is seen);
+ * otherwise that version, from the cache, or read again when this worker
+ * does not have it (if the document moved on since, the current version
+ * answers and a warning says so: the store keeps no old versions). May
+ * answer before it returns (memory store, cache hit). */
+void hk_agent_dir_get_api(hk_agent_dir *d, struct hk_store *store, const char *tenant, const char *id, long long version_ms,
+                          hk_agent_dir_cb cb, void *ud);
+/* API versions cached now (tests). */
+int hk_agent_dir_api_cached(const hk_agent_dir *d);
 
 #endif

@@ -11,6 +11,7 @@
 #include "api/assistant.h"
 #include "api/auth_login.h"
 #include "api/call.h"
+#include "api/phone_number.h"
 #include "api/tool.h"
 #include "core/metrics.h"
 #include "telephony/twilio_stream.h"
@@ -60,6 +61,12 @@ const hk_api_route hk_api_routes[] = {
     {"GET", "/tool/{id}", hk_api_tool_get, 0},
     {"PATCH", "/tool/{id}", hk_api_tool_patch, 0},
     {"DELETE", "/tool/{id}", hk_api_tool_delete, 0},
+    {"POST", "/phone-number", hk_api_phone_number_create, 0},
+    {"GET", "/phone-number", hk_api_phone_number_list, 0},
+    {"GET", "/phone-number/{id}", hk_api_phone_number_get, 0},
+    {"PATCH", "/phone-number/{id}", hk_api_phone_number_patch, 0},
+    {"DELETE", "/phone-number/{id}", hk_api_phone_number_delete, 0},
+    {"GET", "/v2/phone-number", hk_api_phone_number_page, 0},
     {NULL, NULL, NULL, 0},
 };
 

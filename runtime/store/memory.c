@@ -368,6 +368,7 @@ static const hk_store_vtable mem_vtable = {
     .doc_list = hk_mem_doc_list,
     .doc_patch = hk_mem_doc_patch,
     .doc_delete = hk_mem_doc_delete,
+    .number_find = hk_mem_number_find,
     .call_records = mem_call_records,
     .call_rename = mem_call_rename,
     .call_delete = mem_call_delete,

@@ -149,6 +149,17 @@ void hk_mem_doc_delete(hk_store *s, int kind, const char *tenant, const char *id
     cb(ud, out, NULL);
 }
 
+void hk_mem_number_find(hk_store *s, const char *number, hk_store_read_cb cb, void *ud) {
+    for (hk_mem_doc *d = *hk_store_memory_docs(s); d && number; d = d->next) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(d->body, "number");
+        if (d->kind == HK_DOC_PHONE_NUMBER && cJSON_IsString(n) && !strcmp(n->valuestring, number)) {
+            cb(ud, doc_json(d), NULL);
+            return;
+        }
+    }
+    cb(ud, NULL, NULL);
+}
+
 void hk_mem_docs_free(hk_mem_doc *head) {
     while (head) {
         hk_mem_doc *d = head;

@@ -22,5 +22,7 @@ void hk_mem_doc_patch(hk_store *s, int kind, const char *tenant_id, const char *
                       const struct cJSON *patch, hk_store_read_cb cb, void *ud);
 void hk_mem_doc_delete(hk_store *s, int kind, const char *tenant_id, const char *id,
                        hk_store_read_cb cb, void *ud);
+/* store.h number_find: the phone-number document with this number, any tenant */
+void hk_mem_number_find(hk_store *s, const char *number, hk_store_read_cb cb, void *ud);
 
 #endif

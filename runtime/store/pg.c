@@ -456,6 +456,7 @@ static const hk_store_vtable pg_vtable = {
     .doc_list = hk_pg_doc_list,
     .doc_patch = hk_pg_doc_patch,
     .doc_delete = hk_pg_doc_delete,
+    .number_find = hk_pg_number_find,
     .pending = pg_pending,
     .free = pg_free,
 };

@@ -27,7 +27,9 @@ static int stmt_of(int kind, int op) {
     static const int assistant[] = {HK_SQL_ASSISTANT_CREATE, HK_SQL_ASSISTANT_GET,
                                     HK_SQL_ASSISTANT_LIST, HK_SQL_ASSISTANT_PATCH,
                                     HK_SQL_ASSISTANT_DELETE};
-    return kind == HK_DOC_ASSISTANT ? assistant[op] : -1;
+    static const int number[] = {HK_SQL_NUMBER_CREATE, HK_SQL_NUMBER_GET, HK_SQL_NUMBER_LIST,
+                                 HK_SQL_NUMBER_PATCH, HK_SQL_NUMBER_DELETE};
+    return kind == HK_DOC_ASSISTANT ? assistant[op] : kind == HK_DOC_PHONE_NUMBER ? number[op] : -1;
 }
 
 static const char *jstr(const cJSON *o, const char *k) {
@@ -170,5 +172,22 @@ void hk_pg_doc_list(hk_store *s, int kind, const char *tenant, const hk_store_do
     char n[16];
     snprintf(n, sizeof n, "%d", f->limit <= 0 ? 100 : f->limit > 1000 ? 1000 : f->limit);
     hk_pg_op_text(op, 9, n);
+    hk_pg_submit_read(s, op);
+}
+
+void hk_pg_number_find(hk_store *s, const char *number, hk_store_read_cb cb, void *ud) {
+    if (!number || !*number || strlen(number) > 32) {
+        cb(ud, NULL, NULL);
+        return;
+    }
+    doc_req *r = malloc(sizeof *r);
+    if (!r) abort();
+    r->cb = cb;
+    r->ud = ud;
+    hk_pg_op *op = hk_pg_op_new(HK_SQL_NUMBER_FIND, NULL);
+    op->cb = doc_done;
+    op->ud = r;
+    op->single = 1;
+    hk_pg_op_text(op, 0, number);
     hk_pg_submit_read(s, op);
 }

@@ -34,6 +34,12 @@ enum {
     HK_SQL_ASSISTANT_LIST,
     HK_SQL_ASSISTANT_PATCH,
     HK_SQL_ASSISTANT_DELETE,
+    HK_SQL_NUMBER_CREATE, /* API phone numbers (pg_docs.c) */
+    HK_SQL_NUMBER_GET,
+    HK_SQL_NUMBER_LIST,
+    HK_SQL_NUMBER_PATCH,
+    HK_SQL_NUMBER_DELETE,
+    HK_SQL_NUMBER_FIND,
     HK_SQL_COUNT
 };
 
@@ -152,6 +158,7 @@ void hk_pg_doc_patch(hk_store *s, int kind, const char *tenant_id, const char *i
                      const struct cJSON *patch, hk_store_read_cb cb, void *ud);
 void hk_pg_doc_delete(hk_store *s, int kind, const char *tenant_id, const char *id,
                       hk_store_read_cb cb, void *ud);
+void hk_pg_number_find(hk_store *s, const char *number, hk_store_read_cb cb, void *ud);
 
 /* ---- reads (pg_read.c) ---- */
 struct cJSON *hk_pg_result_json(PGresult *res, const struct hk_keyring *keys, const char *tenant,

@@ -110,6 +110,33 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_ASSISTANT_DELETE] = {"hk_assistant_delete",
         "UPDATE agents SET deleted_at = clock_timestamp() WHERE tenant_id = $1::uuid "
         "AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
+    /* API phone numbers (schema/005_phone_numbers_api.sql): config is the
+     * document; number (unique among active numbers), provider and label
+     * follow it. agent_id is not kept: the document's assistantId is. */
+    [HK_SQL_NUMBER_CREATE] = {"hk_number_create",
+        "WITH t AS (SELECT clock_timestamp() AS now) INSERT INTO phone_numbers (tenant_id, number, "
+        "provider, label, config, created_at, updated_at) SELECT $1::uuid, $2::jsonb ->> 'number', "
+        "coalesce($2::jsonb ->> 'provider', 'twilio'), coalesce($2::jsonb ->> 'name', ''), "
+        "$2::jsonb, t.now, t.now FROM t RETURNING " DOC_COLS},
+    [HK_SQL_NUMBER_GET] = {"hk_number_get",
+        "SELECT " DOC_COLS " FROM phone_numbers WHERE tenant_id = $1::uuid AND id = $2::uuid "
+        "AND deleted_at IS NULL"},
+    [HK_SQL_NUMBER_LIST] = {"hk_number_list",
+        "SELECT " DOC_COLS " FROM phone_numbers WHERE tenant_id = $1::uuid AND deleted_at IS NULL "
+        DOC_FILTERS " ORDER BY created_at DESC, id LIMIT $10::int"},
+    [HK_SQL_NUMBER_PATCH] = {"hk_number_patch",
+        "UPDATE phone_numbers SET config = config || $3::jsonb, "
+        "number = (config || $3::jsonb) ->> 'number', "
+        "provider = coalesce((config || $3::jsonb) ->> 'provider', 'twilio'), "
+        "label = coalesce((config || $3::jsonb) ->> 'name', ''), "
+        "updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond') "
+        "WHERE tenant_id = $1::uuid AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
+    [HK_SQL_NUMBER_DELETE] = {"hk_number_delete",
+        "UPDATE phone_numbers SET deleted_at = clock_timestamp() WHERE tenant_id = $1::uuid "
+        "AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
+    /* not tenant-scoped: an incoming call's To number finds its tenant */
+    [HK_SQL_NUMBER_FIND] = {"hk_number_find",
+        "SELECT " DOC_COLS " FROM phone_numbers WHERE number = $1 AND deleted_at IS NULL"},
 };
 
 int hk_pg_sql_find(const char *name) {

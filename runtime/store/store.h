@@ -81,14 +81,14 @@ typedef struct hk_store_filter {
  * on failure. The callback owns result. */
 typedef void (*hk_store_read_cb)(void *ud, struct cJSON *result, const char *err);
 
-/* API resources (Vapi's /assistant, /tool; later /phone-number): a JSON
+/* API resources (Vapi's /assistant, /phone-number, /tool): a JSON
  * document kept verbatim, unknown fields included, beside the fields the
  * store owns: id (UUID v4), orgId (the tenant), createdAt, updatedAt
  * (ISO-8601 UTC with milliseconds). Answers through hk_store_read_cb: the
  * object (create, get, patch, delete; NULL when not found, which is also the
  * answer for another tenant's id or a malformed one) or an array, newest
  * first (list). A request body's id/orgId/createdAt/updatedAt are ignored. */
-enum { HK_DOC_ASSISTANT = 0, HK_DOC_TOOL, HK_DOC_KINDS };
+enum { HK_DOC_ASSISTANT = 0, HK_DOC_PHONE_NUMBER, HK_DOC_TOOL, HK_DOC_KINDS };
 
 typedef struct hk_store_doc_filter {
     int limit;                /* 0: 100; at most 1000 */
@@ -159,6 +159,10 @@ typedef struct hk_store_vtable {
     /* DELETE /call/{id}: the record as it was; the call and its messages are gone */
     void (*call_delete)(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
                         void *ud);
+    /* The active phone-number document (kind HK_DOC_PHONE_NUMBER) whose
+     * "number" is this E.164 number, whatever its tenant (its orgId says
+     * which): how an incoming call finds its tenant. NULL when none. */
+    void (*number_find)(hk_store *s, const char *number, hk_store_read_cb cb, void *ud);
     /* Writes not yet in the database (queued, in flight or spooled). */
     int (*pending)(hk_store *s);
     void (*free)(hk_store *s);
@@ -181,6 +185,7 @@ static inline void hk_store_doc_get(hk_store *s, int k, const char *t, const cha
 static inline void hk_store_doc_list(hk_store *s, int k, const char *t, const hk_store_doc_filter *f, hk_store_read_cb cb, void *ud) { s->v->doc_list(s, k, t, f, cb, ud); }
 static inline void hk_store_doc_patch(hk_store *s, int k, const char *t, const char *id, const struct cJSON *p, hk_store_read_cb cb, void *ud) { s->v->doc_patch(s, k, t, id, p, cb, ud); }
 static inline void hk_store_doc_delete(hk_store *s, int k, const char *t, const char *id, hk_store_read_cb cb, void *ud) { s->v->doc_delete(s, k, t, id, cb, ud); }
+static inline void hk_store_number_find(hk_store *s, const char *n, hk_store_read_cb cb, void *ud) { s->v->number_find(s, n, cb, ud); }
 
 /* store/memory.c: everything in process memory, reads answered at once. */
 hk_store *hk_store_memory_new(void);

@@ -34,6 +34,12 @@ typedef struct tw_stream {
     int closing;
     int bad_messages;
     char transfer_to[40];
+    /* an API assistant's agent is being read (on_start): the start
+     * message's fields wait here, and a socket closed meanwhile leaves the
+     * freeing to the read's answer */
+    int loading, gone;
+    char from[40], to[40], tenant[37];
+    int inbound;
 } tw_stream;
 
 /* CallSids whose token was used, with the time after which that token has
@@ -264,7 +270,53 @@ static void reject(tw_stream *s, const char *why) {
     }
 }
 
+/* The agent is known (a reference, or NULL): the call starts. */
+static void start_call(tw_stream *s, hk_agent *a) {
+    if (!a) return reject(s, "the agent of this call is gone");
+    char rec_url[600] = "";
+    const char *recdir = hk_config_str(s->app->cfg, HK_CFG_HARK_RECORDINGS_DIR);
+    if (recdir) snprintf(rec_url, sizeof rec_url, "file://%s/%s.wav", recdir, s->call_sid);
+    hk_call_opts o = {.loop = s->app->loop, .clock = s->app->clock, .id = s->call_sid,
+                      .from = s->from[0] ? s->from : NULL, .to = s->to[0] ? s->to : NULL,
+                      .record = 1, .store = s->app->store,
+                      .recording_url = rec_url, .inbound = s->inbound,
+                      .tenant_id = s->tenant[0] ? s->tenant : NULL};
+    hk_vad_config_default(&o.vad);
+    hk_call_io io = {.ud = s, .send_audio = io_audio, .ended = io_ended, .mark = io_mark,
+                     .clear = io_clear, .transfer = io_transfer};
+    char err[512];
+    s->call = hk_call_new(a, &o, &io, err, sizeof err);
+    hk_agent_unref(a);
+    if (!s->call) return reject(s, err);
+    /* the recording goes to disk as the call is made (see save_recording);
+     * with nowhere to save it there is nothing to keep */
+    hk_recorder_free(s->call->rec);
+    s->call->rec = NULL;
+    hk_pool *pool = hk_pool_global();
+    if (recdir && pool) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s.wav", recdir, s->call_sid);
+        s->call->rec = hk_recorder_new_file(8000, path, pool);
+    }
+    s->app->live_calls++;
+    hk_call_start(s->call);
+}
+
+static void api_agent(void *ud, hk_agent *a, long long version_ms, const char *err) {
+    (void)version_ms;
+    tw_stream *s = ud;
+    s->loading = 0;
+    if (s->gone) { /* the socket closed while the assistant was read */
+        if (a) hk_agent_unref(a);
+        free(s);
+        return;
+    }
+    if (err) hk_log(HK_LOG_ERROR, s->call_sid, "assistant_unavailable", "%s", err);
+    start_call(s, a);
+}
+
 static void on_start(tw_stream *s, const hk_twilio_msg *m) {
+    if (s->loading) return reject(s, "second start message");
     if (s->call) return reject(s, "second start message");
     if (strcmp(m->call_sid, s->call_sid) != 0) return reject(s, "start.callSid differs from the URL");
     if (strcmp(m->encoding, "audio/x-mulaw") != 0 || m->sample_rate != 8000 || m->channels != 1)
@@ -284,26 +336,23 @@ static void on_start(tw_stream *s, const hk_twilio_msg *m) {
         return reject(s, "this call already had a stream (a stream token works once)");
     if (s->conn) hk_conn_trust(s->conn);
     snprintf(s->stream_sid, sizeof s->stream_sid, "%s", m->stream_sid);
-    hk_agent *a = hk_agent_dir_get(s->app->agents, agent_id);
-    if (!a) return reject(s, "the agent of this call is gone");
-    char rec_url[600] = "";
-    const char *recdir = hk_config_str(s->app->cfg, HK_CFG_HARK_RECORDINGS_DIR);
-    if (recdir) snprintf(rec_url, sizeof rec_url, "file://%s/%s.wav", recdir, s->call_sid);
-    hk_call_opts o = {.loop = s->app->loop, .clock = s->app->clock, .id = s->call_sid,
-                      .from = hk_twilio_msg_param_get(m, "from"),
-                      .to = hk_twilio_msg_param_get(m, "to"), .record = 1,
-                      .store = s->app->store, .recording_url = rec_url};
+    const char *from = hk_twilio_msg_param_get(m, "from"), *to = hk_twilio_msg_param_get(m, "to");
+    snprintf(s->from, sizeof s->from, "%s", from ? from : "");
+    snprintf(s->to, sizeof s->to, "%s", to ? to : "");
     const char *dir = hk_twilio_msg_param_get(m, "direction");
-    o.inbound = !dir || strcmp(dir, "inbound") == 0;
-    hk_vad_config_default(&o.vad);
-    hk_call_io io = {.ud = s, .send_audio = io_audio, .ended = io_ended, .mark = io_mark,
-                     .clear = io_clear, .transfer = io_transfer};
-    char err[512];
-    s->call = hk_call_new(a, &o, &io, err, sizeof err);
-    hk_agent_unref(a);
-    if (!s->call) return reject(s, err);
-    s->app->live_calls++;
-    hk_call_start(s->call);
+    s->inbound = !dir || strcmp(dir, "inbound") == 0;
+    /* an API assistant: "api:<tenant>:<id>:<version ms>" (twilio_webhook.c) */
+    char tenant[37], id[37];
+    long long version = 0;
+    if (!strncmp(agent_id, "api:", 4)) {
+        if (sscanf(agent_id + 4, "%36[^:]:%36[^:]:%lld", tenant, id, &version) != 3 || version <= 0)
+            return reject(s, "stream token: malformed agent");
+        snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
+        s->loading = 1;
+        hk_agent_dir_get_api(s->app->agents, s->app->store, tenant, id, version, api_agent, s);
+        return;
+    }
+    start_call(s, hk_agent_dir_get(s->app->agents, agent_id));
 }
 
 static void on_media(tw_stream *s, const hk_twilio_msg *m) {
@@ -353,6 +402,10 @@ void hk_twilio_stream_text(void *state, const char *data, size_t len) {
 void hk_twilio_stream_closed(void *state) {
     tw_stream *s = state;
     s->conn = NULL;
+    if (s->loading) { /* api_agent frees it */
+        s->gone = 1;
+        return;
+    }
     if (s->call) {
         if (!s->call->ended) hk_call_end(s->call, "customer-ended-call");
         hk_call_free(s->call);

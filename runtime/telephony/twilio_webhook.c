@@ -1,4 +1,6 @@
-/* telephony/twilio_webhook: see twilio_webhook.h. Every callback is verified
+/* telephony/twilio_webhook: see twilio_webhook.h. An incoming call's agent
+ * may come from the store (an API number's assistant): then the answer is
+ * deferred (hk_http_defer) until the registry has it. Every callback is verified
  * against X-Twilio-Signature computed over the public URL from config (never
  * the Host header a proxy may rewrite); a bad or missing signature gets 403
  * and changes nothing. */
@@ -12,6 +14,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#include <cjson/cJSON.h>
 
 #include "agent/call.h"
 #include "api/routes.h"
@@ -114,27 +118,130 @@ static int verified(hk_app *app, const hk_http_request *req, const char *url, hk
     return 1;
 }
 
-/* The agent of an outbound call is named in the webhook URL hark gave
- * Twilio (?agent=ID); an inbound call's agent answers the To number. */
-static hk_agent *find_agent(hk_app *app, const char *query, const char *to) {
-    hk_form_param p[8];
-    char buf[512];
-    hk_form q;
-    char err[64];
-    hk_form_init(&q, p, 8, buf, sizeof buf);
-    if (query[0] && strlen(query) < 300 && hk_form_parse(&q, query, strlen(query), err, sizeof err) > 0) {
-        const char *id = hk_form_get(&q, "agent");
-        if (id) return hk_agent_dir_get(app->agents, id);
-    }
-    return hk_agent_dir_get(app->agents, to);
+/* An incoming call's answer, possibly deferred (the agent comes from the
+ * store): everything it needs is copied out of the request. */
+typedef struct in_call {
+    hk_app *app;
+    hk_http_pending *pending; /* NULL: answer into resp, now */
+    hk_http_response *resp;
+    char sid[64], to[40], from[40], dir[32];
+} in_call;
+
+static void in_reply(in_call *c, int status, const char *ctype, const char *body) {
+    if (c->pending) hk_http_pending_respond(c->pending, status, ctype, body, strlen(body));
+    else hk_resp_text(c->resp, status, ctype, body);
 }
 
-static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_response *resp) {
+static void not_in_service(in_call *c) {
+    char to_m[32], body[1024];
+    hk_log(HK_LOG_WARN, c->sid, "unknown_number", "no agent answers %s",
+           hk_log_mask_number(c->to, to_m, sizeof to_m));
+    hk_twiml_say_hangup(body, sizeof body, "Sorry, the number you have called is not in service.",
+                        NULL);
+    in_reply(c, 200, "text/xml", body);
+}
+
+/* Answer with a's stream and free c. tenant: the API assistant's tenant
+ * (NULL: a file agent, the default tenant's); version_ms: its version. The
+ * stream token names the agent so that any worker finds the same version:
+ * a file agent's id, or "api:<tenant>:<id>:<version_ms>". */
+static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long version_ms) {
+    hk_app *app = c->app;
+    if (!a) {
+        not_in_service(c);
+        free(c);
+        return;
+    }
+    char ref[HK_STREAM_TOKEN_FIELD_MAX + 1], token[HK_STREAM_TOKEN_MAX], url[512], action[640];
+    char body[4096];
+    if (tenant) snprintf(ref, sizeof ref, "api:%s:%s:%lld", tenant, a->id, version_ms);
+    else snprintf(ref, sizeof ref, "%s", a->id);
+    hk_stream_token_make(app->stream_secret, c->sid, ref, (int64_t)time(NULL) + app->stream_token_ttl_s,
+                         token, sizeof token);
+    snprintf(url, sizeof url, "%s/voice/stream/%s", app->stream_base, c->sid);
+    snprintf(action, sizeof action, "%s/connect-status", app->webhook_url);
+    hk_twiml_param params[] = {{"agent", a->id}, {"token", token}, {"from", c->from},
+                               {"to", c->to}, {"direction", c->dir[0] ? c->dir : "inbound"}};
+    hk_twiml_stream s = {.say = a->consent_message, .action = action, .url = url,
+                         .params = params, .n_params = 5};
+    if (hk_twiml_connect_stream(body, sizeof body, &s) < 0) {
+        in_reply(c, 500, "text/plain", "cannot build TwiML\n");
+    } else {
+        char from_m[32], to_m[32];
+        hk_log(HK_LOG_INFO, c->sid, "call_incoming", "from %s to %s: agent %s version %d%s",
+               c->from[0] ? hk_log_mask_number(c->from, from_m, sizeof from_m) : "?",
+               hk_log_mask_number(c->to, to_m, sizeof to_m), a->id, a->version,
+               tenant ? " (API assistant)" : "");
+        /* the call record exists from the first webhook (the stream may never come) */
+        if (app->store) {
+            hk_store_call r = {.call_sid = c->sid, .tenant_id = tenant ? tenant : HK_DEFAULT_TENANT,
+                               .agent_id = tenant ? a->id : NULL, .from = c->from, .to = c->to,
+                               .inbound = !c->dir[0] || strcmp(c->dir, "inbound") == 0,
+                               .status = "ringing"};
+            hk_store_call_create(app->store, &r);
+        }
+        in_reply(c, 200, "text/xml", body);
+    }
+    hk_agent_unref(a);
+    free(c);
+}
+
+/* the file agent answering the To number, if any */
+static void in_answer_file(in_call *c) {
+    in_answer(c, hk_agent_dir_get(c->app->agents, c->to), NULL, 0);
+}
+
+typedef struct in_api {
+    in_call *c;
+    char tenant[37];
+} in_api;
+
+static void in_api_agent(void *ud, hk_agent *a, long long version_ms, const char *err) {
+    in_api *q = ud;
+    if (err) hk_log(HK_LOG_ERROR, q->c->sid, "assistant_unavailable", "%s", err);
+    in_answer(q->c, a, q->tenant, version_ms);
+    free(q);
+}
+
+static void in_load_api(in_call *c, const char *tenant, const char *id) {
+    in_api *q = calloc(1, sizeof *q);
+    if (!q) abort();
+    q->c = c;
+    snprintf(q->tenant, sizeof q->tenant, "%s", tenant);
+    hk_agent_dir_get_api(c->app->agents, c->app->store, tenant, id, 0, in_api_agent, q);
+}
+
+/* The store's answer for the To number: its tenant's assistant; a number
+ * the API does not know (or one without an assistant) is the files' */
+static void in_number(void *ud, cJSON *num, const char *err) {
+    in_call *c = ud;
+    const cJSON *org = cJSON_GetObjectItemCaseSensitive(num, "orgId");
+    const cJSON *aid = cJSON_GetObjectItemCaseSensitive(num, "assistantId");
+    if (err) hk_log(HK_LOG_ERROR, c->sid, "number_lookup_failed", "%s (trying agent files)", err);
+    if (!err && cJSON_IsString(org) && cJSON_IsString(aid)) {
+        hk_agent *f = strcmp(org->valuestring, HK_DEFAULT_TENANT) == 0
+                          ? hk_agent_dir_get(c->app->agents, aid->valuestring)
+                          : NULL;
+        if (f) in_answer(c, f, NULL, 0);
+        else in_load_api(c, org->valuestring, aid->valuestring);
+    } else {
+        in_answer_file(c);
+    }
+    cJSON_Delete(num);
+}
+
+/* The agent of an outbound call is named in the webhook URL hark gave
+ * Twilio (?agent=ID, and &tenant=T for an API assistant; the URL is signed
+ * by Twilio like the body); an inbound call's agent answers the To number:
+ * an API number (through the store) first, then the agent files. */
+static void incoming_call(hk_app *app, const hk_http_request *req, hk_form *f,
+                          hk_http_response *resp) {
     const char *sid = hk_form_get(f, "CallSid");
     const char *to = hk_form_get(f, "To");
     const char *from = hk_form_get(f, "From");
-    char body[4096];
-    if (!sid || !to) {
+    const char *dir = hk_form_get(f, "Direction");
+    char body[1024];
+    if (!sid || !to || strlen(sid) >= 64 || strlen(to) >= 40 || (from && strlen(from) >= 40)) {
         hk_resp_text(resp, 400, "text/plain", "CallSid and To are required\n");
         return;
     }
@@ -144,46 +251,39 @@ static void incoming_call(hk_app *app, const char *query, hk_form *f, hk_http_re
         xml(resp, body);
         return;
     }
-    hk_agent *a = find_agent(app, query, to);
-    if (!a) {
-        char to_m[32];
-        hk_log(HK_LOG_WARN, sid, "unknown_number", "no agent answers %s",
-               hk_log_mask_number(to, to_m, sizeof to_m));
-        hk_twiml_say_hangup(body, sizeof body,
-                            "Sorry, the number you have called is not in service.", NULL);
-        xml(resp, body);
+    in_call *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->app = app;
+    c->resp = resp;
+    snprintf(c->sid, sizeof c->sid, "%s", sid);
+    snprintf(c->to, sizeof c->to, "%s", to);
+    snprintf(c->from, sizeof c->from, "%s", from ? from : "");
+    snprintf(c->dir, sizeof c->dir, "%s", dir ? dir : "");
+    hk_form_param p[8];
+    char buf[512], err[64], agent[100] = "", tenant[40] = "";
+    hk_form q;
+    hk_form_init(&q, p, 8, buf, sizeof buf);
+    if (req->query[0] && strlen(req->query) < 300 &&
+        hk_form_parse(&q, req->query, strlen(req->query), err, sizeof err) > 0) {
+        const char *a = hk_form_get(&q, "agent"), *t = hk_form_get(&q, "tenant");
+        if (a) snprintf(agent, sizeof agent, "%s", a);
+        if (t) snprintf(tenant, sizeof tenant, "%s", t);
+    }
+    if (agent[0]) {
+        hk_agent *a = hk_agent_dir_get(app->agents, agent);
+        if (a || !tenant[0] || !app->store || !(c->pending = hk_http_defer(req))) {
+            in_answer(c, a, NULL, 0);
+            return;
+        }
+        in_load_api(c, tenant, agent);
         return;
     }
-    char token[HK_STREAM_TOKEN_MAX], url[512], action[640];
-    hk_stream_token_make(app->stream_secret, sid, a->id, (int64_t)time(NULL) + app->stream_token_ttl_s,
-                         token, sizeof token);
-    snprintf(url, sizeof url, "%s/voice/stream/%s", app->stream_base, sid);
-    snprintf(action, sizeof action, "%s/connect-status", app->webhook_url);
-    const char *dir = hk_form_get(f, "Direction");
-    hk_twiml_param params[] = {{"agent", a->id}, {"token", token}, {"from", from ? from : ""},
-                               {"to", to}, {"direction", dir ? dir : "inbound"}};
-    hk_twiml_stream s = {.say = a->consent_message, .action = action, .url = url,
-                         .params = params, .n_params = 5};
-    if (hk_twiml_connect_stream(body, sizeof body, &s) < 0) {
-        hk_resp_text(resp, 500, "text/plain", "cannot build TwiML\n");
-    } else {
-        char from_m[32], to_m[32];
-        hk_log(HK_LOG_INFO, sid, "call_incoming", "from %s to %s: agent %s version %d",
-               from ? hk_log_mask_number(from, from_m, sizeof from_m) : "?",
-               hk_log_mask_number(to, to_m, sizeof to_m), a->id, a->version);
-        /* the call record exists from the first webhook (the stream may never come) */
-        if (app->store) {
-            hk_store_call r = {.call_sid = sid, .tenant_id = HK_DEFAULT_TENANT,
-                               .from = from ? from : "", .to = to,
-                               .inbound = !dir || strcmp(dir, "inbound") == 0,
-                               .status = "ringing"};
-            hk_store_call_create(app->store, &r);
-        }
-        xml(resp, body);
+    if (!app->store || !(c->pending = hk_http_defer(req))) {
+        in_answer_file(c);
+        return;
     }
-    hk_agent_unref(a);
+    hk_store_number_find(app->store, c->to, in_number, c);
 }
-
 static void connect_status(hk_app *app, const char *query, hk_form *f, hk_http_response *resp) {
     const char *sid = hk_form_get(f, "CallSid");
     char number[64], body[1024];
@@ -230,7 +330,7 @@ int hk_twilio_webhook(hk_app *app, const hk_http_request *req, hk_http_response 
     char url[768];
     snprintf(url, sizeof url, "%s%s", app->webhook_url, strcmp(rest, "/") ? rest : "");
     if (verified(app, req, url, &f, resp)) {
-        if (!*rest || !strcmp(rest, "/")) incoming_call(app, req->query, &f, resp);
+        if (!*rest || !strcmp(rest, "/")) incoming_call(app, req, &f, resp);
         else if (!strcmp(rest, "/connect-status")) connect_status(app, req->query, &f, resp);
         else status_callback(app, &f, resp);
     }
