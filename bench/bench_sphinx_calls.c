@@ -4,8 +4,11 @@
  * (VmRSS) and the time until every session is ready; then the end-of-utterance
  * latency of one caller line on one session, and the time for M sessions that
  * all end an utterance at once to get their transcripts, and how many decoders
- * and grammars the worker built (providers/sphinx_pool.c).
- *   bench_sphinx_calls [N sessions, default 20] [M concurrent utterances, default 20] */
+ * and grammars the worker built (providers/sphinx_pool.c). With "lm" the
+ * sessions have no hints (the general language model, decoded as it is spoken
+ * on reserved decoders: at most HK_SPHINX_MAX_RESERVED stream at once).
+ *   bench_sphinx_calls [N sessions, default 20] [M concurrent utterances, default 20]
+ *                      [grammar|lm, default grammar] */
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +107,7 @@ static void push_line(hk_stt *s, const int16_t *pcm8, size_t n8) {
 int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 20;
     int m = argc > 2 ? atoi(argv[2]) : 20;
+    int lm = argc > 3 && strcmp(argv[3], "lm") == 0;
     if (n < 1) n = 1;
     if (m > n) m = n;
     struct ev_loop *loop = EV_DEFAULT;
@@ -119,8 +123,9 @@ int main(int argc, char **argv) {
 
     hk_stt **s = calloc((size_t)n, sizeof *s);
     result *r = calloc((size_t)n, sizeof *r);
-    hk_stt_config cfg = {.provider = "sphinx", .language = "en", .phrases = k_hints,
-                         .n_phrases = N_HINTS};
+    hk_stt_config cfg = {.provider = "sphinx", .language = "en", .phrases = lm ? NULL : k_hints,
+                         .n_phrases = lm ? 0 : N_HINTS};
+    printf("mode: %s\n", lm ? "language model (no hints)" : "grammar (hints)");
     char err[256];
     double rss0 = rss_mb(), t0 = now_ms();
     for (int i = 0; i < n; i++) {
@@ -163,6 +168,10 @@ int main(int argc, char **argv) {
     hk_sphinx_pool_stats(&st);
     printf("shared: %ld decoders built, %ld grammars built (dictionary scans), %ld cached\n",
            st.decoders_created, st.grammars_built, st.grammars_cached);
+    hk_stt_sphinx_stat ss;
+    hk_stt_sphinx_stats(&ss);
+    printf("utterances: %ld decoded as spoken (%ld reservations), %ld decoded whole at their end\n",
+           ss.utterances_streamed, st.reservations, ss.utterances_whole);
     for (int i = 0; i < n; i++) hk_stt_sphinx.close(s[i]);
     ev_run(loop, 0);
     hk_pool_free(pool);

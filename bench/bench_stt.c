@@ -271,6 +271,12 @@ static void run_mode(struct ev_loop *loop, const suite *su, int grammar, int lea
            tot_words, exact, su->n_lines, kw_hit, kw, kw_false, tot_end / su->n_lines,
            tot_all / su->n_lines,
            tot_all / tot_audio);
+    hk_stt_sphinx_stat ss;
+    hk_stt_sphinx_stats(&ss);
+    printf("  so far: %ld utterances decoded as spoken (%ld of %ld samples of them before their "
+           "end), %ld decoded whole at their end\n",
+           ss.utterances_streamed, ss.samples_streamed, ss.samples_streamed + ss.samples_at_end,
+           ss.utterances_whole);
     hk_stt_sphinx.close(stt);
     ev_run(loop, 0);
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
 #include <sphinxbase/fsg_model.h>
 #include <sphinxbase/jsgf.h>
 
@@ -51,6 +53,9 @@ struct hk_sphinx_decoder {
     ps_decoder_t *ps;
     struct decoder_set *set;
     int busy;
+    int reserved;       /* busy across a call's jobs (counted in set->reserved) */
+    cmn_type_t cmn0;    /* the model's CMN (batch): streaming switches it to live */
+    hk_sphinx_cmn init; /* the live CMN estimate of a fresh decoder */
     long base_searches; /* pocketsphinx's own (its phone loop) */
     search_slot slot[HK_SPHINX_MAX_SEARCHES]; /* grammar searches "g0".."g7" */
     hk_sphinx_decoder *next;
@@ -60,6 +65,7 @@ typedef struct decoder_set {
     char *model_dir;
     int lm;           /* 1: the general language model; 0: grammar searches */
     int n;            /* decoders, including those being built */
+    int reserved;     /* decoders reserved, including one being built for it */
     hk_sphinx_decoder *list;
     struct decoder_set *next;
 } decoder_set;
@@ -69,7 +75,7 @@ static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* a decoder freed, a gra
 static decoder_set *g_sets;
 static hk_sphinx_grammar *g_grammars;
 static uint64_t g_tick, g_next_gid = 1;
-static long g_decoders_created, g_grammars_built;
+static long g_decoders_created, g_grammars_built, g_reservations;
 
 static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
 /* Not -logfn: ps_init would reopen the one global log file from several threads
@@ -184,9 +190,14 @@ static ps_decoder_t *decoder_build(const char *model_dir, int lm) {
     snprintf(hmm, sizeof hmm, "%s/en-us", model_dir);
     snprintf(dict, sizeof dict, "%s/cmudict-en-us.dict", model_dir);
     snprintf(lmf, sizeof lmf, "%s/en-us.lm.bin", model_dir);
-    /* With grammars the n-gram model is not loaded at all (memory, load time). */
+    /* With grammars the n-gram model is not loaded at all (memory, load time).
+     * With the language model, no -fwdflat: that second pass re-decodes the whole
+     * utterance inside ps_end_utt (0.4-0.6 s of a streamed 1-2 s utterance, so
+     * streaming saved nothing). bench_stt lm, words wrong of 226: 203 decoded
+     * whole with it, 192 streamed with it, 191 streamed without it (the model
+     * is that poor on phone-band speech either way); the end costs ~50-150 ms. */
     cmd_ln_t *cfg = lm ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict, "-lm",
-                                     lmf, NULL)
+                                     lmf, "-fwdflat", "no", NULL)
                        : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict, "-lw",
                                      GRAMMAR_LW, "-wip", GRAMMAR_WIP, "-fsgusefiller", "no",
                                      "-remove_noise", "no", "-beam", GRAMMAR_BEAM, "-pbeam",
@@ -291,7 +302,14 @@ static hk_sphinx_decoder *take_free(decoder_set *s, const hk_sphinx_grammar *g) 
 static hk_sphinx_decoder *build_into(decoder_set *s) {
     hk_sphinx_decoder *d = calloc(1, sizeof *d);
     ps_decoder_t *ps = d ? decoder_build(s->model_dir, s->lm) : NULL;
-    if (ps) d->base_searches = count_searches(ps);
+    if (ps) {
+        d->base_searches = count_searches(ps);
+        feat_t *fcb = ps_get_feat(ps);
+        d->cmn0 = fcb->cmn;
+        d->ps = ps;
+        hk_sphinx_decoder_cmn_save(d, &d->init);
+        d->init.valid = 0;
+    }
     pthread_mutex_lock(&g_mu);
     if (!ps) {
         s->n--;
@@ -310,36 +328,66 @@ static hk_sphinx_decoder *build_into(decoder_set *s) {
     return d;
 }
 
-/* may_wait 0: NULL (no error) when decoders exist but none is free. */
-static hk_sphinx_decoder *acquire(const char *model_dir, hk_sphinx_grammar *g, int may_wait,
+typedef enum { ACQ_WAIT, ACQ_WARM, ACQ_RESERVE, ACQ_RESERVE_BUILD } acq_mode;
+
+/* ACQ_WAIT waits for a free decoder; the others never wait and return NULL (no
+ * error) when none is free and none may be built. ACQ_WARM builds only a set's
+ * first decoder; ACQ_RESERVE builds none; ACQ_RESERVE_BUILD up to the cap. */
+static hk_sphinx_decoder *acquire(const char *model_dir, hk_sphinx_grammar *g, acq_mode mode,
                                   char *err, size_t errlen) {
+    int reserve = mode == ACQ_RESERVE || mode == ACQ_RESERVE_BUILD;
     pthread_mutex_lock(&g_mu);
     decoder_set *s = set_find(model_dir, g == NULL, 1);
     hk_sphinx_decoder *d = NULL;
     int build = 0;
+    if (s && reserve && s->reserved >= HK_SPHINX_MAX_RESERVED) {
+        s = NULL;
+        reserve = -1;
+    }
     while (s && !(d = take_free(s, g))) {
-        if (s->n < HK_SPHINX_MAX_DECODERS && (may_wait || s->n == 0)) {
+        int may_build = mode == ACQ_WAIT || mode == ACQ_RESERVE_BUILD ||
+                        (mode == ACQ_WARM && s->n == 0);
+        if (s->n < HK_SPHINX_MAX_DECODERS && may_build) {
             s->n++;
             build = 1;
             break;
         }
-        if (!may_wait) break;
+        if (mode != ACQ_WAIT) break;
         pthread_cond_wait(&g_cv, &g_mu);
+    }
+    if (s && reserve == 1 && (d || build)) {
+        s->reserved++;
+        g_reservations++;
+        if (d) d->reserved = 1;
     }
     int have_any = s && s->n > 0;
     pthread_mutex_unlock(&g_mu);
+    if (reserve == -1) return NULL; /* the reservation cap: decode whole at the end */
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     if (build && !(d = build_into(s))) {
+        if (reserve == 1) {
+            pthread_mutex_lock(&g_mu);
+            s->reserved--;
+            pthread_mutex_unlock(&g_mu);
+        }
         snprintf(err, errlen, "sphinx: cannot load the model in %.150s", model_dir);
         return NULL;
+    }
+    if (build && reserve == 1) {
+        pthread_mutex_lock(&g_mu);
+        d->reserved = 1;
+        pthread_mutex_unlock(&g_mu);
     }
     if (!d) {
         if (!have_any) snprintf(err, errlen, "sphinx: no decoder");
         return NULL;
     }
+    /* a whole-utterance decode normalises per utterance (the model's batch CMN);
+     * a streamed one switched the decoder to a running estimate */
+    ps_get_feat(d->ps)->cmn = d->cmn0;
     if (g && decoder_select(d, g) != 0) {
         snprintf(err, errlen, "sphinx: the hint grammar did not load");
         hk_sphinx_decoder_release(d);
@@ -350,15 +398,40 @@ static hk_sphinx_decoder *acquire(const char *model_dir, hk_sphinx_grammar *g, i
 
 hk_sphinx_decoder *hk_sphinx_decoder_acquire(const char *model_dir, hk_sphinx_grammar *g,
                                              char *err, size_t errlen) {
-    return acquire(model_dir, g, 1, err, errlen);
+    return acquire(model_dir, g, ACQ_WAIT, err, errlen);
+}
+
+hk_sphinx_decoder *hk_sphinx_decoder_reserve(const char *model_dir, hk_sphinx_grammar *g,
+                                             int may_build) {
+    char err[200];
+    return acquire(model_dir, g, may_build ? ACQ_RESERVE_BUILD : ACQ_RESERVE, err, sizeof err);
 }
 
 int hk_sphinx_decoder_warm(const char *model_dir, hk_sphinx_grammar *g, char *err,
                            size_t errlen) {
     err[0] = '\0';
-    hk_sphinx_decoder *d = acquire(model_dir, g, 0, err, errlen);
+    hk_sphinx_decoder *d = acquire(model_dir, g, ACQ_WARM, err, errlen);
     if (d) hk_sphinx_decoder_release(d);
     return d || !err[0] ? 0 : -1;
+}
+
+void hk_sphinx_decoder_cmn_load(hk_sphinx_decoder *d, const hk_sphinx_cmn *c) {
+    cmn_t *cmn = ps_get_feat(d->ps)->cmn_struct;
+    if (!c || !c->valid) c = &d->init;
+    int n = cmn->veclen < HK_SPHINX_CMN_MAX ? cmn->veclen : HK_SPHINX_CMN_MAX;
+    memcpy(cmn->cmn_mean, c->mean, (size_t)n * sizeof *c->mean);
+    memcpy(cmn->sum, c->sum, (size_t)n * sizeof *c->sum);
+    cmn->nframe = c->nframe;
+}
+
+void hk_sphinx_decoder_cmn_save(hk_sphinx_decoder *d, hk_sphinx_cmn *c) {
+    cmn_t *cmn = ps_get_feat(d->ps)->cmn_struct;
+    int n = cmn->veclen < HK_SPHINX_CMN_MAX ? cmn->veclen : HK_SPHINX_CMN_MAX;
+    memset(c, 0, sizeof *c);
+    memcpy(c->mean, cmn->cmn_mean, (size_t)n * sizeof *c->mean);
+    memcpy(c->sum, cmn->sum, (size_t)n * sizeof *c->sum);
+    c->nframe = cmn->nframe;
+    c->valid = 1;
 }
 
 ps_decoder_t *hk_sphinx_decoder_ps(hk_sphinx_decoder *d) { return d->ps; }
@@ -367,6 +440,10 @@ void hk_sphinx_decoder_release(hk_sphinx_decoder *d) {
     if (!d) return;
     pthread_mutex_lock(&g_mu);
     d->busy = 0;
+    if (d->reserved) {
+        d->reserved = 0;
+        d->set->reserved--;
+    }
     pthread_cond_broadcast(&g_cv);
     pthread_mutex_unlock(&g_mu);
 }
@@ -378,9 +455,11 @@ void hk_sphinx_pool_stats(hk_sphinx_stats *st) {
     pthread_mutex_lock(&g_mu);
     st->decoders_created = g_decoders_created;
     st->grammars_built = g_grammars_built;
+    st->reservations = g_reservations;
     for (decoder_set *s = g_sets; s; s = s->next)
         for (hk_sphinx_decoder *d = s->list; d; d = d->next) {
             st->decoders_live++;
+            st->decoders_reserved += d->reserved;
             long k = d->busy ? 0 : count_searches(d->ps) - d->base_searches;
             if (k > st->searches_max) st->searches_max = k;
         }

@@ -1,21 +1,29 @@
 /* providers/stt_sphinx: speech-to-text with pocketsphinx, offline.
- * Owns a call's utterance audio, never a decoder: decoders, the model and the
- * hint grammars are the worker's (sphinx_pool.c), so an idle call costs a few
- * hundred bytes. The stream's state below "worker" is only touched by pool jobs
- * in the stream's own lane (the stream's address), so those jobs run one at a
- * time in order: open (find the cached grammar, make sure a decoder exists),
- * audio batches (silence trim into the utterance buffer), end (take a free
- * shared decoder, decode the utterance whole, give the decoder back), reset
- * (cancel), close (free). The loop thread only buffers audio and delivers
- * results: it never waits on a decoder.
+ * Owns a call's utterance audio, never a decoder for longer than an utterance:
+ * decoders, the model and the hint grammars are the worker's (sphinx_pool.c),
+ * so an idle call costs a few hundred bytes. The stream's state below "worker"
+ * is only touched by pool jobs in the stream's own lane (the stream's address),
+ * so those jobs run one at a time in order: open (find the cached grammar, make
+ * sure a decoder exists), audio batches (silence trim into the utterance
+ * buffer; with the language model, also the streamed decode below), end
+ * (decode, give the decoder back), reset (cancel), close (free). The loop
+ * thread only buffers audio and delivers results: it never waits on a decoder.
  *
- * Utterances are decoded whole at their end: the model normalises cepstra per
- * utterance (feat.params: -cmn batch), and incremental decoding switches that
- * to a running estimate that starts from the model's defaults, which lost "book
- * an appointment" in the first utterance of every test voice. Grammar decoding
- * is fast (~0.03x real time), so the end costs tens of ms. The language model
- * (no hints) is ~10x slower; it used to decode as audio came, holding a
- * decoder per call for the whole call: whole utterances let it share too. */
+ * With hints, utterances are decoded whole at their end: the model normalises
+ * cepstra per utterance (feat.params: -cmn batch), and incremental decoding
+ * switches that to a running estimate that starts from the model's defaults,
+ * which lost "book an appointment" in the first utterance of every test voice.
+ * Grammar decoding is fast (~0.03x real time), so the end costs tens of ms.
+ *
+ * The language model (no hints) is ~10x slower, too slow to run all at the end
+ * (~0.7-0.9 s after the caller stops). So when an utterance starts (its first
+ * loud frame) the call reserves a free shared decoder (sphinx_pool.h:
+ * reservations; a decoder, not a thread) and each audio job feeds the new
+ * trimmed speech to it; the end job processes only the tail. The running CMN
+ * estimate is the call's own (saved and reloaded around each reservation), as
+ * it was when every call had its decoder. No free decoder at the start: it is
+ * tried again with every batch, and at worst the utterance is decoded whole at
+ * its end on any decoder, as with hints. End, cancel and close release it. */
 #include "providers/stt_sphinx.h"
 
 #include <limits.h>
@@ -53,6 +61,13 @@
 #define TRIM_HOLD_MAX 16000      /* a pause longer than 2 s is fed in part anyway */
 #define UTT_MAX (60 * 8000)      /* at most 60 s of an utterance is decoded */
 
+/* A streamed decode is fed once this much new trimmed speech is buffered. */
+#define STREAM_CHUNK 800         /* 100 ms at 8 kHz */
+
+/* Process-wide counters (hk_stt_sphinx_stats), any thread. */
+static atomic_long g_utts_streamed, g_utts_whole, g_chunks_streamed, g_samples_streamed,
+    g_samples_at_end;
+
 typedef enum { J_OPEN, J_AUDIO, J_END, J_RESET, J_CLOSE } job_kind;
 
 struct hk_stt {
@@ -85,6 +100,13 @@ struct hk_stt {
     size_t n_part;
     int16_t *hold;             /* quiet frames not fed yet (TRIM_HOLD_MAX, while speaking) */
     size_t n_hold;
+    /* worker: the streamed decode (language model only) */
+    hk_sphinx_decoder *res;    /* reserved for this utterance, its utterance started */
+    hk_resampler *rs;          /* 8 -> 16 kHz, while res */
+    int rs_skip;               /* resampler delay still to drop (16 kHz samples) */
+    size_t n_fed;              /* samples of utt already given to res */
+    int tried_build;           /* this utterance already asked for a decoder to be built */
+    hk_sphinx_cmn cmn;         /* the call's running CMN estimate */
     char open_err[200];
 };
 
@@ -188,7 +210,68 @@ static int w_audio(hk_stt *s, const int16_t *pcm, size_t n) {
     return rc;
 }
 
-/* Forgets the utterance in progress and its buffers. */
+/* Gives the reserved decoder back (its utterance ended or dropped). */
+static void w_stream_drop(hk_stt *s, int end_utt) {
+    if (!s->res) return;
+    if (end_utt) ps_end_utt(hk_sphinx_decoder_ps(s->res));
+    hk_sphinx_decoder_release(s->res);
+    s->res = NULL;
+    hk_resampler_free(s->rs);
+    s->rs = NULL;
+    s->n_fed = 0;
+}
+
+/* The utterance's samples from n_fed on, resampled, into the reserved decoder. */
+static int w_stream_feed(hk_stt *s) {
+    size_t n = s->n_utt - s->n_fed;
+    if (n == 0) return 0;
+    size_t cap = hk_resampler_max_out(s->rs, n);
+    int16_t *pcm16 = malloc(cap * sizeof *pcm16);
+    if (!pcm16) return -1;
+    size_t n16 = hk_resampler_process(s->rs, s->utt + s->n_fed, n, pcm16, cap);
+    size_t skip = (size_t)s->rs_skip < n16 ? (size_t)s->rs_skip : n16;
+    s->rs_skip -= (int)skip;
+    int rc = 0;
+    if (n16 > skip &&
+        ps_process_raw(hk_sphinx_decoder_ps(s->res), pcm16 + skip, n16 - skip, FALSE, FALSE) < 0)
+        rc = -1;
+    free(pcm16);
+    s->n_fed = s->n_utt;
+    return rc;
+}
+
+/* After an audio batch: start streaming the utterance if it has begun and a
+ * decoder is free, and feed what is new. A failure falls back to decoding the
+ * buffered utterance whole at its end. */
+static void w_stream(hk_stt *s) {
+    if (s->grammar || !s->heard || s->utt_full) return;
+    if (!s->res) {
+        s->res = hk_sphinx_decoder_reserve(s->model_dir, NULL, !s->tried_build);
+        s->tried_build = 1;
+        if (!s->res) return;
+        hk_sphinx_decoder_cmn_load(s->res, &s->cmn);
+        s->rs = hk_resampler_new(8000, 16000);
+        s->n_fed = 0;
+        if (!s->rs || ps_start_utt(hk_sphinx_decoder_ps(s->res)) < 0) {
+            w_stream_drop(s, 0);
+            return;
+        }
+        s->rs_skip = hk_resampler_latency(s->rs);
+    }
+    if (s->n_utt - s->n_fed < STREAM_CHUNK) return;
+    size_t n = s->n_utt - s->n_fed;
+    if (w_stream_feed(s) != 0) {
+        hk_log(HK_LOG_WARN, NULL, "stt_decode_failed",
+               "sphinx: streaming failed; decoding the utterance at its end");
+        w_stream_drop(s, 1);
+        s->n_fed = 0;
+        return;
+    }
+    atomic_fetch_add(&g_chunks_streamed, 1);
+    atomic_fetch_add(&g_samples_streamed, (long)n);
+}
+
+/* Forgets the utterance in progress, its buffers and its reserved decoder. */
 static void w_utt_reset(hk_stt *s) {
     free(s->utt);
     s->utt = NULL;
@@ -198,6 +281,8 @@ static void w_utt_reset(hk_stt *s) {
     s->hold = NULL;
     s->n_hold = s->n_part = 0;
     s->heard = 0;
+    w_stream_drop(s, 1);
+    s->tried_build = 0;
 }
 
 /* The posterior probability of the best path through the lattice: near 1 when
@@ -211,6 +296,14 @@ static double w_confidence(hk_stt *s, ps_decoder_t *ps) {
     double p = logmath_exp(ps_get_logmath(ps), post);
     if (p < 0 || p > 1) return -1;
     return p;
+}
+
+/* The hypothesis of an ended utterance into job->text (and its confidence). */
+static void w_hyp(hk_stt *s, stt_job *job, ps_decoder_t *ps) {
+    int32 score;
+    const char *hyp = ps_get_hyp(ps, &score);
+    if (hyp && *hyp) job->conf = w_confidence(s, ps);
+    if (!(job->text = strdup(hyp ? hyp : ""))) snprintf(job->err, sizeof job->err, "out of memory");
 }
 
 /* Decodes the utterance whole on a shared decoder; *text NULL on failure. */
@@ -236,16 +329,27 @@ static void w_decode(hk_stt *s, stt_job *job) {
         if (ps_end_utt(ps) < 0) rc = -1;
     }
     free(pcm16);
+    if (rc == 0) w_hyp(s, job, ps);
+    else snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
+    hk_sphinx_decoder_release(d);
+    atomic_fetch_add(&g_utts_whole, 1);
+}
+
+/* Ends a streamed utterance: only the tail not fed yet is processed here. */
+static void w_stream_end(hk_stt *s, stt_job *job) {
+    ps_decoder_t *ps = hk_sphinx_decoder_ps(s->res);
+    size_t tail = s->n_utt - s->n_fed;
+    int rc = w_stream_feed(s);
+    if (ps_end_utt(ps) < 0) rc = -1;
     if (rc == 0) {
-        int32 score;
-        const char *hyp = ps_get_hyp(ps, &score);
-        if (hyp && *hyp) job->conf = w_confidence(s, ps);
-        if (!(job->text = strdup(hyp ? hyp : "")))
-            snprintf(job->err, sizeof job->err, "out of memory");
+        w_hyp(s, job, ps);
+        hk_sphinx_decoder_cmn_save(s->res, &s->cmn);
+        atomic_fetch_add(&g_utts_streamed, 1);
+        atomic_fetch_add(&g_samples_at_end, (long)tail);
     } else {
         snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
     }
-    hk_sphinx_decoder_release(d);
+    w_stream_drop(s, 0);
 }
 
 static void w_end(stt_job *job) {
@@ -259,6 +363,7 @@ static void w_end(stt_job *job) {
     /* end of utterance: keep a little of the trailing silence, drop the rest */
     if (rc == 0 && s->heard) rc = w_feed(s, s->hold, s->n_hold < TRIM_KEEP ? s->n_hold : TRIM_KEEP);
     if (rc != 0) snprintf(job->err, sizeof job->err, "sphinx: decoding failed");
+    else if (s->res) w_stream_end(s, job);
     else if (s->n_utt == 0 && !(job->text = strdup(""))) snprintf(job->err, sizeof job->err, "out of memory");
     else if (s->n_utt > 0) w_decode(s, job);
     w_utt_reset(s);
@@ -274,8 +379,11 @@ static void job_work(hk_job *j) {
         job->ok = s->ready; /* done() must not read s: a close job may be running */
         break;
     case J_AUDIO:
-        if (s->ready && job->seq != atomic_load(&s->cancelled_seq) && w_audio(s, job->pcm, job->n))
+        if (!s->ready || job->seq == atomic_load(&s->cancelled_seq)) break;
+        if (w_audio(s, job->pcm, job->n))
             hk_log(HK_LOG_WARN, NULL, "stt_decode_failed", "sphinx: processing audio failed");
+        else
+            w_stream(s);
         break;
     case J_END:
         w_end(job);
@@ -477,7 +585,15 @@ static void sphinx_close(hk_stt *s) {
     atomic_store(&s->cancelled_seq, atomic_load(&s->seq));
     stt_job *job = s->close_job;
     s->close_job = NULL;
-    submit(s, job); /* frees the decoder on the lane; its done() frees s */
+    submit(s, job); /* releases a reserved decoder on the lane; its done() frees s */
+}
+
+void hk_stt_sphinx_stats(hk_stt_sphinx_stat *st) {
+    st->utterances_streamed = atomic_load(&g_utts_streamed);
+    st->utterances_whole = atomic_load(&g_utts_whole);
+    st->chunks_streamed = atomic_load(&g_chunks_streamed);
+    st->samples_streamed = atomic_load(&g_samples_streamed);
+    st->samples_at_end = atomic_load(&g_samples_at_end);
 }
 
 const hk_stt_vtable hk_stt_sphinx = {

@@ -16,9 +16,12 @@
  *   jsgf.h) and decodes each utterance whole at end_utterance: ~65-90 ms for
  *   a 1-3 s utterance, on whichever shared decoder is free (an utterance
  *   ending while all are busy waits for one). Without hints the general
- *   language model decodes the utterance whole too (~10x slower than the
- *   grammar), and it gets most words wrong on telephone-band speech: give
- *   hints. Numbers: bench/bench_stt.c, bench/bench_sphinx_calls.c.
+ *   language model (~10x slower than the grammar) decodes as the caller
+ *   speaks, on a shared decoder the call reserves for the utterance (at most
+ *   HK_SPHINX_MAX_RESERVED at once per worker; a call finding none decodes its
+ *   utterance whole at the end), so the end costs only the last ~100 ms of
+ *   speech. It gets most words wrong on telephone-band speech: give hints.
+ *   Numbers: bench/bench_stt.c, bench/bench_sphinx_calls.c.
  * - Every end_utterance(utt_id) yields exactly one sink->transcript(utt_id, ...,
  *   is_final=1, confidence) or one sink->error, also when the utterance had no
  *   speech (text ""). cancel() drops the audio of the utterance in progress;
@@ -37,5 +40,16 @@ extern const hk_stt_vtable hk_stt_sphinx;
 
 /* Below this language-model confidence an agent should confirm what it heard. */
 #define HK_SPHINX_LOW_CONFIDENCE 0.5
+
+/* Counters of the process's sphinx sessions (any thread), for tests and benches.
+ * samples_* are 8 kHz samples of trimmed speech. */
+typedef struct hk_stt_sphinx_stat {
+    long utterances_streamed; /* decoded as they were spoken (language model) */
+    long utterances_whole;    /* decoded whole at their end */
+    long chunks_streamed;     /* feeds of a streamed decode before its end */
+    long samples_streamed;    /* speech fed before the end of its utterance */
+    long samples_at_end;      /* speech of streamed utterances left for the end */
+} hk_stt_sphinx_stat;
+void hk_stt_sphinx_stats(hk_stt_sphinx_stat *st);
 
 #endif

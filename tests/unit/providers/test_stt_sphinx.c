@@ -7,7 +7,10 @@
  * Many sessions share the worker's decoders and grammars (sphinx_pool.c): 20
  * calls do not build 20 decoders nor scan the dictionary 20 times, calls with
  * different grammars decoding at once each get their own grammar's words, and
- * the grammar cache and each decoder's searches stay bounded. */
+ * the grammar cache and each decoder's searches stay bounded. Without hints an
+ * utterance is decoded as it is spoken, on a decoder the call reserves until
+ * the utterance ends, is cancelled or the call closes; calls finding every
+ * decoder reserved still get their transcripts (decoded whole at the end). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -425,6 +428,143 @@ static void test_grammar_cache_bounded(void **state) {
     run_loop();
 }
 
+/* Pushes a line as the media path does in real time: in 200 ms pieces, each
+ * batch handled before the next arrives. */
+static void say_paced(hk_stt *s, const char *text, int lead_ms, int tail_ms) {
+    size_t n;
+    uint8_t *u = caller_ulaw(text, lead_ms, tail_ms, &n);
+    for (size_t off = 0; off < n; off += 1600) {
+        push_call_audio(s, u + off, n - off < 1600 ? n - off : 1600, 1);
+        run_loop();
+    }
+    free(u);
+}
+
+static long reserved_now(void) {
+    hk_sphinx_stats st;
+    hk_sphinx_pool_stats(&st);
+    return st.decoders_reserved;
+}
+
+/* Language model: the speech is fed to a reserved decoder while the caller
+ * talks, so the end of the utterance leaves only its tail to process. */
+static void test_lm_decodes_as_spoken(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, NULL, 0);
+    run_loop();
+    hk_stt_sphinx_stat a, b, c;
+    hk_stt_sphinx_stats(&a);
+    say_paced(s, "i would like to book an appointment please", 200, 500);
+    hk_stt_sphinx_stats(&b);
+    assert_int_equal(reserved_now(), 1); /* held between this call's jobs */
+    hk_stt_sphinx.end_utterance(s, 5);
+    run_loop();
+    hk_stt_sphinx_stats(&c);
+    long streamed = c.samples_streamed - a.samples_streamed;
+    long at_end = c.samples_at_end - a.samples_at_end;
+    print_message("language model, streamed: \"%s\"; %ld chunks, %ld samples before the end, "
+                  "%ld at the end\n", r.text, b.chunks_streamed - a.chunks_streamed, streamed,
+                  at_end);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.utt_id, 5);
+    assert_int_equal(c.utterances_streamed - a.utterances_streamed, 1);
+    assert_int_equal(c.utterances_whole - a.utterances_whole, 0);
+    assert_true(b.chunks_streamed - a.chunks_streamed >= 3); /* ~2 s of speech, 200 ms pieces */
+    assert_int_equal(c.chunks_streamed, b.chunks_streamed); /* the end adds no chunk */
+    assert_true(streamed > 8000);                 /* over a second fed before the end */
+    assert_true(at_end < 2 * 1600);               /* at most the last piece or so */
+    assert_int_equal(reserved_now(), 0);
+
+    /* the next utterance of the same call streams again */
+    say_paced(s, "what are your opening hours", 200, 500);
+    hk_stt_sphinx.end_utterance(s, 6);
+    run_loop();
+    hk_stt_sphinx_stats(&b);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(b.utterances_streamed - c.utterances_streamed, 1);
+    assert_int_equal(reserved_now(), 0);
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+/* Barge-in (cancel) or hang-up (close) mid-utterance gives the decoder back. */
+static void test_lm_reservation_released(void **state) {
+    (void)state;
+    rec r;
+    hk_stt *s = open_stt(&r, NULL, 0);
+    run_loop();
+    say_paced(s, "can i come in on monday at nine", 200, 0);
+    assert_int_equal(reserved_now(), 1);
+    hk_stt_sphinx.cancel(s);
+    run_loop();
+    assert_int_equal(reserved_now(), 0);
+    assert_int_equal(r.n + r.errors, 0);
+
+    say_paced(s, "tuesday at ten", 200, 0);
+    assert_int_equal(reserved_now(), 1);
+    hk_stt_sphinx.close(s);
+    run_loop();
+    assert_int_equal(reserved_now(), 0);
+    assert_int_equal(r.n + r.errors, 0);
+
+    /* with every decoder free again, a new call reserves one and is answered */
+    s = open_stt(&r, NULL, 0);
+    say_paced(s, "yes please", 200, 500);
+    assert_int_equal(reserved_now(), 1);
+    hk_stt_sphinx.end_utterance(s, 1);
+    run_loop();
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(reserved_now(), 0);
+    hk_stt_sphinx.close(s);
+    run_loop();
+}
+
+/* More calls talking at once than decoders may be reserved: some stream, the
+ * rest decode whole at their end, and every one is answered once (no job ever
+ * waits for a reserved decoder, so nothing deadlocks on the two threads). */
+static void test_lm_more_calls_than_decoders(void **state) {
+    (void)state;
+    enum { CALLS = HK_SPHINX_MAX_RESERVED + 3 };
+    static rec r[CALLS];
+    hk_stt *s[CALLS];
+    hk_stt_sphinx_stat a, b;
+    hk_stt_sphinx_stats(&a);
+    for (int i = 0; i < CALLS; i++) s[i] = open_stt(&r[i], NULL, 0);
+    run_loop();
+    size_t n;
+    uint8_t *u = caller_ulaw("thank you goodbye", 200, 500, &n);
+    for (size_t off = 0; off < n; off += 1600) {
+        for (int i = 0; i < CALLS; i++)
+            push_call_audio(s[i], u + off, n - off < 1600 ? n - off : 1600, 1);
+        run_loop();
+    }
+    free(u);
+    hk_sphinx_stats st;
+    hk_sphinx_pool_stats(&st);
+    assert_int_equal(st.decoders_reserved, HK_SPHINX_MAX_RESERVED);
+    assert_in_range(st.decoders_live, 1, 2 * HK_SPHINX_MAX_DECODERS); /* both modes */
+    for (int i = 0; i < CALLS; i++) hk_stt_sphinx.end_utterance(s[i], 100 + (uint64_t)i);
+    run_loop();
+    hk_stt_sphinx_stats(&b);
+    print_message("%d calls: %ld streamed, %ld decoded whole\n", CALLS,
+                  b.utterances_streamed - a.utterances_streamed,
+                  b.utterances_whole - a.utterances_whole);
+    for (int i = 0; i < CALLS; i++) {
+        assert_int_equal(r[i].errors, 0);
+        assert_int_equal(r[i].n, 1);
+        assert_int_equal(r[i].utt_id, 100 + i);
+    }
+    assert_int_equal(b.utterances_streamed - a.utterances_streamed, HK_SPHINX_MAX_RESERVED);
+    assert_int_equal(b.utterances_whole - a.utterances_whole, CALLS - HK_SPHINX_MAX_RESERVED);
+    assert_int_equal(reserved_now(), 0);
+    for (int i = 0; i < CALLS; i++) hk_stt_sphinx.close(s[i]);
+    run_loop();
+    hk_sphinx_pool_shutdown(); /* the language-model decoders are large */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammar_keywords),
@@ -437,6 +577,9 @@ int main(void) {
         cmocka_unit_test(test_sessions_share_decoders),
         cmocka_unit_test(test_grammars_stay_per_call),
         cmocka_unit_test(test_grammar_cache_bounded),
+        cmocka_unit_test(test_lm_decodes_as_spoken),
+        cmocka_unit_test(test_lm_reservation_released),
+        cmocka_unit_test(test_lm_more_calls_than_decoders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
