@@ -288,16 +288,6 @@ static void start_call(tw_stream *s, hk_agent *a) {
     s->call = hk_call_new(a, &o, &io, err, sizeof err);
     hk_agent_unref(a);
     if (!s->call) return reject(s, err);
-    /* the recording goes to disk as the call is made (see save_recording);
-     * with nowhere to save it there is nothing to keep */
-    hk_recorder_free(s->call->rec);
-    s->call->rec = NULL;
-    hk_pool *pool = hk_pool_global();
-    if (recdir && pool) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s.wav", recdir, s->call_sid);
-        s->call->rec = hk_recorder_new_file(8000, path, pool);
-    }
     s->app->live_calls++;
     hk_call_start(s->call);
 }
