@@ -40,6 +40,11 @@ enum {
     HK_SQL_NUMBER_PATCH,
     HK_SQL_NUMBER_DELETE,
     HK_SQL_NUMBER_FIND,
+    /* Vapi's /call reads (pg_calls.c): answered like reads, never spooled */
+    HK_SQL_CALL_RECORDS,
+    HK_SQL_CALL_RECORD_MSGS,
+    HK_SQL_CALL_RENAME,
+    HK_SQL_CALL_DELETE,
     HK_SQL_COUNT
 };
 
@@ -159,6 +164,14 @@ void hk_pg_doc_patch(hk_store *s, int kind, const char *tenant_id, const char *i
 void hk_pg_doc_delete(hk_store *s, int kind, const char *tenant_id, const char *id,
                       hk_store_read_cb cb, void *ud);
 void hk_pg_number_find(hk_store *s, const char *number, hk_store_read_cb cb, void *ud);
+
+/* ---- Vapi's /call (pg_calls.c; pg.c puts them in its vtable) ---- */
+void hk_pg_call_records(hk_store *s, const char *tenant_id, const hk_store_call_query *q,
+                        hk_store_read_cb cb, void *ud);
+void hk_pg_call_rename(hk_store *s, const char *tenant_id, const char *id, const char *name,
+                       hk_store_read_cb cb, void *ud);
+void hk_pg_call_delete(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
+                       void *ud);
 
 /* ---- reads (pg_read.c) ---- */
 struct cJSON *hk_pg_result_json(PGresult *res, const struct hk_keyring *keys, const char *tenant,

@@ -137,6 +137,46 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     /* not tenant-scoped: an incoming call's To number finds its tenant */
     [HK_SQL_NUMBER_FIND] = {"hk_number_find",
         "SELECT " DOC_COLS " FROM phone_numbers WHERE number = $1 AND deleted_at IS NULL"},
+    /* Vapi's /call (pg_calls.c, schema/006_calls_api.sql). A call is named
+     * by its UUID ($2) or its call_sid ($3), one of them NULL. $4..$7: the
+     * createdAt/updatedAt bounds as half-open ranges in unix seconds
+     * [from, before), which pg_calls.c derives from the eight Gt/Lt/Ge/Le
+     * bounds at millisecond precision, so the comparisons stay on the bare
+     * columns and the index serves them. */
+    [HK_SQL_CALL_RECORDS] = {"hk_call_records",
+        "SELECT id::text AS id, name, " CALL_COLS ", transcript, "
+        "extract(epoch FROM created_at)::float8 AS created_at, "
+        "extract(epoch FROM updated_at)::float8 AS updated_at FROM calls WHERE tenant_id = $1::uuid "
+        "AND ($2::uuid IS NULL OR id = $2::uuid) AND ($3::text IS NULL OR call_sid = $3) "
+        "AND ($4::float8 IS NULL OR created_at >= to_timestamp($4::float8)) "
+        "AND ($5::float8 IS NULL OR created_at < to_timestamp($5::float8)) "
+        "AND ($6::float8 IS NULL OR updated_at >= to_timestamp($6::float8)) "
+        "AND ($7::float8 IS NULL OR updated_at < to_timestamp($7::float8)) "
+        "AND ($8::uuid IS NULL OR agent_id = $8::uuid) "
+        "AND ($9::uuid IS NULL OR EXISTS (SELECT 1 FROM phone_numbers p WHERE p.id = $9::uuid "
+        "AND p.tenant_id = calls.tenant_id AND p.number = CASE WHEN calls.inbound THEN "
+        "calls.to_number ELSE calls.from_number END)) "
+        "AND (NOT $10::boolean OR status NOT IN ('ended', 'completed', 'busy', 'no-answer', "
+        "'failed', 'canceled')) "
+        /* qualified: the output's created_at and id are the epoch and the text */
+        "ORDER BY calls.created_at DESC, calls.id LIMIT $11::int"},
+    /* the messages of the calls whose call_sids are in the JSON array $2
+     * (= ANY of an array computed once: the (call_sid, seq) index serves it) */
+    [HK_SQL_CALL_RECORD_MSGS] = {"hk_call_record_msgs",
+        "SELECT id::text AS id, call_sid, seq, role, key_id, content, "
+        "extract(epoch FROM ts)::float8 AS ts, is_partial, confidence::float8 AS confidence, "
+        "user_end_ms, stt_final_ms, llm_first_token_ms, tts_first_audio_ms, first_frame_ms, "
+        "tool_calls::text AS tool_calls, tool_results::text AS tool_results "
+        "FROM call_messages WHERE tenant_id = $1::uuid "
+        "AND call_sid = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
+        "ORDER BY call_sid, seq"},
+    [HK_SQL_CALL_RENAME] = {"hk_call_rename",
+        "UPDATE calls SET name = $3, "
+        "updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond') "
+        "WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING id::text AS id"},
+    /* its messages go with it (call_messages' foreign key cascades) */
+    [HK_SQL_CALL_DELETE] = {"hk_call_delete",
+        "DELETE FROM calls WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING id::text AS id"},
 };
 
 int hk_pg_sql_find(const char *name) {

@@ -1,0 +1,125 @@
+/* tests/unit/api/test_api_call_pg: Vapi's /call read side over real HTTP
+ * with the PostgreSQL store (the cases: api_call_cases.h, which the memory
+ * store passes in test_api_call.c), on a private cluster like the store
+ * tests (store_pg_helpers.h): the schema migrated, two tenants, an agent and
+ * a phone number as rows, API keys as api_keys rows, message content and
+ * transcripts sealed with a data key (so every read decrypts), and what only
+ * PostgreSQL shows: phoneNumberId through phone_numbers, updated_at moved by
+ * the trigger on a lifecycle write, DELETE taking the messages with it. A
+ * machine without PostgreSQL skips it visibly (exit 77). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../guarded_run.h"
+#include "core/log.h"
+#include "core/pool.h"
+#include "store/crypto.h"
+#include "store/migrate.h"
+#include "../store/store_pg_helpers.h"
+
+static const int cases_pg = 1;
+static void cases_settle(void);
+
+#include "api_call_cases.h"
+
+#define KEY "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+static hk_pool *pool;
+static PGconn *raw;
+
+static void cases_settle(void) { drain(loop, app.store, 10.); }
+
+static void exec_ok(const char *sql, int n, const char *const *vals) {
+    PGresult *r = PQexecParams(raw, sql, n, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+static void add_key(const char *tenant, char key[HK_APIKEY_LEN + 1]) {
+    char prefix[HK_APIKEY_PREFIX_LEN + 1], hex[65];
+    uint8_t hash[32];
+    assert_int_equal(hk_apikey_new(key, prefix, hash), 0);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+    const char *p[] = {tenant, prefix, hex};
+    exec_ok("INSERT INTO api_keys (tenant_id, key_prefix, key_hash) VALUES ($1::uuid, $2, "
+            "decode($3, 'hex'))", 3, p);
+}
+
+static int setup(void **state) {
+    (void)state;
+    raw = raw_connect();
+    char err[512];
+    if (hk_migrate_run(raw, HARK_SOURCE_DIR "/schema", stderr, err, sizeof err) < 0) {
+        fprintf(stderr, "migrate: %s\n", err);
+        return -1;
+    }
+    exec_ok("INSERT INTO tenants (id, name) VALUES ($1::uuid, 'Beta')", 1, (const char *[]){TB});
+    exec_ok("INSERT INTO agents (id, tenant_id, name) VALUES ($1::uuid, $2::uuid, 'Bakery')", 2,
+            (const char *[]){AGENT, TA});
+    exec_ok("INSERT INTO phone_numbers (id, tenant_id, number) VALUES ($1::uuid, $2::uuid, "
+            "'+15550002222')", 2, (const char *[]){NUMBER, TA});
+    add_key(TA, key_a);
+    add_key(TB, key_b);
+    loop = ev_loop_new(EVFLAG_AUTO);
+    pool = hk_pool_new(loop, 1);
+    hk_keyring kr;
+    if (hk_keyring_parse(&kr, "1:" KEY, err, sizeof err) != 0) return -1;
+    char spool[300];
+    snprintf(spool, sizeof spool, "%s/api-call-spool",
+             getenv("HARK_TEST_TMP") ? getenv("HARK_TEST_TMP") : "/tmp");
+    hk_store_pg_opts o = {.loop = loop, .conninfo = getenv("HARK_TEST_PG_URL"), .connections = 2,
+                          .pool = pool, .keys = &kr, .spool_path = spool, .reconnect_s = 0.1};
+    app.store = hk_store_pg_new(&o, err, sizeof err);
+    if (!app.store) return fprintf(stderr, "store: %s\n", err), -1;
+    drain(loop, app.store, 10.);
+    return cases_start();
+}
+
+static int teardown(void **state) {
+    (void)state;
+    cases_stop();
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+    PQfinish(raw);
+    return 0;
+}
+
+static void test_call_reads(void **state) {
+    (void)state;
+    /* sealed at rest: the database holds no words of the call */
+    assert_int_equal(raw_long(raw, "SELECT count(*) FROM call_messages WHERE position("
+                                   "'Bakery'::bytea IN content) > 0", 0, NULL), 0);
+    assert_int_equal(raw_long(raw, "SELECT count(*) FROM call_messages WHERE key_id = 1", 0, NULL), 5);
+    call_cases_run();
+    /* DELETE took CA1's messages; CA2 and CA3 remain */
+    assert_int_equal(raw_long(raw, "SELECT count(*) FROM call_messages WHERE call_sid = 'CA1'", 0,
+                              NULL), 0);
+    assert_int_equal(raw_long(raw, "SELECT count(*) FROM calls", 0, NULL), 2);
+}
+
+/* a lifecycle write (status) moves updated_at: the trigger, not the writer */
+static void test_updated_at(void **state) {
+    (void)state;
+    long before = raw_long(raw, "SELECT (extract(epoch FROM updated_at) * 1000)::bigint FROM calls "
+                                "WHERE call_sid = 'CA2'", 0, NULL);
+    usleep(5000);
+    assert_int_equal(hk_store_call_status(app.store, TA, "CA2", "in-progress"), 0);
+    drain(loop, app.store, 10.);
+    long after = raw_long(raw, "SELECT (extract(epoch FROM updated_at) * 1000)::bigint FROM calls "
+                               "WHERE call_sid = 'CA2'", 0, NULL);
+    assert_true(after > before);
+}
+
+int main(void) {
+    hk_log_init(getenv("HARK_LOG_LEVEL"));
+    (void)jstr, (void)await, (void)read_cb, (void)pg_ctl; /* store_pg_helpers.h's, for other tests */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = pg_private_start();
+    if (rc != 0) return rc;
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_call_reads),
+                                       cmocka_unit_test(test_updated_at)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
