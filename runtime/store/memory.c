@@ -254,34 +254,47 @@ static int is_over(const char *status) {
     return 0;
 }
 
-static int matches(const mem_call *c, const char *tenant, const hk_store_call_query *q) {
+/* number: the phone number q->phone_number_id names (NULL: no such number) */
+static int matches(const mem_call *c, const char *tenant, const hk_store_call_query *q,
+                   const char *number) {
     if (!tenant || strcmp(c->tenant, tenant)) return 0;
     if (q->id && strcasecmp(c->id, q->id) && strcmp(c->sid, q->id)) return 0;
     if (q->agent_id && (!c->agent || strcasecmp(c->agent, q->agent_id))) return 0;
-    /* the memory store keeps no phone numbers: no call is on one */
-    if (q->phone_number_id) return 0;
+    /* the hark number: the one called (inbound) or calling (outbound) */
+    if (q->phone_number_id && (!number || strcmp(c->inbound ? c->to : c->from, number))) return 0;
     if (q->active_only && is_over(c->status)) return 0;
     const hk_store_doc_filter *t = &q->t;
     return in_bounds(c->created, t->created_gt, t->created_lt, t->created_ge, t->created_le) &&
            in_bounds(c->updated, t->updated_gt, t->updated_lt, t->updated_ge, t->updated_le);
 }
 
+static void got_number(void *ud, cJSON *doc, const char *err) {
+    (void)err;
+    *(cJSON **)ud = doc;
+}
+
 static void mem_call_records(hk_store *s, const char *tenant, const hk_store_call_query *q,
                              hk_store_read_cb cb, void *ud) {
     int limit = q->t.limit <= 0 ? 100 : q->t.limit > 1000 ? 1000 : q->t.limit;
+    cJSON *doc = NULL; /* the tenant's phone-number document (memory_docs.c answers at once) */
+    if (q->phone_number_id)
+        hk_mem_doc_get(s, HK_DOC_PHONE_NUMBER, tenant, q->phone_number_id, got_number, &doc);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, "number");
+    const char *number = cJSON_IsString(n) ? n->valuestring : NULL;
     cJSON *arr = cJSON_CreateArray();
     for (mem_call *c = ((mem_store *)s)->calls; c && limit > 0; c = c->next) {
-        if (!matches(c, tenant, q)) continue;
+        if (!matches(c, tenant, q, number)) continue;
         cJSON_AddItemToArray(arr, record_json(c));
         limit--;
     }
+    cJSON_Delete(doc);
     cb(ud, arr, NULL);
 }
 
 static mem_call **find_id(mem_store *m, const char *tenant, const char *id) {
     hk_store_call_query q = {.id = id};
     for (mem_call **pp = &m->calls; *pp; pp = &(*pp)->next)
-        if (id && matches(*pp, tenant, &q)) return pp;
+        if (id && matches(*pp, tenant, &q, NULL)) return pp;
     return NULL;
 }
 

@@ -11,8 +11,9 @@
  * filters; PATCH {name} only; DELETE answering the call; the seed's {calls,
  * activeCalls}; another tenant's calls as 404.
  * The including file defines, before including: cases_settle() (the store's
- * writes done), cases_pg (1: PostgreSQL), and sets app.store, app.cfg, srv,
- * key_a, key_b (the globals below) in its setup. Include after <cmocka.h>. */
+ * writes done), and sets app.store, key_a, key_b and number_id (the phone
+ * number +15550002222 of tenant a, as its store keeps it) in its setup
+ * before cases_start(). Include after <cmocka.h>. */
 #ifndef HK_TEST_API_CALL_CASES_H
 #define HK_TEST_API_CALL_CASES_H
 
@@ -37,7 +38,7 @@
 #define TB "7a1c2d3e-0000-4000-8000-0000000000bb"
 #define AGENT "5b0e0a2c-1111-4000-8000-00000000a9e7"
 #define T0 1764950000.0 /* 2025-12-05T15:53:20Z */
-#define NUMBER "6c0ffee0-2222-4000-8000-000000000222" /* tenant a's +15550002222 (PostgreSQL) */
+static char number_id[40]; /* tenant a's +15550002222, set by the including file's setup */
 
 static struct ev_loop *loop;
 static ev_async stop_w;
@@ -304,10 +305,13 @@ static void call_cases_run(void) {
     assert_int_equal(R("GET", "/call?createdAtGt=yesterday", key_a, NULL)->status, 400);
     assert_int_equal(R("GET", "/call?assistantId=front_desk", key_a, NULL)->status, 400);
     assert_int_equal(R("GET", "/call?limit=-1", key_a, NULL)->status, 400);
-    /* CA1 came in on NUMBER, CA2 went out from it (the memory store has no
-     * phone numbers: none is on any) */
-    assert_int_equal(count(R("GET", "/call?phoneNumberId=" NUMBER, key_a, NULL)), cases_pg ? 2 : 0);
-    assert_int_equal(count(R("GET", "/call?phoneNumberId=" NUMBER, key_b, NULL)), 0);
+    /* CA1 came in on tenant a's number, CA2 went out from it; to tenant b
+     * that number does not exist */
+    snprintf(p, sizeof p, "/call?phoneNumberId=%s", number_id);
+    assert_int_equal(count(R("GET", p, key_a, NULL)), 2);
+    assert_int_equal(count(R("GET", p, key_b, NULL)), 0);
+    assert_int_equal(count(R("GET", "/call?phoneNumberId=6c0ffee0-9999-4000-8000-000000000999", key_a,
+                             NULL)), 0);
 
     /* tenant b sees only its own */
     reply *lb = R("GET", "/call", key_b, NULL);

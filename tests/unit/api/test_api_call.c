@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "store/memory_auth.h"
 
-static const int cases_pg = 0;
 static void cases_settle(void) {} /* the memory store writes before it returns */
 
 #include "api_call_cases.h"
@@ -24,12 +23,27 @@ static void add_key(const char *tenant, char key[HK_APIKEY_LEN + 1], const char 
     assert_int_equal(hk_mem_auth_add_key(tenant, key_id, prefix, hash), 0);
 }
 
+static void got_doc(void *ud, cJSON *result, const char *err) {
+    (void)err;
+    *(cJSON **)ud = result;
+}
+
 static int setup(void **state) {
     (void)state;
     loop = ev_loop_new(EVFLAG_AUTO);
     app.store = hk_store_memory_new();
     add_key(TA, key_a, "11111111-0000-4000-8000-000000000001");
     add_key(TB, key_b, "11111111-0000-4000-8000-000000000002");
+    /* tenant a's number, a phone-number document (memory_docs.c answers at once) */
+    cJSON *doc = cJSON_Parse("{\"provider\":\"twilio\",\"number\":\"+15550002222\","
+                             "\"twilioAccountSid\":\"AC1\"}");
+    cJSON *made = NULL;
+    hk_store_doc_create(app.store, HK_DOC_PHONE_NUMBER, TA, doc, got_doc, &made);
+    cJSON_Delete(doc);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(made, "id");
+    if (!cJSON_IsString(id)) return -1;
+    snprintf(number_id, sizeof number_id, "%s", id->valuestring);
+    cJSON_Delete(made);
     return cases_start();
 }
 

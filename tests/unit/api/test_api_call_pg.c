@@ -20,7 +20,6 @@
 #include "store/migrate.h"
 #include "../store/store_pg_helpers.h"
 
-static const int cases_pg = 1;
 static void cases_settle(void);
 
 #include "api_call_cases.h"
@@ -56,11 +55,12 @@ static int setup(void **state) {
         fprintf(stderr, "migrate: %s\n", err);
         return -1;
     }
+    snprintf(number_id, sizeof number_id, "6c0ffee0-2222-4000-8000-000000000222");
     exec_ok("INSERT INTO tenants (id, name) VALUES ($1::uuid, 'Beta')", 1, (const char *[]){TB});
     exec_ok("INSERT INTO agents (id, tenant_id, name) VALUES ($1::uuid, $2::uuid, 'Bakery')", 2,
             (const char *[]){AGENT, TA});
     exec_ok("INSERT INTO phone_numbers (id, tenant_id, number) VALUES ($1::uuid, $2::uuid, "
-            "'+15550002222')", 2, (const char *[]){NUMBER, TA});
+            "'+15550002222')", 2, (const char *[]){number_id, TA});
     add_key(TA, key_a);
     add_key(TB, key_b);
     loop = ev_loop_new(EVFLAG_AUTO);
