@@ -427,6 +427,17 @@ int hk_config_check(const hk_config *c, const char *command, char *err, size_t e
             add(err, errcap, &len, nums[i].range);
         }
     }
+    /* prices (GET /call's costBreakdown): a wrong one is found here, not as a 0 */
+    for (int k = HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN; k <= HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS; k++) {
+        const char *v = c->value[k];
+        char *end = NULL;
+        double d = v && *v ? strtod(v, &end) : 0;
+        if (v && *v && (*end || !(d >= 0 && d < 1e6))) {
+            add(err, errcap, &len, problems++ ? "; " : "");
+            add(err, errcap, &len, hk_config_vars[k].name);
+            add(err, errcap, &len, " must be a price in USD (a number, 0 or more)");
+        }
+    }
     for (int k = 0; k < HK_CFG_COUNT; k++) {
         const char *n = hk_config_vars[k].name, *v = c->value[k];
         size_t nl = strlen(n);

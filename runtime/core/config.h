@@ -51,7 +51,8 @@ typedef enum {
     HK_CFG_HARK_MAX_CONNECTIONS,
     HK_CFG_HARK_CALL_MEMORY_MB,
     HK_CFG_HARK_TTS_CACHE_MB,
-    HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN, /* USD; GET /call's costBreakdown (api/call_json.c) */
+    HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN, /* USD; GET /call's costBreakdown (api/call_json.c);
+                                            the five prices stay together: config.c checks them as a range */
     HK_CFG_HARK_PRICE_STT_PER_MIN,
     HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT,
     HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION,

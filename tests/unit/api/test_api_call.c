@@ -59,9 +59,25 @@ static void test_call_reads(void **state) {
     call_cases_run();
 }
 
+/* a price that is not one is refused at start-up, by name */
+static void test_price_check(void **state) {
+    (void)state;
+    hk_config c = {0};
+    char err[2048];
+    hk_config_set(&c, HK_CFG_HARK_PRICE_STT_PER_MIN, "cheap");
+    hk_config_set(&c, HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS, "-1");
+    hk_config_set(&c, HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN, "0.0085");
+    assert_int_equal(hk_config_check(&c, "serve", err, sizeof err), -1);
+    assert_non_null(strstr(err, "HARK_PRICE_STT_PER_MIN must be a price"));
+    assert_non_null(strstr(err, "HARK_PRICE_TTS_PER_1K_CHARS must be a price"));
+    assert_null(strstr(err, "HARK_PRICE_TELEPHONY_PER_MIN"));
+    hk_config_free(&c);
+}
+
 int main(void) {
     hk_log_init(getenv("HARK_LOG_LEVEL"));
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_call_reads)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_call_reads),
+                                       cmocka_unit_test(test_price_check)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
