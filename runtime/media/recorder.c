@@ -1,28 +1,305 @@
-/* media/recorder: time-aligned stereo call recording. See recorder.h. */
+/* media/recorder: time-aligned stereo call recording, kept in memory or
+ * streamed to a WAV file through the pool. See recorder.h.
+ *
+ * File mode threading: the loop thread owns the window, the free chunks and
+ * the counters; pool jobs own the fd and the I/O error (they all share the
+ * recorder's lane, so they run one at a time, in order). A job reports back
+ * only through its own rc, read in its done() on the loop thread. Chunks are
+ * written with pwrite at their frame offset, so a gap nobody wrote is a hole
+ * that reads as silence. */
 #include "media/recorder.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/pool.h"
 #include "media/wav.h"
+
+#define REC_MAX_CHUNKS 8 /* window of 2 + up to 6 waiting on the disk */
+#define REC_HEADER 44
+/* a RIFF size is 32-bit: stereo 16-bit frames that fit (about 37 h at 8 kHz) */
+#define REC_MAX_FRAMES ((0xFFFFFFFFu - 36) / 4)
+
+enum { JOB_OPEN, JOB_DATA, JOB_CLOSE };
+
+typedef struct rec_chunk {
+    hk_job job;
+    hk_recorder *r;
+    struct rec_chunk *next_free;
+    int kind;
+    int rc;
+    size_t start;  /* first frame of the chunk */
+    size_t frames; /* frames to write (set when submitted) */
+    int dirty;     /* something was written into it */
+    int16_t *pcm;  /* interleaved stereo, chunk_frames * 2; NULL for open/close */
+} rec_chunk;
 
 struct hk_recorder {
     int rate;
+    size_t len; /* frames covered by either channel */
+    size_t dropped;
+    /* memory mode */
     int16_t *ch[2];
     size_t cap;
-    size_t len; /* frames covered by either channel */
+    /* file mode */
+    hk_pool *pool;
+    char *path, *part;
+    size_t chunk_frames;
+    size_t base;       /* first frame of win[0]; win[1] follows it */
+    rec_chunk *win[2];
+    rec_chunk *free_list;
+    rec_chunk *all[REC_MAX_CHUNKS];
+    int n_chunks;
+    rec_chunk open_job, close_job;
+    int in_flight;     /* jobs submitted whose done() has not run */
+    int failed;        /* loop's copy: a job reported an error */
+    int closing, abandon;
+    hk_recorder_done_cb done;
+    void *done_ud;
+    /* pool side (lane jobs only) */
+    int fd;
+    int io_failed;
+    char io_err[256];
 };
 
 hk_recorder *hk_recorder_new(int rate) {
     hk_recorder *r = calloc(1, sizeof *r);
-    if (r) r->rate = rate;
+    if (r) {
+        r->rate = rate;
+        r->fd = -1;
+    }
     return r;
+}
+
+/* ---- pool side ---- */
+
+static int write_all(int fd, const void *buf, size_t n, off_t at) {
+    const uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, at);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+        at += w;
+    }
+    return 0;
+}
+
+static void io_fail(hk_recorder *r, const char *what) {
+    if (!r->io_failed)
+        snprintf(r->io_err, sizeof r->io_err, "recording: %s %s: %s", what, r->part, strerror(errno));
+    r->io_failed = 1;
+}
+
+static void open_file(hk_recorder *r) {
+    r->fd = open(r->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (r->fd < 0) {
+        io_fail(r, "cannot create");
+        return;
+    }
+    uint8_t h[REC_HEADER];
+    hk_wav_header16(h, r->rate, 2, 0xFFFFFFFFu); /* sizes fixed at close */
+    if (write_all(r->fd, h, sizeof h, 0) != 0) io_fail(r, "cannot write");
+}
+
+static void write_chunk(hk_recorder *r, rec_chunk *c) {
+    size_t n = c->frames * 2;
+    if (!r->io_failed && r->fd >= 0) {
+        /* WAV samples are little-endian: rewrite in place (a no-op on x86) */
+        for (size_t i = 0; i < n; i++) {
+            uint16_t v = (uint16_t)c->pcm[i];
+            uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+            memcpy(&c->pcm[i], b, 2);
+        }
+        if (write_all(r->fd, c->pcm, n * 2, (off_t)(REC_HEADER + c->start * 4)) != 0)
+            io_fail(r, "cannot write");
+    }
+    /* zeroed here, not on the loop, ready for reuse */
+    memset(c->pcm, 0, r->chunk_frames * 2 * sizeof *c->pcm);
+    c->dirty = 0;
+}
+
+/* r->len and r->abandon were set on the loop before this job was submitted */
+static void close_file_io(hk_recorder *r) {
+    if (r->fd >= 0 && !r->io_failed && !r->abandon) {
+        uint8_t h[REC_HEADER];
+        hk_wav_header16(h, r->rate, 2, (uint32_t)(r->len * 4));
+        if (ftruncate(r->fd, (off_t)(REC_HEADER + r->len * 4)) != 0) io_fail(r, "cannot size");
+        else if (write_all(r->fd, h, sizeof h, 0) != 0) io_fail(r, "cannot write");
+    }
+    if (r->fd >= 0 && close(r->fd) != 0 && !r->abandon) io_fail(r, "cannot close");
+    r->fd = -1;
+    if (!r->io_failed && !r->abandon && rename(r->part, r->path) != 0) io_fail(r, "cannot rename");
+    if (r->io_failed || r->abandon) unlink(r->part);
+}
+
+static void job_work(hk_job *j) {
+    rec_chunk *c = (rec_chunk *)j;
+    hk_recorder *r = c->r;
+    if (c->kind == JOB_OPEN) open_file(r);
+    else if (c->kind == JOB_DATA) write_chunk(r, c);
+    else close_file_io(r);
+    c->rc = r->io_failed ? -1 : 0;
+}
+
+/* ---- loop side ---- */
+
+static void release(hk_recorder *r) {
+    for (int i = 0; i < r->n_chunks; i++) {
+        free(r->all[i]->pcm);
+        free(r->all[i]);
+    }
+    free(r->path);
+    free(r->part);
+    free(r);
+}
+
+static void finish(hk_recorder *r) {
+    if (r->done) {
+        hk_recorder_result res = {.rc = r->close_job.rc, .path = r->path, .frames = r->len,
+                                  .dropped = r->dropped};
+        /* the close job ran last in the lane: io_err is settled */
+        if (res.rc != 0) res.err = r->io_err[0] ? r->io_err : "recording failed";
+        r->done(r->done_ud, &res);
+    }
+    release(r);
+}
+
+static void clear(hk_recorder *r, rec_chunk *c) {
+    if (c->dirty) memset(c->pcm, 0, r->chunk_frames * 2 * sizeof *c->pcm);
+    c->dirty = 0;
+}
+
+static void recycle(hk_recorder *r, rec_chunk *c) {
+    clear(r, c);
+    c->next_free = r->free_list;
+    r->free_list = c;
+}
+
+static void job_done(hk_job *j) {
+    rec_chunk *c = (rec_chunk *)j;
+    hk_recorder *r = c->r;
+    r->in_flight--;
+    if (c->rc != 0) r->failed = 1;
+    if (c->kind == JOB_DATA) recycle(r, c);
+    if (r->closing && r->in_flight == 0) finish(r);
+}
+
+static void submit(hk_recorder *r, rec_chunk *c, int kind) {
+    c->kind = kind;
+    c->rc = 0;
+    c->r = r;
+    c->job.work = job_work;
+    c->job.done = job_done;
+    c->job.lane = r;
+    r->in_flight++;
+    hk_pool_submit(r->pool, &c->job);
+}
+
+static rec_chunk *chunk_new(hk_recorder *r) {
+    if (r->n_chunks == REC_MAX_CHUNKS) return NULL;
+    rec_chunk *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->pcm = calloc(r->chunk_frames * 2, sizeof *c->pcm);
+    if (!c->pcm) {
+        free(c);
+        return NULL;
+    }
+    r->all[r->n_chunks++] = c;
+    return c;
+}
+
+static rec_chunk *chunk_take(hk_recorder *r) {
+    rec_chunk *c = r->free_list;
+    if (c) r->free_list = c->next_free;
+    else c = chunk_new(r);
+    return c;
+}
+
+/* Hand win[0] to the disk (or drop it: failed, untouched, or no chunk free
+ * to replace it) and slide the window on by one chunk. */
+static void slide(hk_recorder *r) {
+    rec_chunk *old = r->win[0];
+    rec_chunk *fresh = old->dirty && !r->failed ? chunk_take(r) : NULL;
+    if (fresh) {
+        old->frames = r->chunk_frames;
+        submit(r, old, JOB_DATA);
+    } else {
+        /* written samples lost only when the disk is behind or failed */
+        if (old->dirty && !r->failed) r->dropped += r->chunk_frames;
+        clear(r, old);
+        fresh = old; /* reused at once as the window's new end */
+    }
+    r->win[0] = r->win[1];
+    r->win[1] = fresh;
+    r->base += r->chunk_frames;
+    r->win[0]->start = r->base;
+    fresh->start = r->base + r->chunk_frames;
+}
+
+hk_recorder *hk_recorder_new_file(int rate, const char *path, hk_pool *pool) {
+    if (!path || !pool || rate <= 0) return NULL;
+    hk_recorder *r = hk_recorder_new(rate);
+    if (!r) return NULL;
+    r->pool = pool;
+    r->chunk_frames = (size_t)rate / 2;
+    size_t n = strlen(path);
+    r->path = strdup(path);
+    r->part = malloc(n + sizeof ".part");
+    if (r->part) {
+        memcpy(r->part, path, n);
+        memcpy(r->part + n, ".part", sizeof ".part");
+    }
+    r->win[0] = r->path && r->part ? chunk_new(r) : NULL;
+    r->win[1] = r->win[0] ? chunk_new(r) : NULL;
+    if (!r->win[1]) {
+        release(r);
+        return NULL;
+    }
+    r->win[1]->start = r->chunk_frames;
+    submit(r, &r->open_job, JOB_OPEN);
+    return r;
+}
+
+static void close_file(hk_recorder *r, hk_recorder_done_cb done, void *ud, int abandon) {
+    r->closing = 1;
+    r->abandon = abandon;
+    r->done = done;
+    r->done_ud = ud;
+    for (int i = 0; i < 2 && !abandon && !r->failed; i++) {
+        rec_chunk *c = r->win[i];
+        if (!c->dirty || c->start >= r->len) continue;
+        c->frames = r->len - c->start < r->chunk_frames ? r->len - c->start : r->chunk_frames;
+        submit(r, c, JOB_DATA);
+    }
+    submit(r, &r->close_job, JOB_CLOSE);
+}
+
+void hk_recorder_close(hk_recorder *r, hk_recorder_done_cb done, void *ud) {
+    if (!r) return;
+    if (!r->pool) {
+        hk_recorder_result res = {.rc = -1, .err = "recording: an in-memory recorder has no file",
+                                  .frames = r->len, .dropped = r->dropped};
+        if (done) done(ud, &res);
+        hk_recorder_free(r);
+        return;
+    }
+    if (!r->closing) close_file(r, done, ud, 0);
 }
 
 void hk_recorder_free(hk_recorder *r) {
     if (!r) return;
+    if (r->pool) {
+        if (!r->closing) close_file(r, NULL, NULL, 1);
+        return;
+    }
     free(r->ch[0]);
     free(r->ch[1]);
     free(r);
@@ -45,20 +322,69 @@ static int grow(hk_recorder *r, size_t need) {
     return 0;
 }
 
+static void put_file(hk_recorder *r, int ch, size_t at, const int16_t *pcm, size_t n) {
+    size_t end = at + n;
+    if (end > REC_MAX_FRAMES) return;
+    /* a jump far ahead with nothing pending: move the window there at once */
+    if (!r->win[0]->dirty && !r->win[1]->dirty && end > r->base + 2 * r->chunk_frames) {
+        r->base = (end - 1) / r->chunk_frames * r->chunk_frames;
+        if (r->base >= r->chunk_frames) r->base -= r->chunk_frames;
+        r->win[0]->start = r->base;
+        r->win[1]->start = r->base + r->chunk_frames;
+    }
+    while (end > r->base + 2 * r->chunk_frames) slide(r);
+    size_t i = 0;
+    if (at < r->base) { /* already on its way to the disk */
+        i = r->base - at < n ? r->base - at : n;
+        r->dropped += i;
+    }
+    while (i < n) {
+        size_t f = at + i - r->base;
+        rec_chunk *c = r->win[f / r->chunk_frames];
+        size_t off = f % r->chunk_frames;
+        size_t k = r->chunk_frames - off < n - i ? r->chunk_frames - off : n - i;
+        int16_t *dst = c->pcm + 2 * off + ch;
+        for (size_t s = 0; s < k; s++) dst[2 * s] = pcm[i + s];
+        c->dirty = 1;
+        i += k;
+    }
+}
+
 void hk_recorder_put(hk_recorder *r, int ch, double t, const int16_t *pcm, size_t n) {
     /* !(t >= 0) also rejects NaN: llround(NaN or inf) is not a frame index */
-    if (!r || ch < 0 || ch > 1 || !(t >= 0) || isinf(t)) return;
+    if (!r || ch < 0 || ch > 1 || !(t >= 0) || isinf(t) || r->closing) return;
     size_t at = (size_t)llround(t * r->rate);
-    if (grow(r, at + n) != 0) return;
-    if (n) memcpy(r->ch[ch] + at, pcm, n * sizeof *pcm); /* n == 0: channels may be NULL */
-    if (at + n > r->len) r->len = at + n;
+    if (r->pool) {
+        if (n) put_file(r, ch, at, pcm, n);
+        else if (at > REC_MAX_FRAMES) return;
+    } else {
+        if (grow(r, at + n) != 0) return;
+        if (n) memcpy(r->ch[ch] + at, pcm, n * sizeof *pcm); /* n == 0: channels may be NULL */
+    }
+    if (at + n > r->len && at + n <= REC_MAX_FRAMES) r->len = at + n;
 }
 
 size_t hk_recorder_frames(const hk_recorder *r) { return r ? r->len : 0; }
 
-const int16_t *hk_recorder_channel(const hk_recorder *r, int ch) { return r->ch[ch]; }
+size_t hk_recorder_dropped(const hk_recorder *r) { return r ? r->dropped : 0; }
+
+size_t hk_recorder_mem_bytes(const hk_recorder *r) {
+    if (!r) return 0;
+    size_t n = sizeof *r + r->cap * 2 * sizeof(int16_t);
+    n += (size_t)r->n_chunks * (sizeof(rec_chunk) + r->chunk_frames * 2 * sizeof(int16_t));
+    if (r->path) n += strlen(r->path) * 2 + sizeof ".part" + 1;
+    return n;
+}
+
+const int16_t *hk_recorder_channel(const hk_recorder *r, int ch) {
+    return r->pool ? NULL : r->ch[ch];
+}
 
 int hk_recorder_write_wav(const hk_recorder *r, const char *path, char *err, size_t errlen) {
+    if (r->pool) {
+        snprintf(err, errlen, "recording: a file recorder writes %s itself", r->path);
+        return -1;
+    }
     size_t n = r->len;
     int16_t *inter = malloc((n ? n : 1) * 2 * sizeof *inter);
     if (!inter) return -1;

@@ -308,6 +308,23 @@ static void put32(uint8_t *p, uint32_t v)
     put16(p + 2, v >> 16);
 }
 
+void hk_wav_header16(uint8_t h[44], int rate, int channels, uint32_t data_bytes)
+{
+    uint32_t align = (uint32_t)channels * 2;
+    memcpy(h, "RIFF", 4);
+    put32(h + 4, data_bytes > 0xFFFFFFFFu - 36 ? 0xFFFFFFFFu : 36 + data_bytes);
+    memcpy(h + 8, "WAVEfmt ", 8);
+    put32(h + 16, 16);
+    put16(h + 20, FMT_PCM);
+    put16(h + 22, (unsigned)channels);
+    put32(h + 24, (uint32_t)rate);
+    put32(h + 28, (uint32_t)rate * align);
+    put16(h + 32, (unsigned)align);
+    put16(h + 34, 16);
+    memcpy(h + 36, "data", 4);
+    put32(h + 40, data_bytes);
+}
+
 int hk_wav_write_file(const char *path, const int16_t *interleaved, size_t frames, int rate,
                       int channels, char *err, size_t errlen)
 {
@@ -318,20 +335,8 @@ int hk_wav_write_file(const char *path, const int16_t *interleaved, size_t frame
     size_t align = (size_t)channels * 2;
     if (frames > (0xFFFFFFFFu - 36) / align)
         return fail(err, errlen, "wav: %zu frames do not fit in a RIFF file", frames);
-    uint32_t data_bytes = (uint32_t)(frames * align);
     uint8_t h[44];
-    memcpy(h, "RIFF", 4);
-    put32(h + 4, 36 + data_bytes);
-    memcpy(h + 8, "WAVEfmt ", 8);
-    put32(h + 16, 16);
-    put16(h + 20, FMT_PCM);
-    put16(h + 22, (unsigned)channels);
-    put32(h + 24, (uint32_t)rate);
-    put32(h + 28, (uint32_t)rate * (uint32_t)align);
-    put16(h + 32, (unsigned)align);
-    put16(h + 34, 16);
-    memcpy(h + 36, "data", 4);
-    put32(h + 40, data_bytes);
+    hk_wav_header16(h, rate, channels, (uint32_t)(frames * align));
 
     FILE *fp = fopen(path, "wb");
     if (!fp)

@@ -133,31 +133,22 @@ static void rest_finish(tw_stream *s, const char *reason) {
     }
 }
 
-/* Writing the recording is file I/O: it runs on the pool, which then owns
- * the recorder (the call may be freed before the write finishes). With
- * AWS_S3_BUCKET set, the saved file is then uploaded as
+/* The recording was streamed to <dir>/<CallSid>.wav.part on the pool as the
+ * call went (hk_recorder_new_file); closing it writes the last chunk, fixes
+ * the header and renames it, still on the pool. With AWS_S3_BUCKET set, the
+ * saved file is then uploaded (streamed from the file) as
  * recordings/<CallSid>.wav; the job carries copies of the S3 settings and the
  * app (which outlives every call) for its http client. */
 typedef struct rec_job {
-    hk_job job;
-    hk_recorder *rec;
     hk_app *app;
     char path[600];
     char call_sid[64];
-    int rc;
-    char err[256];
     char *s3[5]; /* bucket, region, access key, secret key, endpoint (NULL: AWS) */
 } rec_job;
 
 static void rec_job_free(rec_job *r) {
-    hk_recorder_free(r->rec);
     for (int i = 0; i < 5; i++) free(r->s3[i]);
     free(r);
-}
-
-static void rec_work(hk_job *j) {
-    rec_job *r = (rec_job *)j;
-    r->rc = hk_recorder_write_wav(r->rec, r->path, r->err, sizeof r->err);
 }
 
 static void rec_uploaded(void *ud, const char *url, const char *err) {
@@ -169,13 +160,16 @@ static void rec_uploaded(void *ud, const char *url, const char *err) {
     rec_job_free(r);
 }
 
-static void rec_done(hk_job *j) {
-    rec_job *r = (rec_job *)j;
-    if (r->rc != 0) {
-        hk_log(HK_LOG_ERROR, r->call_sid, "recording_failed", "%s: %s", r->path, r->err);
+static void rec_closed(void *ud, const hk_recorder_result *res) {
+    rec_job *r = ud;
+    if (res->rc != 0) {
+        hk_log(HK_LOG_ERROR, r->call_sid, "recording_failed", "%s: %s", r->path, res->err);
         rec_job_free(r);
         return;
     }
+    if (res->dropped)
+        hk_log(HK_LOG_WARN, r->call_sid, "recording_gaps", "%zu frames lost (late or the disk fell behind)",
+               res->dropped);
     hk_log(HK_LOG_INFO, r->call_sid, "recording_saved", "%s", r->path);
     if (!r->s3[0]) {
         rec_job_free(r);
@@ -189,8 +183,6 @@ static void rec_done(hk_job *j) {
         rec_job_free(r);
         return;
     }
-    hk_recorder_free(r->rec); /* written: free the audio before a long upload */
-    r->rec = NULL;
     hk_s3_config c = {.bucket = r->s3[0], .region = r->s3[1], .access_key = r->s3[2],
                       .secret_key = r->s3[3], .endpoint = r->s3[4], .path_style = r->s3[4] != NULL};
     char key[128], err[512];
@@ -208,10 +200,9 @@ static char *cfg_dup(const hk_config *cfg, hk_config_key k, const char *def) {
 
 static void save_recording(tw_stream *s) {
     const char *dir = hk_config_str(s->app->cfg, HK_CFG_HARK_RECORDINGS_DIR);
-    hk_pool *pool = hk_pool_global();
-    if (!s->call->rec || !dir || !pool) return;
+    if (!s->call->rec || !dir) return;
     rec_job *r = calloc(1, sizeof *r);
-    r->rec = s->call->rec;
+    hk_recorder *rec = s->call->rec;
     s->call->rec = NULL;
     r->app = s->app;
     snprintf(r->path, sizeof r->path, "%s/%s.wav", dir, s->call_sid);
@@ -223,9 +214,7 @@ static void save_recording(tw_stream *s) {
         r->s3[3] = cfg_dup(cfg, HK_CFG_AWS_SECRET_ACCESS_KEY, NULL);
         r->s3[4] = cfg_dup(cfg, HK_CFG_AWS_S3_ENDPOINT, NULL);
     }
-    r->job.work = rec_work;
-    r->job.done = rec_done;
-    hk_pool_submit(pool, &r->job);
+    hk_recorder_close(rec, rec_closed, r);
 }
 
 static void io_ended(void *ud, const char *reason) {
@@ -288,6 +277,16 @@ static void start_call(tw_stream *s, hk_agent *a) {
     s->call = hk_call_new(a, &o, &io, err, sizeof err);
     hk_agent_unref(a);
     if (!s->call) return reject(s, err);
+    /* the recording goes to disk as the call is made (see save_recording);
+     * with nowhere to save it there is nothing to keep */
+    hk_recorder_free(s->call->rec);
+    s->call->rec = NULL;
+    hk_pool *pool = hk_pool_global();
+    if (recdir && pool) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s.wav", recdir, s->call_sid);
+        s->call->rec = hk_recorder_new_file(8000, path, pool);
+    }
     s->app->live_calls++;
     hk_call_start(s->call);
 }

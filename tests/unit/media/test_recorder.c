@@ -1,6 +1,9 @@
 /* tests/unit/media/test_recorder: samples land at round(t * rate) on their own
  * channel, the recording covers the furthest write with silence in the gaps,
- * it grows past its first 30 s, and the stereo WAV reads back sample for sample. */
+ * it grows past its first 30 s, and the stereo WAV reads back sample for sample.
+ * The file recorder (chunks written on a real pool) gives the same WAV as the
+ * in-memory one, keeps its memory flat over a 10-minute call, and reports an
+ * unwritable directory without crashing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +11,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <ev.h>
+#include <sys/stat.h>
 
+#include "core/pool.h"
 #include "media/recorder.h"
 #include "media/wav.h"
 
@@ -208,6 +215,196 @@ static void test_write_wav_round_trip(void **state)
     hk_recorder_free(r);
 }
 
+/* ---- file mode ---- */
+
+typedef struct closed {
+    int called, rc;
+    char err[300];
+    size_t frames, dropped;
+} closed;
+
+static void on_closed(void *ud, const hk_recorder_result *res)
+{
+    closed *c = ud;
+    c->called++;
+    c->rc = res->rc;
+    c->frames = res->frames;
+    c->dropped = res->dropped;
+    snprintf(c->err, sizeof c->err, "%s", res->err ? res->err : "");
+}
+
+static void close_and_wait(struct ev_loop *loop, hk_recorder *r, closed *c)
+{
+    hk_recorder_close(r, on_closed, c);
+    while (!c->called) ev_run(loop, EVRUN_ONCE);
+}
+
+/* A call-like script: caller frames every 20 ms, the agent speaking in bursts
+ * at the same call times, one frame a little late, a silent stretch. */
+static void feed_script(hk_recorder *r, int seconds, struct ev_loop *loop, hk_pool *pool)
+{
+    int16_t a[160], b[160];
+    for (int k = 0; k < seconds * 50; k++) {
+        double t = k * 0.02;
+        fill(a, 160, (int16_t)(k * 7));
+        fill(b, 160, (int16_t)(-k * 5));
+        if (k % 250 < 200) hk_recorder_put(r, HK_REC_CALLER, t, a, 160);
+        if (k % 100 > 40) hk_recorder_put(r, HK_REC_AGENT, t + 0.0001, b, 160);
+        if (k % 37 == 0 && k > 5) hk_recorder_put(r, HK_REC_AGENT, t - 0.1, a, 80); /* late */
+        /* in real time the pool has 0.5 s per chunk: let it finish them */
+        while (loop && k % 10 == 0 && hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
+    }
+}
+
+static void test_file_matches_memory(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 2);
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], part[300], mpath[256];
+    snprintf(path, sizeof path, "%s/CA1.wav", dir);
+    snprintf(part, sizeof part, "%s.part", path);
+    snprintf(mpath, sizeof mpath, "%s/mem.wav", dir);
+
+    hk_recorder *m = hk_recorder_new(RATE);
+    hk_recorder *f = hk_recorder_new_file(RATE, path, pool);
+    assert_non_null(f);
+    feed_script(m, 7, NULL, NULL);
+    feed_script(f, 7, loop, pool);
+    assert_int_equal(hk_recorder_frames(f), hk_recorder_frames(m));
+    assert_null(hk_recorder_channel(f, HK_REC_CALLER));
+    char err[256] = "";
+    assert_int_equal(hk_recorder_write_wav(m, mpath, err, sizeof err), 0);
+
+    closed c = {0};
+    close_and_wait(loop, f, &c);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(c.dropped, 0);
+    assert_int_equal(c.frames, hk_recorder_frames(m));
+    assert_int_equal(access(part, F_OK), -1); /* renamed */
+
+    /* byte for byte: header sizes and every sample */
+    FILE *a = fopen(path, "rb"), *b = fopen(mpath, "rb");
+    assert_non_null(a);
+    assert_non_null(b);
+    int ca, cb;
+    long n = 0;
+    do {
+        ca = fgetc(a);
+        cb = fgetc(b);
+        if (ca != cb) fail_msg("file and memory WAVs differ at byte %ld", n);
+        n++;
+    } while (ca != EOF);
+    fclose(a);
+    fclose(b);
+    assert_int_equal(n - 1, 44 + (long)hk_recorder_frames(m) * 4);
+
+    hk_wav w = {0};
+    assert_int_equal(hk_wav_read_file(path, &w, err, sizeof err), 0);
+    assert_int_equal(w.channels, 2);
+    assert_int_equal(w.frames, hk_recorder_frames(m));
+    const int16_t *caller = hk_recorder_channel(m, HK_REC_CALLER);
+    const int16_t *agent = hk_recorder_channel(m, HK_REC_AGENT);
+    for (size_t i = 0; i < w.frames; i++) {
+        assert_int_equal(w.samples[2 * i], caller[i]);
+        assert_int_equal(w.samples[2 * i + 1], agent[i]);
+    }
+    hk_wav_free(&w);
+    hk_recorder_free(m);
+    unlink(path);
+    unlink(mpath);
+    rmdir(dir);
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
+static void test_file_memory_is_flat(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 1);
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/CA2.wav", dir);
+    hk_recorder *f = hk_recorder_new_file(RATE, path, pool);
+    hk_recorder *m = hk_recorder_new(RATE);
+    int16_t a[160];
+    fill(a, 160, 3);
+    size_t at_1min = 0, peak = 0;
+    for (int k = 0; k < 600 * 50; k++) { /* 10 minutes, both sides talking */
+        hk_recorder_put(f, HK_REC_CALLER, k * 0.02, a, 160);
+        hk_recorder_put(f, HK_REC_AGENT, k * 0.02, a, 160);
+        hk_recorder_put(m, HK_REC_CALLER, k * 0.02, a, 160);
+        if (k % 25 == 0) ev_run(loop, EVRUN_NOWAIT); /* real time would give the pool 0.5 s */
+        while (hk_pool_in_flight(pool) > 2) ev_run(loop, EVRUN_ONCE);
+        size_t mem = hk_recorder_mem_bytes(f);
+        if (mem > peak) peak = mem;
+        if (k == 60 * 50) at_1min = mem;
+    }
+    size_t at_10min = hk_recorder_mem_bytes(f);
+    assert_true(at_1min > 0);
+    assert_int_equal(at_10min, at_1min);
+    assert_int_equal(peak, at_1min);
+    assert_true(at_10min < 100 * 1024);
+    /* the in-memory recorder holds the whole call: more than 9 MB by now */
+    assert_true(hk_recorder_mem_bytes(m) > 600 * RATE * 2 * 2);
+    hk_recorder_free(m);
+
+    closed c = {0};
+    close_and_wait(loop, f, &c);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(c.dropped, 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 44 + 600L * RATE * 4);
+    unlink(path);
+    rmdir(dir);
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
+static void test_file_unwritable_dir_is_reported(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 1);
+    hk_recorder *f = hk_recorder_new_file(RATE, "/nonexistent/hark/CA3.wav", pool);
+    assert_non_null(f);
+    feed_script(f, 10, loop, pool); /* the call goes on */
+    closed c = {0};
+    close_and_wait(loop, f, &c);
+    assert_int_equal(c.called, 1);
+    assert_int_not_equal(c.rc, 0);
+    assert_non_null(strstr(c.err, "/nonexistent/hark/CA3.wav.part"));
+    assert_int_equal(access("/nonexistent/hark/CA3.wav", F_OK), -1);
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
+static void test_file_abandoned_leaves_nothing(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 1);
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], part[300];
+    snprintf(path, sizeof path, "%s/CA4.wav", dir);
+    snprintf(part, sizeof part, "%s.part", path);
+    hk_recorder *f = hk_recorder_new_file(RATE, path, pool);
+    feed_script(f, 3, loop, pool);
+    hk_recorder_free(f); /* a call freed without saving */
+    while (hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
+    assert_int_equal(access(part, F_OK), -1);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(rmdir(dir), 0);
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +415,10 @@ int main(void)
         cmocka_unit_test(test_grows_past_thirty_seconds),
         cmocka_unit_test(test_bad_writes_are_ignored),
         cmocka_unit_test(test_write_wav_round_trip),
+        cmocka_unit_test(test_file_matches_memory),
+        cmocka_unit_test(test_file_memory_is_flat),
+        cmocka_unit_test(test_file_unwritable_dir_is_reported),
+        cmocka_unit_test(test_file_abandoned_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
