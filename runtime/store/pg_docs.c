@@ -1,6 +1,7 @@
 /* store/pg_docs: API resources (store.h, hk_store_doc_*) in PostgreSQL.
  * Assistants are rows of agents (schema/003_assistants.sql): the document is
- * agents.config, the owned fields are columns. These are requests a client
+ * agents.config, the owned fields are columns; tools are rows of tools
+ * (schema/007_tools.sql) the same way. These are requests a client
  * waits on, so they run like reads: on a connection that is up, answered
  * through the callback; with the database away the answer is an error at
  * once, never the spool (a client told "created" must find it). Malformed
@@ -29,6 +30,9 @@ static int stmt_of(int kind, int op) {
                                     HK_SQL_ASSISTANT_DELETE};
     static const int number[] = {HK_SQL_NUMBER_CREATE, HK_SQL_NUMBER_GET, HK_SQL_NUMBER_LIST,
                                  HK_SQL_NUMBER_PATCH, HK_SQL_NUMBER_DELETE};
+    static const int tool[] = {HK_SQL_TOOL_CREATE, HK_SQL_TOOL_GET, HK_SQL_TOOL_LIST,
+                               HK_SQL_TOOL_PATCH, HK_SQL_TOOL_DELETE};
+    if (kind == HK_DOC_TOOL) return tool[op];
     return kind == HK_DOC_ASSISTANT ? assistant[op] : kind == HK_DOC_PHONE_NUMBER ? number[op] : -1;
 }
 

@@ -40,6 +40,11 @@ enum {
     HK_SQL_NUMBER_PATCH,
     HK_SQL_NUMBER_DELETE,
     HK_SQL_NUMBER_FIND,
+    HK_SQL_TOOL_CREATE, /* API tools (pg_docs.c) */
+    HK_SQL_TOOL_GET,
+    HK_SQL_TOOL_LIST,
+    HK_SQL_TOOL_PATCH,
+    HK_SQL_TOOL_DELETE,
     /* Vapi's /call reads (pg_calls.c): answered like reads, never spooled */
     HK_SQL_CALL_RECORDS,
     HK_SQL_CALL_RECORD_MSGS,

@@ -137,6 +137,25 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     /* not tenant-scoped: an incoming call's To number finds its tenant */
     [HK_SQL_NUMBER_FIND] = {"hk_number_find",
         "SELECT " DOC_COLS " FROM phone_numbers WHERE number = $1 AND deleted_at IS NULL"},
+    /* API tools (schema/007_tools.sql): config is the document, type follows it */
+    [HK_SQL_TOOL_CREATE] = {"hk_tool_create",
+        "WITH t AS (SELECT clock_timestamp() AS now) INSERT INTO tools (tenant_id, type, config, "
+        "created_at, updated_at) SELECT $1::uuid, coalesce($2::jsonb ->> 'type', ''), $2::jsonb, "
+        "t.now, t.now FROM t RETURNING " DOC_COLS},
+    [HK_SQL_TOOL_GET] = {"hk_tool_get",
+        "SELECT " DOC_COLS " FROM tools WHERE tenant_id = $1::uuid AND id = $2::uuid "
+        "AND deleted_at IS NULL"},
+    [HK_SQL_TOOL_LIST] = {"hk_tool_list",
+        "SELECT " DOC_COLS " FROM tools WHERE tenant_id = $1::uuid AND deleted_at IS NULL "
+        DOC_FILTERS " ORDER BY created_at DESC, id LIMIT $10::int"},
+    [HK_SQL_TOOL_PATCH] = {"hk_tool_patch",
+        "UPDATE tools SET config = config || $3::jsonb, "
+        "type = coalesce((config || $3::jsonb) ->> 'type', ''), "
+        "updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond') "
+        "WHERE tenant_id = $1::uuid AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
+    [HK_SQL_TOOL_DELETE] = {"hk_tool_delete",
+        "UPDATE tools SET deleted_at = clock_timestamp() WHERE tenant_id = $1::uuid "
+        "AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
     /* Vapi's /call (pg_calls.c, schema/006_calls_api.sql). A call is named
      * by its UUID ($2) or its call_sid ($3), one of them NULL. $4..$7: the
      * createdAt/updatedAt bounds as half-open ranges in unix seconds
