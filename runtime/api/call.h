@@ -1,6 +1,6 @@
 /* api/call: Vapi's /call resource, the read side (GET list and by id, PATCH
- * {name}, DELETE) and the seed's GET /api/v1/voice-agents/calls. Placing a
- * call (POST /call) is not here yet. */
+ * {name}, DELETE) and the seed's GET /api/v1/voice-agents/calls; POST /call
+ * (placing an outbound call through Twilio) is call_create.c. */
 #ifndef HK_API_CALL_H
 #define HK_API_CALL_H
 
@@ -13,6 +13,8 @@ void hk_api_call_list(hk_api_req *r);
 void hk_api_call_get(hk_api_req *r);
 void hk_api_call_patch(hk_api_req *r);
 void hk_api_call_delete(hk_api_req *r);
+/* POST /call (call_create.c): place an outbound call, 201 with the call */
+void hk_api_call_create(hk_api_req *r);
 /* GET /api/v1/voice-agents/calls?tenantId= -> {calls, activeCalls} */
 void hk_api_voice_agent_calls(hk_api_req *r);
 

@@ -51,6 +51,7 @@ const hk_api_route hk_api_routes[] = {
     {"GET", "/assistant/{id}", hk_api_assistant_get, 0},
     {"PATCH", "/assistant/{id}", hk_api_assistant_patch, 0},
     {"DELETE", "/assistant/{id}", hk_api_assistant_delete, 0},
+    {"POST", "/call", hk_api_call_create, 0},
     {"GET", "/call", hk_api_call_list, 0},
     {"GET", "/call/{id}", hk_api_call_get, 0},
     {"PATCH", "/call/{id}", hk_api_call_patch, 0},

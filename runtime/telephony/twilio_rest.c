@@ -63,6 +63,14 @@ static int post(hk_http_client *http, const hk_config *cfg, const char *path, co
 int hk_twilio_place_call(hk_http_client *http, const hk_config *cfg, const char *webhook_url,
                          const char *agent_id, const char *to, const char *from,
                          hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen) {
+    return hk_twilio_place_call_tenant(http, cfg, webhook_url, agent_id, NULL, to, from, cb, ud,
+                                       err, errlen);
+}
+
+int hk_twilio_place_call_tenant(hk_http_client *http, const hk_config *cfg,
+                                const char *webhook_url, const char *agent_id,
+                                const char *tenant, const char *to, const char *from,
+                                hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen) {
     if (!from) from = hk_config_str(cfg, HK_CFG_TWILIO_PHONE_NUMBER);
     if (!from) {
         snprintf(err, errlen, "no caller number: give one or set TWILIO_PHONE_NUMBER");
@@ -70,7 +78,8 @@ int hk_twilio_place_call(hk_http_client *http, const hk_config *cfg, const char 
     }
     char body[2048], url[700], status_url[700];
     size_t len = 0;
-    snprintf(url, sizeof url, "%s?agent=%s", webhook_url, agent_id);
+    if (tenant) snprintf(url, sizeof url, "%s?agent=%s&tenant=%s", webhook_url, agent_id, tenant);
+    else snprintf(url, sizeof url, "%s?agent=%s", webhook_url, agent_id);
     snprintf(status_url, sizeof status_url, "%s/status", webhook_url);
     if (hk_form_append(body, sizeof body, &len, "To", to) ||
         hk_form_append(body, sizeof body, &len, "From", from) ||

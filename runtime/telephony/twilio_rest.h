@@ -17,6 +17,13 @@ typedef void (*hk_twilio_rest_cb)(void *ud, const char *sid, int status, const c
 int hk_twilio_place_call(hk_http_client *http, const hk_config *cfg, const char *webhook_url,
                          const char *agent_id, const char *to, const char *from,
                          hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen);
+/* The same for an API assistant (POST /call): the webhook URL names the
+ * tenant too (?agent=ID&tenant=T; Twilio signs the URL with the body), so
+ * the answering worker loads that tenant's assistant. tenant NULL: as above. */
+int hk_twilio_place_call_tenant(hk_http_client *http, const hk_config *cfg,
+                                const char *webhook_url, const char *agent_id,
+                                const char *tenant, const char *to, const char *from,
+                                hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen);
 /* POST Calls/{sid}.json with Status=completed (twiml NULL) or Twiml=twiml. */
 int hk_twilio_update_call(hk_http_client *http, const hk_config *cfg, const char *call_sid,
                           const char *twiml, hk_twilio_rest_cb cb, void *ud, char *err,

@@ -3,7 +3,10 @@
  * with a new CA sid, "queued") and Calls/{sid}.json (200, the sid), checks
  * HTTP Basic auth against --account/--token (401 with Twilio's error JSON
  * otherwise), and writes every request it saw as one JSON line to --log.
- * usage: fake_twilio_rest --port N --account AC... --token T --log F
+ * --refuse S: a Calls.json request whose form body contains S (e.g.
+ * "To=%2B15550009999") is refused as Twilio refuses a bad number (400, code
+ * 21211), for tests of how callers report Twilio's errors.
+ * usage: fake_twilio_rest --port N --account AC... --token T --log F [--refuse S]
  * (--port 0 picks a port; the port is printed on stdout). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -15,7 +18,7 @@
 
 #include "net/http_server.h"
 
-static const char *g_account, *g_token;
+static const char *g_account, *g_token, *g_refuse;
 static FILE *g_log;
 static int g_calls;
 
@@ -63,6 +66,10 @@ static void handle(void *ud, const hk_http_request *req, hk_http_response *resp)
         return error(resp, 404, 20404, "The requested resource was not found");
     cJSON *j = cJSON_CreateObject();
     if (strcmp(req->path + n, ".json") == 0) {
+        if (g_refuse && strstr(req->body, g_refuse)) {
+            cJSON_Delete(j);
+            return error(resp, 400, 21211, "The 'To' number is not a valid phone number.");
+        }
         char sid[40];
         snprintf(sid, sizeof sid, "CA%032d", ++g_calls);
         cJSON_AddStringToObject(j, "sid", sid);
@@ -91,6 +98,7 @@ int main(int argc, char **argv) {
                                    {"account", required_argument, 0, 'a'},
                                    {"token", required_argument, 0, 't'},
                                    {"log", required_argument, 0, 'l'},
+                                   {"refuse", required_argument, 0, 'r'},
                                    {0, 0, 0, 0}};
     int port = 0, o;
     const char *log = "/dev/stderr";
@@ -99,6 +107,7 @@ int main(int argc, char **argv) {
         else if (o == 'a') g_account = optarg;
         else if (o == 't') g_token = optarg;
         else if (o == 'l') log = optarg;
+        else if (o == 'r') g_refuse = optarg;
         else return 2;
     }
     if (!g_account || !g_token) {
