@@ -19,7 +19,8 @@ static const char *known_fields[] = {
     "name", "description", "phone_number", "first_message", "fallback_message", "end_message",
     "system_prompt", "voice", "transcriber", "model", "tools", "barge_in", "language",
     "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
-    "server_url", "first_message_mode", "reprompt_message", NULL};
+    "server_url", "first_message_mode", "reprompt_message",
+    "max_concurrent_calls", NULL};
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
@@ -208,6 +209,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
             return -1;
         }
     }
+    double max_calls = 0;
     if (hk_agent_field_str(L, t, "name", "", &a->name, err, errlen) ||
         hk_agent_field_str(L, t, "first_message", "", &a->first_message, err, errlen) ||
         hk_agent_field_str(L, t, "fallback_message", "", &a->fallback_message, err, errlen) ||
@@ -217,9 +219,15 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         hk_agent_field_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
         hk_agent_field_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
         hk_agent_field_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen) ||
+        hk_agent_field_num(L, t, "max_concurrent_calls", &max_calls, err, errlen) ||
         hk_agent_field_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen) ||
         read_vapi_fields(a, L, t, err, errlen))
         return -1;
+    if (max_calls < 0 || max_calls > 1000000) {
+        snprintf(err, errlen, "max_concurrent_calls must be 0 (no cap) to 1000000");
+        return -1;
+    }
+    a->max_concurrent_calls = (int)max_calls;
     if (a->max_duration_s < 0 || a->silence_timeout_s < 0) {
         snprintf(err, errlen, "max_duration and silence_timeout must be >= 0 seconds");
         return -1;

@@ -55,6 +55,7 @@ typedef struct hk_agent {
     size_t n_end_phrases;
     char *reprompt_message;  /* said after silence_timeout of caller silence */
     double silence_timeout_s;
+    int max_concurrent_calls; /* 0: no cap (cluster/call_limits) */
     int barge_in;            /* caller speech interrupts the agent (default on) */
     int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
     int barge_in_resume_ms;  /* quiet after which a short sound resumes playback (150) */

@@ -22,6 +22,7 @@
 #include "agent/agent_dir.h"
 #include "api/app.h"
 #include "api/routes.h"
+#include "cluster/call_limits.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -273,6 +274,10 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
     const char *dir = hk_config_str(&sv.cfg, HK_CFG_HARK_AGENTS_DIR);
     sv.app.agents = hk_agent_dir_open(w.vm, w.loop, dir ? dir : "agents");
     sv.app.http = hk_http_client_new(w.loop);
+    if (hk_call_limits_init(w.loop, &sv.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "hark serve: %s\n", err);
+        goto out;
+    }
     w.vm->dial = serve_dial;
     w.vm->dial_ud = &sv.app;
     int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
@@ -313,6 +318,7 @@ out:
     }
     hk_agent_dir_free(sv.app.agents);
     hk_worker_free(&w); /* first: a finishing pool job may still start a request */
+    hk_call_limits_shutdown();
     hk_http_client_free(sv.app.http);
     hk_config_free(&sv.cfg);
     return rc;

@@ -86,6 +86,10 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
                                                  "USD per 1000 LLM completion tokens (not recorded yet, see above). 0: unknown"},
     [HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS] = {"HARK_PRICE_TTS_PER_1K_CHARS", "0", NULL,
                                             "USD per 1000 characters spoken by text-to-speech; costBreakdown.tts. 0: unknown, counted as 0"},
+    [HK_CFG_HARK_TENANT_MAX_CALLS] = {"HARK_TENANT_MAX_CALLS", "0", NULL,
+                                      "simultaneous calls per tenant (all agents, all nodes with REDIS_URL); 0: unlimited"},
+    [HK_CFG_HARK_CALL_LEASE_SECONDS] = {"HARK_CALL_LEASE_SECONDS", "30", NULL,
+                                        "a call's concurrency slot lease (renewed every third of it); a dead node's slots free after it"},
 };
 
 static int set_value(hk_config *c, int k, const char *v, int source)

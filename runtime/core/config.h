@@ -57,6 +57,8 @@ typedef enum {
     HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT,
     HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION,
     HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS,
+    HK_CFG_HARK_TENANT_MAX_CALLS,   /* cluster/call_limits.c */
+    HK_CFG_HARK_CALL_LEASE_SECONDS,
     HK_CFG_COUNT
 } hk_config_key;
 

@@ -20,6 +20,8 @@ static const char *counter_names[HK_M_COUNTERS][2] = {
     {"hark_provider_fallbacks_total", "Calls switched to a fallback voice or transcriber"},
     {"hark_tts_cache_hits_total", "Fixed phrases played from the TTS cache"},
     {"hark_tts_cache_misses_total", "Fixed phrases synthesised by the provider (not in the TTS cache)"},
+    {"hark_calls_busy_total", "Incoming calls refused with the busy answer (a concurrency cap)"},
+    {"hark_call_limit_degraded_total", "Slot requests counted per worker because Redis was unreachable"},
 };
 
 static const char *hist_names[HK_H_HISTOGRAMS][2] = {

@@ -21,6 +21,8 @@ typedef enum {
     HK_M_PROVIDER_FALLBACKS, /* calls switched to a fallback voice or transcriber */
     HK_M_TTS_CACHE_HITS,    /* fixed phrases played from the TTS cache (providers/tts_cache) */
     HK_M_TTS_CACHE_MISSES,  /* fixed phrases sent to the provider (then cached) */
+    HK_M_CALLS_BUSY,        /* incoming calls refused: a concurrency cap (cluster/call_limits) */
+    HK_M_CALL_LIMIT_DEGRADED, /* slot requests counted per worker: Redis unreachable */
     HK_M_COUNTERS
 } hk_counter;
 

@@ -12,6 +12,7 @@
 
 #include "agent/call.h"
 #include "core/log.h"
+#include "cluster/call_limits.h"
 #include "core/pool.h"
 #include "media/recorder.h"
 #include "media/g711.h"
@@ -220,6 +221,7 @@ static void save_recording(tw_stream *s) {
 static void io_ended(void *ud, const char *reason) {
     tw_stream *s = ud;
     s->app->live_calls--;
+    hk_call_limits_release(s->call_sid);
     save_recording(s);
     rest_finish(s, reason);
     hk_log(HK_LOG_INFO, s->call_sid, "stream_call_ended", "%s", reason);

@@ -19,6 +19,7 @@
 
 #include "agent/call.h"
 #include "api/routes.h"
+#include "cluster/call_limits.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "net/base64.h"
@@ -124,7 +125,11 @@ typedef struct in_call {
     hk_app *app;
     hk_http_pending *pending; /* NULL: answer into resp, now */
     hk_http_response *resp;
-    char sid[64], to[40], from[40], dir[32];
+    const hk_http_request *req; /* valid only while the handler runs (not deferred yet) */
+    hk_agent *agent;            /* waiting for a concurrency slot */
+    char tenant[40], sid[64], to[40], from[40], dir[32];
+    long long version_ms;
+    int slot_checked;
 } in_call;
 
 static void in_reply(in_call *c, int status, const char *ctype, const char *body) {
@@ -145,11 +150,44 @@ static void not_in_service(in_call *c) {
  * (NULL: a file agent, the default tenant's); version_ms: its version. The
  * stream token names the agent so that any worker finds the same version:
  * a file agent's id, or "api:<tenant>:<id>:<version_ms>". */
+static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long version_ms);
+
+/* The slot's answer (cluster/call_limits): busy gets a short message and a hang-up */
+static void in_slot(void *ud, int granted, const char *why) {
+    in_call *c = ud;
+    hk_agent *a = c->agent;
+    c->agent = NULL;
+    c->slot_checked = 1;
+    if (granted) {
+        in_answer(c, a, c->tenant[0] ? c->tenant : NULL, c->version_ms);
+        return;
+    }
+    char body[1024];
+    hk_metric_inc(HK_M_CALLS_BUSY);
+    hk_log(HK_LOG_WARN, c->sid, "call_busy", "agent %s refused: %s reached", a->id, why);
+    hk_twiml_say_hangup(body, sizeof body, "Sorry, all our lines are busy right now. "
+                        "Please call again in a few minutes.", NULL);
+    in_reply(c, 200, "text/xml", body);
+    hk_agent_unref(a);
+    free(c);
+}
+
 static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long version_ms) {
     hk_app *app = c->app;
     if (!a) {
         not_in_service(c);
         free(c);
+        return;
+    }
+    if (!c->slot_checked && hk_call_limits_apply(a->max_concurrent_calls)) {
+        c->slot_checked = 1;
+        if (!c->pending && c->req) c->pending = hk_http_defer(c->req);
+        c->req = NULL;
+        c->agent = a;
+        c->version_ms = version_ms;
+        snprintf(c->tenant, sizeof c->tenant, "%s", tenant ? tenant : "");
+        hk_call_limits_acquire(c->sid, tenant ? tenant : HK_DEFAULT_TENANT, a->id,
+                               a->max_concurrent_calls, in_slot, c);
         return;
     }
     char ref[HK_STREAM_TOKEN_FIELD_MAX + 1], token[HK_STREAM_TOKEN_MAX], url[512], action[640];
@@ -255,6 +293,7 @@ static void incoming_call(hk_app *app, const hk_http_request *req, hk_form *f,
     if (!c) abort();
     c->app = app;
     c->resp = resp;
+    c->req = req;
     snprintf(c->sid, sizeof c->sid, "%s", sid);
     snprintf(c->to, sizeof c->to, "%s", to);
     snprintf(c->from, sizeof c->from, "%s", from ? from : "");
@@ -308,6 +347,10 @@ static void status_callback(hk_app *app, hk_form *f, hk_http_response *resp) {
     /* the carrier's view of the call (busy, no-answer, completed, ...) */
     if (app->store && sid && status)
         hk_store_call_status(app->store, HK_DEFAULT_TENANT, sid, status);
+    if (sid && status && (!strcmp(status, "completed") || !strcmp(status, "busy") ||
+                          !strcmp(status, "failed") || !strcmp(status, "no-answer") ||
+                          !strcmp(status, "canceled")))
+        hk_call_limits_release(sid); /* the call is over: its slot (the stream may not end it) */
     hk_resp_text(resp, 204, "text/plain", "");
 }
 
