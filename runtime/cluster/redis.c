@@ -29,8 +29,7 @@ typedef struct redis_cmd {
     void *ud;
     ev_timer deadline;
     struct ev_loop *loop;
-    int done;     /* cb called (deadline passed): hiredis's reply is dropped */
-    int answered; /* hiredis called back: the deadline frees */
+    int done; /* cb called (deadline passed): hiredis's reply is dropped, on_reply frees */
 } redis_cmd;
 
 int hk_redis_url_parse(const char *url, hk_redis_url *out, char *err, size_t errlen) {
@@ -107,8 +106,7 @@ static void on_connect(const redisAsyncContext *ac, int status) {
     }
     r->connected = 1;
     r->backoff = 0.2;
-    if (r->down_logged || 1)
-        hk_log(HK_LOG_INFO, NULL, "redis_connected", "%s:%d db %d", r->ip, r->port, r->db);
+    hk_log(HK_LOG_INFO, NULL, "redis_connected", "%s:%d db %d", r->ip, r->port, r->db);
     r->down_logged = 0;
 }
 
@@ -196,10 +194,6 @@ static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     redis_cmd *c = w->data;
     ev_timer_stop(loop, w);
-    if (c->answered) {
-        free(c);
-        return;
-    }
     c->done = 1;
     c->cb(c->ud, NULL, "redis: command timed out");
     /* hiredis still holds c: on_reply frees it (or the context's free does) */

@@ -61,10 +61,10 @@ ended() { # port sid: Twilio's status callback, completed
   curl -sf -o /dev/null -H "X-Twilio-Signature: $(sign "$url" "${p[@]}")" --data-urlencode "${p[0]}" \
     --data-urlencode "${p[1]}" --data-urlencode "${p[2]}" "$url"
 }
-granted() { call "$1" "$2" | grep -q '<Stream ' || fail "$2 on port $1 not answered: $(call "$1" "$2x")"; }
+granted() { local b; b=$(call "$1" "$2"); grep -q '<Stream ' <<<"$b" || fail "$2 on port $1 not answered: $b"; }
 busy() {
   local b; b=$(call "$1" "$2")
-  echo "$b" | grep -q '<Say[^>]*>Sorry, all our lines are busy' && echo "$b" | grep -q '<Hangup/>' \
+  grep -q '<Say[^>]*>Sorry, all our lines are busy' <<<"$b" && grep -q '<Hangup/>' <<<"$b" \
     || fail "$2 on port $1 was not refused busy: $b"
 }
 sid() { printf 'CA%032d' "$1"; }
@@ -97,17 +97,17 @@ sleep 0.3
 granted $PA $(sid 6)
 
 # 3. the registry lists the live call
-redis-cli -p $RPORT HGETALL hark:active:00000000-0000-0000-0000-000000000001 | grep -q "$(sid 6)" \
-  || fail "registry lacks $(sid 6)"
-redis-cli -p $RPORT HGETALL hark:active:00000000-0000-0000-0000-000000000001 | grep -q "$(sid 4)" \
-  && fail "registry still has ended $(sid 4)"
+reg=$(redis-cli -p $RPORT HGETALL hark:active:00000000-0000-0000-0000-000000000001)
+grep -q "$(sid 6)" <<<"$reg" || fail "registry lacks $(sid 6)"
+grep -q "$(sid 4)" <<<"$reg" && fail "registry still has ended $(sid 4)"
 
 # 4. kill -9 the node holding it: busy until its lease expires, then free
 kill -9 $pa; wait $pa 2>/dev/null || true; pa=
 busy $PB $(sid 7)
 sleep 4
 granted $PB $(sid 8)
-curl -sf "http://127.0.0.1:$PB/metrics" | grep -Eq '^hark_calls_busy_total [1-9]' || fail "busy not counted"
+m=$(curl -sf "http://127.0.0.1:$PB/metrics") # not piped into grep -q: pipefail and SIGPIPE
+grep -Eq '^hark_calls_busy_total [1-9]' <<<"$m" || fail "busy not counted"
 
 # 5. Redis down: still answered, capped per worker (degraded, logged once)
 ended $PB $(sid 8)
@@ -117,5 +117,6 @@ granted $PB $(sid 9)
 busy $PB $(sid 10)
 grep -q '"redis_unreachable"' "$T/b.log" || fail "Redis down not logged"
 [ "$(grep -c '"redis_unreachable"' "$T/b.log")" -eq 1 ] || fail "Redis down logged more than once"
-curl -sf "http://127.0.0.1:$PB/metrics" | grep -Eq '^hark_call_limit_degraded_total [1-9]' || fail "degraded not counted"
+m=$(curl -sf "http://127.0.0.1:$PB/metrics")
+grep -Eq '^hark_call_limit_degraded_total [1-9]' <<<"$m" || fail "degraded not counted"
 echo "ok: call limits in Redis"
