@@ -199,11 +199,32 @@ function M.to_agent(doc)
   model(doc.model, a)
   voice(doc.voice, a)
   transcriber(doc.transcriber, a)
+  -- server.url / serverUrl: where status-update and end-of-call-report go
+  -- (api/webhooks; tool-calls and assistant-request are not sent)
   local server = opt(doc.server, "server", "table")
-  if (server and server.url ~= nil and server.url ~= cjson.null) or
-     (doc.serverUrl ~= nil and doc.serverUrl ~= cjson.null) then
-    bad(server and "server.url" or "serverUrl", "is not supported yet: hark does not send Vapi "
-      .. "server messages to a webhook yet")
+  local url = server and opt(server.url, "server.url", "string")
+  url = url or opt(doc.serverUrl, "serverUrl", "string")
+  if url then
+    if not url:match("^https?://") then bad(server and server.url and "server.url" or "serverUrl",
+      "must be an http:// or https:// URL") end
+    local s = {url = url}
+    s.secret = (server and opt(server.secret, "server.secret", "string"))
+      or opt(doc.serverUrlSecret, "serverUrlSecret", "string")
+    s.timeout_seconds = server and opt(server.timeoutSeconds, "server.timeoutSeconds", "number")
+    if s.timeout_seconds and (s.timeout_seconds < 1 or s.timeout_seconds > 300) then
+      bad("server.timeoutSeconds", "must be 1..300")
+    end
+    local h = server and opt(server.headers, "server.headers", "table")
+    if h then
+      s.headers = {}
+      for k, v in pairs(h) do
+        if type(k) ~= "string" or type(v) ~= "string" then
+          bad("server.headers", "must map header names to strings")
+        end
+        s.headers[k] = v
+      end
+    end
+    a.server = s
   end
   local meta = opt(doc.metadata, "metadata", "table")
   if meta then

@@ -19,7 +19,7 @@ static const char *known_fields[] = {
     "name", "description", "phone_number", "first_message", "fallback_message", "end_message",
     "system_prompt", "voice", "transcriber", "model", "tools", "barge_in", "language",
     "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
-    "server_url", "first_message_mode", "reprompt_message",
+    "server_url", "server", "first_message_mode", "reprompt_message",
     "max_concurrent_calls", NULL};
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
@@ -135,9 +135,75 @@ static int plausible_language(const char *s) {
     return 1;
 }
 
+/* server_url = "https://..." or server = {url=, secret=, headers={}, timeout_seconds=}:
+ * where api/webhooks sends the call's status-update and end-of-call-report. */
+static int check_server_url(const hk_agent *a, char *err, size_t errlen) {
+    if (a->server_url && strncmp(a->server_url, "http://", 7) != 0 &&
+        strncmp(a->server_url, "https://", 8) != 0) {
+        snprintf(err, errlen, "server url must start with http:// or https://");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_server(hk_agent *a, lua_State *L, int t, char *err, size_t errlen) {
+    a->server_timeout_s = 20;
+    if (hk_agent_field_str(L, t, "server_url", "", &a->server_url, err, errlen)) return -1;
+    hk_vm_rawgetfield(L, t, "server");
+    int s = lua_gettop(L), rc = 0;
+    if (lua_isnil(L, s)) {
+        lua_pop(L, 1);
+        return check_server_url(a, err, errlen);
+    }
+    if (!lua_istable(L, s)) {
+        snprintf(err, errlen, "server must be a table {url=..., secret=...}, not %s", luaL_typename(L, s));
+        lua_pop(L, 1);
+        return -1;
+    }
+    char *url = NULL;
+    if (hk_agent_field_str(L, s, "url", "server.", &url, err, errlen) ||
+        hk_agent_field_str(L, s, "secret", "server.", &a->server_secret, err, errlen) ||
+        hk_agent_field_num(L, s, "timeout_seconds", &a->server_timeout_s, err, errlen)) {
+        free(url);
+        lua_pop(L, 1);
+        return -1;
+    }
+    if (url) {
+        free(a->server_url);
+        a->server_url = url;
+    }
+    if (a->server_timeout_s <= 0 || a->server_timeout_s > 300) {
+        snprintf(err, errlen, "server.timeout_seconds must be between 0 and 300");
+        rc = -1;
+    }
+    hk_vm_rawgetfield(L, s, "headers");
+    if (lua_istable(L, -1)) {
+        int h = lua_gettop(L);
+        for (lua_pushnil(L); !rc && lua_next(L, h); lua_pop(L, 1)) {
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
+                strpbrk(lua_tostring(L, -2), ":\r\n") || strpbrk(lua_tostring(L, -1), "\r\n") ||
+                a->n_server_headers >= sizeof a->server_headers / sizeof a->server_headers[0]) {
+                snprintf(err, errlen, "server.headers must map names to strings (at most 8)");
+                rc = -1;
+                lua_pop(L, 1);
+                break;
+            }
+            size_t n = lua_objlen(L, -2) + lua_objlen(L, -1) + 3;
+            char *line = malloc(n);
+            if (!line) abort();
+            snprintf(line, n, "%s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
+            a->server_headers[a->n_server_headers++] = line;
+        }
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "server.headers must be a table");
+        rc = -1;
+    }
+    lua_settop(L, s - 1);
+    return rc ? rc : check_server_url(a, err, errlen);
+}
+
 /* Vapi's assistant fields beyond the basics: language, first_message_mode,
- * metadata (kept in the table; call.metadata reads it), server_url (refused
- * until server messages exist, so an agent never silently loses them). */
+ * metadata (kept in the table; call.metadata reads it), server_url / server. */
 static int read_vapi_fields(hk_agent *a, lua_State *L, int t, char *err, size_t errlen) {
     char *mode = NULL;
     if (hk_agent_field_str(L, t, "language", "", &a->language, err, errlen) ||
@@ -169,16 +235,7 @@ static int read_vapi_fields(hk_agent *a, lua_State *L, int t, char *err, size_t 
         snprintf(err, errlen, "metadata must be a table, not %s", lua_typename(L, meta));
         return -1;
     }
-    lua_pushstring(L, "server_url");
-    lua_rawget(L, t);
-    int server = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (server) {
-        snprintf(err, errlen, "server_url is not supported yet: hark does not send Vapi server "
-                              "messages to a webhook (remove the field; use hooks and call:http)");
-        return -1;
-    }
-    return 0;
+    return read_server(a, L, t, err, errlen);
 }
 
 /* Settings from the returned table (at the top of the stack). */
@@ -397,10 +454,12 @@ void hk_agent_unref(hk_agent *a) {
                      &a->llm_model, &a->reprompt_message, &a->stt_model,
                      &a->stt_fallback, &a->tts_model, &a->tts_fallback, &a->tts_fallback_voice,
                      &a->llm_base_url, &a->llm_fallback, &a->llm_fallback_model,
-                     &a->llm_fallback_base_url, &a->language, &a->espeak_voice};
+                     &a->llm_fallback_base_url, &a->language, &a->espeak_voice,
+                     &a->server_url, &a->server_secret};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     for (size_t i = 0; i < a->n_phrases; i++) free(a->phrases[i]);
     for (size_t i = 0; i < a->n_end_phrases; i++) free(a->end_phrases[i]);
+    for (size_t i = 0; i < a->n_server_headers; i++) free(a->server_headers[i]);
     free(a);
 }
 

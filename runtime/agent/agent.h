@@ -59,6 +59,12 @@ typedef struct hk_agent {
     int barge_in;            /* caller speech interrupts the agent (default on) */
     int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
     int barge_in_resume_ms;  /* quiet after which a short sound resumes playback (150) */
+    /* Vapi server messages (api/webhooks): server_url or server = {url,
+     * secret, headers, timeout_seconds}; NULL url: none are sent */
+    char *server_url, *server_secret;
+    char *server_headers[8]; /* "Name: value", sent verbatim */
+    size_t n_server_headers;
+    double server_timeout_s; /* default 20 */
 } hk_agent;
 
 /* Fields of the agent table for agent_*.c: a string/number field of the

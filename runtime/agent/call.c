@@ -173,6 +173,10 @@ static void on_limit(hk_timer *t, void *ud) {
     hk_call_hangup(ud, "exceeded-max-duration");
 }
 
+static hk_call_event_fn event_hook;
+
+void hk_call_set_event_hook(hk_call_event_fn fn) { event_hook = fn; }
+
 void hk_call_start(hk_call *c) {
     hk_metric_inc(HK_M_CALLS_STARTED);
     hk_metric_active_calls(1);
@@ -184,6 +188,7 @@ void hk_call_start(hk_call *c) {
            hk_log_mask_number(c->to, to_m, sizeof to_m));
     if (c->agent->max_duration_s > 0)
         hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
+    if (event_hook) event_hook(c, "in-progress");
     /* first_message_mode: waits-for-user says nothing until the caller
      * speaks; model-generated lets the LLM write the greeting from the
      * system prompt (queued after on_start, like a turn with no caller words) */
@@ -426,6 +431,7 @@ void hk_call_end(hk_call *c, const char *why) {
         lua_pop(L, 1); /* the thread */
     }
     hk_call_store_end(c);
+    if (event_hook && c->started) event_hook(c, "ended");
     hk_log(HK_LOG_INFO, c->id, "call_ended", "reason %s after %.2f s, %d turns", reason,
            hk_call_now(c), c->n_turns);
     if (c->io.ended) c->io.ended(c->io.ud, reason);

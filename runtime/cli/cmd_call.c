@@ -15,6 +15,7 @@
 #include "agent/call.h"
 #include "core/config.h"
 #include "providers/settings.h"
+#include "api/webhooks.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "media/g711.h"
@@ -364,6 +365,16 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         hk_agent_unref(agent);
         goto out;
     }
+    { /* server messages: durable beside the spool when HARK_SPOOL_PATH is set */
+        const char *spool = hk_config_str(cfg, HK_CFG_HARK_SPOOL_PATH);
+        char whpath[600];
+        if (spool && *spool) hk_webhooks_path_for_spool(spool, whpath, sizeof whpath);
+        if (hk_webhooks_init(w.loop, w.pool, spool && *spool ? whpath : NULL, err, sizeof err) != 0) {
+            fprintf(stderr, "hark call: webhooks: %s\n", err);
+            hk_agent_unref(agent);
+            goto out;
+        }
+    }
     char call_id[64];
     snprintf(call_id, sizeof call_id, "SIM%lx%05x", (unsigned long)time(NULL), (unsigned)getpid() & 0xfffff);
     hk_call_opts co = {.loop = w.loop, .clock = w.clock, .id = call_id, .from = from,
@@ -403,6 +414,8 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
                     hk_store_pending(store));
         if (!quiet) printf("\nstored as call %s\n", call_id);
     }
+    /* let server messages reach the agent's server URL (retries included) */
+    while (hk_webhooks_pending() > 0) ev_run(w.loop, EVRUN_ONCE);
     if (!quiet && out) printf("\nrecording: %s\n", out);
     if (!quiet && tjson) printf("transcript: %s\n", tjson);
     hk_call_free(cl.call);

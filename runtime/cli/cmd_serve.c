@@ -22,6 +22,7 @@
 #include "agent/agent_dir.h"
 #include "api/app.h"
 #include "api/routes.h"
+#include "api/webhooks.h"
 #include "cluster/call_limits.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -271,6 +272,20 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
         goto out;
     }
     sv.app.store = sv.store;
+    { /* server messages (api/webhooks): their queue beside the store's spool */
+        const char *spool = hk_config_str(&sv.cfg, HK_CFG_HARK_SPOOL_PATH);
+        char whpath[600];
+        if ((!spool || !*spool) && mkdir("var", 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "hark serve: var/: %s (set HARK_SPOOL_PATH)\n", strerror(errno));
+            goto out;
+        }
+        hk_webhooks_path_for_spool(spool && *spool ? spool : "var/store-spool.jsonl", whpath,
+                                   sizeof whpath);
+        if (hk_webhooks_init(w.loop, w.pool, whpath, err, sizeof err) != 0) {
+            fprintf(stderr, "hark serve: webhooks: %s\n", err);
+            goto out;
+        }
+    }
     const char *dir = hk_config_str(&sv.cfg, HK_CFG_HARK_AGENTS_DIR);
     sv.app.agents = hk_agent_dir_open(w.vm, w.loop, dir ? dir : "agents");
     sv.app.http = hk_http_client_new(w.loop);

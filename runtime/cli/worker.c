@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/webhooks.h"
 #include "cli/cli.h"
 #include "net/http_client.h"
 #include "net/ws_client.h"
@@ -41,6 +42,7 @@ int hk_worker_init(hk_worker *w, const hk_config *cfg, int virtual_time, int thr
 }
 
 void hk_worker_free(hk_worker *w) {
+    hk_webhooks_shutdown(); /* undelivered server messages stay in their file */
     hk_ws_shutdown(w->loop); /* the loop's WebSocket client context (calls are gone) */
     hk_http_client_shutdown(w->loop); /* and its shared HTTP client */
     hk_pool_free(w->pool); /* first: finished jobs may still reference the clock */

@@ -62,7 +62,9 @@ refuse '{"model":{"provider":"openai","model":"m","messages":[{"role":"system","
 refuse '{"model":{"provider":"openai","model":"m","maxTokens":-1}}' 'maxTokens'
 refuse '{"model":{"provider":"nope","model":"m"}}' "model.provider 'nope' is not available"
 refuse '{"model":{"model":"m"}}' 'model.provider is required'
-refuse "{$M,\"server\":{\"url\":\"https://example.com/hook\"}}" 'server.url is not supported yet'
+refuse "{$M,\"server\":{\"url\":\"ftp://example.com/hook\"}}" 'server.url must be an http:// or https:// URL'
+refuse "{$M,\"serverUrl\":7}" 'serverUrl must be a string'
+refuse "{$M,\"server\":{\"url\":\"https://example.com/hook\",\"headers\":{\"X-A\":1}}}" 'server.headers must map header names to strings'
 refuse "{$M,\"transcriber\":{\"provider\":\"sphinx\",\"language\":\"de\"}}" 'only an English model'
 refuse '{"model":{"provider":"openai","model":"m","tools":[{"type":"function","function":{"name":"f"}}]}}' 'model.tools is not supported yet'
 echo "refusals ok"

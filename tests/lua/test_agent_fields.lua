@@ -1,7 +1,7 @@
 -- Agent fields that used to pass validation and do nothing: each now works
 -- or is refused at load with an error naming it. first_message_mode,
 -- on_transcript (finals here; interims in tests/integration/test_agent_fields.sh),
--- on_tool, language, metadata, server_url, and misspelt top-level fields.
+-- on_tool, language, metadata, server_url / server, and misspelt top-level fields.
 local h = harness
 local dir = h.mkdtemp()
 local n = 0
@@ -22,9 +22,19 @@ local a, err
 refused("return { frist_message = 'hi', " .. turn .. " }", "'frist_message'", "a misspelt field is named")
 refused("return { on_transcipt = function() end, " .. turn .. " }", "'on_transcipt'", "a misspelt hook is named")
 
--- server_url: refused until hark sends server messages
-refused("return { server_url = 'https://example.com/hook', " .. turn .. " }", "server_url is not supported",
-        "server_url is refused by name")
+-- server_url / server: where api/webhooks sends server messages; checked
+a, err = h.load(file("return { server_url = 'https://example.com/hook', " .. turn .. " }"))
+h.check(a ~= nil, "server_url is accepted (" .. tostring(err) .. ")")
+a, err = h.load(file("return { server = { url = 'http://127.0.0.1:1/h', secret = 's', "
+                     .. "headers = { ['X-A'] = 'b' }, timeout_seconds = 3 }, " .. turn .. " }"))
+h.check(a ~= nil, "server = {url, secret, headers, timeout_seconds} is accepted (" .. tostring(err) .. ")")
+refused("return { server_url = 'ftp://example.com/hook', " .. turn .. " }", "server url must start with http",
+        "a server URL must be http(s)")
+refused("return { server = 'x', " .. turn .. " }", "server must be a table", "server must be a table")
+refused("return { server = { url = 'https://e.com', headers = { ['A:B'] = 'c' } }, " .. turn .. " }",
+        "server.headers must map names to strings", "a header name with a colon is refused")
+refused("return { server = { url = 'https://e.com', timeout_seconds = 0 }, " .. turn .. " }",
+        "server.timeout_seconds must be between", "a zero timeout is refused")
 
 -- metadata: a table, kept, readable as call.metadata
 refused("return { metadata = 'x', " .. turn .. " }", "metadata must be a table", "metadata must be a table")

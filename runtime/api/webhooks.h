@@ -1,0 +1,34 @@
+/* api/webhooks: Vapi server messages out. When a call of an agent with a
+ * server URL starts and ends, a status-update (in-progress / ended) and, at
+ * the end, an end-of-call-report are POSTed to it from a durable queue: each
+ * message is built once, appended to a small file (on the pool, never the
+ * loop) and sent on the loop's shared HTTP client, retried after 1, 5 and
+ * 30 s on connection errors, 5xx and 429; 2xx delivers, another 4xx gives
+ * up. Delivered and given-up messages are marked in the file; what is left
+ * is sent again at the next start. Nothing here touches the audio path. */
+#ifndef HK_API_WEBHOOKS_H
+#define HK_API_WEBHOOKS_H
+
+#include <ev.h>
+
+#include "agent/call.h"
+#include "core/pool.h"
+
+/* Registers the call event hook and, with a path, opens (creating) the
+ * queue file, replaying its undelivered messages. path NULL: memory only.
+ * Returns -1 with err when the file cannot be opened. */
+int hk_webhooks_init(struct ev_loop *loop, hk_pool *pool, const char *path, char *err,
+                     size_t errlen);
+/* "<spool without .jsonl>-webhooks.jsonl": the queue beside the store's spool. */
+void hk_webhooks_path_for_spool(const char *spool, char *out, size_t outlen);
+/* Messages not yet delivered or given up. */
+int hk_webhooks_pending(void);
+/* Before the pool is freed: stops retries and requests (what is not
+ * delivered stays in the file), waits for nothing. */
+void hk_webhooks_shutdown(void);
+
+/* The message body for a call event ("in-progress", "ended": status-update;
+ * "report": end-of-call-report), malloc'd JSON. For tests. */
+char *hk_webhooks_build(const hk_call *c, const char *what, double now_wall);
+
+#endif
