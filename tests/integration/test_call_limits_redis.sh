@@ -14,9 +14,10 @@ FAKE=$(dirname "$HARK")/fake_twilio
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-redislim-XXXXXX)
 RPORT=$((40000 + RANDOM % 20000)) PA=$((20000 + RANDOM % 10000)) PB=$((30000 + RANDOM % 10000))
-pa= pb=
+pa= pb= pc=
 cleanup() {
   [ -n "$pa" ] && kill "$pa" 2>/dev/null; [ -n "$pb" ] && kill "$pb" 2>/dev/null
+  [ -n "$pc" ] && kill "$pc" 2>/dev/null
   "$ROOT/scripts/redis" stop --port $RPORT --dir "$T/redis" 2>/dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
@@ -28,7 +29,7 @@ command -v redis-server >/dev/null || { echo "SKIP: no redis-server (scripts/boo
 REDIS_URL=$("$ROOT/scripts/redis" start --port $RPORT --dir "$T/redis")
 export REDIS_URL HARK_CALL_LEASE_SECONDS=3 HARK_STORE=memory HARK_AGENTS_DIR=$T/agents
 export TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
-export HARK_STREAM_SECRET=test-stream-secret-$RANDOM HARK_SPOOL_PATH=$T/spool.jsonl HARK_LOG_LEVEL=info
+export HARK_STREAM_SECRET=test-stream-secret-$RANDOM HARK_LOG_LEVEL=info
 mkdir -p "$T/agents"
 cat >"$T/agents/capped.lua" <<'LUA'
 return {
@@ -39,8 +40,12 @@ return {
   on_user_turn = function(call, text) return "Goodbye." end,
 }
 LUA
+cat >"$T/agents/open.lua" <<'LUA'
+return { name = "open", phone_number = "+15550312", first_message = "Hello.",
+  on_user_turn = function(call, text) return "Goodbye." end }
+LUA
 start() { # port log; the pid in $started
-  TWILIO_WEBHOOK_URL=http://127.0.0.1:$1/api/v1/voice-agents/twilio/webhook HARK_PORT=$1 \
+  TWILIO_WEBHOOK_URL=http://127.0.0.1:$1/api/v1/voice-agents/twilio/webhook HARK_PORT=$1 HARK_SPOOL_PATH=$T/spool-$1.jsonl \
     "$HARK" serve >/dev/null 2>"$2" &
   started=$!
 }
@@ -49,9 +54,9 @@ start $PA "$T/a.log"; pa=$started; start $PB "$T/b.log"; pb=$started
 ready $PA; ready $PB
 sleep 0.3 # both connected to Redis
 
-call() { # port sid -> TwiML
+call() { # port sid [To] -> TwiML
   local url=http://127.0.0.1:$1/api/v1/voice-agents/twilio/webhook
-  local p=(CallSid=$2 "From=+15551230000" "To=+15550311")
+  local p=(CallSid=$2 "From=+15551230000" "To=${3:-+15550311}")
   curl -sf -H "X-Twilio-Signature: $(sign "$url" "${p[@]}")" --data-urlencode "${p[0]}" \
     --data-urlencode "${p[1]}" --data-urlencode "${p[2]}" "$url"
 }
@@ -61,9 +66,9 @@ ended() { # port sid: Twilio's status callback, completed
   curl -sf -o /dev/null -H "X-Twilio-Signature: $(sign "$url" "${p[@]}")" --data-urlencode "${p[0]}" \
     --data-urlencode "${p[1]}" --data-urlencode "${p[2]}" "$url"
 }
-granted() { local b; b=$(call "$1" "$2"); grep -q '<Stream ' <<<"$b" || fail "$2 on port $1 not answered: $b"; }
+granted() { local b; b=$(call "$1" "$2" "${3:-+15550311}"); grep -q '<Stream ' <<<"$b" || fail "$2 on port $1 not answered: $b"; }
 busy() {
-  local b; b=$(call "$1" "$2")
+  local b; b=$(call "$1" "$2" "${3:-+15550311}")
   grep -q '<Say[^>]*>Sorry, all our lines are busy' <<<"$b" && grep -q '<Hangup/>' <<<"$b" \
     || fail "$2 on port $1 was not refused busy: $b"
 }
@@ -109,7 +114,17 @@ granted $PB $(sid 8)
 m=$(curl -sf "http://127.0.0.1:$PB/metrics") # not piped into grep -q: pipefail and SIGPIPE
 grep -Eq '^hark_calls_busy_total [1-9]' <<<"$m" || fail "busy not counted"
 
-# 5. Redis down: still answered, capped per worker (degraded, logged once)
+# 5. the tenant's cap (HARK_TENANT_MAX_CALLS=2 on a third node): the capped agent's live call
+# counts, so one call of the uncapped agent fits and the next is busy
+PC=$((PB + 7))
+HARK_TENANT_MAX_CALLS=2 start $PC "$T/c.log"; pc=$started
+ready $PC; sleep 0.3
+granted $PC $(sid 11) +15550312
+busy $PC $(sid 12) +15550312
+grep -q '"call_busy".*tenant HARK_TENANT_MAX_CALLS' "$T/c.log" || fail "tenant cap not named"
+kill $pc; pc=
+
+# 6. Redis down: still answered, capped per worker (degraded, logged once)
 ended $PB $(sid 8)
 "$ROOT/scripts/redis" stop --port $RPORT --dir "$T/redis"
 sleep 0.5
