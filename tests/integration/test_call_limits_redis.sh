@@ -16,8 +16,8 @@ T=$(mktemp -d /tmp/hark-redislim-XXXXXX)
 RPORT=$((40000 + RANDOM % 20000)) PA=$((20000 + RANDOM % 10000)) PB=$((30000 + RANDOM % 10000))
 pa= pb= pc=
 cleanup() {
-  [ -n "$pa" ] && kill "$pa" 2>/dev/null; [ -n "$pb" ] && kill "$pb" 2>/dev/null
-  [ -n "$pc" ] && kill "$pc" 2>/dev/null
+  set +e # a process already gone must not stop the rest of the clean-up
+  for p in $pa $pb $pc; do kill "$p" 2>/dev/null; done
   "$ROOT/scripts/redis" stop --port $RPORT --dir "$T/redis" 2>/dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
