@@ -526,12 +526,13 @@ static int ws_receive(struct lws *wsi, hk_conn *c, const void *in, size_t len) {
         c->rx = nb;
         c->rx_cap = cap;
     }
-    memcpy(c->rx + c->rx_len, in, len);
+    /* an empty frame arrives with in == NULL and nothing allocated yet */
+    if (len) memcpy(c->rx + c->rx_len, in, len);
     c->rx_len += len;
     if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
         size_t n = c->rx_len;
         c->rx_len = 0;
-        if (!lws_frame_is_binary(wsi)) s->h.ws_text(c->state, c->rx, n);
+        if (!lws_frame_is_binary(wsi)) s->h.ws_text(c->state, c->rx ? c->rx : "", n);
     }
     return 0;
 }
