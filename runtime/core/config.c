@@ -20,12 +20,12 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
                                     "Twilio REST API base URL (point at a fake in tests)"},
     [HK_CFG_DATABASE_URL] = {"DATABASE_URL", NULL, NULL,
                              "PostgreSQL URL (postgres://...); unset: a private embedded server"},
-    /* Read by nothing yet: the platform API issue implements them. Listed so
-     * a .env written for it is not a surprise; not required until then. */
+    /* The platform layer's: optional (API keys work without JWT_SECRET; one
+     * node works without Redis). */
     [HK_CFG_REDIS_URL] = {"REDIS_URL", NULL, NULL,
-                          "(not used yet: the platform API issue) Redis URL for rate limits and cross-node state"},
+                          "Redis URL (redis://host:port/db) for concurrent-call caps and the active-call registry shared by workers and nodes; unset: each worker counts its own calls"},
     [HK_CFG_JWT_SECRET] = {"JWT_SECRET", NULL, NULL,
-                           "(not used yet: the platform API issue) secret that signs API and dashboard JWTs"},
+                           "secret (16+ characters) that signs dashboard session JWTs (POST /auth/login); unset: logins are refused, API keys still work"},
     [HK_CFG_AWS_REGION] = {"AWS_REGION", NULL, NULL, "S3 region for call recordings"},
     [HK_CFG_AWS_S3_BUCKET] = {"AWS_S3_BUCKET", NULL, NULL,
                               "S3 bucket for call recordings; unset: recordings stay in HARK_RECORDINGS_DIR"},

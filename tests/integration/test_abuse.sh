@@ -10,7 +10,7 @@ HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/hark-abuse-XXXXXX)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((12000 + RANDOM % 20000))
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

@@ -13,7 +13,7 @@ HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-redislim-XXXXXX)
-RPORT=$((40000 + RANDOM % 20000)) PA=$((20000 + RANDOM % 10000)) PB=$((30000 + RANDOM % 10000))
+RPORT=$((12000 + RANDOM % 6000)) PA=$((18000 + RANDOM % 7000)) PB=$((25000 + RANDOM % 7000))
 pa= pb= pc=
 cleanup() {
   set +e # a process already gone must not stop the rest of the clean-up

@@ -66,7 +66,7 @@ PY
 # 2. the same agent over the Twilio path (a fresh Deepgram script)
 start_fake DG2 fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt
 export DEEPGRAM_BASE_URL=http://127.0.0.1:$DG2 # an http(s):// base means ws(s)://
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((12000 + RANDOM % 20000))
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents

@@ -5,7 +5,7 @@
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 T=$(mktemp -d /tmp/hark-serve-XXXXXX)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((12000 + RANDOM % 20000))
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

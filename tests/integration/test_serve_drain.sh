@@ -9,7 +9,7 @@ set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-drain-XXXXXX)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((12000 + RANDOM % 20000))
 pid=
 cleanup() { if [ -n "$pid" ]; then pkill -9 -P "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; fi; rm -rf "$T"; }
 trap cleanup EXIT

@@ -14,7 +14,7 @@ set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-twcall-XXXXXX)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((12000 + RANDOM % 20000))
 pid= rpid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
 trap cleanup EXIT

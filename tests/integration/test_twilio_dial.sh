@@ -40,7 +40,7 @@ set -e
 [ "$rc" -eq 1 ] && grep -q "Twilio answered 401: Authenticate" "$T/err" || fail "bad token: rc=$rc $(cat "$T/err")"
 # hark.dial from agent code during a live call under hark serve
 FAKE_CALLER=$(dirname "$HARK")/fake_twilio
-SPORT=$((20000 + RANDOM % 20000))
+SPORT=$((12000 + RANDOM % 20000))
 mkdir -p "$T/agents"
 cp agents/front_desk.lua tests/fixtures/agents/dialer.lua "$T/agents/"
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$SPORT/api/v1/voice-agents/twilio/webhook

@@ -11,7 +11,7 @@ HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TW=$ROOT/tests/fakes/twilio
 T=$(mktemp -d /tmp/hark-twnpm-XXXXXX)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((12000 + RANDOM % 20000))
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

@@ -262,9 +262,9 @@ static void test_table_and_help(void **state)
     }
     assert_non_null(strstr(buf, "HARK_PORT (default: 8080)"));
     assert_non_null(strstr(buf, "TWILIO_AUTH_TOKEN [required by hark serve]"));
-    /* settings nothing reads yet say so, and are required by nothing */
-    assert_non_null(strstr(buf, "  JWT_SECRET\n      (not used yet: the platform API issue)"));
-    assert_non_null(strstr(buf, "  REDIS_URL\n      (not used yet: the platform API issue)"));
+    /* the platform settings say what they do, and are required by nothing */
+    assert_non_null(strstr(buf, "  JWT_SECRET\n      secret (16+ characters) that signs"));
+    assert_non_null(strstr(buf, "  REDIS_URL\n      Redis URL"));
     assert_null(strstr(buf, "WEBSOCKET_PORT"));
     free(buf);
 }
