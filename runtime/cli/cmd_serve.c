@@ -138,6 +138,18 @@ static int make_dirs(const char *path) {
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* mkdir -p of the directory a file goes in; on failure says so on stderr. */
+static int make_parent_dir(const char *file) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return 0;
+    *slash = 0;
+    if (make_dirs(dir) == 0) return 0;
+    fprintf(stderr, "hark serve: %s: %s (set HARK_SPOOL_PATH)\n", dir, strerror(errno));
+    return -1;
+}
+
 #define HK_MAX_WORKERS 64
 
 static pid_t g_workers[HK_MAX_WORKERS];
@@ -165,6 +177,8 @@ static int supervise(hk_config *cfg, int n) {
     const char *spool = hk_config_str(cfg, HK_CFG_HARK_SPOOL_PATH);
     char base[400];
     snprintf(base, sizeof base, "%s", spool && *spool ? spool : "var/store-spool");
+    /* each worker's spool (and webhook queue) goes beside base */
+    if (make_parent_dir(base) != 0) return 1;
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -275,12 +289,9 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
     { /* server messages (api/webhooks): their queue beside the store's spool */
         const char *spool = hk_config_str(&sv.cfg, HK_CFG_HARK_SPOOL_PATH);
         char whpath[600];
-        if ((!spool || !*spool) && mkdir("var", 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "hark serve: var/: %s (set HARK_SPOOL_PATH)\n", strerror(errno));
-            goto out;
-        }
         hk_webhooks_path_for_spool(spool && *spool ? spool : "var/store-spool.jsonl", whpath,
                                    sizeof whpath);
+        if (make_parent_dir(whpath) != 0) goto out; /* var/ may not exist yet */
         if (hk_webhooks_init(w.loop, w.pool, whpath, err, sizeof err) != 0) {
             fprintf(stderr, "hark serve: webhooks: %s\n", err);
             goto out;
