@@ -187,11 +187,7 @@ static void patch_read(void *ud, cJSON *cur, const char *err) {
         answer(r, 200, cur, err);
         return;
     }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, p->patch) {
-        cJSON_DeleteItemFromObjectCaseSensitive(cur, it->string);
-        cJSON_AddItemToObject(cur, it->string, cJSON_Duplicate(it, 1));
-    }
+    hk_store_doc_merge(cur, p->patch);
     int bad = check_runs(r, cur);
     cJSON_Delete(cur);
     if (!bad)

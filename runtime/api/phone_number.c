@@ -274,11 +274,7 @@ static void patch_read(void *ud, cJSON *cur, const char *err) {
         answer(r, 200, cur, err);
         return;
     }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, patch) {
-        cJSON_DeleteItemFromObjectCaseSensitive(cur, it->string);
-        cJSON_AddItemToObject(cur, it->string, cJSON_Duplicate(it, 1));
-    }
+    hk_store_doc_merge(cur, patch);
     start_write(r, cur, patch, 0);
     cJSON_Delete(cur);
 }

@@ -186,11 +186,7 @@ static void patch_read(void *ud, cJSON *cur, const char *err) {
         answer(r, 200, cur, err);
         return;
     }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, p->patch) {
-        cJSON_DeleteItemFromObjectCaseSensitive(cur, it->string);
-        cJSON_AddItemToObject(cur, it->string, cJSON_Duplicate(it, 1));
-    }
+    hk_store_doc_merge(cur, p->patch);
     if (checked(r, cur) == 0)
         hk_store_doc_patch(r->app->store, HK_DOC_TOOL, r->tenant_id, r->params[0], p->patch, done, r);
     cJSON_Delete(cur);

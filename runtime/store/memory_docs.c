@@ -116,18 +116,7 @@ void hk_mem_doc_patch(hk_store *s, int kind, const char *tenant, const char *id,
         return;
     }
     hk_mem_doc *d = *pp;
-    while (changes->child) {
-        cJSON *it = cJSON_DetachItemViaPointer(changes, changes->child);
-        /* a key keeps its place; cJSON's replace frees the item's key before
-         * copying the one it is given, so give it a copy */
-        char *key = strdup(it->string);
-        if (!key) abort();
-        if (cJSON_GetObjectItemCaseSensitive(d->body, key))
-            cJSON_ReplaceItemInObjectCaseSensitive(d->body, key, it);
-        else
-            cJSON_AddItemToObject(d->body, key, it);
-        free(key);
-    }
+    if (hk_store_doc_merge(d->body, changes) != 0) abort();
     cJSON_Delete(changes);
     int64_t t = now_ms();
     d->updated_ms = t > d->updated_ms ? t : d->updated_ms + 1;

@@ -233,6 +233,9 @@ void hk_store_time_iso(double t, char out[32]);
 int hk_store_time_parse(const char *iso, double *t);
 /* A copy of body without the store-owned keys (NULL when body is not an object). */
 struct cJSON *hk_store_doc_body(const struct cJSON *body);
+/* PATCH's shallow merge: each top-level key of patch, copied into into (a key
+ * already there keeps its place). -1 when out of memory. */
+int hk_store_doc_merge(struct cJSON *into, const struct cJSON *patch);
 /* The object the API serves: id, orgId, createdAt, updatedAt, then body's keys. */
 struct cJSON *hk_store_doc_stamp(const char *id, const char *org, const char *created_iso,
                                  const char *updated_iso, const struct cJSON *body);

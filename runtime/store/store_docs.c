@@ -90,6 +90,21 @@ int hk_store_time_parse(const char *iso, double *t) {
     return 0;
 }
 
+int hk_store_doc_merge(cJSON *into, const cJSON *patch) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, patch) {
+        cJSON *copy = cJSON_Duplicate(it, 1);
+        if (!copy) return -1;
+        /* cJSON's replace frees the item's key before copying the one it is
+         * given: it->string belongs to patch, so that is safe here */
+        if (cJSON_GetObjectItemCaseSensitive(into, it->string))
+            cJSON_ReplaceItemInObjectCaseSensitive(into, it->string, copy);
+        else
+            cJSON_AddItemToObject(into, it->string, copy);
+    }
+    return 0;
+}
+
 cJSON *hk_store_doc_body(const cJSON *body) {
     if (!cJSON_IsObject(body)) return NULL;
     cJSON *copy = cJSON_Duplicate(body, 1);
