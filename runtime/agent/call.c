@@ -5,6 +5,7 @@
  * here: the traceback is logged with the agent file and line, the agent's
  * fallback line is spoken, and the call (and every other call) goes on. */
 #include "agent/call.h"
+#include "agent/call_events.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -173,9 +174,20 @@ static void on_limit(hk_timer *t, void *ud) {
     hk_call_hangup(ud, "exceeded-max-duration");
 }
 
+/* The older single status hook (api/webhooks) rides on the event bus. */
 static hk_call_event_fn event_hook;
+static int event_hook_handle = -1;
 
-void hk_call_set_event_hook(hk_call_event_fn fn) { event_hook = fn; }
+static void status_adapter(void *ud, hk_call *c, const hk_call_event *ev) {
+    (void)ud;
+    if (event_hook && (ev->type == HK_CE_STARTED || ev->type == HK_CE_ENDED))
+        event_hook(c, ev->status);
+}
+
+void hk_call_set_event_hook(hk_call_event_fn fn) {
+    event_hook = fn;
+    if (fn && event_hook_handle < 0) event_hook_handle = hk_call_events_subscribe(status_adapter, NULL);
+}
 
 void hk_call_start(hk_call *c) {
     hk_metric_inc(HK_M_CALLS_STARTED);
@@ -188,7 +200,7 @@ void hk_call_start(hk_call *c) {
            hk_log_mask_number(c->to, to_m, sizeof to_m));
     if (c->agent->max_duration_s > 0)
         hk_timer_start(c->clock, &c->limit_timer, c->agent->max_duration_s, on_limit, c);
-    if (event_hook) event_hook(c, "in-progress");
+    hk_call_emit_status(c, HK_CE_STARTED, "in-progress", -1);
     /* first_message_mode: waits-for-user says nothing until the caller
      * speaks; model-generated lets the LLM write the greeting from the
      * system prompt (queued after on_start, like a turn with no caller words) */
@@ -431,7 +443,7 @@ void hk_call_end(hk_call *c, const char *why) {
         lua_pop(L, 1); /* the thread */
     }
     hk_call_store_end(c);
-    if (event_hook && c->started) event_hook(c, "ended");
+    if (c->started) hk_call_emit_status(c, HK_CE_ENDED, "ended", -1);
     hk_log(HK_LOG_INFO, c->id, "call_ended", "reason %s after %.2f s, %d turns", reason,
            hk_call_now(c), c->n_turns);
     if (c->io.ended) c->io.ended(c->io.ud, reason);
