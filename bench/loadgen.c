@@ -78,6 +78,7 @@ static struct {
     /* options */
     const char *base, *webhook_url, *token, *account, *to, *wav;
     int calls, total, soak_mark, npids, verbose;
+    unsigned run_id;
     double ramp, call_s, expect_ms, timeout_s;
     int pids[MAX_PIDS];
     /* state */
@@ -408,8 +409,9 @@ static void on_webhook(void *ud, int status, const char *body, size_t len, const
 static void start_caller(caller *c)
 {
     char from[24];
-    snprintf(c->sid, sizeof c->sid, "CA%032d", c->idx + 1);
-    snprintf(c->stream_sid, sizeof c->stream_sid, "MZ%032d", c->idx + 1);
+    /* a run id in the sids: a CallSid's stream token works once per server */
+    snprintf(c->sid, sizeof c->sid, "CA%08x%024d", G.run_id, c->idx + 1);
+    snprintf(c->stream_sid, sizeof c->stream_sid, "MZ%08x%024d", G.run_id, c->idx + 1);
     snprintf(from, sizeof from, "+1555%07d", c->idx % 10000000);
     hk_form_param fp[] = {{"AccountSid", G.account}, {"CallSid", c->sid},
                           {"CallStatus", "ringing"}, {"Direction", "inbound"},
@@ -616,6 +618,7 @@ int main(int argc, char **argv)
     hk_g711_init();
     load_audio();
     G.clk_tck = sysconf(_SC_CLK_TCK);
+    G.run_id = (unsigned)getpid() * 2654435761u ^ (unsigned)(ev_time() * 1000.0);
     G.c = calloc((size_t)G.total, sizeof *G.c);
     if (!G.c) return 2;
     for (int i = 0; i < G.total; i++) G.c[i].idx = i;
