@@ -12,7 +12,7 @@ export class Waveform {
       'aria-label': label || 'Recording position', 'aria-valuemin': 0, 'aria-valuenow': 0 });
     this.canvas.addEventListener('click', (e) => {
       const r = this.canvas.getBoundingClientRect();
-      this.seek(((e.clientX - r.left) / r.width) * (this.audio.duration || 0));
+      this.seek(((e.clientX - r.left) / r.width) * (isFinite(this.audio.duration) ? this.audio.duration : this.duration || 0));
     });
     this.canvas.addEventListener('keydown', (e) => {
       const step = e.shiftKey ? 10 : 2;
@@ -28,7 +28,8 @@ export class Waveform {
 
   seek(t) {
     if (!isFinite(t)) return;
-    this.audio.currentTime = Math.max(0, Math.min(t, this.audio.duration || t));
+    const end = isFinite(this.audio.duration) && this.audio.duration > 0 ? this.audio.duration : this.duration || t;
+    this.audio.currentTime = Math.max(0, Math.min(t, end));
     this.draw();
   }
 
@@ -73,7 +74,7 @@ export class Waveform {
         }
       });
     }
-    const dur = this.audio.duration || this.duration;
+    const dur = isFinite(this.audio.duration) && this.audio.duration > 0 ? this.audio.duration : this.duration;
     if (dur > 0) {
       const x = (this.audio.currentTime / dur) * W;
       g.fillStyle = '#c0392b';

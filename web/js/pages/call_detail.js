@@ -12,10 +12,11 @@ import { pretty } from '../transcript.js';
 
 export async function render(view, [id]) {
   const call = await get(`/call/${encodeURIComponent(id)}`);
+  const agent = call.assistantId ? await get(`/assistant/${encodeURIComponent(call.assistantId)}`).catch(() => null) : null;
   const hark = (call.metadata && call.metadata.hark) || {};
   view.append(h('h1', null, 'Call ', h('span.mono', null, call.phoneCallProviderId || call.id)),
     h('dl.facts', null,
-      h('dt', null, 'Agent'), h('dd', null, call.assistantId || '—'),
+      h('dt', null, 'Agent'), h('dd', null, call.assistantId ? h('a', { href: `#/agents/${encodeURIComponent(call.assistantId)}` }, (agent && agent.name) || call.assistantId) : '—'),
       h('dt', null, 'Caller'), h('dd', null, maskNumber(call.customer && call.customer.number)),
       h('dt', null, 'Number'), h('dd', null, (call.phoneNumber && call.phoneNumber.number) || '—'),
       h('dt', null, 'Started'), h('dd', null, when(call.startedAt)),
