@@ -14,6 +14,7 @@
 #include "api/app.h"
 #include "api/auth.h"
 #include "api/router.h"
+#include "cluster/rate_limit.h"
 #include "core/log.h"
 #include "net/form.h"
 
@@ -43,6 +44,11 @@ void hk_api_reply_error(hk_api_req *r, int status, const char *message) {
     size_t len = 0;
     char *text = hk_api_error_body(status, message, &len);
     reply_raw(r, status, text, len);
+}
+
+void hk_api_reply_error_retry(hk_api_req *r, int status, int retry_after_s, const char *message) {
+    hk_http_pending_retry_after(r->pending, retry_after_s);
+    hk_api_reply_error(r, status, message);
 }
 
 cJSON *hk_api_body_object(hk_api_req *r) {
@@ -88,8 +94,31 @@ static void run_handler(api_call *c) {
     c->route->handler(&c->r);
 }
 
+/* API requests per key (or session user) per second (cluster/rate_limit). */
+static void rated(void *ud, int allowed, int retry_after_s) {
+    api_call *c = ud;
+    if (!allowed) {
+        hk_log(HK_LOG_DEBUG, NULL, "api_rate_limited", "%s %s: retry after %d s", c->r.method,
+               c->route->pattern, retry_after_s);
+        hk_api_reply_error_retry(&c->r, 429, retry_after_s,
+                                 "Too many requests for this API key: retry after the Retry-After header's seconds");
+        return;
+    }
+    if (!hk_http_pending_alive(c->r.pending)) {
+        hk_api_reply_error(&c->r, 499, "gone");
+        return;
+    }
+    run_handler(c);
+}
+
 static void authenticated(void *ud, const hk_auth_principal *who, const char *why) {
     api_call *c = ud;
+    if (!who && why == hk_auth_store_unavailable) {
+        hk_log(HK_LOG_WARN, NULL, "api_auth_unavailable", "%s %s: the key store did not answer",
+               c->r.method, c->route->pattern);
+        hk_api_reply_error_retry(&c->r, 503, 1, "Credentials cannot be checked right now: retry shortly");
+        return;
+    }
     if (!who) {
         hk_log(HK_LOG_DEBUG, NULL, "api_unauthorized", "%s %s: %s", c->r.method, c->route->pattern,
                why ? why : "refused");
@@ -103,7 +132,10 @@ static void authenticated(void *ud, const hk_auth_principal *who, const char *wh
         hk_api_reply_error(&c->r, 499, "gone");
         return;
     }
-    run_handler(c);
+    char id[48];
+    snprintf(id, sizeof id, "%s%s", who->key_id[0] ? "k:" : "u:", who->key_id[0] ? who->key_id : who->user_id);
+    hk_rate_limit_take("api", id, hk_config_long(c->r.app->cfg, HK_CFG_HARK_API_RATE_PER_SECOND, 50),
+                       1000, rated, c);
 }
 
 /* Copies of req's strings and the route's params after the struct. */
@@ -116,6 +148,7 @@ static api_call *call_new(hk_app *app, const hk_http_request *req, const hk_rout
     char *d = c->data;
     c->r.app = app;
     c->route = m->route;
+    snprintf(c->r.peer, sizeof c->r.peer, "%s", req->peer ? req->peer : "");
     c->r.method = memcpy(d, req->method, ml), d += ml;
     c->r.path = memcpy(d, req->path, pl), d += pl;
     c->r.query = memcpy(d, req->query, ql), d += ql;

@@ -32,6 +32,7 @@ typedef struct hk_api_req {
     char tenant_id[37];     /* the authenticated tenant (uuid text) */
     char key_id[37];        /* the API key used; "" for a session JWT */
     char user_id[37];       /* the session's user; "" for an API key */
+    char peer[64];          /* the client's address (limits per client) */
     const char *params[HK_API_MAX_PARAMS]; /* {name} values of the pattern, in order */
     int nparams;
     hk_http_pending *pending; /* the deferred HTTP answer (api.c's business) */
@@ -60,6 +61,8 @@ void hk_api_reply_json(hk_api_req *r, int status, struct cJSON *body);
 /* Answer with Vapi's error shape {"message","error","statusCode"} and free r.
  * message: for the client; never echo secrets in it. */
 void hk_api_reply_error(hk_api_req *r, int status, const char *message);
+/* Same, with a Retry-After header of retry_after_s seconds (429, 503). */
+void hk_api_reply_error_retry(hk_api_req *r, int status, int retry_after_s, const char *message);
 /* The body as a JSON object, or NULL after replying 400 (then r is gone:
  * return at once). The caller owns the result. */
 struct cJSON *hk_api_body_object(hk_api_req *r);

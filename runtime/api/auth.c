@@ -28,13 +28,44 @@ typedef struct key_entry {
 
 static key_entry cache[CACHE_SLOTS];
 
-void hk_auth_cache_clear(void) { memset(cache, 0, sizeof cache); }
+const char hk_auth_store_unavailable[] = "store unavailable";
 
-static key_entry *slot(const char *prefix) {
+/* Negative cache: key prefixes the store said it does not know, answered
+ * without a store read for HK_AUTH_NEG_TTL_S (a key created meanwhile waits
+ * that long). Fixed size, direct-mapped: a flood of random keys overwrites
+ * slots, never grows memory; those each cost one read, but at most
+ * HK_AUTH_MAX_LOOKUPS wait on the store at once (more: 503). */
+#define NEG_SLOTS 1024
+typedef struct neg_entry {
+    char prefix[HK_APIKEY_PREFIX_LEN + 1];
+    double until; /* ev_now */
+} neg_entry;
+static neg_entry neg[NEG_SLOTS];
+static int lookups; /* store reads in flight */
+
+static uint32_t prefix_hash(const char *prefix) {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (const char *p = prefix; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
-    return &cache[h % CACHE_SLOTS];
+    return h;
 }
+
+static int neg_known(const char *prefix, double now) {
+    const neg_entry *e = &neg[(prefix_hash(prefix) >> 7) % NEG_SLOTS];
+    return e->until > now && strcmp(e->prefix, prefix) == 0;
+}
+
+static void neg_add(const char *prefix, double now) {
+    neg_entry *e = &neg[(prefix_hash(prefix) >> 7) % NEG_SLOTS];
+    memcpy(e->prefix, prefix, sizeof e->prefix);
+    e->until = now + HK_AUTH_NEG_TTL_S;
+}
+
+void hk_auth_cache_clear(void) {
+    memset(cache, 0, sizeof cache);
+    memset(neg, 0, sizeof neg);
+}
+
+static key_entry *slot(const char *prefix) { return &cache[prefix_hash(prefix) % CACHE_SLOTS]; }
 
 /* The credential after "Bearer " (trailing blanks dropped), or NULL. */
 static const char *bearer(const char *authorization, size_t *len) {
@@ -100,8 +131,12 @@ static void key_found(void *ud, cJSON *row, const char *err) {
     key_entry e;
     memset(&e, 0, sizeof e);
     const char *why = NULL;
-    if (err) why = "store unavailable";
-    else if (!row) why = "no such key";
+    lookups--;
+    if (err) why = hk_auth_store_unavailable;
+    else if (!row) {
+        why = "no such key";
+        neg_add(l->prefix, ev_now(l->app->loop));
+    }
     else if (copy_id(row, "id", e.key_id) || copy_id(row, "tenant_id", e.tenant_id) ||
              hex32(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "key_hash")), e.hash))
         why = "key row unreadable";
@@ -143,12 +178,15 @@ void hk_auth_check(hk_app *app, const char *authorization, hk_auth_cb cb, void *
     if (e->fetched > 0 && strcmp(e->prefix, l.prefix) == 0 &&
         ev_now(app->loop) - e->fetched < HK_AUTH_CACHE_TTL_S)
         return answer_key(e, l.hash, cb, ud);
+    if (neg_known(l.prefix, ev_now(app->loop))) return cb(ud, NULL, "no such key (cached)");
     if (!app->store || !app->store->v->api_key_find) return cb(ud, NULL, "no store");
+    if (lookups >= HK_AUTH_MAX_LOOKUPS) return cb(ud, NULL, hk_auth_store_unavailable);
     key_lookup *p = malloc(sizeof *p);
     if (!p) return cb(ud, NULL, "out of memory");
     *p = l;
     p->app = app;
     p->cb = cb;
     p->ud = ud;
+    lookups++;
     app->store->v->api_key_find(app->store, p->prefix, key_found, p);
 }

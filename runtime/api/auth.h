@@ -20,7 +20,13 @@ typedef struct hk_auth_principal {
 } hk_auth_principal;
 
 /* who: NULL when the credential is missing or bad (why: a short reason for
- * debug logs, never the credential). */
+ * debug logs, never the credential). why == hk_auth_store_unavailable: the
+ * key store did not answer (or too many look-ups wait on it): not a bad
+ * credential, the API answers 503 with Retry-After. */
+extern const char hk_auth_store_unavailable[];
+#define HK_AUTH_NEG_TTL_S 2.0  /* an unknown key prefix is answered from memory this long */
+#define HK_AUTH_MAX_LOOKUPS 64 /* store look-ups of keys waiting at once per worker */
+
 typedef void (*hk_auth_cb)(void *ud, const hk_auth_principal *who, const char *why);
 
 /* Cheap checks before anything is allocated: 0 when authorization has the

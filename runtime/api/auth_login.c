@@ -6,6 +6,9 @@
 #include "api/auth_login.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +17,8 @@
 #include "api/auth.h"
 #include "api/jwt.h"
 #include "api/password.h"
+#include "cluster/rate_limit.h"
+#include "core/log.h"
 #include "core/pool.h"
 #include "store/store.h"
 
@@ -22,6 +27,8 @@
 typedef struct login {
     hk_api_req *r;
     char *password;
+    char *email;
+    char email_id[33]; /* a hash of the lower-cased email: the limiter's id (no email in Redis) */
     char user_id[37], tenant_id[37];
 } login;
 
@@ -30,6 +37,7 @@ static void login_free(login *l) {
         memset(l->password, 0, strlen(l->password));
         free(l->password);
     }
+    free(l->email);
     free(l);
 }
 
@@ -84,6 +92,46 @@ static void user_found(void *ud, cJSON *row, const char *err) {
     cJSON_Delete(row);
 }
 
+static void login_email_id(login *l) {
+    char low[256];
+    size_t n = strlen(l->email);
+    if (n >= sizeof low) n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)l->email[i]);
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    SHA256((const uint8_t *)low, n, d);
+    for (int i = 0; i < 16; i++) snprintf(l->email_id + 2 * i, 3, "%02x", d[i]);
+}
+
+static int login_refused(login *l, int allowed, int retry_after_s, const char *what) {
+    if (allowed) return 0;
+    hk_api_req *r = l->r;
+    hk_log(HK_LOG_WARN, NULL, "login_rate_limited", "too many login attempts %s; retry after %d s",
+           what, retry_after_s);
+    login_free(l);
+    hk_api_reply_error_retry(r, 429, retry_after_s,
+                             "Too many login attempts: retry after the Retry-After header's seconds");
+    return 1;
+}
+
+static void email_rated(void *ud, int allowed, int retry_after_s) {
+    login *l = ud;
+    if (login_refused(l, allowed, retry_after_s, "for one email")) return;
+    hk_api_req *r = l->r;
+    if (!r->app->store || !r->app->store->v->user_find) {
+        user_found(l, NULL, NULL);
+        return;
+    }
+    r->app->store->v->user_find(r->app->store, l->email, user_found, l);
+}
+
+static void ip_rated(void *ud, int allowed, int retry_after_s) {
+    login *l = ud;
+    if (login_refused(l, allowed, retry_after_s, "from one client address")) return;
+    hk_rate_limit_take("login-email", l->email_id,
+                       hk_config_long(l->r->app->cfg, HK_CFG_HARK_LOGIN_PER_EMAIL_PER_MINUTE, 10),
+                       60000, email_rated, l);
+}
+
 void hk_api_auth_login(hk_api_req *r) {
     const char *secret = hk_config_str(r->app->cfg, HK_CFG_JWT_SECRET);
     if (!secret || strlen(secret) < HK_JWT_MIN_SECRET) {
@@ -107,13 +155,18 @@ void hk_api_auth_login(hk_api_req *r) {
         return;
     }
     l->r = r;
-    if (!r->app->store || !r->app->store->v->user_find) {
+    if (!(l->email = strdup(email))) {
+        login_free(l);
         cJSON_Delete(b);
-        user_found(l, NULL, NULL);
+        hk_api_reply_error(r, 503, "out of memory");
         return;
     }
-    r->app->store->v->user_find(r->app->store, email, user_found, l);
     cJSON_Delete(b);
+    login_email_id(l);
+    /* brute force: attempts per client address, then per email, before any hashing */
+    hk_rate_limit_take("login-ip", r->peer[0] ? r->peer : "unknown",
+                       hk_config_long(r->app->cfg, HK_CFG_HARK_LOGIN_PER_IP_PER_MINUTE, 30), 60000,
+                       ip_rated, l);
 }
 
 void hk_api_auth_me(hk_api_req *r) {

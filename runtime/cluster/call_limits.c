@@ -175,6 +175,8 @@ void hk_call_limits_shutdown(void) {
     memset(&L, 0, sizeof L);
 }
 
+hk_redis *hk_call_limits_redis(void) { return L.inited ? L.redis : NULL; }
+
 int hk_call_limits_apply(int agent_cap) {
     return L.inited && (agent_cap > 0 || L.tenant_cap > 0 || L.redis);
 }

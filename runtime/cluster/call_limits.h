@@ -18,6 +18,8 @@
 /* Sets up this worker's limits (Redis from REDIS_URL when set). 0, or -1 with err. */
 int hk_call_limits_init(struct ev_loop *loop, const hk_config *cfg, char *err, size_t errlen);
 void hk_call_limits_shutdown(void);
+/* The worker's Redis connection (cluster/rate_limit shares it), NULL when REDIS_URL is unset. */
+struct hk_redis *hk_call_limits_redis(void);
 
 /* 1 when a call of an agent with this cap must ask for a slot (a cap applies or Redis keeps the
  * registry). */

@@ -90,6 +90,14 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
                                       "simultaneous calls per tenant (all agents, all nodes with REDIS_URL); 0: unlimited"},
     [HK_CFG_HARK_CALL_LEASE_SECONDS] = {"HARK_CALL_LEASE_SECONDS", "30", NULL,
                                         "a call's concurrency slot lease (renewed every third of it); a dead node's slots free after it"},
+    [HK_CFG_HARK_API_RATE_PER_SECOND] = {"HARK_API_RATE_PER_SECOND", "50", NULL,
+                                         "REST API requests per API key (or session user) per second, all nodes with REDIS_URL; over it: 429 with Retry-After. 0: unlimited"},
+    [HK_CFG_HARK_LOGIN_PER_EMAIL_PER_MINUTE] = {"HARK_LOGIN_PER_EMAIL_PER_MINUTE", "10", NULL,
+                                                "POST /auth/login attempts per email per minute (brute-force limit; 429 over it). 0: unlimited"},
+    [HK_CFG_HARK_LOGIN_PER_IP_PER_MINUTE] = {"HARK_LOGIN_PER_IP_PER_MINUTE", "30", NULL,
+                                             "POST /auth/login attempts per client address per minute (429 over it). 0: unlimited"},
+    [HK_CFG_HARK_AGENT_CALLS_PER_MINUTE] = {"HARK_AGENT_CALLS_PER_MINUTE", "0", NULL,
+                                            "default calls per minute per agent (agent calls_per_minute / metadata.hark.callsPerMinute override it); over it: the busy answer. 0: unlimited"},
 };
 
 static int set_value(hk_config *c, int k, const char *v, int source)

@@ -59,6 +59,10 @@ typedef enum {
     HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS,
     HK_CFG_HARK_TENANT_MAX_CALLS,   /* cluster/call_limits.c */
     HK_CFG_HARK_CALL_LEASE_SECONDS,
+    HK_CFG_HARK_API_RATE_PER_SECOND, /* cluster/rate_limit.c users: api.c, auth_login.c, twilio_webhook.c */
+    HK_CFG_HARK_LOGIN_PER_EMAIL_PER_MINUTE,
+    HK_CFG_HARK_LOGIN_PER_IP_PER_MINUTE,
+    HK_CFG_HARK_AGENT_CALLS_PER_MINUTE,
     HK_CFG_COUNT
 } hk_config_key;
 

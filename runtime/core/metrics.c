@@ -22,6 +22,8 @@ static const char *counter_names[HK_M_COUNTERS][2] = {
     {"hark_tts_cache_misses_total", "Fixed phrases synthesised by the provider (not in the TTS cache)"},
     {"hark_calls_busy_total", "Incoming calls refused with the busy answer (a concurrency cap)"},
     {"hark_call_limit_degraded_total", "Slot requests counted per worker because Redis was unreachable"},
+    {"hark_rate_limited_total", "API requests, logins and calls refused by a rate limit"},
+    {"hark_rate_limit_degraded_total", "Rate checks counted per worker because Redis was unreachable"},
 };
 
 static const char *hist_names[HK_H_HISTOGRAMS][2] = {

@@ -23,6 +23,8 @@ typedef enum {
     HK_M_TTS_CACHE_MISSES,  /* fixed phrases sent to the provider (then cached) */
     HK_M_CALLS_BUSY,        /* incoming calls refused: a concurrency cap (cluster/call_limits) */
     HK_M_CALL_LIMIT_DEGRADED, /* slot requests counted per worker: Redis unreachable */
+    HK_M_RATE_LIMITED,      /* requests/logins/calls refused by a rate limit (cluster/rate_limit) */
+    HK_M_RATE_LIMIT_DEGRADED, /* rate checks counted per worker: Redis unreachable */
     HK_M_COUNTERS
 } hk_counter;
 

@@ -82,6 +82,7 @@ struct hk_conn {
     char method[8];
     /* the request's strings, each its own allocation of the size lws reports */
     char *path, *query, *ctype, *host, *sig, *auth;
+    char peer[64];       /* the client's address (limits per IP) */
     char *body;
     size_t body_len;
     hk_http_response resp;
@@ -314,6 +315,8 @@ static int read_request(struct lws *wsi, hk_conn *c, const char *uri) {
     c->host = dup_hdr(wsi, WSI_TOKEN_HOST);
     c->auth = dup_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     c->sig = dup_custom(wsi, "x-twilio-signature:");
+    c->peer[0] = 0;
+    lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
     if (!c->path || !c->query || !c->ctype || !c->host || !c->auth || !c->sig) return -1;
     char *q = strchr(c->path, '?');
     if (q) *q = 0;
@@ -393,6 +396,10 @@ hk_http_pending *hk_http_defer(const hk_http_request *req) {
 
 int hk_http_pending_alive(const hk_http_pending *p) { return p && p->conn != NULL; }
 
+void hk_http_pending_retry_after(hk_http_pending *p, int seconds) {
+    if (p && p->conn) p->conn->resp.retry_after = seconds;
+}
+
 /* Fill c's answer and stop waiting on its handle (whose owner may still
  * hold it). */
 static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len) {
@@ -439,9 +446,16 @@ static int write_head(struct lws *wsi, hk_conn *c) {
     if (lws_add_http_common_headers(wsi, (unsigned int)c->resp.status, c->resp.content_type,
                                     (lws_filepos_t)c->resp.len, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
-                                     &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
+                                     &p, end))
         return 1;
+    if (c->resp.retry_after > 0) {
+        char ra[16];
+        int n = snprintf(ra, sizeof ra, "%d", c->resp.retry_after);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (const unsigned char *)ra, n, &p, end))
+            return 1;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return 1;
     c->resp_sent = 0;
     lws_callback_on_writable(wsi);
     return 0;
@@ -456,7 +470,7 @@ static int respond(struct lws *wsi, hk_conn *c) {
     memset(&c->resp, 0, sizeof c->resp);
     c->answered = 1;
     hk_http_request req = {c->method, c->path, c->query, c->ctype, c->host, c->sig, c->auth,
-                           c->body ? c->body : "", c->body_len, c};
+                           c->body ? c->body : "", c->body_len, c, c->peer};
     c->in_handler = 1;
     s->h.http(s->h.ud, &req, &c->resp);
     c->in_handler = 0;

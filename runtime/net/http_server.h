@@ -32,6 +32,7 @@ typedef struct hk_http_request {
     const char *body;
     size_t body_len;
     hk_conn *conn;                 /* for hk_http_defer; valid only during the handler call */
+    const char *peer;              /* the client's IP address as text ("" when unknown) */
 } hk_http_request;
 
 typedef struct hk_http_response {
@@ -39,6 +40,7 @@ typedef struct hk_http_response {
     char content_type[64];
     char *body;                    /* malloc'ed by the handler; the server frees it */
     size_t len;
+    int retry_after;               /* > 0: a Retry-After header of that many seconds (429, 503) */
 } hk_http_response;
 
 typedef struct hk_server_handlers {
@@ -91,6 +93,8 @@ void hk_http_pending_respond(hk_http_pending *p, int status, const char *content
 /* Same, taking ownership of a malloc'ed body. */
 void hk_http_pending_respond_take(hk_http_pending *p, int status, const char *content_type,
                                   char *body, size_t len);
+/* The deferred answer will carry Retry-After: seconds (call before responding). */
+void hk_http_pending_retry_after(hk_http_pending *p, int seconds);
 /* 1 while the client still waits for the answer. */
 int hk_http_pending_alive(const hk_http_pending *p);
 
