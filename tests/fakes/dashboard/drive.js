@@ -37,7 +37,11 @@ async function until(what, fn, ms = 30000) {
   }
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+// each page is screenshotted once it is complete: check its contrast then
+async function shot(page, name) {
+  await contrast(page);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
 
 // every input, select and textarea has an accessible name
 async function labelled(page) {
@@ -46,6 +50,38 @@ async function labelled(page) {
       !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
     .map((el) => el.outerHTML.slice(0, 80)));
   check(bad.length === 0, `controls without a label: ${bad.join(' | ')}`);
+}
+
+// WCAG contrast of every visible text (4.5:1; 3:1 for large text) against
+// the first opaque background behind it; disabled controls are exempt
+async function contrast(page) {
+  const bad = await page.evaluate(() => {
+    const rgb = (c) => { const m = c.match(/[\d.]+/g) || []; return m.map(Number); };
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const bg = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || c[3] > 0.9) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || el.closest('[disabled], :disabled, option, title, .skip')) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+      const s = getComputedStyle(el), size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+      const L1 = lum(rgb(s.color)), L2 = lum(bg(el));
+      const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) out.push(`"${n.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    return out;
+  });
+  check(bad.length === 0, `text below WCAG AA contrast: ${bad.slice(0, 5).join(' | ')}`);
 }
 
 async function api(page, p) {

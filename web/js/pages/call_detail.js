@@ -45,7 +45,7 @@ export async function render(view, [id]) {
     const cls = m.role === 'bot' ? 'assistant' : m.role === 'user' ? 'user' : 'tool';
     const who = { user: 'Caller', bot: 'Agent', tool_calls: 'Tool', tool_call_result: 'Result' }[m.role] || m.role;
     const btn = h('button.seekline', { type: 'button', disabled: at === null,
-      'aria-label': at === null ? undefined : `Play from ${at.toFixed(1)} s` },
+      'aria-label': at === null ? 'No time recorded' : `Play from ${at.toFixed(1)} s` },
       h('span.at', null, at === null ? '' : `${at.toFixed(1)}s`));
     btn.addEventListener('click', () => { wave.seek(at); audio.play().catch(() => {}); });
     const li = h(`li.line.${cls}`, null, btn, h('span.who', null, who), body);
