@@ -199,8 +199,8 @@ function M.to_agent(doc)
   model(doc.model, a)
   voice(doc.voice, a)
   transcriber(doc.transcriber, a)
-  -- server.url / serverUrl: where status-update and end-of-call-report go
-  -- (api/webhooks; tool-calls and assistant-request are not sent)
+  -- server.url / serverUrl: where Vapi server messages go (api/webhooks);
+  -- serverMessages picks which (default: all hark sends but transcript)
   local server = opt(doc.server, "server", "table")
   local url = server and opt(server.url, "server.url", "string")
   url = url or opt(doc.serverUrl, "serverUrl", "string")
@@ -222,6 +222,14 @@ function M.to_agent(doc)
           bad("server.headers", "must map header names to strings")
         end
         s.headers[k] = v
+      end
+    end
+    local sm = opt(doc.serverMessages, "serverMessages", "table")
+    if sm then
+      s.messages = {}
+      for i, v in ipairs(sm) do
+        if type(v) ~= "string" then bad("serverMessages", "must be a list of message type names") end
+        s.messages[i] = v
       end
     end
     a.server = s

@@ -20,7 +20,7 @@ static const char *known_fields[] = {
     "system_prompt", "voice", "transcriber", "model", "tools", "barge_in", "language",
     "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
     "server_url", "server", "first_message_mode", "reprompt_message",
-    "max_concurrent_calls", NULL};
+    "max_concurrent_calls", "hang_timeout", NULL};
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
@@ -146,8 +146,62 @@ static int check_server_url(const hk_agent *a, char *err, size_t errlen) {
     return 0;
 }
 
+static const struct {
+    const char *name;
+    unsigned bit;
+} server_message_types[] = {
+    {"status-update", HK_SM_STATUS_UPDATE},
+    {"end-of-call-report", HK_SM_END_OF_CALL_REPORT},
+    {"transcript", HK_SM_TRANSCRIPT},
+    {"transcript[transcriptType=\"final\"]", HK_SM_TRANSCRIPT_FINAL},
+    {"conversation-update", HK_SM_CONVERSATION_UPDATE},
+    {"speech-update", HK_SM_SPEECH_UPDATE},
+    {"hang", HK_SM_HANG},
+    {"user-interrupted", HK_SM_USER_INTERRUPTED},
+    {"tool-calls", HK_SM_TOOL_CALLS},
+    {"assistant-request", HK_SM_ASSISTANT_REQUEST},
+};
+
+unsigned hk_agent_server_message_bit(const char *type) {
+    for (size_t i = 0; type && i < sizeof server_message_types / sizeof server_message_types[0]; i++)
+        if (strcmp(type, server_message_types[i].name) == 0) return server_message_types[i].bit;
+    return 0;
+}
+
+/* server.messages = {"status-update", ...}: Vapi's serverMessages. Types hark
+ * does not send (model-output, ...) are accepted and ignored, as Vapi lists
+ * many; anything not a string is an error. */
+static int read_server_messages(hk_agent *a, lua_State *L, int s, char *err, size_t errlen) {
+    hk_vm_rawgetfield(L, s, "messages");
+    int rc = 0;
+    if (lua_istable(L, -1)) {
+        a->server_messages = 0;
+        for (int i = 1;; i++) {
+            lua_rawgeti(L, -1, i);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                snprintf(err, errlen, "server.messages must be a list of message type names");
+                rc = -1;
+                lua_pop(L, 1);
+                break;
+            }
+            a->server_messages |= hk_agent_server_message_bit(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "server.messages must be a list of message type names");
+        rc = -1;
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
 static int read_server(hk_agent *a, lua_State *L, int t, char *err, size_t errlen) {
     a->server_timeout_s = 20;
+    a->server_messages = HK_SM_DEFAULT;
     if (hk_agent_field_str(L, t, "server_url", "", &a->server_url, err, errlen)) return -1;
     hk_vm_rawgetfield(L, t, "server");
     int s = lua_gettop(L), rc = 0;
@@ -163,7 +217,8 @@ static int read_server(hk_agent *a, lua_State *L, int t, char *err, size_t errle
     char *url = NULL;
     if (hk_agent_field_str(L, s, "url", "server.", &url, err, errlen) ||
         hk_agent_field_str(L, s, "secret", "server.", &a->server_secret, err, errlen) ||
-        hk_agent_field_num(L, s, "timeout_seconds", &a->server_timeout_s, err, errlen)) {
+        hk_agent_field_num(L, s, "timeout_seconds", &a->server_timeout_s, err, errlen) ||
+        read_server_messages(a, L, s, err, errlen)) {
         free(url);
         lua_pop(L, 1);
         return -1;
@@ -267,6 +322,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         }
     }
     double max_calls = 0;
+    a->hang_timeout_s = 5;
     if (hk_agent_field_str(L, t, "name", "", &a->name, err, errlen) ||
         hk_agent_field_str(L, t, "first_message", "", &a->first_message, err, errlen) ||
         hk_agent_field_str(L, t, "fallback_message", "", &a->fallback_message, err, errlen) ||
@@ -276,6 +332,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         hk_agent_field_str(L, t, "system_prompt", "", &a->system_prompt, err, errlen) ||
         hk_agent_field_num(L, t, "max_duration", &a->max_duration_s, err, errlen) ||
         hk_agent_field_num(L, t, "silence_timeout", &a->silence_timeout_s, err, errlen) ||
+        hk_agent_field_num(L, t, "hang_timeout", &a->hang_timeout_s, err, errlen) ||
         hk_agent_field_num(L, t, "max_concurrent_calls", &max_calls, err, errlen) ||
         hk_agent_field_str(L, t, "reprompt_message", "", &a->reprompt_message, err, errlen) ||
         read_vapi_fields(a, L, t, err, errlen))
@@ -285,8 +342,8 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         return -1;
     }
     a->max_concurrent_calls = (int)max_calls;
-    if (a->max_duration_s < 0 || a->silence_timeout_s < 0) {
-        snprintf(err, errlen, "max_duration and silence_timeout must be >= 0 seconds");
+    if (a->max_duration_s < 0 || a->silence_timeout_s < 0 || a->hang_timeout_s < 0) {
+        snprintf(err, errlen, "max_duration, silence_timeout and hang_timeout must be >= 0 seconds");
         return -1;
     }
     hk_vm_rawgetfield(L, t, "end_call_phrases");

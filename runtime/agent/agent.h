@@ -55,6 +55,8 @@ typedef struct hk_agent {
     size_t n_end_phrases;
     char *reprompt_message;  /* said after silence_timeout of caller silence */
     double silence_timeout_s;
+    double hang_timeout_s;   /* a "hang" event when no answer has started this long after
+                              * the caller's final words (default 5, 0: never) */
     int max_concurrent_calls; /* 0: no cap (cluster/call_limits) */
     int barge_in;            /* caller speech interrupts the agent (default on) */
     int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
@@ -65,7 +67,30 @@ typedef struct hk_agent {
     char *server_headers[8]; /* "Name: value", sent verbatim */
     size_t n_server_headers;
     double server_timeout_s; /* default 20 */
+    unsigned server_messages; /* HK_SM_* bits: server.messages / serverMessages */
 } hk_agent;
+
+/* Vapi server message types hark sends (server.messages, Vapi's serverMessages).
+ * Default: all but transcript. "transcript[transcriptType=\"final\"]" is
+ * transcript limited to final transcripts. */
+enum {
+    HK_SM_STATUS_UPDATE = 1u << 0,
+    HK_SM_END_OF_CALL_REPORT = 1u << 1,
+    HK_SM_TRANSCRIPT = 1u << 2,
+    HK_SM_TRANSCRIPT_FINAL = 1u << 3, /* finals only (with HK_SM_TRANSCRIPT clear) */
+    HK_SM_CONVERSATION_UPDATE = 1u << 4,
+    HK_SM_SPEECH_UPDATE = 1u << 5,
+    HK_SM_HANG = 1u << 6,
+    HK_SM_USER_INTERRUPTED = 1u << 7,
+    HK_SM_TOOL_CALLS = 1u << 8,
+    HK_SM_ASSISTANT_REQUEST = 1u << 9,
+};
+#define HK_SM_DEFAULT                                                                              \
+    (HK_SM_STATUS_UPDATE | HK_SM_END_OF_CALL_REPORT | HK_SM_CONVERSATION_UPDATE |                  \
+     HK_SM_SPEECH_UPDATE | HK_SM_HANG | HK_SM_USER_INTERRUPTED | HK_SM_TOOL_CALLS |                \
+     HK_SM_ASSISTANT_REQUEST)
+/* The bit of a Vapi server message type name (0: not one hark sends). */
+unsigned hk_agent_server_message_bit(const char *type);
 
 /* Fields of the agent table for agent_*.c: a string/number field of the
  * table at idx (NULL/unchanged when absent; an error when of the wrong type). */

@@ -202,6 +202,13 @@ struct hk_call {
     char end_reason[64];
     hk_timer end_timer;
     hk_timer limit_timer;
+
+    /* typed call events (session_events.c) */
+    int ev_state;          /* HK_CALL_STATE_* last emitted (0: none yet) */
+    int ev_speaking;       /* assistant speech-update "started" sent, "stopped" owed */
+    int ev_turn;           /* turn of the assistant audio last started (-1 none) */
+    int hang_turn;         /* turn the hang timer watches */
+    hk_timer hang_timer;   /* agent hang_timeout after a final transcript */
 };
 
 /* call.c: lifecycle and hooks */
@@ -270,6 +277,17 @@ void hk_session_mark_played(hk_call *c, const char *name);
  * was heard. At a word boundary (the partly heard word is dropped), or, for a
  * single word, at a UTF-8 character boundary; never inside a character. */
 size_t hk_session_heard_cut(const char *text, double fraction);
+
+/* session_events.c: the typed call events (call_events.h) of the pipeline:
+ * state, user and assistant speech, transcripts, barge-in, hang, conversation. */
+enum { HK_CALL_STATE_LISTENING = 1, HK_CALL_STATE_THINKING, HK_CALL_STATE_SPEAKING };
+void hk_session_ev_state(hk_call *c, int state);
+void hk_session_ev_user_speech(hk_call *c, int started);
+void hk_session_ev_user_final(hk_call *c, int msg); /* a user turn's words are in */
+void hk_session_ev_heard(hk_call *c, int msg);      /* an assistant line ended (as heard) */
+void hk_session_ev_interrupted(hk_call *c, int turn);
+void hk_session_ev_tick(hk_call *c, int sent);      /* pacer: sent = a frame went out */
+void hk_session_ev_close(hk_call *c);
 
 /* call_store.c: the call record in the store, written as the call goes */
 void hk_call_store_begin(hk_call *c);

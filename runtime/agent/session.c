@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "agent/call.h"
+#include "agent/call_events.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "media/g711.h"
@@ -44,6 +45,7 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     if (!is_final) { /* interim text: for the log and the agent's on_transcript */
         hk_log(HK_LOG_DEBUG, c->id, "stt_interim", "\"%s\"", text);
         if (!c->ended && *text) hk_call_transcript_hook(c, text, 0, conf, -1);
+        if (!c->ended && *text) hk_call_emit_text(c, HK_CE_TRANSCRIPT, "user", text, 0, -1);
         return;
     }
     if (c->utt_open > 0) c->utt_open--;
@@ -66,6 +68,7 @@ static void stt_transcript(void *ud, uint64_t utt, const char *text, int is_fina
     c->msgs[m].turn = t;
     hk_call_transcript_hook(c, text, 1, conf, t);
     if (c->ended) return;
+    hk_session_ev_user_final(c, m);
     hk_metric_inc(HK_M_TURNS);
     hk_metric_observe(HK_H_STT_LATENCY, c->turns[t].stt_final - c->turns[t].user_end);
     /* info: lengths only; what the caller said only at debug (core/log.h) */
@@ -94,6 +97,7 @@ static void stt_endpoint(void *ud) {
         c->in_speech = 0;
         double quiet = c->vad.silence_ms / 1000.0;
         c->utt_end[c->utt_id % 64] = now - quiet;
+        hk_session_ev_user_speech(c, 0);
     } else if (c->utt_open == 0) {
         c->utt_id++;
         c->utt_start[c->utt_id % 64] = c->utt_end[c->utt_id % 64] = now;
@@ -246,6 +250,7 @@ hk_tts_sink hk_session_tts_sink(hk_call *c) {
 
 int hk_session_open(hk_call *c, char *err, size_t errlen) {
     hk_g711_init();
+    c->ev_turn = c->hang_turn = -1;
     if (c->text_only) return 0;
     if (hk_ring_init(&c->out, HK_OUT_RING_BYTES) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -262,6 +267,7 @@ void hk_session_close(hk_call *c) {
     c->net_held = 0;
     hk_timer_stop(c->clock, &c->pacer);
     hk_timer_stop(c->clock, &c->failover_timer);
+    hk_session_ev_close(c);
     if (c->stt) c->sttv->close(c->stt);
     if (c->tts) c->ttsv->close(c->tts);
     c->stt = NULL;
@@ -337,6 +343,7 @@ static int say_push(hk_call *c, int m, const char *text, int last, int fixed) {
             msg->start = msg->end = now;
             msg->synthesised = 1;
             hk_call_store_flush(c, 0);
+            hk_session_ev_heard(c, m);
         }
         return 0;
     }
@@ -381,6 +388,7 @@ static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
         if (m->ring_end <= p0 && m->end >= 0) break; /* older ones are done */
         if (m->start < 0 && m->ring_start < p1) {
             m->start = now + (double)(m->ring_start > p0 ? m->ring_start - p0 : 0) / 8000.0;
+            c->ev_turn = m->turn;
             if (m->turn >= 0 && c->turns[m->turn].first_audio < 0) {
                 hk_turn *t = &c->turns[m->turn];
                 t->first_audio = m->start;
@@ -394,6 +402,7 @@ static void account_played(hk_call *c, uint64_t p0, uint64_t p1, double now) {
                 snprintf(name, sizeof name, "msg-%d", i);
                 c->io.mark(c->io.ud, name);
             }
+            hk_session_ev_heard(c, i);
         }
     }
 }
@@ -449,6 +458,7 @@ static void pacer_tick(hk_timer *t, void *ud) {
         }
         hk_call_store_flush(c, 0);
     }
+    hk_session_ev_tick(c, used > 0);
     hk_session_net_hold(c);
     c->pacer_next += HK_FRAME_MS / 1000.0;
     double delay = c->pacer_next - hk_clock_now(c->clock);
@@ -514,6 +524,7 @@ static void interrupt(hk_call *c, double now) {
     hk_tts_fill_drop(&c->tts_fill); /* a cancelled phrase is never cached */
     c->tts_pending = 0;
     c->paused = 0;
+    hk_session_ev_interrupted(c, c->ev_turn >= 0 ? c->ev_turn : c->current_turn);
     for (int i = 0; i < c->n_msgs; i++) {
         hk_message *m = &c->msgs[i];
         if (m->role != 0 || m->end >= 0) continue;
@@ -522,6 +533,8 @@ static void interrupt(hk_call *c, double now) {
             hk_log(HK_LOG_INFO, c->id, "assistant_trimmed", "%zu chars kept (%.0f ms heard)",
                    strlen(m->text), (double)(played - m->ring_start) / 8.0);
             hk_log(HK_LOG_DEBUG, c->id, "assistant_trimmed_text", "\"%s\"", m->text);
+            m->end = now;
+            hk_session_ev_heard(c, i);
         } else {
             m->dropped = 1; /* never reached the caller: not part of the conversation */
             m->start = now;
@@ -530,6 +543,7 @@ static void interrupt(hk_call *c, double now) {
         m->synthesised = 1;
         m->streaming = 0;
     }
+    hk_session_ev_tick(c, 0); /* the assistant's speech stopped */
     hk_call_store_flush(c, 0);
     hk_log(HK_LOG_INFO, c->id, "barge_in", "caller interrupted at %.2f s", now);
     hk_call_interrupt(c);
@@ -579,6 +593,7 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
         c->utt_id++;
         c->utt_start[c->utt_id % 64] = now - c->vad.cfg.start_ms / 1000.0;
         hk_log(HK_LOG_DEBUG, c->id, "speech_started", "at %.2f s", now);
+        hk_session_ev_user_speech(c, 1);
         int first = (c->preroll_head - c->preroll_n + HK_PREROLL_FRAMES) % HK_PREROLL_FRAMES;
         for (int i = 0; i < c->preroll_n && !continuous; i++) {
             const uint8_t *f = c->preroll[(first + i) % HK_PREROLL_FRAMES];
@@ -595,6 +610,7 @@ void hk_session_feed(hk_call *c, const uint8_t *ulaw, size_t n) {
         c->in_speech = 0;
         c->utt_end[c->utt_id % 64] = now - c->vad.cfg.hangover_ms / 1000.0;
         hk_log(HK_LOG_DEBUG, c->id, "speech_ended", "at %.2f s", now);
+        hk_session_ev_user_speech(c, 0);
         if (c->stt) {
             c->utt_open++;
             hk_session_net_hold(c);

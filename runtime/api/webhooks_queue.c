@@ -1,0 +1,453 @@
+/* api/webhooks_queue: delivery of api/webhooks messages, durable or best
+ * effort (see webhooks_queue.h). The durable queue file holds one JSON line
+ * per event,
+ *   {"add":"<id>","url":..,"headers":[..],"timeout":20,"sign":"..","body":".."}
+ *   {"done":"<id>"}
+ * appended and fdatasynced on the pool (one lane, in order). At start the
+ * file is read, adds without a done are kept, the file is rewritten with
+ * just those and they are sent again. Logs carry ids, status codes and
+ * attempt counts only; nothing here runs on the audio path (requests go out
+ * on the loop's shared curl multi client). */
+#include "api/webhooks_queue.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "net/http_client.h"
+
+static const double backoff_s[] = {1, 5, 30}; /* then give up: 4 attempts */
+
+typedef struct wh {
+    struct wh *next;
+    char id[128];
+    char lane[64]; /* best effort: the call; "" durable */
+    char *url, *body, *secret;
+    char *hdrs[HK_WHQ_MAX_HEADERS + 3]; /* + delivery id, signature, NULL */
+    int nh;                             /* the caller's headers */
+    double timeout_s;
+    int attempt;
+    ev_timer retry;
+    hk_http_call *http;
+} wh;
+
+typedef struct wh_job {
+    hk_job base;
+    int fd;
+    char *line;
+    size_t len;
+} wh_job;
+
+static struct {
+    struct ev_loop *loop;
+    hk_pool *pool;
+    int fd; /* -1: memory only */
+    int jobs, closing;
+    wh *head;        /* durable, in delivery */
+    int n;
+    wh *best, **best_tail; /* best effort, in arrival order */
+    int n_best;
+    long dropped, sent;
+} g = {.fd = -1};
+
+int hk_webhooks_signature(const char *secret, long long unix_s, const char *body, size_t len,
+                          char *out, size_t cap) {
+    char ts[24];
+    int tn = snprintf(ts, sizeof ts, "%lld.", unix_s);
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t outl = 0;
+    int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
+             EVP_MAC_update(ctx, (const unsigned char *)ts, (size_t)tn) &&
+             EVP_MAC_update(ctx, (const unsigned char *)body, len) &&
+             EVP_MAC_final(ctx, md, &outl, sizeof md) && outl == 32;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    mdlen = (unsigned int)outl;
+    if (!ok || cap < 100) return -1;
+    int n = snprintf(out, cap, "t=%lld,v1=", unix_s);
+    for (unsigned i = 0; i < mdlen; i++) n += snprintf(out + n, cap - (size_t)n, "%02x", md[i]);
+    return 0;
+}
+
+/* ---- the queue file ---- */
+
+static void job_work(hk_job *j) {
+    wh_job *w = (wh_job *)j;
+    size_t off = 0;
+    while (off < w->len) {
+        ssize_t k = write(w->fd, w->line + off, w->len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return;
+        off += (size_t)k;
+    }
+    fdatasync(w->fd);
+}
+
+static void job_done(hk_job *j) {
+    wh_job *w = (wh_job *)j;
+    free(w->line);
+    free(w);
+    if (--g.jobs == 0 && g.closing && g.fd >= 0) {
+        close(g.fd);
+        g.fd = -1;
+    }
+}
+
+static void append_json(cJSON *o) {
+    if (g.fd < 0 || !g.pool) {
+        cJSON_Delete(o);
+        return;
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s) return;
+    size_t n = strlen(s);
+    wh_job *j = calloc(1, sizeof *j);
+    char *line = realloc(s, n + 2);
+    if (!j || !line) abort();
+    line[n] = '\n';
+    line[n + 1] = 0;
+    j->base.work = job_work;
+    j->base.done = job_done;
+    j->base.lane = &g;
+    j->fd = g.fd;
+    j->line = line;
+    j->len = n + 1;
+    g.jobs++;
+    hk_pool_submit(g.pool, &j->base);
+}
+
+static void persist_add(const wh *d) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "add", d->id);
+    cJSON_AddStringToObject(o, "url", d->url);
+    cJSON *h = cJSON_AddArrayToObject(o, "headers");
+    for (int i = 0; i < d->nh; i++) cJSON_AddItemToArray(h, cJSON_CreateString(d->hdrs[i]));
+    cJSON_AddNumberToObject(o, "timeout", d->timeout_s);
+    if (d->secret) cJSON_AddStringToObject(o, "sign", d->secret);
+    cJSON_AddStringToObject(o, "body", d->body);
+    append_json(o);
+}
+
+static void persist_done(const wh *d) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "done", d->id);
+    append_json(o);
+}
+
+/* ---- delivery ---- */
+
+static void wh_free(wh *d) {
+    free(d->url);
+    free(d->body);
+    free(d->secret);
+    for (int i = 0; d->hdrs[i]; i++) free(d->hdrs[i]);
+    free(d);
+}
+
+static void unlink_from(wh **head, wh *d) {
+    for (wh **p = head; *p; p = &(*p)->next)
+        if (*p == d) {
+            *p = d->next;
+            return;
+        }
+}
+
+static void send_now(wh *d);
+
+static void best_finish(wh *d) {
+    char lane[sizeof d->lane];
+    snprintf(lane, sizeof lane, "%s", d->lane);
+    unlink_from(&g.best, d);
+    g.best_tail = &g.best;
+    while (*g.best_tail) g.best_tail = &(*g.best_tail)->next;
+    g.n_best--;
+    wh_free(d);
+    for (wh *n = g.best; n; n = n->next) /* the call's next message, in order */
+        if (!strcmp(n->lane, lane)) {
+            if (!n->http) send_now(n);
+            return;
+        }
+}
+
+static void wh_finish(wh *d) {
+    if (d->lane[0]) {
+        best_finish(d);
+        return;
+    }
+    unlink_from(&g.head, d);
+    g.n--;
+    ev_timer_stop(g.loop, &d->retry);
+    persist_done(d);
+    wh_free(d);
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *t, int revents) {
+    (void)loop;
+    (void)revents;
+    send_now((wh *)t->data);
+}
+
+static void on_done(void *ud, int status, const char *body, size_t len, const char *err) {
+    (void)body;
+    (void)len;
+    (void)err;
+    wh *d = ud;
+    d->http = NULL;
+    if (d->lane[0]) { /* best effort: one attempt, whatever came of it */
+        if (status >= 200 && status < 300) g.sent++;
+        hk_log(HK_LOG_DEBUG, d->lane, "webhook_sent", "%s status %d", d->id, status);
+        wh_finish(d);
+        return;
+    }
+    if (status >= 200 && status < 300) {
+        hk_log(HK_LOG_INFO, NULL, "webhook_delivered", "%s status %d attempt %d", d->id, status,
+               d->attempt);
+        wh_finish(d);
+        return;
+    }
+    int transient = status == 0 || status == 429 || status >= 500;
+    if (!transient || d->attempt > (int)(sizeof backoff_s / sizeof backoff_s[0])) {
+        hk_log(HK_LOG_WARN, NULL, "webhook_given_up", "%s status %d after %d attempt(s)", d->id,
+               status, d->attempt);
+        wh_finish(d);
+        return;
+    }
+    double delay = backoff_s[d->attempt - 1];
+    hk_log(HK_LOG_INFO, NULL, "webhook_retry", "%s status %d attempt %d, next in %.0f s", d->id,
+           status, d->attempt, delay);
+    ev_timer_set(&d->retry, delay, 0);
+    ev_timer_start(g.loop, &d->retry);
+}
+
+static void set_header(wh *d, int i, const char *line) {
+    free(d->hdrs[i]);
+    d->hdrs[i] = strdup(line);
+    if (!d->hdrs[i]) abort();
+}
+
+static void send_now(wh *d) {
+    d->attempt++;
+    /* the delivery id stays, the signature is fresh on every attempt */
+    char line[256];
+    int k = d->nh;
+    snprintf(line, sizeof line, "X-Hark-Delivery-Id: %s", d->id);
+    set_header(d, k++, line);
+    if (d->secret) {
+        char sig[128];
+        size_t blen = strlen(d->body);
+        if (hk_webhooks_signature(d->secret, (long long)time(NULL), d->body, blen, sig, sizeof sig) == 0) {
+            snprintf(line, sizeof line, "X-Hark-Signature: %s", sig);
+            set_header(d, k++, line);
+        }
+    }
+    hk_http_opts o = {.method = "POST", .url = d->url, .headers = (const char *const *)d->hdrs,
+                      .body = d->body, .body_len = strlen(d->body), .timeout_s = d->timeout_s,
+                      .on_done = on_done, .ud = d};
+    d->http = hk_http_fetch(hk_http_client_shared(g.loop), &o);
+    if (!d->http) on_done(d, 0, NULL, 0, "cannot start");
+}
+
+static wh *wh_new(const char *id, const char *url, const char *const *hdrs, int nh,
+                  double timeout_s, const char *secret, char *body) {
+    wh *d = calloc(1, sizeof *d);
+    if (!d) abort();
+    snprintf(d->id, sizeof d->id, "%s", id);
+    d->url = strdup(url);
+    d->body = body;
+    d->secret = secret && *secret ? strdup(secret) : NULL;
+    d->timeout_s = timeout_s > 0 ? timeout_s : 20;
+    for (int i = 0; i < nh && i < HK_WHQ_MAX_HEADERS; i++) d->hdrs[d->nh++] = strdup(hdrs[i]);
+    ev_timer_init(&d->retry, on_retry, 0, 0);
+    d->retry.data = d;
+    return d;
+}
+
+static int best_send(wh *d, const char *lane) {
+    int waiting = 0, busy = 0;
+    for (wh *n = g.best; n; n = n->next)
+        if (!strcmp(n->lane, lane)) {
+            waiting++;
+            busy |= n->http != NULL;
+        }
+    if (waiting >= HK_WHQ_LANE_MAX || g.n_best >= HK_WHQ_BEST_MAX) {
+        if (g.dropped++ % 100 == 0) /* first, then every 100th: a slow receiver is loud enough */
+            hk_log(HK_LOG_WARN, lane, "webhook_dropped", "%s: the receiver is slow (%d waiting "
+                   "for this call, %ld dropped so far)", d->id, waiting, g.dropped);
+        wh_free(d);
+        return -1;
+    }
+    snprintf(d->lane, sizeof d->lane, "%s", lane);
+    if (!g.best_tail) g.best_tail = &g.best;
+    *g.best_tail = d;
+    g.best_tail = &d->next;
+    g.n_best++;
+    if (!busy && !waiting) send_now(d);
+    return 0;
+}
+
+int hk_whq_send(const char *id, const char *url, const char *const *hdrs, int nh, double timeout_s,
+                const char *secret, char *body, const char *lane) {
+    if (!g.loop) {
+        free(body);
+        return -1;
+    }
+    wh *d = wh_new(id, url, hdrs, nh, timeout_s, secret, body);
+    if (lane) return best_send(d, *lane ? lane : "-");
+    d->next = g.head;
+    g.head = d;
+    g.n++;
+    persist_add(d);
+    send_now(d);
+    return 0;
+}
+
+/* ---- start and stop ---- */
+
+/* Reads the file, keeps the adds with no done (in order), rewrites it. */
+static int replay(const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    cJSON *keep = cJSON_CreateArray();
+    if (f) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t k;
+        while ((k = getline(&line, &cap, f)) > 0) {
+            cJSON *o = cJSON_Parse(line); /* a torn last line fails and is skipped */
+            if (!o) continue;
+            const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "done");
+            if (cJSON_IsString(done)) {
+                cJSON *it = keep->child;
+                while (it) {
+                    cJSON *nx = it->next;
+                    const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "add");
+                    if (!strcmp(a->valuestring, done->valuestring))
+                        cJSON_Delete(cJSON_DetachItemViaPointer(keep, it));
+                    it = nx;
+                }
+                cJSON_Delete(o);
+            } else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "add")) &&
+                       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "url")) &&
+                       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "body"))) {
+                cJSON_AddItemToArray(keep, o);
+            } else {
+                cJSON_Delete(o);
+            }
+        }
+        free(line);
+        fclose(f);
+    }
+    /* the compacted file: written, synced and renamed before anything is sent */
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        cJSON_Delete(keep);
+        return -1;
+    }
+    const cJSON *it;
+    int bad = 0;
+    cJSON_ArrayForEach(it, keep) {
+        char *s = cJSON_PrintUnformatted(it);
+        size_t n = strlen(s);
+        bad |= write(fd, s, n) != (ssize_t)n || write(fd, "\n", 1) != 1;
+        free(s);
+    }
+    bad |= fsync(fd) != 0;
+    close(fd);
+    if (bad || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        cJSON_Delete(keep);
+        return -1;
+    }
+    g.fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (g.fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        cJSON_Delete(keep);
+        return -1;
+    }
+    int n = 0;
+    cJSON_ArrayForEach(it, keep) {
+        const char *hdrs[HK_WHQ_MAX_HEADERS];
+        int nh = 0;
+        const cJSON *h;
+        cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(it, "headers")) {
+            /* files of older versions kept the delivery id among the headers */
+            if (cJSON_IsString(h) && nh < HK_WHQ_MAX_HEADERS &&
+                strncmp(h->valuestring, "X-Hark-Delivery-Id:", 19) != 0)
+                hdrs[nh++] = h->valuestring;
+        }
+        const cJSON *to = cJSON_GetObjectItemCaseSensitive(it, "timeout");
+        const cJSON *sign = cJSON_GetObjectItemCaseSensitive(it, "sign");
+        wh *d = wh_new(cJSON_GetObjectItemCaseSensitive(it, "add")->valuestring,
+                       cJSON_GetObjectItemCaseSensitive(it, "url")->valuestring, hdrs, nh,
+                       cJSON_IsNumber(to) ? to->valuedouble : 20,
+                       cJSON_IsString(sign) ? sign->valuestring : NULL,
+                       strdup(cJSON_GetObjectItemCaseSensitive(it, "body")->valuestring));
+        d->next = g.head;
+        g.head = d;
+        g.n++;
+        send_now(d);
+        n++;
+    }
+    if (n) hk_log(HK_LOG_INFO, NULL, "webhook_replay", "%d undelivered message(s) from %s", n, path);
+    cJSON_Delete(keep);
+    return 0;
+}
+
+int hk_whq_open(struct ev_loop *loop, hk_pool *pool, const char *path, char *err, size_t errlen) {
+    g.loop = loop;
+    g.pool = pool;
+    g.fd = -1;
+    g.closing = 0;
+    g.best = NULL;
+    g.best_tail = &g.best;
+    g.n_best = 0;
+    if (path && replay(path, err, errlen) != 0) return -1;
+    return 0;
+}
+
+int hk_whq_pending(void) { return g.n + g.n_best; }
+
+void hk_whq_stats(long *dropped, long *sent) {
+    if (dropped) *dropped = g.dropped;
+    if (sent) *sent = g.sent;
+}
+
+static void free_list(wh **head) {
+    while (*head) {
+        wh *d = *head;
+        *head = d->next;
+        if (d->http) hk_http_cancel(d->http);
+        ev_timer_stop(g.loop, &d->retry);
+        wh_free(d);
+    }
+}
+
+void hk_whq_close(void) {
+    if (!g.loop) return;
+    free_list(&g.head);
+    free_list(&g.best);
+    g.best_tail = &g.best;
+    g.n = g.n_best = 0;
+    g.closing = 1;
+    if (g.jobs == 0 && g.fd >= 0) {
+        close(g.fd);
+        g.fd = -1;
+    }
+    g.loop = NULL;
+}
