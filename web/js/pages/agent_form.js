@@ -23,8 +23,8 @@ export async function render(view, [id]) {
     name: h('input', { name: 'name', value: a.name || '', required: true, maxlength: 40 }),
     firstMessage: h('textarea', { name: 'firstMessage', rows: 2 }),
     system: h('textarea', { name: 'systemPrompt', rows: 6 }),
-    modelProvider: h('input', { name: 'model.provider', value: model.provider || 'openai', list: 'llm-providers' }),
-    modelName: h('input', { name: 'model.model', value: model.model || 'gpt-4o-mini' }),
+    modelProvider: h('input', { name: 'model.provider', value: model.provider || (id ? '' : 'openai'), list: 'llm-providers' }),
+    modelName: h('input', { name: 'model.model', value: model.model || (id ? '' : 'gpt-4o-mini') }),
     voiceProvider: h('input', { name: 'voice.provider', value: voice.provider || '', list: 'tts-providers' }),
     voiceId: h('input', { name: 'voice.voiceId', value: voice.voiceId || '' }),
     trProvider: h('input', { name: 'transcriber.provider', value: tr.provider || '', list: 'stt-providers' }),
@@ -120,7 +120,7 @@ export async function render(view, [id]) {
     }
   });
 
-  view.append(h('h1', null, id ? `Agent: ${a.name || a.id}` : 'New agent'),
-    readOnly ? h('p.notice', null, `This agent is the file ${a.metadata.hark.file || ''}: it is read-only here; edit the file instead.`) : null,
-    form);
+  view.append(h('h1', null, id ? `Agent: ${a.name || a.id}` : 'New agent'));
+  if (readOnly) view.append(h('p.notice', null, `This agent is the file ${a.metadata.hark.file || ''}: it is read-only here; edit the file instead.`));
+  view.append(form);
 }
