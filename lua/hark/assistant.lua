@@ -238,6 +238,18 @@ function M.to_agent(doc)
   if meta then
     a.metadata = meta
     local h = opt(meta.hark, "metadata.hark", "table")
+    -- limits (hark's namespace): like a Lua agent's max_concurrent_calls / calls_per_minute
+    if h then
+      for json, field in pairs({ maxConcurrentCalls = "max_concurrent_calls", callsPerMinute = "calls_per_minute" }) do
+        local v = h[json]
+        if v ~= nil and v ~= cjson.null then
+          if type(v) ~= "number" or v < 0 or v > 1000000 or v ~= math.floor(v) then
+            bad("metadata.hark." .. json, "must be a whole number 0 (no limit) to 1000000")
+          end
+          a[field] = v
+        end
+      end
+    end
     if h and h.script ~= nil and h.script ~= cjson.null then
       local s = opt(h.script, "metadata.hark.script", "string")
       if not s:match("^[%w_%-]+%.lua$") then

@@ -20,7 +20,7 @@ static const char *known_fields[] = {
     "system_prompt", "voice", "transcriber", "model", "tools", "barge_in", "language",
     "max_duration", "silence_timeout", "end_call_phrases", "consent_message", "metadata",
     "server_url", "server", "first_message_mode", "reprompt_message",
-    "max_concurrent_calls", "hang_timeout", NULL};
+    "max_concurrent_calls", "hang_timeout", "calls_per_minute", NULL};
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
@@ -294,6 +294,20 @@ static int read_vapi_fields(hk_agent *a, lua_State *L, int t, char *err, size_t 
 }
 
 /* Settings from the returned table (at the top of the stack). */
+
+/* calls_per_minute: new calls per minute of this agent (cluster/rate_limit via
+ * the incoming-call webhook); -1 when absent (HARK_AGENT_CALLS_PER_MINUTE
+ * applies), 0: no limit. */
+static int read_calls_per_minute(hk_agent *a, lua_State *L, int t, char *err, size_t errlen) {
+    double cpm = -1;
+    if (hk_agent_field_num(L, t, "calls_per_minute", &cpm, err, errlen)) return -1;
+    if (cpm != -1 && (cpm < 0 || cpm > 1000000 || cpm != (double)(long)cpm)) {
+        snprintf(err, errlen, "calls_per_minute must be a whole number 0 (no limit) to 1000000");
+        return -1;
+    }
+    a->calls_per_minute = (int)cpm;
+    return 0;
+}
 static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     int t = lua_gettop(L);
     for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
@@ -342,6 +356,7 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
         return -1;
     }
     a->max_concurrent_calls = (int)max_calls;
+    if (read_calls_per_minute(a, L, t, err, errlen)) return -1;
     if (a->max_duration_s < 0 || a->silence_timeout_s < 0 || a->hang_timeout_s < 0) {
         snprintf(err, errlen, "max_duration, silence_timeout and hang_timeout must be >= 0 seconds");
         return -1;

@@ -58,6 +58,7 @@ typedef struct hk_agent {
     double hang_timeout_s;   /* a "hang" event when no answer has started this long after
                               * the caller's final words (default 5, 0: never) */
     int max_concurrent_calls; /* 0: no cap (cluster/call_limits) */
+    int calls_per_minute;    /* new calls a minute; -1: HARK_AGENT_CALLS_PER_MINUTE, 0: none */
     int barge_in;            /* caller speech interrupts the agent (default on) */
     int barge_in_min_ms;     /* speech needed to interrupt (default 200) */
     int barge_in_resume_ms;  /* quiet after which a short sound resumes playback (150) */

@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/app.h"
+#include "cluster/call_limits.h"
 #include "store/store.h"
 
 #define NOT_FOUND "Couldn't find the call (no call with this id)"
@@ -186,15 +187,57 @@ void hk_api_call_delete(hk_api_req *r) {
 /* ---- the seed dashboard's GET /api/v1/voice-agents/calls?tenantId= ----
  * {calls, activeCalls}: Vapi's call objects plus the fields the seed's page
  * reads (from, to, startTime, duration). activeCalls are the tenant's calls
- * whose status is not "ended", as the store knows them: every worker and
- * node writes there, so it spans them, but a node that died mid-call leaves
- * its calls "active" until something ends them; the live registry in Redis
- * (issue 11, limits) is not built yet. */
+ * that are live. With REDIS_URL: the active-call registry of
+ * cluster/call_limits (leases held by any worker of any node; a dead node's
+ * calls leave with their lease), each shown as its store record. Without
+ * Redis: the calls whose status is not "ended" in the store (a node that
+ * died mid-call leaves its calls there until something ends them). */
 typedef struct seed_ctx {
     hk_api_req *r;
     cJSON *active;
+    cJSON *registry; /* cluster/call_limits' live calls [{callSid, agentId, startedAt}], NULL: no Redis */
     int limit;
 } seed_ctx;
+
+/* With the Redis registry, the active calls are its live leases (any worker,
+ * any node; a dead node's lapse with their lease): each is its store record
+ * when one exists, else what the registry knows. Takes store_active. */
+static cJSON *active_from_registry(hk_api_req *r, const cJSON *registry, cJSON *store_active) {
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *e;
+    cJSON_ArrayForEach(e, registry) {
+        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "callSid"));
+        const char *agent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "agentId"));
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(e, "startedAt");
+        if (!sid) continue;
+        cJSON *found = NULL;
+        int i = 0;
+        cJSON *rec;
+        cJSON_ArrayForEach(rec, store_active) {
+            const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "phoneCallProviderId"));
+            if (p && strcmp(p, sid) == 0) {
+                found = cJSON_DetachItemFromArray(store_active, i);
+                break;
+            }
+            i++;
+        }
+        if (!found) {
+            found = cJSON_CreateObject();
+            cJSON_AddNullToObject(found, "id");
+            cJSON_AddStringToObject(found, "orgId", r->tenant_id);
+            cJSON_AddStringToObject(found, "status", "in-progress");
+            cJSON_AddStringToObject(found, "phoneCallProviderId", sid);
+            if (agent) cJSON_AddStringToObject(found, "assistantId", agent);
+            char iso[32];
+            hk_store_time_iso(cJSON_IsNumber(at) ? at->valuedouble / 1000.0 : 0, iso);
+            cJSON_AddStringToObject(found, "startedAt", iso);
+            cJSON_AddStringToObject(found, "startTime", iso);
+        }
+        cJSON_AddItemToArray(out, found);
+    }
+    cJSON_Delete(store_active);
+    return out;
+}
 
 static cJSON *seed_calls(hk_api_req *r, const cJSON *recs) {
     cJSON *out = map_all(r, recs);
@@ -238,14 +281,35 @@ static void seed_active(void *ud, cJSON *result, const char *err) {
     hk_api_req *r = c->r;
     if (err || !cJSON_IsArray(result)) {
         cJSON_Delete(result);
+        cJSON_Delete(c->registry);
         free(c);
         hk_api_reply_error(r, 503, "the store is unavailable; try again");
         return;
     }
     c->active = seed_calls(r, result);
     cJSON_Delete(result);
+    if (c->registry) {
+        c->active = active_from_registry(r, c->registry, c->active);
+        cJSON_Delete(c->registry);
+        c->registry = NULL;
+    }
     hk_store_call_query q = {.t = {.limit = c->limit}};
     r->app->store->v->call_records(r->app->store, r->tenant_id, &q, seed_all, c);
+}
+
+/* The registry's answer (NULL without Redis: the store's "active" records
+ * alone, which a dead node leaves behind), then the store's. */
+static void seed_registry(void *ud, const char *json, const char *err) {
+    seed_ctx *c = ud;
+    hk_api_req *r = c->r;
+    (void)err;
+    c->registry = json ? cJSON_Parse(json) : NULL;
+    if (c->registry && !cJSON_IsArray(c->registry)) {
+        cJSON_Delete(c->registry);
+        c->registry = NULL;
+    }
+    hk_store_call_query q = {.t = {.limit = 1000}, .active_only = 1};
+    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, seed_active, c);
 }
 
 void hk_api_voice_agent_calls(hk_api_req *r) {
@@ -275,6 +339,5 @@ void hk_api_voice_agent_calls(hk_api_req *r) {
     if (!c) abort();
     c->r = r;
     c->limit = limit;
-    hk_store_call_query q = {.t = {.limit = 1000}, .active_only = 1};
-    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, seed_active, c);
+    hk_call_limits_active(r->tenant_id, seed_registry, c);
 }

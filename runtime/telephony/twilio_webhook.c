@@ -20,6 +20,7 @@
 #include "agent/call.h"
 #include "api/routes.h"
 #include "cluster/call_limits.h"
+#include "cluster/rate_limit.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "net/base64.h"
@@ -130,6 +131,7 @@ typedef struct in_call {
     char tenant[40], sid[64], to[40], from[40], dir[32];
     long long version_ms;
     int slot_checked;
+    int rate_checked;
 } in_call;
 
 static void in_reply(in_call *c, int status, const char *ctype, const char *body) {
@@ -152,6 +154,31 @@ static void not_in_service(in_call *c) {
  * a file agent's id, or "api:<tenant>:<id>:<version_ms>". */
 static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long version_ms);
 
+/* A refused call: the polite busy TwiML, a log line and a call record that
+ * says why (ended at once, with endedReason). Frees c and drops a. */
+static void in_busy(in_call *c, hk_agent *a, const char *why, const char *ended_reason) {
+    char body[1024];
+    hk_metric_inc(HK_M_CALLS_BUSY);
+    hk_log(HK_LOG_WARN, c->sid, "call_busy", "agent %s refused: %s reached", a->id, why);
+    hk_store *st = c->app->store;
+    if (st) {
+        const char *tenant = c->tenant[0] ? c->tenant : HK_DEFAULT_TENANT;
+        hk_store_call r = {.call_sid = c->sid, .tenant_id = tenant,
+                           .agent_id = c->tenant[0] ? a->id : NULL, .from = c->from, .to = c->to,
+                           .inbound = !c->dir[0] || strcmp(c->dir, "inbound") == 0,
+                           .status = "ended"};
+        hk_store_call_create(st, &r);
+        hk_store_call_summary e = {.call_sid = c->sid, .tenant_id = tenant,
+                                   .ended_reason = ended_reason, .cost_total = -1};
+        hk_store_call_end(st, &e);
+    }
+    hk_twiml_say_hangup(body, sizeof body, "Sorry, all our lines are busy right now. "
+                        "Please call again in a few minutes.", NULL);
+    in_reply(c, 200, "text/xml", body);
+    hk_agent_unref(a);
+    free(c);
+}
+
 /* The slot's answer (cluster/call_limits): busy gets a short message and a hang-up */
 static void in_slot(void *ud, int granted, const char *why) {
     in_call *c = ud;
@@ -162,14 +189,31 @@ static void in_slot(void *ud, int granted, const char *why) {
         in_answer(c, a, c->tenant[0] ? c->tenant : NULL, c->version_ms);
         return;
     }
-    char body[1024];
-    hk_metric_inc(HK_M_CALLS_BUSY);
-    hk_log(HK_LOG_WARN, c->sid, "call_busy", "agent %s refused: %s reached", a->id, why);
-    hk_twiml_say_hangup(body, sizeof body, "Sorry, all our lines are busy right now. "
-                        "Please call again in a few minutes.", NULL);
-    in_reply(c, 200, "text/xml", body);
-    hk_agent_unref(a);
-    free(c);
+    in_busy(c, a, why, strstr(why, "tenant") ? "call.start.error-hark-tenant-max-calls"
+                                             : "call.start.error-hark-max-concurrent-calls");
+}
+
+/* Calls per minute of the agent (cluster/rate_limit): over it, busy */
+static void in_rated(void *ud, int allowed, int retry_after_s) {
+    (void)retry_after_s;
+    in_call *c = ud;
+    hk_agent *a = c->agent;
+    c->agent = NULL;
+    c->rate_checked = 1;
+    if (allowed) {
+        in_answer(c, a, c->tenant[0] ? c->tenant : NULL, c->version_ms);
+        return;
+    }
+    in_busy(c, a, "agent calls_per_minute", "call.start.error-hark-calls-per-minute");
+}
+
+/* Defers c and keeps a while a limit is asked (the answer comes on the loop). */
+static void in_hold(in_call *c, hk_agent *a, const char *tenant, long long version_ms) {
+    if (!c->pending && c->req) c->pending = hk_http_defer(c->req);
+    c->req = NULL;
+    c->agent = a;
+    c->version_ms = version_ms;
+    snprintf(c->tenant, sizeof c->tenant, "%s", tenant ? tenant : "");
 }
 
 static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long version_ms) {
@@ -179,13 +223,20 @@ static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long ver
         free(c);
         return;
     }
+    long cpm = a->calls_per_minute >= 0
+                   ? a->calls_per_minute
+                   : hk_config_long(app->cfg, HK_CFG_HARK_AGENT_CALLS_PER_MINUTE, 0);
+    if (!c->rate_checked && cpm > 0) {
+        c->rate_checked = 1;
+        in_hold(c, a, tenant, version_ms);
+        char id[256];
+        snprintf(id, sizeof id, "%s:%s", tenant ? tenant : HK_DEFAULT_TENANT, a->id);
+        hk_rate_limit_take("calls-per-minute", id, cpm, 60000, in_rated, c);
+        return;
+    }
     if (!c->slot_checked && hk_call_limits_apply(a->max_concurrent_calls)) {
         c->slot_checked = 1;
-        if (!c->pending && c->req) c->pending = hk_http_defer(c->req);
-        c->req = NULL;
-        c->agent = a;
-        c->version_ms = version_ms;
-        snprintf(c->tenant, sizeof c->tenant, "%s", tenant ? tenant : "");
+        in_hold(c, a, tenant, version_ms);
         hk_call_limits_acquire(c->sid, tenant ? tenant : HK_DEFAULT_TENANT, a->id,
                                a->max_concurrent_calls, in_slot, c);
         return;
