@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/apikeys_routes.h"
 #include "api/app.h"
 #include "api/assistant.h"
 #include "api/auth_login.h"
 #include "api/call.h"
+#include "api/overview.h"
 #include "api/phone_number.h"
 #include "api/tool.h"
 #include "core/metrics.h"
@@ -57,6 +59,10 @@ const hk_api_route hk_api_routes[] = {
     {"PATCH", "/call/{id}", hk_api_call_patch, 0},
     {"DELETE", "/call/{id}", hk_api_call_delete, 0},
     {"GET", "/api/v1/voice-agents/calls", hk_api_voice_agent_calls, 0},
+    {"GET", "/api/v1/overview", hk_api_overview, 0},
+    {"GET", "/api/v1/api-keys", hk_api_keys_list, 0},
+    {"POST", "/api/v1/api-keys", hk_api_keys_create, 0},
+    {"DELETE", "/api/v1/api-keys/{id}", hk_api_keys_revoke, 0},
     {"POST", "/tool", hk_api_tool_create, 0},
     {"GET", "/tool", hk_api_tool_list, 0},
     {"GET", "/tool/{id}", hk_api_tool_get, 0},

@@ -12,6 +12,7 @@
 #include "store/memory_docs.h"
 #include "store/store.h"
 #include "store/memory_auth.h"
+#include "store/search_words.h"
 
 typedef struct mem_msg {
     char id[37];
@@ -254,6 +255,19 @@ static int is_over(const char *status) {
     return 0;
 }
 
+/* hark's extensions: endedReason, duration bounds, words (search_words.h) of
+ * the transcript (a call is searchable once it has ended) */
+static int matches_extra(const mem_call *c, const hk_store_call_query *q) {
+    if (q->ended_reason && (!c->ended_reason || strcmp(c->ended_reason, q->ended_reason))) return 0;
+    int over = c->end > 0;
+    if (q->has_duration_ge && (!over || c->duration < q->duration_ge)) return 0;
+    if (q->has_duration_le && (!over || c->duration > q->duration_le)) return 0;
+    /* the ended call's transcript, like PostgreSQL's index of it */
+    if (!q->search) return 1;
+    const char *texts[1] = {c->transcript};
+    return c->transcript && hk_search_match(q->search, texts, 1);
+}
+
 /* number: the phone number q->phone_number_id names (NULL: no such number) */
 static int matches(const mem_call *c, const char *tenant, const hk_store_call_query *q,
                    const char *number) {
@@ -263,6 +277,7 @@ static int matches(const mem_call *c, const char *tenant, const hk_store_call_qu
     /* the hark number: the one called (inbound) or calling (outbound) */
     if (q->phone_number_id && (!number || strcmp(c->inbound ? c->to : c->from, number))) return 0;
     if (q->active_only && is_over(c->status)) return 0;
+    if (!matches_extra(c, q)) return 0;
     const hk_store_doc_filter *t = &q->t;
     return in_bounds(c->created, t->created_gt, t->created_lt, t->created_ge, t->created_le) &&
            in_bounds(c->updated, t->updated_gt, t->updated_lt, t->updated_ge, t->updated_le);
@@ -326,6 +341,97 @@ static void mem_call_delete(hk_store *s, const char *tenant, const char *id, hk_
 
 /* Agents and numbers are configuration in the memory store's world (agent
  * files): it has none to list. */
+/* ---- GET /api/v1/overview (store.h, hk_store_overview_query) ---- */
+
+static int cmp_num(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* PostgreSQL's percentile_cont: linear between the two nearest ranks */
+static double percentile_cont(const double *v, int n, double p) {
+    double pos = p * (n - 1);
+    int lo = (int)floor(pos);
+    if (lo >= n - 1) return v[n - 1];
+    return v[lo] + (pos - lo) * (v[lo + 1] - v[lo]);
+}
+
+static int is_error_reason(const char *r) {
+    return r && (strcasestr(r, "error") || strcasestr(r, "fail"));
+}
+
+static int same_agent(const char *a, const char *b) {
+    return (!a && !b) || (a && b && !strcasecmp(a, b));
+}
+
+/* one agent's entry: its calls in range and the voice-to-voice of their turns */
+static cJSON *agent_overview(const mem_store *m, const char *tenant, const char *agent,
+                             const hk_store_overview_query *q) {
+    int calls = 0, n = 0, cap = 64;
+    double *v = malloc((size_t)cap * sizeof *v);
+    if (!v) abort();
+    for (const mem_call *c = m->calls; c; c = c->next) {
+        if (strcmp(c->tenant, tenant) || !same_agent(c->agent, agent)) continue;
+        if (c->created < q->from || c->created >= q->to) continue;
+        calls++;
+        for (const mem_msg *g = c->msgs; g; g = g->next) {
+            double d = g->marks[4] - g->marks[0]; /* first frame out - end of speech */
+            if (g->marks[0] < 0 || g->marks[4] < 0 || d < 0) continue;
+            if (n == cap && !(v = realloc(v, (size_t)(cap *= 2) * sizeof *v))) abort();
+            v[n++] = d;
+        }
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (agent) cJSON_AddStringToObject(o, "agent_id", agent);
+    else cJSON_AddNullToObject(o, "agent_id");
+    cJSON_AddNumberToObject(o, "calls", calls);
+    qsort(v, (size_t)n, sizeof *v, cmp_num);
+    if (n) {
+        cJSON_AddNumberToObject(o, "p50_ms", percentile_cont(v, n, 0.5));
+        cJSON_AddNumberToObject(o, "p95_ms", percentile_cont(v, n, 0.95));
+    } else {
+        cJSON_AddNullToObject(o, "p50_ms");
+        cJSON_AddNullToObject(o, "p95_ms");
+    }
+    free(v);
+    return o;
+}
+
+static void mem_overview(hk_store *s, const char *tenant, const hk_store_overview_query *q,
+                         hk_store_read_cb cb, void *ud) {
+    const mem_store *m = (const mem_store *)s;
+    if (!tenant) {
+        cb(ud, NULL, "no tenant");
+        return;
+    }
+    int today = 0, range = 0, errors = 0;
+    cJSON *o = cJSON_CreateObject(), *reasons = cJSON_CreateObject(), *agents = cJSON_CreateArray();
+    for (const mem_call *c = m->calls; c; c = c->next) {
+        if (strcmp(c->tenant, tenant)) continue;
+        if (c->created >= q->today_from && c->created < q->today_to) today++;
+        if (c->created < q->from || c->created >= q->to) continue;
+        range++;
+        if (is_error_reason(c->ended_reason)) errors++;
+        if (c->ended_reason) {
+            cJSON *r = cJSON_GetObjectItemCaseSensitive(reasons, c->ended_reason);
+            if (r) cJSON_SetNumberValue(r, r->valuedouble + 1);
+            else cJSON_AddNumberToObject(reasons, c->ended_reason, 1);
+        }
+        /* the first call of each agent in range makes its entry */
+        int seen = 0;
+        for (const mem_call *d = m->calls; d != c && !seen; d = d->next)
+            seen = !strcmp(d->tenant, tenant) && d->created >= q->from && d->created < q->to &&
+                   same_agent(d->agent, c->agent);
+        if (!seen) cJSON_AddItemToArray(agents, agent_overview(m, tenant, c->agent, q));
+    }
+    cJSON_AddNumberToObject(o, "calls_today", today);
+    cJSON_AddNumberToObject(o, "calls_in_range", range);
+    cJSON_AddNumberToObject(o, "errors", errors);
+    cJSON_AddItemToObject(o, "ended_reasons", reasons);
+    cJSON_AddItemToObject(o, "agents", agents);
+    cb(ud, o, NULL);
+}
+
 static void mem_empty(hk_store *s, const char *tenant, hk_store_read_cb cb, void *ud) {
     (void)s, (void)tenant;
     cb(ud, cJSON_CreateArray(), NULL);
@@ -385,6 +491,10 @@ static const hk_store_vtable mem_vtable = {
     .call_records = mem_call_records,
     .call_rename = mem_call_rename,
     .call_delete = mem_call_delete,
+    .overview = mem_overview,
+    .api_keys_list = hk_mem_api_keys_list,
+    .api_key_create = hk_mem_api_key_create,
+    .api_key_revoke = hk_mem_api_key_revoke,
     .pending = mem_pending,
     .free = mem_free,
 };

@@ -7,13 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #define MAX_ROWS 64
 
 typedef struct mem_key {
-    char id[37], tenant[37], prefix[16];
+    char id[37], tenant[37], prefix[16], name[128];
     uint8_t hash[32];
     int revoked;
+    double created, revoked_at;
 } mem_key;
 
 typedef struct mem_user {
@@ -27,6 +29,8 @@ static int nusers;
 
 void hk_mem_auth_clear(void) { nkeys = nusers = 0; }
 
+static double now_s(void);
+
 int hk_mem_auth_add_key(const char *tenant_id, const char *key_id, const char *prefix,
                         const uint8_t hash[32]) {
     if (nkeys >= MAX_ROWS) return -1;
@@ -36,13 +40,71 @@ int hk_mem_auth_add_key(const char *tenant_id, const char *key_id, const char *p
     snprintf(k->tenant, sizeof k->tenant, "%s", tenant_id);
     snprintf(k->prefix, sizeof k->prefix, "%s", prefix);
     memcpy(k->hash, hash, 32);
+    k->created = now_s();
     return 0;
+}
+
+static double now_s(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
 int hk_mem_auth_revoke_key(const char *key_id) {
     for (int i = 0; i < nkeys; i++)
-        if (strcmp(keys[i].id, key_id) == 0) return keys[i].revoked = 1, 0;
+        if (strcmp(keys[i].id, key_id) == 0) {
+            if (!keys[i].revoked) keys[i].revoked_at = now_s();
+            keys[i].revoked = 1;
+            return 0;
+        }
     return -1;
+}
+
+/* a key's row as pg_api_keys.c answers it: never the hash */
+static cJSON *key_row(const mem_key *k) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", k->id);
+    cJSON_AddStringToObject(o, "name", k->name);
+    cJSON_AddStringToObject(o, "prefix", k->prefix);
+    cJSON_AddNumberToObject(o, "created_at", k->created);
+    if (k->revoked) cJSON_AddNumberToObject(o, "revoked_at", k->revoked_at);
+    else cJSON_AddNullToObject(o, "revoked_at");
+    cJSON_AddNullToObject(o, "last_used_at");
+    return o;
+}
+
+void hk_mem_api_keys_list(hk_store *s, const char *tenant, hk_store_read_cb cb, void *ud) {
+    (void)s;
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; tenant && i < nkeys; i++)
+        if (strcasecmp(keys[i].tenant, tenant) == 0) cJSON_AddItemToArray(arr, key_row(&keys[i]));
+    cb(ud, arr, NULL);
+}
+
+void hk_mem_api_key_create(hk_store *s, const char *tenant, const hk_store_api_key_new *k,
+                           hk_store_read_cb cb, void *ud) {
+    (void)s;
+    char id[37];
+    hk_store_uuid(id);
+    if (!tenant || !k->prefix || !k->hash || hk_mem_auth_add_key(tenant, id, k->prefix, k->hash)) {
+        cb(ud, NULL, "no room for another key");
+        return;
+    }
+    mem_key *row = &keys[nkeys - 1];
+    snprintf(row->name, sizeof row->name, "%s", k->name ? k->name : "");
+    cb(ud, key_row(row), NULL);
+}
+
+void hk_mem_api_key_revoke(hk_store *s, const char *tenant, const char *id, hk_store_read_cb cb,
+                           void *ud) {
+    (void)s;
+    for (int i = 0; tenant && id && i < nkeys; i++)
+        if (strcasecmp(keys[i].id, id) == 0 && strcasecmp(keys[i].tenant, tenant) == 0) {
+            hk_mem_auth_revoke_key(keys[i].id);
+            cb(ud, key_row(&keys[i]), NULL);
+            return;
+        }
+    cb(ud, NULL, NULL);
 }
 
 int hk_mem_auth_add_user(const char *tenant_id, const char *user_id, const char *email,

@@ -10,6 +10,13 @@
 
 void hk_mem_api_key_find(hk_store *s, const char *prefix, hk_store_read_cb cb, void *ud);
 void hk_mem_user_find(hk_store *s, const char *email, hk_store_read_cb cb, void *ud);
+/* The dashboard's /api/v1/api-keys (store.h's api_keys_list, api_key_create,
+ * api_key_revoke) */
+void hk_mem_api_keys_list(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+void hk_mem_api_key_create(hk_store *s, const char *tenant_id, const hk_store_api_key_new *k,
+                           hk_store_read_cb cb, void *ud);
+void hk_mem_api_key_revoke(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
+                           void *ud);
 /* Tests: add a key (hash: SHA-256 of the key) or a user (an Argon2id hash
  * string); revoke a key. 0, or -1 when full. */
 int hk_mem_auth_add_key(const char *tenant_id, const char *key_id, const char *prefix,

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "store/crypto.h"
 #include "store/pg_internal.h"
+#include "store/search_words.h"
 
 #define MAX_CONNS 16
 
@@ -63,7 +64,8 @@ void hk_store_uuid(char out[37]) {
 }
 
 static int is_write(const hk_pg_op *op) {
-    return op->stmt <= HK_SQL_CALL_END || op->stmt == HK_SQL_CALL_RECORDING;
+    return op->stmt <= HK_SQL_CALL_END || op->stmt == HK_SQL_CALL_RECORDING ||
+           op->stmt == HK_SQL_CALL_WORDS;
 }
 
 static void pump_replay(pg_store *s);
@@ -280,6 +282,28 @@ static int pg_message_add(hk_store *st, hk_store_message *m) {
     return 0;
 }
 
+/* the blind index of the transcript (search_words.h), hashed under the key
+ * that sealed it; after hk_call_end, on the same connection (same key) */
+static void call_words(pg_store *s, const hk_store_call_summary *e) {
+    if (!e->transcript || !e->transcript[0]) return;
+    int64_t *h = malloc(HK_SEARCH_CALL_WORDS * sizeof *h);
+    if (!h) abort();
+    int n = hk_search_hashes(&s->keys, s->keys.newest, e->tenant_id, e->transcript, h,
+                             HK_SEARCH_CALL_WORDS);
+    char *text = hk_search_array_text(h, n);
+    free(h);
+    if (!text) abort();
+    hk_pg_op *op = hk_pg_op_new(HK_SQL_CALL_WORDS, e->call_sid);
+    hk_pg_op_text(op, 0, e->tenant_id);
+    hk_pg_op_text(op, 1, e->call_sid);
+    hk_pg_op_text(op, 2, text);
+    free(text);
+    op->seq = next_seq(s);
+    submit_write(s, op);
+}
+
+const hk_keyring *hk_pg_keys(hk_store *st) { return &((pg_store *)st)->keys; }
+
 static int pg_call_end(hk_store *st, const hk_store_call_summary *e) {
     pg_store *s = (pg_store *)st;
     if (!e->call_sid || !e->tenant_id) return -1;
@@ -305,6 +329,7 @@ static int pg_call_end(hk_store *st, const hk_store_call_summary *e) {
     op->seq = next_seq(s);
     hk_pg_op_text(op, 13, fmt_num(n, sizeof n, (double)op->seq));
     submit_write(s, op);
+    call_words(s, e);
     return 0;
 }
 
@@ -460,6 +485,10 @@ static const hk_store_vtable pg_vtable = {
     .call_rename = hk_pg_call_rename,
     .call_delete = hk_pg_call_delete,
     .number_find = hk_pg_number_find,
+    .overview = hk_pg_overview,
+    .api_keys_list = hk_pg_api_keys_list,
+    .api_key_create = hk_pg_api_key_create,
+    .api_key_revoke = hk_pg_api_key_revoke,
     .pending = pg_pending,
     .free = pg_free,
 };

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/crypto.h"
 #include "store/pg_internal.h"
+#include "store/search_words.h"
 
 /* what follows the read: nothing (a list), nothing but answering its one
  * call (rename's second read), rename, delete */
@@ -166,13 +168,44 @@ static void bind_range(hk_pg_op *op, int i, double gt, double lt, double ge, dou
     hk_pg_op_text(op, i + 1, before > 0 ? n : NULL);
 }
 
+/* the hashes of the search's words under key kid (search_words.h) as an
+ * array literal */
+static void bind_words(hk_pg_op *op, int i, const hk_keyring *kr, int kid, const char *tenant,
+                       const char *search) {
+    int64_t h[HK_SEARCH_QUERY_WORDS];
+    int n = hk_search_hashes(kr, kid, tenant, search, h, HK_SEARCH_QUERY_WORDS);
+    char *text = hk_search_array_text(h, n);
+    if (!text) abort();
+    hk_pg_op_text(op, i, text);
+    free(text);
+}
+
+/* hark's $12..$16: endedReason, duration bounds, the search's words under
+ * the newest key and the one before it (or the newest again) */
+static void bind_extensions(hk_store *s, hk_pg_op *op, const char *tenant,
+                            const hk_store_call_query *q) {
+    char n[48];
+    hk_pg_op_text(op, 11, q->ended_reason);
+    snprintf(n, sizeof n, "%.17g", q->duration_ge);
+    hk_pg_op_text(op, 12, q->has_duration_ge ? n : NULL);
+    snprintf(n, sizeof n, "%.17g", q->duration_le);
+    hk_pg_op_text(op, 13, q->has_duration_le ? n : NULL);
+    if (!q->search) return;
+    const hk_keyring *kr = hk_pg_keys(s);
+    int prev = 0;
+    for (int i = 0; i < kr->n; i++)
+        if (kr->ids[i] != kr->newest && kr->ids[i] > prev) prev = kr->ids[i];
+    bind_words(op, 14, kr, kr->newest, tenant, q->search);
+    bind_words(op, 15, kr, prev ? prev : kr->newest, tenant, q->search);
+}
+
 /* the first statement of r; answers NULL at once for a malformed tenant */
 static void start(rec_req *r, const hk_store_call_query *q) {
     if (!hk_store_is_uuid(r->tenant)) {
         finish(r, NULL, "bad tenant id");
         return;
     }
-    hk_pg_op *op = op_for(HK_SQL_CALL_RECORDS, r, got_calls);
+    hk_pg_op *op = op_for(q->search ? HK_SQL_CALL_SEARCH : HK_SQL_CALL_RECORDS, r, got_calls);
     int uuid = q->id && hk_store_is_uuid(q->id);
     hk_pg_op_text(op, 1, uuid ? q->id : NULL);
     hk_pg_op_text(op, 2, q->id && !uuid ? q->id : NULL);
@@ -186,6 +219,7 @@ static void start(rec_req *r, const hk_store_call_query *q) {
     char n[16];
     snprintf(n, sizeof n, "%d", t->limit <= 0 ? 100 : t->limit > 1000 ? 1000 : t->limit);
     hk_pg_op_text(op, 10, n);
+    bind_extensions(r->s, op, r->tenant, q);
     hk_pg_submit_read(r->s, op);
 }
 

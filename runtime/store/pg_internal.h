@@ -50,6 +50,14 @@ enum {
     HK_SQL_CALL_RECORD_MSGS,
     HK_SQL_CALL_RENAME,
     HK_SQL_CALL_DELETE,
+    /* the dashboard's reads (pg_calls.c, pg_overview.c, pg_api_keys.c) and
+     * the search words of an ended call (a spooled write, pg.c) */
+    HK_SQL_CALL_SEARCH,
+    HK_SQL_CALL_WORDS,
+    HK_SQL_OVERVIEW,
+    HK_SQL_API_KEYS_LIST,
+    HK_SQL_API_KEY_CREATE,
+    HK_SQL_API_KEY_REVOKE,
     HK_SQL_COUNT
 };
 
@@ -177,6 +185,17 @@ void hk_pg_call_rename(hk_store *s, const char *tenant_id, const char *id, const
                        hk_store_read_cb cb, void *ud);
 void hk_pg_call_delete(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
                        void *ud);
+
+/* ---- the dashboard (pg_overview.c, pg_api_keys.c) ---- */
+void hk_pg_overview(hk_store *s, const char *tenant_id, const hk_store_overview_query *q,
+                    hk_store_read_cb cb, void *ud);
+void hk_pg_api_keys_list(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+void hk_pg_api_key_create(hk_store *s, const char *tenant_id, const hk_store_api_key_new *k,
+                          hk_store_read_cb cb, void *ud);
+void hk_pg_api_key_revoke(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
+                          void *ud);
+/* the keys the store seals with (pg.c): the search's hashes (pg_calls.c) */
+const struct hk_keyring *hk_pg_keys(hk_store *s);
 
 /* ---- reads (pg_read.c) ---- */
 struct cJSON *hk_pg_result_json(PGresult *res, const struct hk_keyring *keys, const char *tenant,

@@ -31,6 +31,34 @@
     "AND ($8::timestamptz IS NULL OR " DOC_MS("updated_at") " >= $8::timestamptz) "                \
     "AND ($9::timestamptz IS NULL OR " DOC_MS("updated_at") " <= $9::timestamptz)"
 
+/* Vapi's GET /call (pg_calls.c): $1 tenant, the call by its UUID ($2) or
+ * its call_sid ($3), one of them NULL. $4..$7: the createdAt/updatedAt bounds
+ * as half-open ranges in unix seconds [from, before), which pg_calls.c
+ * derives from the eight Gt/Lt/Ge/Le bounds at millisecond precision, so the
+ * comparisons stay on the bare columns and the index serves them. $8
+ * assistantId, $9 phoneNumberId, $10 only calls not over, $11 limit; hark's
+ * $12 endedReason, $13/$14 duration bounds (seconds, inclusive). */
+#define CALL_RECORDS_SQL(extra)                                                                     \
+    "SELECT id::text AS id, name, " CALL_COLS ", transcript, "                                     \
+    "extract(epoch FROM created_at)::float8 AS created_at, "                                       \
+    "extract(epoch FROM updated_at)::float8 AS updated_at FROM calls WHERE tenant_id = $1::uuid "  \
+    "AND ($2::uuid IS NULL OR id = $2::uuid) AND ($3::text IS NULL OR call_sid = $3) "             \
+    "AND ($4::float8 IS NULL OR created_at >= to_timestamp($4::float8)) "                         \
+    "AND ($5::float8 IS NULL OR created_at < to_timestamp($5::float8)) "                          \
+    "AND ($6::float8 IS NULL OR updated_at >= to_timestamp($6::float8)) "                         \
+    "AND ($7::float8 IS NULL OR updated_at < to_timestamp($7::float8)) "                          \
+    "AND ($8::uuid IS NULL OR agent_id = $8::uuid) "                                               \
+    "AND ($9::uuid IS NULL OR EXISTS (SELECT 1 FROM phone_numbers p WHERE p.id = $9::uuid "        \
+    "AND p.tenant_id = calls.tenant_id AND p.number = CASE WHEN calls.inbound THEN "               \
+    "calls.to_number ELSE calls.from_number END)) "                                                \
+    "AND (NOT $10::boolean OR status NOT IN ('ended', 'completed', 'busy', 'no-answer', "          \
+    "'failed', 'canceled')) "                                                                      \
+    "AND ($12::text IS NULL OR ended_reason = $12) "                                               \
+    "AND ($13::float8 IS NULL OR duration_s >= $13::float8) "                                      \
+    "AND ($14::float8 IS NULL OR duration_s <= $14::float8) " extra                                \
+    /* qualified: the output's created_at and id are the epoch and the text */                     \
+    "ORDER BY calls.created_at DESC, calls.id LIMIT $11::int"
+
 const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_CALL_CREATE] = {"hk_call_create",
         "INSERT INTO calls (call_sid, tenant_id, agent_id, from_number, to_number, inbound, status, "
@@ -156,29 +184,16 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_TOOL_DELETE] = {"hk_tool_delete",
         "UPDATE tools SET deleted_at = clock_timestamp() WHERE tenant_id = $1::uuid "
         "AND id = $2::uuid AND deleted_at IS NULL RETURNING " DOC_COLS},
-    /* Vapi's /call (pg_calls.c, schema/006_calls_api.sql). A call is named
-     * by its UUID ($2) or its call_sid ($3), one of them NULL. $4..$7: the
-     * createdAt/updatedAt bounds as half-open ranges in unix seconds
-     * [from, before), which pg_calls.c derives from the eight Gt/Lt/Ge/Le
-     * bounds at millisecond precision, so the comparisons stay on the bare
-     * columns and the index serves them. */
-    [HK_SQL_CALL_RECORDS] = {"hk_call_records",
-        "SELECT id::text AS id, name, " CALL_COLS ", transcript, "
-        "extract(epoch FROM created_at)::float8 AS created_at, "
-        "extract(epoch FROM updated_at)::float8 AS updated_at FROM calls WHERE tenant_id = $1::uuid "
-        "AND ($2::uuid IS NULL OR id = $2::uuid) AND ($3::text IS NULL OR call_sid = $3) "
-        "AND ($4::float8 IS NULL OR created_at >= to_timestamp($4::float8)) "
-        "AND ($5::float8 IS NULL OR created_at < to_timestamp($5::float8)) "
-        "AND ($6::float8 IS NULL OR updated_at >= to_timestamp($6::float8)) "
-        "AND ($7::float8 IS NULL OR updated_at < to_timestamp($7::float8)) "
-        "AND ($8::uuid IS NULL OR agent_id = $8::uuid) "
-        "AND ($9::uuid IS NULL OR EXISTS (SELECT 1 FROM phone_numbers p WHERE p.id = $9::uuid "
-        "AND p.tenant_id = calls.tenant_id AND p.number = CASE WHEN calls.inbound THEN "
-        "calls.to_number ELSE calls.from_number END)) "
-        "AND (NOT $10::boolean OR status NOT IN ('ended', 'completed', 'busy', 'no-answer', "
-        "'failed', 'canceled')) "
-        /* qualified: the output's created_at and id are the epoch and the text */
-        "ORDER BY calls.created_at DESC, calls.id LIMIT $11::int"},
+    /* Vapi's /call (pg_calls.c, schema/006_calls_api.sql; CALL_RECORDS_SQL
+     * above) */
+    [HK_SQL_CALL_RECORDS] = {"hk_call_records", CALL_RECORDS_SQL("")},
+    /* the same with every word of a search: $15 and $16 are the words'
+     * hashes under the newest data key and the one before it (the same
+     * array with one key), calls.words of a call holds them under the key
+     * that sealed it (search_words.h). Its own statement: "words @> $15"
+     * stays a condition the GIN index serves in every plan. */
+    [HK_SQL_CALL_SEARCH] = {"hk_call_search",
+        CALL_RECORDS_SQL("AND (calls.words @> $15::bigint[] OR calls.words @> $16::bigint[]) ")},
     /* the messages of the calls whose call_sids are in the JSON array $2
      * (= ANY of an array computed once: the (call_sid, seq) index serves it) */
     [HK_SQL_CALL_RECORD_MSGS] = {"hk_call_record_msgs",
@@ -196,6 +211,48 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     /* its messages go with it (call_messages' foreign key cascades) */
     [HK_SQL_CALL_DELETE] = {"hk_call_delete",
         "DELETE FROM calls WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING id::text AS id"},
+    /* the blind index of an ended call's transcript (search_words.h): a
+     * write of its own, after hk_call_end on the same connection */
+    [HK_SQL_CALL_WORDS] = {"hk_call_words",
+        "UPDATE calls SET words = $3::bigint[] WHERE tenant_id = $1::uuid AND call_sid = $2"},
+    /* GET /api/v1/overview (pg_overview.c): rows (kind, key, n, p50, p95) of
+     * the tenant's calls created in [$2, $3) and [$4, $5) (unix seconds):
+     * range, today, errors, one per ended reason, one per agent, and the
+     * voice-to-voice percentiles of each agent's turns (a message's first
+     * frame out minus the end of the caller's speech, both measured) */
+    [HK_SQL_OVERVIEW] = {"hk_overview",
+        "WITH c AS (SELECT call_sid, agent_id, ended_reason FROM calls WHERE tenant_id = $1::uuid "
+        "AND created_at >= to_timestamp($2::float8) AND created_at < to_timestamp($3::float8)) "
+        "SELECT 'range' AS kind, NULL::text AS key, count(*)::float8 AS n, NULL::float8 AS p50, "
+        "NULL::float8 AS p95 FROM c "
+        "UNION ALL SELECT 'today', NULL, count(*)::float8, NULL, NULL FROM calls "
+        "WHERE tenant_id = $1::uuid AND created_at >= to_timestamp($4::float8) "
+        "AND created_at < to_timestamp($5::float8) "
+        "UNION ALL SELECT 'errors', NULL, count(*)::float8, NULL, NULL FROM c "
+        "WHERE ended_reason ILIKE '%error%' OR ended_reason ILIKE '%fail%' "
+        "UNION ALL SELECT 'reason', ended_reason, count(*)::float8, NULL, NULL FROM c "
+        "WHERE ended_reason IS NOT NULL GROUP BY ended_reason "
+        "UNION ALL SELECT 'agent', agent_id::text, count(*)::float8, NULL, NULL FROM c "
+        "GROUP BY agent_id "
+        "UNION ALL SELECT 'latency', c.agent_id::text, count(*)::float8, "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY m.first_frame_ms - m.user_end_ms), "
+        "percentile_cont(0.95) WITHIN GROUP (ORDER BY m.first_frame_ms - m.user_end_ms) "
+        "FROM c JOIN call_messages m ON m.call_sid = c.call_sid AND m.tenant_id = $1::uuid "
+        "WHERE m.first_frame_ms IS NOT NULL AND m.user_end_ms IS NOT NULL "
+        "AND m.first_frame_ms >= m.user_end_ms GROUP BY c.agent_id"},
+    /* API keys (pg_api_keys.c): never the hash */
+#define KEY_COLS                                                                                    \
+    "id::text AS id, name, key_prefix AS prefix, extract(epoch FROM created_at)::float8 AS "       \
+    "created_at, extract(epoch FROM revoked_at)::float8 AS revoked_at, "                           \
+    "extract(epoch FROM last_used_at)::float8 AS last_used_at"
+    [HK_SQL_API_KEYS_LIST] = {"hk_api_keys_list",
+        "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = $1::uuid ORDER BY created_at, id"},
+    [HK_SQL_API_KEY_CREATE] = {"hk_api_key_create",
+        "INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash) VALUES ($1::uuid, $2, $3, "
+        "decode($4, 'hex')) RETURNING " KEY_COLS},
+    [HK_SQL_API_KEY_REVOKE] = {"hk_api_key_revoke",
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1::uuid "
+        "AND id = $2::uuid RETURNING " KEY_COLS},
 };
 
 int hk_pg_sql_find(const char *name) {

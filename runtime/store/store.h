@@ -111,7 +111,32 @@ typedef struct hk_store_call_query {
     const char *phone_number_id; /* the hark number the call came in on or went out from; NULL: any */
     int active_only;             /* only calls not over (status neither "ended" nor a final
                                   * Twilio status: completed, busy, no-answer, failed, canceled) */
+    /* hark's extensions (the dashboard's history; api/call.c's list) */
+    const char *ended_reason;    /* exactly this endedReason; NULL: any */
+    int has_duration_ge, has_duration_le; /* the bounds below apply (calls not over: none) */
+    double duration_ge, duration_le; /* seconds, inclusive */
+    const char *search;          /* every word of it in the call's transcript or messages
+                                  * (search_words.h: whole words, case-folded); NULL: any */
 } hk_store_call_query;
+
+/* GET /api/v1/overview (api/overview.c): a tenant's calls created in
+ * [from, to) and in [today_from, today_to) (unix seconds). Answers
+ * {calls_today, calls_in_range, errors (calls in range whose ended_reason
+ * names an error or failure), ended_reasons: {reason: count} (in range,
+ * ended calls), agents: [{agent_id (null: none), calls, p50_ms, p95_ms
+ * (voice-to-voice of the agent's turns in range: a message's first_frame_ms
+ * minus its user_end_ms, both measured; null without turns)}]}. */
+typedef struct hk_store_overview_query {
+    double from, to, today_from, today_to;
+} hk_store_overview_query;
+
+/* The API keys of a tenant (api/apikeys_routes.c; what `hark key` does with
+ * SQL). Rows: {id, name, prefix, created_at, revoked_at, last_used_at}
+ * (times unix seconds or null); the hash never leaves the store. */
+typedef struct hk_store_api_key_new {
+    const char *name, *prefix;
+    const unsigned char *hash; /* 32 bytes, SHA-256 of the key */
+} hk_store_api_key_new;
 
 typedef struct hk_store_vtable {
     const char *name;
@@ -163,6 +188,17 @@ typedef struct hk_store_vtable {
      * "number" is this E.164 number, whatever its tenant (its orgId says
      * which): how an incoming call finds its tenant. NULL when none. */
     void (*number_find)(hk_store *s, const char *number, hk_store_read_cb cb, void *ud);
+    /* GET /api/v1/overview (hk_store_overview_query above); NULL: 501 */
+    void (*overview)(hk_store *s, const char *tenant_id, const hk_store_overview_query *q,
+                     hk_store_read_cb cb, void *ud);
+    /* API keys (hk_store_api_key_new above): the tenant's keys, oldest first;
+     * a new key (answers its row); revoke (answers the row, revoked_at set
+     * once; NULL when no such key of this tenant). NULL: 501 */
+    void (*api_keys_list)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+    void (*api_key_create)(hk_store *s, const char *tenant_id, const hk_store_api_key_new *k,
+                           hk_store_read_cb cb, void *ud);
+    void (*api_key_revoke)(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
+                           void *ud);
     /* Writes not yet in the database (queued, in flight or spooled). */
     int (*pending)(hk_store *s);
     void (*free)(hk_store *s);
