@@ -17,6 +17,7 @@
 #include "api/auth.h"
 #include "api/jwt.h"
 #include "api/password.h"
+#include "api/session_cookie.h"
 #include "cluster/rate_limit.h"
 #include "core/log.h"
 #include "core/pool.h"
@@ -66,7 +67,9 @@ static void checked(void *ud, int ok) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "token", token);
     cJSON_AddStringToObject(o, "expiresAt", iso);
-    hk_api_reply_json(r, 200, o);
+    /* the dashboard's session: the same JWT as an HttpOnly cookie (api/session_cookie) */
+    hk_api_reply_json_headers(r, 200, o,
+                              hk_session_cookie_header(token, HK_AUTH_SESSION_TTL_S, hk_session_secure(r->app)));
 }
 
 static void user_found(void *ud, cJSON *row, const char *err) {

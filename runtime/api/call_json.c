@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "api/call.h"
+#include "api/recording.h"
 #include "core/config.h"
 #include "store/store.h"
 
@@ -240,11 +241,16 @@ cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, dou
     if (!transcript && str(rec, "transcript")) transcript = cJSON_CreateString(str(rec, "transcript"));
     if (!transcript) transcript = cJSON_CreateNull();
     const char *rec_url = str(rec, "recording_url");
+    char rec_pub[768]; /* a local file is served by GET /call/{id}/recording (api/recording) */
+    int rec_local = hk_recording_public_url(cfg, str(rec, "id"), rec_url, rec_pub, sizeof rec_pub);
+    if (rec_local) rec_url = rec_pub;
     cJSON *art = cJSON_AddObjectToObject(o, "artifact");
     cJSON_AddItemToObject(art, "transcript", cJSON_Duplicate(transcript, 1));
     cJSON_AddItemToObject(art, "messages", cJSON_Duplicate(vm, 1));
     add_str(art, "recordingUrl", rec_url);
-    cJSON_AddNullToObject(art, "stereoRecordingUrl"); /* hark records one mixed track */
+    /* hark's WAV is stereo (caller left, agent right) */
+    if (rec_local) cJSON_AddStringToObject(art, "stereoRecordingUrl", rec_url);
+    else cJSON_AddNullToObject(art, "stereoRecordingUrl");
     if (rec_url) {
         cJSON *mono = cJSON_AddObjectToObject(cJSON_AddObjectToObject(art, "recording"), "mono");
         cJSON_AddStringToObject(mono, "combinedUrl", rec_url);

@@ -21,7 +21,9 @@
 #include "providers/settings.h"
 #include "agent/agent_dir.h"
 #include "api/app.h"
+#include "api/events.h"
 #include "api/routes.h"
+#include "api/web_static.h"
 #include "api/webhooks.h"
 #include "cluster/call_limits.h"
 #include "cli/cli.h"
@@ -304,6 +306,16 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
         fprintf(stderr, "hark serve: %s\n", err);
         goto out;
     }
+    { /* the dashboard: its files (read once) and its live events socket */
+        const char *wd = hk_config_str(&sv.cfg, HK_CFG_HARK_WEB_DIR);
+        hk_web *web = hk_web_load(wd && *wd ? wd : HARK_SOURCE_DIR "/web", err, sizeof err);
+        if (!web) hk_log(HK_LOG_WARN, NULL, "web_not_loaded", "no dashboard: %s", err);
+        hk_web_set_global(web);
+        if (hk_events_init(&sv.app, err, sizeof err) != 0) {
+            fprintf(stderr, "hark serve: events: %s\n", err);
+            goto out;
+        }
+    }
     w.vm->dial = serve_dial;
     w.vm->dial_ud = &sv.app;
     int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
@@ -343,6 +355,9 @@ out:
         hk_store_free(sv.store);
     }
     hk_agent_dir_free(sv.app.agents);
+    hk_events_shutdown();
+    hk_web_free(hk_web_global());
+    hk_web_set_global(NULL);
     hk_worker_free(&w); /* first: a finishing pool job may still start a request */
     hk_call_limits_shutdown();
     hk_http_client_free(sv.app.http);

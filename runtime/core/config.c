@@ -68,6 +68,8 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
     [HK_CFG_HARK_LOG_LEVEL] = {"HARK_LOG_LEVEL", "info", NULL,
                                "debug, info, warn or error; callers' words appear in logs only at debug"},
     [HK_CFG_HARK_LUA_DIR] = {"HARK_LUA_DIR", NULL, NULL, "directory of hark's Lua library (default: the source tree's lua/)"},
+    [HK_CFG_HARK_WEB_DIR] = {"HARK_WEB_DIR", NULL, NULL,
+                             "directory of the dashboard's static files, served at / and read once at start (default: the source tree's web/)"},
     [HK_CFG_HARK_MAX_CONNECTIONS] = {"HARK_MAX_CONNECTIONS", "4096", NULL,
                                      "open HTTP/WebSocket connections per worker; more are refused with 503"},
     [HK_CFG_HARK_CALL_MEMORY_MB] = {"HARK_CALL_MEMORY_MB", "16", NULL,

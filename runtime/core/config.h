@@ -48,6 +48,7 @@ typedef enum {
     HK_CFG_HARK_DRAIN_SECONDS,
     HK_CFG_HARK_LOG_LEVEL,
     HK_CFG_HARK_LUA_DIR,
+    HK_CFG_HARK_WEB_DIR,            /* api/web_static.c */
     HK_CFG_HARK_MAX_CONNECTIONS,
     HK_CFG_HARK_CALL_MEMORY_MB,
     HK_CFG_HARK_TTS_CACHE_MB,

@@ -83,6 +83,8 @@ struct hk_conn {
     /* the request's strings, each its own allocation of the size lws reports */
     char *path, *query, *ctype, *host, *sig, *auth;
     char peer[64];       /* the client's address (limits per IP) */
+    char *cookie, *origin, *inm, *range, *csrf;
+    int head_only;       /* HEAD: the answer's head, no body */
     char *body;
     size_t body_len;
     hk_http_response resp;
@@ -299,7 +301,9 @@ static char *dup_query(struct lws *wsi) {
 }
 
 static void free_request(hk_conn *c) {
-    char **f[] = {&c->path, &c->query, &c->ctype, &c->host, &c->sig, &c->auth, &c->body, &c->resp.body};
+    char **f[] = {&c->path,   &c->query,  &c->ctype, &c->host,  &c->sig,
+                  &c->auth,   &c->cookie, &c->origin, &c->inm,  &c->range,
+                  &c->csrf,   &c->body,   &c->resp.body, &c->resp.headers};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;
@@ -317,7 +321,14 @@ static int read_request(struct lws *wsi, hk_conn *c, const char *uri) {
     c->sig = dup_custom(wsi, "x-twilio-signature:");
     c->peer[0] = 0;
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
-    if (!c->path || !c->query || !c->ctype || !c->host || !c->auth || !c->sig) return -1;
+    c->cookie = dup_hdr(wsi, WSI_TOKEN_HTTP_COOKIE);
+    c->origin = dup_hdr(wsi, WSI_TOKEN_ORIGIN);
+    c->inm = dup_hdr(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
+    c->range = dup_hdr(wsi, WSI_TOKEN_HTTP_RANGE);
+    c->csrf = dup_custom(wsi, "x-hark-csrf:");
+    if (!c->path || !c->query || !c->ctype || !c->host || !c->auth || !c->sig || !c->cookie ||
+        !c->origin || !c->inm || !c->range || !c->csrf)
+        return -1;
     char *q = strchr(c->path, '?');
     if (q) *q = 0;
     const char *m = "OTHER";
@@ -326,11 +337,13 @@ static int read_request(struct lws *wsi, hk_conn *c, const char *uri) {
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0) m = "PUT";
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0) m = "DELETE";
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0) m = "PATCH";
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0) m = "HEAD";
     snprintf(c->method, sizeof c->method, "%s", m);
     return 0;
 }
 
-static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len);
+static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len,
+                   char *headers);
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop;
@@ -343,7 +356,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents) {
                c->path ? c->path : "?");
         static const char late[] = "{\"message\":\"the request took too long\","
                                    "\"error\":\"Gateway Timeout\",\"statusCode\":504}";
-        answer(c, 504, "application/json", strdup(late), sizeof late - 1);
+        answer(c, 504, "application/json", strdup(late), sizeof late - 1, NULL);
         return;
     }
     hk_log(HK_LOG_DEBUG, NULL, c->is_ws ? "ws_untrusted_timeout" : "http_request_timeout",
@@ -402,8 +415,10 @@ void hk_http_pending_retry_after(hk_http_pending *p, int seconds) {
 
 /* Fill c's answer and stop waiting on its handle (whose owner may still
  * hold it). */
-static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len) {
+static void answer(hk_conn *c, int status, const char *content_type, char *body, size_t len,
+                   char *headers) {
     c->resp.status = status;
+    c->resp.headers = headers;
     snprintf(c->resp.content_type, sizeof c->resp.content_type, "%s",
              content_type && *content_type ? content_type : "text/plain");
     c->resp.body = body;
@@ -415,15 +430,24 @@ static void answer(hk_conn *c, int status, const char *content_type, char *body,
     }
 }
 
-void hk_http_pending_respond_take(hk_http_pending *p, int status, const char *content_type,
-                                  char *body, size_t len) {
+void hk_http_pending_respond_headers(hk_http_pending *p, int status, const char *content_type,
+                                     char *body, size_t len, char *headers) {
     if (!p) {
         free(body);
+        free(headers);
         return;
     }
-    if (p->conn) answer(p->conn, status, content_type, body, len);
-    else free(body); /* the client left, or the deadline answered */
+    if (p->conn) answer(p->conn, status, content_type, body, len, headers);
+    else { /* the client left, or the deadline answered */
+        free(body);
+        free(headers);
+    }
     pending_release(p);
+}
+
+void hk_http_pending_respond_take(hk_http_pending *p, int status, const char *content_type,
+                                  char *body, size_t len) {
+    hk_http_pending_respond_headers(p, status, content_type, body, len, NULL);
 }
 
 void hk_http_pending_respond(hk_http_pending *p, int status, const char *content_type,
@@ -439,10 +463,34 @@ void hk_http_pending_respond(hk_http_pending *p, int status, const char *content
     hk_http_pending_respond_take(p, status, content_type, copy, len);
 }
 
+/* The handler's extra header lines ("Name: value\r\n"), each added by
+ * name; a line without ": " or a name over 62 bytes is dropped. */
+static int add_extra_headers(struct lws *wsi, const char *h, uint8_t **p, uint8_t *end) {
+    while (h && *h) {
+        const char *eol = strstr(h, "\r\n");
+        size_t n = eol ? (size_t)(eol - h) : strlen(h);
+        const char *colon = memchr(h, ':', n);
+        if (colon && colon > h && (size_t)(colon - h) < 63 && colon + 1 < h + n && colon[1] == ' ') {
+            char name[64];
+            size_t nl = (size_t)(colon - h);
+            memcpy(name, h, nl);
+            name[nl] = ':';
+            name[nl + 1] = 0;
+            const char *v = colon + 2;
+            if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)v,
+                                            (int)(h + n - v), p, end))
+                return 1;
+        }
+        h += n;
+        if (eol) h += 2;
+    }
+    return 0;
+}
+
 /* The status line and headers of c->resp (Connection: close). */
 static int write_head(struct lws *wsi, hk_conn *c) {
     if (!c->resp.content_type[0]) snprintf(c->resp.content_type, sizeof c->resp.content_type, "text/plain");
-    uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    uint8_t buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(wsi, (unsigned int)c->resp.status, c->resp.content_type,
                                     (lws_filepos_t)c->resp.len, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
@@ -455,7 +503,9 @@ static int write_head(struct lws *wsi, hk_conn *c) {
                                         (const unsigned char *)ra, n, &p, end))
             return 1;
     }
-    if (lws_finalize_write_http_header(wsi, start, &p, end)) return 1;
+    if (add_extra_headers(wsi, c->resp.headers, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
     c->resp_sent = 0;
     lws_callback_on_writable(wsi);
     return 0;
@@ -469,8 +519,14 @@ static int respond(struct lws *wsi, hk_conn *c) {
     hk_server *s = c->srv;
     memset(&c->resp, 0, sizeof c->resp);
     c->answered = 1;
-    hk_http_request req = {c->method, c->path, c->query, c->ctype, c->host, c->sig, c->auth,
-                           c->body ? c->body : "", c->body_len, c, c->peer};
+    hk_http_request req = {.method = c->method, .path = c->path, .query = c->query,
+                           .content_type = c->ctype, .host = c->host, .twilio_signature = c->sig,
+                           .authorization = c->auth, .body = c->body ? c->body : "",
+                           .body_len = c->body_len, .conn = c,
+                           .peer = c->peer,
+                           .cookie = c->cookie, .origin = c->origin, .if_none_match = c->inm,
+                           .range = c->range, .csrf = c->csrf};
+    c->head_only = strcmp(c->method, "HEAD") == 0;
     c->in_handler = 1;
     s->h.http(s->h.ud, &req, &c->resp);
     c->in_handler = 0;
@@ -486,6 +542,7 @@ static int write_body(struct lws *wsi, hk_conn *c) {
         c->headers_due = 0;
         return write_head(wsi, c) ? -1 : 0;
     }
+    if (c->head_only) return -1; /* the head went out: done */
     size_t left = c->resp.len - c->resp_sent;
     size_t chunk = left > 16384 ? 16384 : left;
     uint8_t *buf = malloc(LWS_PRE + chunk + 1);
@@ -770,6 +827,23 @@ int hk_conn_send_text(hk_conn *c, const char *data, size_t len) {
 void hk_conn_close(hk_conn *c) {
     c->closing = 1;
     lws_callback_on_writable(c->wsi);
+}
+
+void hk_conn_request(const hk_conn *c, hk_http_request *out) {
+    memset(out, 0, sizeof *out);
+    out->method = "GET";
+    out->path = c->path ? c->path : "";
+    out->query = c->query ? c->query : "";
+    out->content_type = "";
+    out->host = c->host ? c->host : "";
+    out->twilio_signature = c->sig ? c->sig : "";
+    out->authorization = c->auth ? c->auth : "";
+    out->body = "";
+    out->cookie = c->cookie ? c->cookie : "";
+    out->origin = c->origin ? c->origin : "";
+    out->if_none_match = c->inm ? c->inm : "";
+    out->range = c->range ? c->range : "";
+    out->csrf = c->csrf ? c->csrf : "";
 }
 
 size_t hk_conn_queued(const hk_conn *c) { return c->is_ws ? hk_ring_used(&c->tx) : 0; }

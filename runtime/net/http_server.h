@@ -33,6 +33,12 @@ typedef struct hk_http_request {
     size_t body_len;
     hk_conn *conn;                 /* for hk_http_defer; valid only during the handler call */
     const char *peer;              /* the client's IP address as text ("" when unknown) */
+    /* headers the dashboard needs ("" when absent) */
+    const char *cookie;
+    const char *origin;
+    const char *if_none_match;
+    const char *range;
+    const char *csrf;              /* X-Hark-CSRF */
 } hk_http_request;
 
 typedef struct hk_http_response {
@@ -41,6 +47,9 @@ typedef struct hk_http_response {
     char *body;                    /* malloc'ed by the handler; the server frees it */
     size_t len;
     int retry_after;               /* > 0: a Retry-After header of that many seconds (429, 503) */
+    /* extra header lines "Name: value\r\n..." (malloc'ed, freed by the
+     * server; NULL: none); a HEAD request gets the head only */
+    char *headers;
 } hk_http_response;
 
 typedef struct hk_server_handlers {
@@ -75,6 +84,10 @@ int hk_conn_send_text(hk_conn *c, const char *data, size_t len);
 /* Close after what is queued has been sent. */
 void hk_conn_close(hk_conn *c);
 size_t hk_conn_queued(const hk_conn *c);
+/* The upgrade request of a WebSocket connection (path, query, host,
+ * authorization, cookie, origin; body and conn unset); its strings live as
+ * long as the connection. */
+void hk_conn_request(const hk_conn *c, hk_http_request *out);
 /* The peer proved who it is (e.g. a valid stream token): its messages may be
  * up to 64 KB (8 KB before) and the trust deadline is cancelled. */
 void hk_conn_trust(hk_conn *c);
@@ -95,6 +108,9 @@ void hk_http_pending_respond_take(hk_http_pending *p, int status, const char *co
                                   char *body, size_t len);
 /* The deferred answer will carry Retry-After: seconds (call before responding). */
 void hk_http_pending_retry_after(hk_http_pending *p, int seconds);
+/* Same, with extra header lines (taken, see hk_http_response.headers). */
+void hk_http_pending_respond_headers(hk_http_pending *p, int status, const char *content_type,
+                                     char *body, size_t len, char *headers);
 /* 1 while the client still waits for the answer. */
 int hk_http_pending_alive(const hk_http_pending *p);
 
