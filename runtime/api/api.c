@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api_json.h"
 #include "api/app.h"
 #include "api/auth.h"
 #include "api/router.h"
+#include "api/session_cookie.h"
 #include "cluster/rate_limit.h"
 #include "core/log.h"
 #include "net/form.h"
@@ -28,6 +30,24 @@ typedef struct api_call {
 static void reply_raw(hk_api_req *r, int status, char *body, size_t len) {
     hk_http_pending_respond_take(r->pending, status, "application/json; charset=utf-8", body, len);
     free((api_call *)r); /* r is the first member */
+}
+
+void hk_api_reply_take(hk_api_req *r, int status, const char *content_type, char *body, size_t len,
+                       char *headers) {
+    hk_http_pending_respond_headers(r->pending, status, content_type, body, len, headers);
+    free((api_call *)r);
+}
+
+void hk_api_reply_json_headers(hk_api_req *r, int status, cJSON *body, char *headers) {
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+    cJSON_Delete(body);
+    if (body && !text) {
+        free(headers);
+        hk_api_reply_error(r, 500, "out of memory");
+        return;
+    }
+    hk_api_reply_take(r, status, "application/json; charset=utf-8", text, text ? strlen(text) : 0,
+                      headers);
 }
 
 void hk_api_reply_json(hk_api_req *r, int status, cJSON *body) {
@@ -143,7 +163,7 @@ static api_call *call_new(hk_app *app, const hk_http_request *req, const hk_rout
     size_t ml = strlen(req->method) + 1, pl = strlen(req->path) + 1, ql = strlen(req->query) + 1;
     size_t params = 0;
     for (int i = 0; i < m->nparams; i++) params += m->len[i] + 1;
-    api_call *c = calloc(1, sizeof *c + ml + pl + ql + req->body_len + 1 + params);
+    api_call *c = calloc(1, sizeof *c + ml + pl + ql + hl + req->body_len + 1 + params);
     if (!c) return NULL;
     char *d = c->data;
     c->r.app = app;
@@ -156,6 +176,7 @@ static api_call *call_new(hk_app *app, const hk_http_request *req, const hk_rout
     d[req->body_len] = 0;
     c->r.body = d, d += req->body_len + 1;
     c->r.body_len = req->body_len;
+    if (req->range && strlen(req->range) < sizeof c->r.range) memcpy(c->r.range, req->range, strlen(req->range) + 1);
     for (int i = 0; i < m->nparams; i++) {
         memcpy(d, req->path + m->off[i], m->len[i]);
         d[m->len[i]] = 0;
@@ -167,13 +188,20 @@ static api_call *call_new(hk_app *app, const hk_http_request *req, const hk_rout
 }
 
 void hk_api_dispatch(hk_app *app, const hk_http_request *req, hk_http_response *resp) {
+    const char *req_auth = req->authorization;
     hk_route_match m;
     int st = hk_router_match(hk_api_routes, req->method, req->path, &m);
     if (st == 404) return fill_error(resp, 404, "Cannot find this route");
     if (st == 405) return fill_error(resp, 405, "This method is not allowed on this route");
     int public = m.route->flags & HK_API_PUBLIC;
+    hk_session_auth sa; /* Bearer header, or the dashboard's cookie (api/session_cookie) */
+    if (!public) {
+        hk_session_auth_from(req, hk_config_str(app->cfg, HK_CFG_JWT_SECRET), (long)time(NULL), &sa);
+        if (sa.status) return fill_error(resp, sa.status, sa.message);
+        req_auth = sa.authorization;
+    }
     /* a request without a plausible credential costs no allocation */
-    if (!public && !hk_auth_shape_ok(req->authorization))
+    if (!public && !hk_auth_shape_ok(req_auth))
         return fill_error(resp, 401, "Invalid credentials: send Authorization: Bearer <API key or session token>");
     api_call *c = call_new(app, req, &m);
     if (!c) return fill_error(resp, 503, "out of memory");
@@ -183,5 +211,5 @@ void hk_api_dispatch(hk_app *app, const hk_http_request *req, hk_http_response *
         return fill_error(resp, 503, "out of memory");
     }
     if (public) run_handler(c);
-    else hk_auth_check(app, req->authorization, authenticated, c);
+    else hk_auth_check(app, req_auth, authenticated, c);
 }

@@ -36,6 +36,7 @@ typedef struct hk_api_req {
     const char *params[HK_API_MAX_PARAMS]; /* {name} values of the pattern, in order */
     int nparams;
     hk_http_pending *pending; /* the deferred HTTP answer (api.c's business) */
+    char range[128];        /* the Range header ("" when none or longer: the whole answer) */
 } hk_api_req;
 
 typedef void (*hk_api_handler)(hk_api_req *r);
@@ -58,6 +59,11 @@ extern const hk_api_route hk_api_routes[];
 /* Answer with body (taken, freed here; NULL: no body) as application/json,
  * and free r. */
 void hk_api_reply_json(hk_api_req *r, int status, struct cJSON *body);
+/* Same, with extra header lines (taken; see hk_http_response.headers). */
+void hk_api_reply_json_headers(hk_api_req *r, int status, struct cJSON *body, char *headers);
+/* Any body (taken) of content_type, with header lines (taken, NULL: none); frees r. */
+void hk_api_reply_take(hk_api_req *r, int status, const char *content_type, char *body, size_t len,
+                       char *headers);
 /* Answer with Vapi's error shape {"message","error","statusCode"} and free r.
  * message: for the client; never echo secrets in it. */
 void hk_api_reply_error(hk_api_req *r, int status, const char *message);

@@ -12,9 +12,14 @@
 #include "api/assistant.h"
 #include "api/auth_login.h"
 #include "api/call.h"
+#include "api/events.h"
+#include "api/recording.h"
+#include "api/session_cookie.h"
+#include "api/web_static.h"
 #include "api/overview.h"
 #include "api/phone_number.h"
 #include "api/tool.h"
+#include "api/twilio_numbers.h"
 #include "core/metrics.h"
 #include "telephony/twilio_stream.h"
 #include "telephony/twilio_webhook.h"
@@ -40,6 +45,7 @@ void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *res
         snprintf(resp->content_type, sizeof resp->content_type, "text/plain; version=0.0.4");
         return;
     }
+    if (hk_web_serve(hk_web_global(), req, resp)) return; /* the dashboard, below the API's paths */
     hk_api_dispatch(app, req, resp);
 }
 
@@ -48,6 +54,8 @@ void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *res
 const hk_api_route hk_api_routes[] = {
     {"POST", "/auth/login", hk_api_auth_login, HK_API_PUBLIC},
     {"GET", "/auth/me", hk_api_auth_me, 0},
+    {"POST", "/auth/logout", hk_api_auth_logout, HK_API_PUBLIC},
+    {"GET", "/call/{id}/recording", hk_api_call_recording, 0},
     {"POST", "/assistant", hk_api_assistant_create, 0},
     {"GET", "/assistant", hk_api_assistant_list, 0},
     {"GET", "/assistant/{id}", hk_api_assistant_get, 0},
@@ -74,17 +82,24 @@ const hk_api_route hk_api_routes[] = {
     {"PATCH", "/phone-number/{id}", hk_api_phone_number_patch, 0},
     {"DELETE", "/phone-number/{id}", hk_api_phone_number_delete, 0},
     {"GET", "/v2/phone-number", hk_api_phone_number_page, 0},
+    {"GET", "/api/v1/twilio/available-numbers", hk_api_twilio_available, 0},
+    {"POST", "/api/v1/twilio/numbers", hk_api_twilio_buy, 0},
     {NULL, NULL, NULL, 0},
 };
 
-/* Media Streams is the only WebSocket route so far; the dashboard's live
- * events will need a tagged state here. */
+/* WebSockets: Media Streams, and the dashboard's live events (api/events,
+ * which knows its own sockets). */
 void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *signature) {
+    if (strcmp(path, HK_EVENTS_PATH) == 0) return hk_events_open(app, conn);
     return hk_twilio_stream_open(app, conn, path, signature);
 }
 
 void hk_routes_ws_text(void *conn_state, const char *data, size_t len) {
-    hk_twilio_stream_text(conn_state, data, len);
+    if (hk_events_owns(conn_state)) hk_events_text(conn_state, data, len);
+    else hk_twilio_stream_text(conn_state, data, len);
 }
 
-void hk_routes_ws_closed(void *conn_state) { hk_twilio_stream_closed(conn_state); }
+void hk_routes_ws_closed(void *conn_state) {
+    if (hk_events_owns(conn_state)) hk_events_closed(conn_state);
+    else hk_twilio_stream_closed(conn_state);
+}
