@@ -161,6 +161,7 @@ static void authenticated(void *ud, const hk_auth_principal *who, const char *wh
 /* Copies of req's strings and the route's params after the struct. */
 static api_call *call_new(hk_app *app, const hk_http_request *req, const hk_route_match *m) {
     size_t ml = strlen(req->method) + 1, pl = strlen(req->path) + 1, ql = strlen(req->query) + 1;
+    size_t hl = strlen(req->host ? req->host : "") + 1;
     size_t params = 0;
     for (int i = 0; i < m->nparams; i++) params += m->len[i] + 1;
     api_call *c = calloc(1, sizeof *c + ml + pl + ql + hl + req->body_len + 1 + params);
@@ -172,6 +173,7 @@ static api_call *call_new(hk_app *app, const hk_http_request *req, const hk_rout
     c->r.method = memcpy(d, req->method, ml), d += ml;
     c->r.path = memcpy(d, req->path, pl), d += pl;
     c->r.query = memcpy(d, req->query, ql), d += ql;
+    c->r.host = memcpy(d, req->host ? req->host : "", hl), d += hl;
     if (req->body_len) memcpy(d, req->body, req->body_len);
     d[req->body_len] = 0;
     c->r.body = d, d += req->body_len + 1;

@@ -27,6 +27,7 @@ typedef struct hk_api_req {
     const char *method;     /* "GET", "POST", "PATCH", "DELETE", "PUT" */
     const char *path;       /* decoded, without the query string */
     const char *query;      /* after '?', "" when none: see hk_api_query */
+    const char *host;       /* the Host header, "" when none (GET /openapi.json's servers) */
     const char *body;       /* NUL-terminated; "" when none */
     size_t body_len;
     char tenant_id[37];     /* the authenticated tenant (uuid text) */

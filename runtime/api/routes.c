@@ -12,6 +12,7 @@
 #include "api/assistant.h"
 #include "api/auth_login.h"
 #include "api/call.h"
+#include "api/openapi.h"
 #include "api/events.h"
 #include "api/recording.h"
 #include "api/session_cookie.h"
@@ -82,6 +83,7 @@ const hk_api_route hk_api_routes[] = {
     {"PATCH", "/phone-number/{id}", hk_api_phone_number_patch, 0},
     {"DELETE", "/phone-number/{id}", hk_api_phone_number_delete, 0},
     {"GET", "/v2/phone-number", hk_api_phone_number_page, 0},
+    {"GET", "/openapi.json", hk_api_openapi, HK_API_PUBLIC},
     {"GET", "/api/v1/twilio/available-numbers", hk_api_twilio_available, 0},
     {"POST", "/api/v1/twilio/numbers", hk_api_twilio_buy, 0},
     {NULL, NULL, NULL, 0},
