@@ -105,8 +105,10 @@ static void test_dash(void **state) {
     /* the API's key: its prefix and hash only */
     assert_int_equal(raw_long(raw, "SELECT count(*) FROM api_keys WHERE name = 'ci deploys' AND "
                                    "length(key_hash) = 32 AND revoked_at IS NOT NULL", 0, NULL), 1);
-    assert_string_equal(raw_value(raw, "SELECT name FROM agents WHERE id = $1::uuid", 1,
-                                  (const char *[]){AG1}), "Front desk");
+    char *name = raw_value(raw, "SELECT name FROM agents WHERE id = $1::uuid", 1,
+                           (const char *[]){AG1});
+    assert_string_equal(name, "Front desk");
+    free(name);
 }
 
 typedef struct got {
