@@ -62,10 +62,12 @@ KA=$("$HARK" key create --tenant "$TA" 2>/dev/null) || fail "key create"
 EMAIL=ann@acme.test PASSWORD='correct horse battery'
 printf '%s\n' "$PASSWORD" | "$HARK" user create --tenant "$TA" --email "$EMAIL" >/dev/null || fail "user create"
 
-# the model: whatever the caller says, a short answer; goodbye ends it
+# the model: whatever the caller says, a short answer; at "bye" it calls the
+# assistant's endCall tool (a tool call the dashboard shows)
 cat >"$T/llm.json" <<'JSON'
 {"rules": [
-  {"when": "user", "contains": "goodbye", "text": "Thank you for calling, goodbye."},
+  {"when": "user", "contains": "bye", "tool_calls": [{"name": "endCall", "arguments": {}}]},
+  {"when": "tool", "text": "Goodbye."},
   {"when": "user", "text": "Yes, we have fresh bread and cakes today."}
 ]}
 JSON
@@ -78,6 +80,7 @@ for _ in $(seq 50); do [ -s "$T/rest.port" ] && break; sleep 0.1; done
 export TWILIO_API_BASE_URL=http://127.0.0.1:$(awk '{print $NF; exit}' "$T/rest.port")
 export JWT_SECRET=dashboard-test-secret-0123456789abcdef
 mkdir -p "$T/agents"
+export HARK_PRICE_TELEPHONY_PER_MIN=0.0085 HARK_PRICE_STT_PER_MIN=0.0043 HARK_PRICE_TTS_PER_1K_CHARS=0.18
 OPENAI_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$LLM/v1" HARK_PORT=$PORT HARK_AGENTS_DIR=$T/agents \
   HARK_SPOOL_PATH=$T/spool.jsonl HARK_RECORDINGS_DIR=$T/rec HARK_LOG_LEVEL=debug \
   "$HARK" serve 2>"$T/serve.log" &
@@ -91,8 +94,8 @@ api() { # METHOD PATH BODY -> body, then the status on a last line
 }
 jid() { sed '$d' <<<"$1" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])'; }
 # the caller's phrases as the transcriber's keywords: the offline recogniser decodes them exactly
-MODEL='"model":{"provider":"openai","model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."}]},
-  "transcriber":{"provider":"sphinx","keywords":["hello do you have fresh bread today","thank you goodbye"]}'
+MODEL='"model":{"provider":"openai","model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."}],"tools":[{"type":"endCall"}]},
+  "transcriber":{"provider":"sphinx","keywords":["hello do you have fresh bread today","what time do you close today","thank you goodbye"]}'
 r=$(api POST /assistant "{\"name\":\"Bakery\",\"firstMessage\":\"Welcome to the corner bakery.\",$MODEL}")
 [ "$(tail -n1 <<<"$r")" = 201 ] || fail "create assistant: $r"
 A1=$(jid "$r")
@@ -105,7 +108,8 @@ r=$(api POST /phone-number "{\"provider\":\"twilio\",\"number\":\"$NUM\",\"twili
 
 # the caller's lines, and the script drive.js runs to place call N to a number
 "$HARK" synth --text "Hello, do you have fresh bread today" --out "$T/l1.wav"
-"$HARK" synth --text "Thank you, goodbye" --out "$T/l2.wav"
+"$HARK" synth --text "What time do you close today" --out "$T/l2.wav"
+"$HARK" synth --text "Thank you, goodbye" --out "$T/l3.wav"
 cat >"$T/call.sh" <<SH
 #!/usr/bin/env bash
 # call.sh N NUMBER: one fake Twilio call; prints its CallSid
@@ -117,7 +121,7 @@ tok=\$(stream_token "\$sid" "\$2")
 [ -n "\$tok" ] || { echo "no stream token for \$2" >&2; exit 1; }
 "$BIN/fake_twilio" --url "ws://127.0.0.1:$PORT/voice/stream/\$sid" --call-sid "\$sid" \\
   --stream-sid MZ\$(printf '%032d' \$((900 + \$1))) --param "token=\$tok" --param from=+15551230000 \\
-  --param "to=\$2" --caller-wav "$T/l1.wav" --caller-wav "$T/l2.wav" \\
+  --param "to=\$2" --caller-wav "$T/l1.wav" --caller-wav "$T/l2.wav" --caller-wav "$T/l3.wav" \\
   --out "$T/heard\$1.wav" --log "$T/events\$1.jsonl" --max-seconds 90 >&2
 echo "\$sid"
 SH

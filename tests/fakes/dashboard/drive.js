@@ -148,6 +148,9 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
       (await page.locator('.transcript .line.assistant .text').count()) > 0, 30000);
     await shot(page, 'live_transcript');
     await page.locator('#live-ended').waitFor({ state: 'visible', timeout: 60000 });
+    // the agent ended the call with its endCall tool: the tool call is shown live
+    await page.locator('.transcript .line.tool', { hasText: 'endCall' }).first().waitFor({ timeout: 5000 });
+    check(/assistant-ended-call/.test(await page.locator('#live-ended').textContent()), 'the ended reason is not shown');
     const sid1 = await call1;
     log(`call 1 ${sid1} (live id ${liveId}) ended`);
 
@@ -181,6 +184,9 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
       return t > 0.5 ? t : 0;
     }, 15000);
     await page.evaluate(() => document.getElementById('player').pause());
+    const tool = page.locator('section', { hasText: 'Tool calls' }).locator('tbody tr', { hasText: 'endCall' });
+    check(/ended/.test(await tool.textContent()), 'the endCall tool call and its result are not in the call detail');
+    check((await page.locator('#ended-reason').textContent()) === 'assistant-ended-call', 'ended reason in the detail');
     log(`recording played to ${played.toFixed(2)} s; ${rows} waterfall rows`);
     await shot(page, 'call_detail');
 
