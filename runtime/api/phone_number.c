@@ -66,8 +66,10 @@ int hk_phone_number_check(const cJSON *doc, char *why, size_t whylen) {
 
 cJSON *hk_phone_number_strip(const cJSON *body) {
     cJSON *c = cJSON_Duplicate(body, 1);
+    /* every copy: JSON may repeat a key, and cJSON deletes only the first */
     for (size_t i = 0; c && i < sizeof secrets / sizeof secrets[0]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(c, secrets[i]);
+        while (cJSON_GetObjectItemCaseSensitive(c, secrets[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(c, secrets[i]);
     return c;
 }
 

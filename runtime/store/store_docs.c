@@ -109,7 +109,10 @@ cJSON *hk_store_doc_body(const cJSON *body) {
     if (!cJSON_IsObject(body)) return NULL;
     cJSON *copy = cJSON_Duplicate(body, 1);
     if (!copy) return NULL;
-    for (int i = 0; owned_keys[i]; i++) cJSON_DeleteItemFromObjectCaseSensitive(copy, owned_keys[i]);
+    /* every copy of each: JSON may repeat a key, cJSON deletes the first only */
+    for (int i = 0; owned_keys[i]; i++)
+        while (cJSON_GetObjectItemCaseSensitive(copy, owned_keys[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, owned_keys[i]);
     return copy;
 }
 

@@ -188,6 +188,15 @@ static void test_number_checks(void **state) {
     free(t);
     cJSON_Delete(s);
     cJSON_Delete(d);
+    /* a repeated key is a repeated credential: every copy goes (found by fuzz_api_json) */
+    d = cJSON_Parse("{\"twilioAuthToken\":\"s\",\"number\":\"+1\",\"twilioAuthToken\":\"again\","
+                    "\"twilioApiKey\":\"k\",\"twilioApiKey\":\"k2\"}");
+    s = hk_phone_number_strip(d);
+    t = cJSON_PrintUnformatted(s);
+    assert_string_equal(t, "{\"number\":\"+1\"}");
+    free(t);
+    cJSON_Delete(s);
+    cJSON_Delete(d);
 }
 
 static cJSON *doc(const char *id, const char *number, const char *name, const char *created) {

@@ -100,11 +100,25 @@ static void test_uuid_and_times(void **state) {
     }
 }
 
+/* a body repeating a store-owned key loses every copy (found by fuzz_api_json) */
+static void test_body_repeated_keys(void **state) {
+    (void)state;
+    cJSON *in = cJSON_Parse("{\"id\":\"x\",\"name\":\"n\",\"id\":\"again\",\"orgId\":\"o\","
+                            "\"orgId\":\"o2\",\"createdAt\":1,\"createdAt\":2}");
+    cJSON *b = hk_store_doc_body(in);
+    char *t = cJSON_PrintUnformatted(b);
+    assert_string_equal(t, "{\"name\":\"n\"}");
+    free(t);
+    cJSON_Delete(b);
+    cJSON_Delete(in);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_get), cmocka_unit_test(test_list),
         cmocka_unit_test(test_patch),      cmocka_unit_test(test_delete),
         cmocka_unit_test(test_list_limits), cmocka_unit_test(test_uuid_and_times),
+        cmocka_unit_test(test_body_repeated_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
