@@ -12,6 +12,7 @@
 -- and tools run with this assistant's settings. (Loading it is not wired
 -- yet: such an assistant is refused with a message saying so.)
 local cjson = require("cjson")
+local tool_server = require("hark.tool_server")
 
 local M = {}
 
@@ -48,21 +49,87 @@ local voice_providers = { ["11labs"] = "elevenlabs" }
 
 -- Vapi's built-in tool types that hark runs itself, as agent tools:
 -- endCall hangs up (call:hangup), transferCall transfers to one of its
--- destination numbers (call:transfer: calls over Twilio). A tool of any
--- other type (function, apiRequest, ...) runs on a tool server, which needs
--- the tool-calls webhook hark does not send yet: refused.
-local function builtin_tool(tl, i, tools)
-  local f = "model.tools[" .. i .. "]"
+-- destination numbers (call:transfer: calls over Twilio). A function tool
+-- runs on the customer's server: the model's call goes there as Vapi's
+-- tool-calls message (lua/hark/tool_server.lua) and the reply's result
+-- goes back to the model. Other types (apiRequest, dtmf, ...) are refused.
+-- f names the tool in errors ("model.tools[0]", "model.toolIds[1]").
+local function one_server(s, f)
+  s = opt(s, f .. ".server", "table")
+  if not s then return nil end
+  local url = opt(s.url, f .. ".server.url", "string")
+  if not url then return nil end
+  if not url:match("^https?://") then bad(f .. ".server.url", "must be an http:// or https:// URL") end
+  local out = { url = url, secret = opt(s.secret, f .. ".server.secret", "string") }
+  out.timeout_seconds = opt(s.timeoutSeconds, f .. ".server.timeoutSeconds", "number")
+  if out.timeout_seconds and (out.timeout_seconds < 1 or out.timeout_seconds > 300) then
+    bad(f .. ".server.timeoutSeconds", "must be 1..300")
+  end
+  local h = opt(s.headers, f .. ".server.headers", "table")
+  if h then
+    out.headers = {}
+    for k, v in pairs(h) do
+      if type(k) ~= "string" or type(v) ~= "string" or k:find("[\r\n:]") or v:find("[\r\n]") then
+        bad(f .. ".server.headers", "must map header names to strings")
+      end
+      out.headers[k] = v
+    end
+  end
+  return out
+end
+
+-- messages[]: request-start / request-complete / request-failed lines with
+-- a plain content are spoken; conditional ones and other types are kept
+-- for the tool server's view only.
+local function tool_messages(list, f)
+  list = opt(list, f .. ".messages", "table")
+  if not list then return nil, nil end
+  if not is_array(list) then bad(f .. ".messages", "must be a list") end
+  local say = {}
+  for j, m in ipairs(list) do
+    local mf = f .. ".messages[" .. (j - 1) .. "]"
+    if type(m) ~= "table" then bad(mf, "must be an object") end
+    local ty = opt(m.type, mf .. ".type", "string")
+    local content = m.content
+    if type(content) == "string" and content ~= "" and m.conditions == nil
+       and (ty == "request-start" or ty == "request-complete" or ty == "request-failed") then
+      say[ty:sub(9)] = say[ty:sub(9)] or content
+    end
+  end
+  return say, list
+end
+
+-- cjson (upstream) encodes an empty table as {}: an empty "required" or
+-- "enum" list would reach the model as an object, which the LLM APIs
+-- refuse; they mean nothing, so they go.
+local function drop_empty_lists(t, depth)
+  if depth > 16 then return end
+  for k, v in pairs(t) do
+    if type(v) == "table" then
+      if (k == "required" or k == "enum") and next(v) == nil then t[k] = nil
+      else drop_empty_lists(v, depth + 1) end
+    end
+  end
+end
+
+local function parameters(p, f)
+  p = opt(p, f, "table")
+  if p == nil then return { type = "object", properties = {} } end
+  if is_array(p) and next(p) ~= nil then bad(f, "must be a JSON-schema object") end
+  drop_empty_lists(p, 0)
+  return p
+end
+
+local function map_tool(tl, f, tools)
   if type(tl) ~= "table" then bad(f, "must be an object") end
   local ty = opt(tl.type, f .. ".type", "string")
   local fn = opt(tl["function"], f .. ".function", "table") or {}
   local name = opt(fn.name, f .. ".function.name", "string")
   local desc = opt(fn.description, f .. ".function.description", "string")
   if name and (#name > 64 or not name:match("^[%w_%-]+$")) then bad(f .. ".function.name", "must match ^[a-zA-Z0-9_-]{1,64}$") end
-  if ty == "endCall" or ty == "transferCall" then
-    name = name or ty
-    if tools[name] then bad(f .. ".function.name", "\"" .. name .. "\" is the name of another tool") end
-  end
+  if ty == "endCall" or ty == "transferCall" then name = name or ty end
+  if ty == "function" and not name then bad(f .. ".function.name", "is required") end
+  if name and tools[name] then bad(f .. ".function.name", "\"" .. name .. "\" is the name of another tool") end
   if ty == "endCall" then
     tools[name] = {
       name = name, description = desc or "End the call, once the conversation is over.",
@@ -95,14 +162,47 @@ local function builtin_tool(tl, i, tools)
         return { transferred = true }
       end,
     }
+  elseif ty == "function" then
+    if tl.async == true then
+      bad(f .. ".async", "true is not supported yet: hark waits for the tool server's result")
+    end
+    local say, raw_messages = tool_messages(tl.messages, f)
+    local params = parameters(fn.parameters, f .. ".function.parameters")
+    tools[name] = tool_server.define {
+      name = name, description = desc or "", parameters = params, kind = "tool-calls",
+      server = one_server(tl.server, f), field = f, say = say,
+      -- what the tool server is shown of its tool (toolWithToolCallList)
+      vapi = { type = "function", ["function"] = { name = name, description = desc, parameters = params },
+               messages = raw_messages },
+    }
   else
-    bad("model.tools", "is not supported yet for type \"" .. tostring(ty) .. "\" (" .. f .. "): hark "
-      .. "runs endCall and transferCall itself, but does not call tool servers (tool-calls webhooks) "
-      .. "yet; use a Lua script (metadata.hark.script) with hark tools")
+    bad("model.tools", "is not supported for type \"" .. tostring(ty) .. "\" (" .. f .. "): hark "
+      .. "runs endCall and transferCall itself and function tools on their server (tool-calls); "
+      .. "for others use a Lua script (metadata.hark.script) with hark tools")
   end
 end
 
-local function model(m, a)
+-- legacy functions [{name, description, parameters}]: Vapi's function-call
+-- message to the assistant's server, one per call
+local function map_functions(list, f, tools)
+  list = opt(list, f, "table")
+  if not list or next(list) == nil then return end
+  if not is_array(list) then bad(f, "must be a list") end
+  for i, fn in ipairs(list) do
+    local ff = f .. "[" .. (i - 1) .. "]"
+    if type(fn) ~= "table" then bad(ff, "must be an object") end
+    local name = opt(fn.name, ff .. ".name", "string")
+    if not name or #name > 64 or not name:match("^[%w_%-]+$") then bad(ff .. ".name", "must match ^[a-zA-Z0-9_-]{1,64}$") end
+    if tools[name] then bad(ff .. ".name", "\"" .. name .. "\" is the name of another tool") end
+    local desc = opt(fn.description, ff .. ".description", "string")
+    tools[name] = tool_server.define {
+      name = name, description = desc or "", parameters = parameters(fn.parameters, ff .. ".parameters"),
+      kind = "function-call", field = ff,
+    }
+  end
+end
+
+local function model(m, a, tool_docs)
   m = opt(m, "model", "table")
   if not m then return end
   local t = {}
@@ -133,18 +233,30 @@ local function model(m, a)
     if #system > 0 then a.system_prompt = table.concat(system, "\n\n") end
   end
   local tools = opt(m.tools, "model.tools", "table")
+  a.tools = {}
   if tools and next(tools) ~= nil then
     if not is_array(tools) then bad("model.tools", "must be a list") end
-    a.tools = {}
-    for i, tl in ipairs(tools) do builtin_tool(tl, i - 1, a.tools) end
+    for i, tl in ipairs(tools) do map_tool(tl, "model.tools[" .. (i - 1) .. "]", a.tools) end
   end
+  -- toolIds: /tool documents of the assistant's tenant, read by the C side
+  -- (agent/tool_ids.c) and handed in as tool_docs (id -> document); an id
+  -- with no document was refused by the API when the assistant was saved,
+  -- and at a call it is skipped (tool_ids.c warns)
   local ids = opt(m.toolIds, "model.toolIds", "table")
   if ids and next(ids) ~= nil then
-    bad("model.toolIds", "is not supported yet: assistants do not load /tool documents yet; "
-      .. "give endCall / transferCall tools inline in model.tools")
+    if not is_array(ids) then bad("model.toolIds", "must be a list of tool ids") end
+    if #ids > 32 then bad("model.toolIds", "has more than 32 ids") end
+    if tool_docs == nil then
+      bad("model.toolIds", "cannot be resolved here: tools are read from the store by hark serve "
+        .. "(give them inline in model.tools)")
+    end
+    for i, id in ipairs(ids) do
+      if type(id) ~= "string" then bad("model.toolIds[" .. (i - 1) .. "]", "must be a string") end
+      local d = tool_docs[id]
+      if d ~= nil then map_tool(d, "model.toolIds[" .. (i - 1) .. "] (tool " .. id .. ")", a.tools) end
+    end
   end
-  local fns = opt(m.functions, "model.functions", "table")
-  if fns and next(fns) ~= nil then bad("model.functions", "is not supported yet (legacy tools)") end
+  map_functions(m.functions, "model.functions", a.tools)
   a.model = t
 end
 
@@ -177,7 +289,7 @@ local function transcriber(t, a)
 end
 
 -- The agent table of assistant doc (a Lua table decoded from the JSON).
-function M.to_agent(doc)
+function M.to_agent(doc, tool_docs)
   if type(doc) ~= "table" or is_array(doc) and next(doc) ~= nil then
     bad("assistant", "must be a JSON object")
   end
@@ -196,7 +308,8 @@ function M.to_agent(doc)
   if doc.model == nil or doc.model == cjson.null then
     bad("model", "is required: hark runs the default LLM turn with it (provider, model)")
   end
-  model(doc.model, a)
+  model(doc.model, a, tool_docs)
+  map_functions(doc.functions, "functions", a.tools or {})
   voice(doc.voice, a)
   transcriber(doc.transcriber, a)
   -- server.url / serverUrl: where Vapi server messages go (api/webhooks);
@@ -258,14 +371,34 @@ function M.to_agent(doc)
       bad("metadata.hark.script", "is not supported yet (an assistant with a Lua script)")
     end
   end
+  -- server tools without a server of their own use the assistant's
+  for _, def in pairs(a.tools or {}) do
+    if tool_server.is_server_tool(def) and not def.server then
+      def.server = a.server
+      if not def.server then
+        bad(def.field .. (def.kind == "function-call" and "" or ".server.url"), "needs a server: "
+          .. (def.kind == "function-call" and "" or "the tool has no server.url and ")
+          .. "the assistant has no server.url / serverUrl to send the "
+          .. def.kind .. " message to")
+      end
+    end
+  end
+  if a.tools and next(a.tools) == nil then a.tools = nil end
   return a
 end
 
 -- JSON text -> agent table; errors are "field message" strings.
-function M.decode(text)
+-- tools_text: the assistant's model.toolIds resolved (a JSON object id ->
+-- /tool document), or nil where no store can resolve them.
+function M.decode(text, tools_text)
   local ok, doc = pcall(cjson.decode, text)
   if not ok then error("assistant is not valid JSON", 0) end
-  return M.to_agent(doc)
+  local tool_docs
+  if tools_text then
+    ok, tool_docs = pcall(cjson.decode, tools_text)
+    if not ok or type(tool_docs) ~= "table" then error("model.toolIds: the tools read are not valid JSON", 0) end
+  end
+  return M.to_agent(doc, tool_docs)
 end
 
 return M

@@ -7,9 +7,12 @@
 -- arguments; a handler may wait, e.g. call:http) and the results go back to
 -- the model, until it answers in words or max_rounds is reached. The tool
 -- calls and results are kept in the call's history (call:remember_tool_*),
--- so the model sees them again in later turns of the call.
+-- so the model sees them again in later turns of the call. Tools served by
+-- the customer's server (API assistants' function tools) go out in one
+-- message per server for all calls of a round (lua/hark/tool_server.lua).
 local cjson = require("cjson")
 local tool = require("hark.tool")
+local tool_server = require("hark.tool_server")
 
 local M = { max_rounds = 5 }
 
@@ -60,8 +63,20 @@ function M.turn(call, text, agent)
     -- sees what the tools did (a booking made stays made), and a call cut
     -- short by barge-in is answered "did not finish" there (call_llm.c)
     call:remember_tool_calls(r.tool_calls)
+    -- the calls of tools on the customer's server go out together (one
+    -- tool-calls message per server, hark.tool_server); the others run here
+    local served, batch = {}, {}
     for _, tc in ipairs(r.tool_calls) do
-      local result = M.run_tool(call, tc)
+      local def = agent.tools and agent.tools[tc.name]
+      if tool_server.is_server_tool(def) then
+        local it = { id = tc.id, def = def, arguments = tc.arguments }
+        served[tc.id] = it
+        batch[#batch + 1] = it
+      end
+    end
+    if #batch > 0 then tool_server.run(call, batch) end
+    for _, tc in ipairs(r.tool_calls) do
+      local result = served[tc.id] and served[tc.id].result or M.run_tool(call, tc)
       call:remember_tool_result(tc.id, tc.name, result)
       msgs[#msgs + 1] = { role = "tool", tool_call_id = tc.id, content = result }
     end

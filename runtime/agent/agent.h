@@ -117,6 +117,11 @@ hk_agent *hk_agent_from_table(hk_vm *vm, const char *path, const char *id, int v
  * ("model.messages[2].role ..."). id: the assistant's id. */
 hk_agent *hk_agent_load_json(hk_vm *vm, const char *id, const char *json_text, int version,
                              char *err, size_t errlen);
+/* The same, with the assistant's model.toolIds resolved (agent/tool_ids.c):
+ * tools_json is a JSON object id -> /tool document; ids it lacks are
+ * skipped. tools_json NULL: an assistant with toolIds is refused. */
+hk_agent *hk_agent_load_json_tools(hk_vm *vm, const char *id, const char *json_text,
+                                   const char *tools_json, int version, char *err, size_t errlen);
 struct cJSON;
 /* agent_json.c: the other direction, for GET /assistant: a file agent as a
  * Vapi assistant, marked read-only (metadata.hark.source "file"). */

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "agent/tool_ids.h"
 #include "store/store.h"
 
 #define HK_AGENT_DIR_MAX 256
@@ -27,6 +28,7 @@
 typedef struct api_slot {
     char tenant[37], id[37];
     long long version_ms;
+    unsigned long long tools_hash; /* of the model.toolIds documents it was built with (0: none) */
     unsigned long long used; /* d->tick when last asked for */
     hk_agent *agent;         /* NULL: free slot */
 } api_slot;
@@ -122,8 +124,9 @@ hk_agent_dir *hk_agent_dir_open(hk_vm *vm, struct ev_loop *loop, const char *dir
     hk_agent_dir *d = calloc(1, sizeof *d);
     d->vm = vm;
     d->loop = loop;
-    d->dir = strdup(dir);
     d->ifd = -1;
+    if (!dir) return d; /* API assistants only (hark call --assistant-id) */
+    d->dir = strdup(dir);
     DIR *dh = opendir(dir);
     if (!dh) {
         hk_log(HK_LOG_ERROR, NULL, "agent_dir_missing", "%s: %s", dir, strerror(errno));
@@ -211,10 +214,23 @@ int hk_agent_dir_api_cached(const hk_agent_dir *d) {
     return n;
 }
 
-static api_slot *api_find(hk_agent_dir *d, const char *tenant, const char *id, long long v) {
+/* h: the tools' hash, or ANY_TOOLS (a call's pinned version: whatever
+ * tools it was built with) */
+#define ANY_TOOLS (~0ULL)
+
+static unsigned long long tools_hash(const char *s) {
+    unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+    if (!s) return 0;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h == ANY_TOOLS || h == 0 ? 1 : h;
+}
+
+static api_slot *api_find(hk_agent_dir *d, const char *tenant, const char *id, long long v,
+                          unsigned long long h) {
     for (int i = 0; i < HK_AGENT_API_MAX; i++) {
         api_slot *a = &d->api[i];
-        if (a->agent && a->version_ms == v && !strcmp(a->id, id) && !strcmp(a->tenant, tenant)) {
+        if (a->agent && a->version_ms == v && (h == ANY_TOOLS || a->tools_hash == h) &&
+            !strcmp(a->id, id) && !strcmp(a->tenant, tenant)) {
             a->used = ++d->tick;
             return a;
         }
@@ -225,11 +241,13 @@ static api_slot *api_find(hk_agent_dir *d, const char *tenant, const char *id, l
 /* Keep a (the registry's own reference): older versions of the same
  * assistant leave the cache (live calls hold theirs), and when full the
  * least recently used version goes. */
-static void api_keep(hk_agent_dir *d, const char *tenant, const char *id, long long v, hk_agent *a) {
+static void api_keep(hk_agent_dir *d, const char *tenant, const char *id, long long v,
+                     unsigned long long h, hk_agent *a) {
     api_slot *free_slot = NULL, *lru = NULL;
     for (int i = 0; i < HK_AGENT_API_MAX; i++) {
         api_slot *s = &d->api[i];
-        if (s->agent && !strcmp(s->id, id) && !strcmp(s->tenant, tenant) && s->version_ms < v) {
+        if (s->agent && !strcmp(s->id, id) && !strcmp(s->tenant, tenant) &&
+            (s->version_ms < v || (s->version_ms == v && s->tools_hash != h))) {
             hk_agent_unref(s->agent);
             s->agent = NULL;
         }
@@ -241,12 +259,14 @@ static void api_keep(hk_agent_dir *d, const char *tenant, const char *id, long l
     snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
     snprintf(s->id, sizeof s->id, "%s", id);
     s->version_ms = v;
+    s->tools_hash = h;
     s->used = ++d->tick;
     s->agent = a;
 }
 
 typedef struct api_read {
     hk_agent_dir *d;
+    hk_store *store;
     char tenant[37], id[37];
     long long want;
     hk_agent_dir_cb cb;
@@ -260,9 +280,63 @@ static long long doc_version(const cJSON *doc) {
     return llround(t * 1000.0);
 }
 
+/* Build (or find cached) the agent of doc, version v, with its toolIds
+ * documents (tools_json, NULL: none), and answer the request. */
+static void api_build(api_read *q, const cJSON *doc, long long v, const char *tools_json) {
+    hk_agent_dir *d = q->d;
+    unsigned long long h = tools_hash(tools_json);
+    api_slot *hit = api_find(d, q->tenant, q->id, v, h);
+    hk_agent *a = hit ? hit->agent : NULL;
+    char build_err[1024] = "";
+    if (!a) {
+        char *text = cJSON_PrintUnformatted(doc);
+        a = text ? hk_agent_load_json_tools(d->vm, q->id, text, tools_json, d->api_versions + 1,
+                                            build_err, sizeof build_err)
+                 : NULL;
+        free(text);
+        if (a) {
+            d->api_versions++;
+            api_keep(d, q->tenant, q->id, v, h, a);
+            hk_log(HK_LOG_INFO, NULL, "assistant_loaded", "%s version %lld (%s)", q->id, v, a->name);
+        } else {
+            hk_log(HK_LOG_ERROR, NULL, "assistant_load_failed", "%s: %s", q->id, build_err);
+        }
+    }
+    if (a) hk_agent_ref(a);
+    q->cb(q->ud, a, a ? v : 0, a ? NULL : build_err);
+    free(q);
+}
+
+typedef struct api_tools {
+    api_read *q;
+    cJSON *doc;
+    long long v;
+} api_tools;
+
+/* model.toolIds read: a tool deleted since the assistant was saved is
+ * skipped (the call goes on without it), said once per load */
+static void api_tools_read(void *ud, char *tools_json, const cJSON *missing, const char *err) {
+    api_tools *t = ud;
+    api_read *q = t->q;
+    if (err) {
+        hk_log(HK_LOG_ERROR, NULL, "assistant_tools_read_failed", "%s: %s", q->id, err);
+        q->cb(q->ud, NULL, 0, err);
+        free(q);
+    } else {
+        const cJSON *m;
+        cJSON_ArrayForEach(m, missing)
+            hk_log(HK_LOG_WARN, NULL, "assistant_tool_missing",
+                   "%s: model.toolIds names %s, which is no tool of this organisation (deleted?): "
+                   "the call goes on without it", q->id, m->valuestring);
+        api_build(q, t->doc, t->v, tools_json);
+    }
+    free(tools_json);
+    cJSON_Delete(t->doc);
+    free(t);
+}
+
 static void api_doc(void *ud, cJSON *doc, const char *err) {
     api_read *q = ud;
-    hk_agent_dir *d = q->d;
     if (err || !doc) {
         if (err) hk_log(HK_LOG_ERROR, NULL, "assistant_read_failed", "%s: %s", q->id, err);
         q->cb(q->ud, NULL, 0, err);
@@ -275,27 +349,17 @@ static void api_doc(void *ud, cJSON *doc, const char *err) {
         hk_log(HK_LOG_WARN, NULL, "assistant_version_moved",
                "%s: version %lld asked for, the store has %lld (edited meanwhile): using it", q->id,
                q->want, v);
-    api_slot *hit = api_find(d, q->tenant, q->id, v);
-    hk_agent *a = hit ? hit->agent : NULL;
-    char build_err[1024] = "";
-    if (!a) {
-        char *text = cJSON_PrintUnformatted(doc);
-        a = text ? hk_agent_load_json(d->vm, q->id, text, d->api_versions + 1, build_err,
-                                      sizeof build_err)
-                 : NULL;
-        free(text);
-        if (a) {
-            d->api_versions++;
-            api_keep(d, q->tenant, q->id, v, a);
-            hk_log(HK_LOG_INFO, NULL, "assistant_loaded", "%s version %lld (%s)", q->id, v, a->name);
-        } else {
-            hk_log(HK_LOG_ERROR, NULL, "assistant_load_failed", "%s: %s", q->id, build_err);
-        }
+    if (hk_tool_ids_present(doc)) { /* read its tools (each time: a tool may change on its own) */
+        api_tools *t = calloc(1, sizeof *t);
+        if (!t) abort();
+        t->q = q;
+        t->doc = doc;
+        t->v = v;
+        hk_tool_ids_resolve(q->store, q->tenant, doc, api_tools_read, t);
+        return;
     }
+    api_build(q, doc, v, NULL);
     cJSON_Delete(doc);
-    if (a) hk_agent_ref(a);
-    q->cb(q->ud, a, a ? v : 0, a ? NULL : build_err);
-    free(q);
 }
 
 void hk_agent_dir_get_api(hk_agent_dir *d, hk_store *store, const char *tenant, const char *id,
@@ -304,7 +368,7 @@ void hk_agent_dir_get_api(hk_agent_dir *d, hk_store *store, const char *tenant, 
         cb(ud, NULL, 0, NULL);
         return;
     }
-    api_slot *hit = version_ms ? api_find(d, tenant, id, version_ms) : NULL;
+    api_slot *hit = version_ms ? api_find(d, tenant, id, version_ms, ANY_TOOLS) : NULL;
     if (hit) {
         hk_agent_ref(hit->agent);
         cb(ud, hit->agent, version_ms, NULL);
@@ -313,6 +377,7 @@ void hk_agent_dir_get_api(hk_agent_dir *d, hk_store *store, const char *tenant, 
     api_read *q = calloc(1, sizeof *q);
     if (!q) abort();
     q->d = d;
+    q->store = store;
     snprintf(q->tenant, sizeof q->tenant, "%s", tenant);
     snprintf(q->id, sizeof q->id, "%s", id);
     q->want = version_ms;

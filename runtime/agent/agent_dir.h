@@ -18,7 +18,7 @@
 typedef struct hk_agent_dir hk_agent_dir;
 
 /* Loads every *.lua in dir (failures are logged and skipped) and, when loop is
- * not NULL, starts watching it. */
+ * not NULL, starts watching it. dir NULL: no files, API assistants only. */
 hk_agent_dir *hk_agent_dir_open(hk_vm *vm, struct ev_loop *loop, const char *dir);
 void hk_agent_dir_free(hk_agent_dir *d);
 /* Current version by id (the file stem) or phone number, never by display

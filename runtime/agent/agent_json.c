@@ -49,6 +49,11 @@ static void rename_fields(const char *in, char *out, size_t cap) {
 
 hk_agent *hk_agent_load_json(hk_vm *vm, const char *id, const char *json_text, int version,
                              char *err, size_t errlen) {
+    return hk_agent_load_json_tools(vm, id, json_text, NULL, version, err, errlen);
+}
+
+hk_agent *hk_agent_load_json_tools(hk_vm *vm, const char *id, const char *json_text,
+                                   const char *tools_json, int version, char *err, size_t errlen) {
     lua_State *L = vm->L;
     int top = lua_gettop(L);
     char msg[1024], path[128];
@@ -63,7 +68,9 @@ hk_agent *hk_agent_load_json(hk_vm *vm, const char *id, const char *json_text, i
     lua_getfield(L, -1, "decode");
     lua_remove(L, -2);
     lua_pushstring(L, json_text ? json_text : "");
-    if (hk_vm_pcall(vm, 1, 1, msg, sizeof msg) != 0) {
+    if (tools_json) lua_pushstring(L, tools_json);
+    else lua_pushnil(L);
+    if (hk_vm_pcall(vm, 2, 1, msg, sizeof msg) != 0) {
         msg[strcspn(msg, "\n")] = 0; /* the reason, not the traceback */
         snprintf(err, errlen, "%s", msg);
         lua_settop(L, top);

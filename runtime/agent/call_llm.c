@@ -1,6 +1,8 @@
 /* agent/call_llm: call:llm{messages=, tools=, speak=}, call:history() and
  * call:remember_tool_calls / call:remember_tool_result (the LLM turn's tool
- * exchanges kept in the call's messages, so later turns see them).
+ * exchanges kept in the call's messages, so later turns see them; each call
+ * and result is also a HK_CE_TOOL_CALL / HK_CE_TOOL_RESULT on the call's
+ * event bus, whatever runs the tool).
  * call:llm streams one completion from the agent's model and parks the hook
  * until it ends; while it streams, the reply is cut into clauses (chunker.c)
  * and each goes to TTS at once, so the caller hears the first clause while
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "agent/call.h"
+#include "agent/call_events.h"
 #include "agent/chunker.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -524,6 +527,22 @@ static int l_remember_tool_calls(lua_State *L) {
     c->msgs[i].tool_json = json;
     c->msgs[i].synthesised = 1;
     hk_call_store_flush(c, 0);
+    /* the bus hears of each call as it is dispatched (after the record:
+     * a subscriber may read c->msgs) */
+    for (int k = 1; k <= n; k++) {
+        lua_rawgeti(L, 2, k);
+        lua_getfield(L, -1, "id");
+        lua_getfield(L, -2, "name");
+        lua_getfield(L, -3, "arguments");
+        const char *args = lua_tostring(L, -1);
+        hk_call_event ev = {.type = HK_CE_TOOL_CALL,
+                            .id = lua_tostring(L, -3),
+                            .name = lua_tostring(L, -2),
+                            .args = args && *args ? args : "{}",
+                            .turn = c->current_turn};
+        hk_call_emit(c, &ev);
+        lua_pop(L, 4);
+    }
     return 0;
 }
 
@@ -553,6 +572,9 @@ static int l_remember_tool_result(lua_State *L) {
     c->msgs[i].tool_call_id = idc;
     c->msgs[i].synthesised = 1;
     hk_call_store_flush(c, 0);
+    hk_call_event ev = {
+        .type = HK_CE_TOOL_RESULT, .id = id, .name = name, .text = result, .turn = c->current_turn};
+    hk_call_emit(c, &ev);
     return 0;
 }
 

@@ -5,9 +5,16 @@
  * with no handler function (declared for the model only), or a name the
  * agent does not declare, goes to the agent's on_tool(call, name, args)
  * when it has one: the catch-all, run in the coroutine of the hook that
- * asked (so it may wait too); its return value is the tool's result. */
+ * asked (so it may wait too); its return value is the tool's result.
+ * For tools served by the customer's server (lua/hark/tool_server.lua):
+ * call:server_message(type), the envelope of a Vapi server message (type,
+ * timestamp, call, assistant, customer) as a table to add to, and
+ * call:tool_say(text), a tool's request-start line spoken without parking
+ * the hook (the request goes out while it is said). */
 #include <lauxlib.h>
+#include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/call.h"
 
@@ -28,6 +35,53 @@ static int l_agent_of(lua_State *L) {
     hk_call *c = hk_call_check(L, 1);
     hk_agent_push_table(c->agent, L);
     return 1;
+}
+
+static void set_str(lua_State *L, const char *k, const char *v) {
+    if (!v) return;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* {type, timestamp (ms), call{id, orgId, type, status, assistantId,
+ * customer{number}}, assistant{id, name}, customer{number}}, the same
+ * fields api/webhooks sends with status-update. */
+static int l_server_message(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    const char *type = luaL_checkstring(L, 2);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    const char *customer = c->inbound ? c->from : c->to;
+    lua_createtable(L, 0, 6);
+    set_str(L, "type", type);
+    lua_pushnumber(L, floor((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6));
+    lua_setfield(L, -2, "timestamp");
+    lua_createtable(L, 0, 6);
+    set_str(L, "id", c->id);
+    if (c->tenant_id[0]) set_str(L, "orgId", c->tenant_id);
+    set_str(L, "type", c->inbound ? "inboundPhoneCall" : "outboundPhoneCall");
+    set_str(L, "status", "in-progress");
+    set_str(L, "assistantId", c->agent->id);
+    lua_createtable(L, 0, 1);
+    set_str(L, "number", customer);
+    lua_setfield(L, -2, "customer");
+    lua_setfield(L, -2, "call");
+    lua_createtable(L, 0, 2);
+    set_str(L, "id", c->agent->id);
+    set_str(L, "name", c->agent->name);
+    lua_setfield(L, -2, "assistant");
+    lua_createtable(L, 0, 1);
+    set_str(L, "number", customer);
+    lua_setfield(L, -2, "customer");
+    return 1;
+}
+
+static int l_tool_say(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    if (len && !c->hangup_requested && !c->ended) hk_session_say(c, text);
+    return 0;
 }
 
 static const char *runner_src =
@@ -61,6 +115,10 @@ static const char *runner_src =
 void hk_call_api_tools(lua_State *L, int methods) {
     lua_pushcfunction(L, l_tools);
     lua_setfield(L, methods, "tools");
+    lua_pushcfunction(L, l_server_message);
+    lua_setfield(L, methods, "server_message");
+    lua_pushcfunction(L, l_tool_say);
+    lua_setfield(L, methods, "tool_say");
     if (luaL_loadbuffer(L, runner_src, strlen(runner_src), "=hark_tool_runner") == 0 &&
         (lua_pushcfunction(L, l_agent_of), lua_pcall(L, 1, 1, 0) == 0)) {
         lua_setfield(L, methods, "tool");

@@ -15,6 +15,7 @@
 #include "agent/agent.h"
 #include "agent/agent_dir.h"
 #include "agent/call.h"
+#include "agent/tool_ids.h"
 #include "api/api.h"
 #include "api/app.h"
 #include "store/store.h"
@@ -31,11 +32,14 @@ static void reply_invalid(hk_api_req *r, const char *why) {
     hk_api_reply_json(r, 400, o);
 }
 
-/* Can hark run it? 0, or -1 after answering 400. */
-static int check_runs(hk_api_req *r, const cJSON *doc) {
+/* Can hark run it (with its model.toolIds documents, tools_json)? 0, or -1
+ * after answering 400. */
+static int check_runs(hk_api_req *r, const cJSON *doc, const char *tools_json) {
     char *text = cJSON_PrintUnformatted(doc);
     char err[1024];
-    hk_agent *a = text ? hk_agent_load_json(r->app->vm, "check", text, 1, err, sizeof err) : NULL;
+    hk_agent *a = text ? hk_agent_load_json_tools(r->app->vm, "check", text, tools_json, 1, err,
+                                                  sizeof err)
+                       : NULL;
     free(text);
     if (!a) {
         reply_invalid(r, err);
@@ -81,15 +85,77 @@ static void answer(hk_api_req *r, int status, cJSON *result, const char *err) {
 static void created(void *ud, cJSON *result, const char *err) { answer(ud, 201, result, err); }
 static void done(void *ud, cJSON *result, const char *err) { answer(ud, 200, result, err); }
 
+/* A write checked first: doc is the assistant as it will be (the body, or
+ * the stored one with the patch merged), write what goes to the store.
+ * With model.toolIds, the tenant's /tool documents are read first: an id
+ * that names none is a 400 naming it. Takes both. */
+typedef struct checked {
+    hk_api_req *r;
+    cJSON *doc, *write;
+    int patch;
+} checked;
+
+static void write_checked(checked *k, const char *tools_json) {
+    hk_api_req *r = k->r;
+    if (check_runs(r, k->doc, tools_json) == 0) {
+        if (k->patch)
+            hk_store_doc_patch(r->app->store, HK_DOC_ASSISTANT, r->tenant_id, r->params[0], k->write,
+                               done, r);
+        else
+            hk_store_doc_create(r->app->store, HK_DOC_ASSISTANT, r->tenant_id, k->write, created, r);
+    }
+    cJSON_Delete(k->doc);
+    cJSON_Delete(k->write);
+    free(k);
+}
+
+static void tools_read(void *ud, char *tools_json, const cJSON *missing, const char *err) {
+    checked *k = ud;
+    if (err) {
+        hk_api_reply_error(k->r, 503, "the store is unavailable; try again");
+    } else if (cJSON_GetArraySize(missing) > 0) {
+        const char *id = cJSON_GetArrayItem(missing, 0)->valuestring;
+        const cJSON *ids =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(k->doc, "model"), "toolIds");
+        int at = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, ids) {
+            if (cJSON_IsString(x) && !strcmp(x->valuestring, id)) break;
+            at++;
+        }
+        char why[300];
+        snprintf(why, sizeof why, "model.toolIds[%d] names no tool of this organisation (%.64s)", at, id);
+        reply_invalid(k->r, why);
+    } else {
+        write_checked(k, tools_json);
+        k = NULL;
+    }
+    free(tools_json);
+    if (k) {
+        cJSON_Delete(k->doc);
+        cJSON_Delete(k->write);
+        free(k);
+    }
+}
+
+static void check_then_write(hk_api_req *r, cJSON *doc, cJSON *write, int patch) {
+    checked *k = malloc(sizeof *k);
+    if (!k) abort();
+    *k = (checked){r, doc, write, patch};
+    if (hk_tool_ids_present(doc))
+        hk_tool_ids_resolve(r->app->store, r->tenant_id, doc, tools_read, k);
+    else
+        write_checked(k, NULL);
+}
+
 void hk_api_assistant_create(hk_api_req *r) {
     cJSON *body = hk_api_body_object(r);
     if (!body) return;
-    if (!have_store(r) || check_runs(r, body) != 0) {
+    if (!have_store(r)) {
         cJSON_Delete(body);
         return;
     }
-    hk_store_doc_create(r->app->store, HK_DOC_ASSISTANT, r->tenant_id, body, created, r);
-    cJSON_Delete(body);
+    check_then_write(r, cJSON_Duplicate(body, 1), body, 0);
 }
 
 static void listed(void *ud, cJSON *result, const char *err) {
@@ -188,12 +254,7 @@ static void patch_read(void *ud, cJSON *cur, const char *err) {
         return;
     }
     hk_store_doc_merge(cur, p->patch);
-    int bad = check_runs(r, cur);
-    cJSON_Delete(cur);
-    if (!bad)
-        hk_store_doc_patch(r->app->store, HK_DOC_ASSISTANT, r->tenant_id, r->params[0], p->patch,
-                           done, r);
-    cJSON_Delete(p->patch);
+    check_then_write(r, cur, p->patch, 1);
     free(p);
 }
 

@@ -4,6 +4,7 @@
  * the agent has finished and stayed quiet for a moment, and hangs up after its
  * last line has been answered. Prints the transcript with per-turn latencies
  * and writes the stereo recording and the JSON transcript. */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agent_dir.h"
 #include "agent/call.h"
 #include "core/config.h"
 #include "providers/settings.h"
@@ -132,6 +134,9 @@ static void usage(FILE *out) {
             "  --store              write the call record to the store as a phone call does\n"
             "                       (PostgreSQL at DATABASE_URL, else the private cluster;\n"
             "                       HARK_STORE=memory for none; run hark migrate first)\n"
+            "  --assistant-id ID    the API assistant ID from the store (with --store), loaded\n"
+            "                       as a phone call loads it (model.toolIds read from /tool)\n"
+            "  --tenant ID          the organisation of --assistant-id (default: the default one)\n"
             "  --quiet              do not print the transcript\n");
 }
 
@@ -258,6 +263,61 @@ static hk_agent *load_assistant_json(hk_vm *vm, const char *path, char *err, siz
     return a;
 }
 
+/* --assistant-id: the assistant as a phone call gets it (agent_dir.c: the
+ * store's document, its toolIds read), waiting on the loop for the reads. */
+typedef struct id_load {
+    int done;
+    hk_agent *agent;
+    char err[512];
+} id_load;
+
+static void id_loaded(void *ud, hk_agent *a, long long version_ms, const char *err) {
+    (void)version_ms;
+    id_load *l = ud;
+    l->done = 1;
+    l->agent = a;
+    snprintf(l->err, sizeof l->err, "%s", err ? err : "no such assistant");
+}
+
+static void probe_done(void *ud, cJSON *doc, const char *err) {
+    id_load *l = ud;
+    l->done = 1;
+    snprintf(l->err, sizeof l->err, "%s", err ? err : "");
+    cJSON_Delete(doc);
+}
+
+static void nap_done(struct ev_loop *loop, ev_timer *t, int revents) {
+    (void)t;
+    (void)revents;
+    ev_break(loop, EVBREAK_ONE);
+}
+
+static hk_agent *load_assistant_id(hk_worker *w, hk_store *store, const char *tenant, const char *id,
+                                   char *err, size_t errlen) {
+    hk_agent_dir *d = hk_agent_dir_open(w->vm, NULL, NULL);
+    id_load l = {0};
+    /* the store connects on the loop: until it is up, reads fail; ask the
+     * store directly (every 50 ms, for up to 10 s) before the registry,
+     * which logs a failed read as an error */
+    for (int attempt = 0; attempt < 200; attempt++) {
+        l = (id_load){0};
+        hk_store_doc_get(store, HK_DOC_ASSISTANT, tenant, id, probe_done, &l);
+        for (int i = 0; !l.done && i < 100000; i++) ev_run(w->loop, EVRUN_ONCE);
+        if (!strstr(l.err, "unavailable")) break;
+        ev_timer t;
+        ev_timer_init(&t, nap_done, 0.05, 0);
+        ev_timer_start(w->loop, &t);
+        ev_run(w->loop, 0); /* the store's watchers are busy too: nap_done breaks out */
+        ev_timer_stop(w->loop, &t);
+    }
+    l = (id_load){0};
+    hk_agent_dir_get_api(d, store, tenant, id, 0, id_loaded, &l);
+    for (int i = 0; !l.done && i < 100000; i++) ev_run(w->loop, EVRUN_ONCE);
+    hk_agent_dir_free(d); /* the call holds its own reference */
+    if (!l.agent) snprintf(err, errlen, "assistant %s: %s", id, l.done ? l.err : "the store did not answer");
+    return l.agent;
+}
+
 int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
     static struct option opts[] = {{"agent", required_argument, 0, 'a'},
                                    {"caller-wav", required_argument, 0, 'w'},
@@ -273,9 +333,12 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
                                    {"hold-seconds", required_argument, 0, 'H'},
                                    {"store", no_argument, 0, 'S'},
                                    {"assistant-json", required_argument, 0, 'J'},
+                                   {"assistant-id", required_argument, 0, 'I'},
+                                   {"tenant", required_argument, 0, 'N'},
                                    {"help", no_argument, 0, 'h'},
                                    {0, 0, 0, 0}};
     const char *agent_path = NULL, *out = NULL, *tjson = NULL, *assistant_json = NULL;
+    const char *assistant_id = NULL, *tenant = HK_DEFAULT_TENANT;
     const char *from = "+15550100", *to = "+15550199";
     int realtime = 0, quiet = 0, use_store = 0;
     hk_store *store = NULL;
@@ -326,12 +389,14 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         case 'H': cl.hold_s = atof(optarg); break;
         case 'S': use_store = 1; break;
         case 'J': assistant_json = optarg; break;
+        case 'I': assistant_id = optarg; use_store = 1; break;
+        case 'N': tenant = optarg; break;
         case 'h': usage(stdout); free_lines(&cl); return 0;
         default: usage(stderr); free_lines(&cl); return 2;
         }
     }
-    if (!agent_path == !assistant_json) {
-        fprintf(stderr, "hark call: one of --agent or --assistant-json is required\n\n");
+    if ((agent_path != NULL) + (assistant_json != NULL) + (assistant_id != NULL) != 1) {
+        fprintf(stderr, "hark call: one of --agent, --assistant-json or --assistant-id is required\n\n");
         usage(stderr);
         free_lines(&cl);
         return 2;
@@ -344,8 +409,13 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
     }
     cl.w = &w;
     int rc = 1;
-    hk_agent *agent = agent_path ? hk_agent_load(w.vm, agent_path, 1, err, sizeof err)
-                                 : load_assistant_json(w.vm, assistant_json, err, sizeof err);
+    if (assistant_id && !(store = hk_store_from_env(cfg, w.loop, w.pool, err, sizeof err))) {
+        fprintf(stderr, "hark call: store: %s\n", err);
+        goto out;
+    }
+    hk_agent *agent = agent_path       ? hk_agent_load(w.vm, agent_path, 1, err, sizeof err)
+                      : assistant_json ? load_assistant_json(w.vm, assistant_json, err, sizeof err)
+                                       : load_assistant_id(&w, store, tenant, assistant_id, err, sizeof err);
     if (!agent) {
         fprintf(stderr, "hark call: %s\n", err);
         goto out;
@@ -360,7 +430,7 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         if (!quiet) fprintf(stderr, "hark call: %s streams audio in real time: running at wall-clock speed\n",
                             agent->stt_provider);
     }
-    if (use_store && !(store = hk_store_from_env(cfg, w.loop, w.pool, err, sizeof err))) {
+    if (use_store && !store && !(store = hk_store_from_env(cfg, w.loop, w.pool, err, sizeof err))) {
         fprintf(stderr, "hark call: store: %s\n", err);
         hk_agent_unref(agent);
         goto out;
@@ -378,7 +448,7 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
     char call_id[64];
     snprintf(call_id, sizeof call_id, "SIM%lx%05x", (unsigned long)time(NULL), (unsigned)getpid() & 0xfffff);
     hk_call_opts co = {.loop = w.loop, .clock = w.clock, .id = call_id, .from = from,
-                       .to = to, .record = 1, .store = store, .inbound = 1,
+                       .to = to, .record = 1, .store = store, .inbound = 1, .tenant_id = tenant,
                        .recording_url = out};
     hk_vad_config_default(&co.vad);
     hk_call_io io = {.ud = &cl, .send_audio = on_agent_audio, .ended = on_ended};

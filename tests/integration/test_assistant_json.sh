@@ -66,6 +66,6 @@ refuse "{$M,\"server\":{\"url\":\"ftp://example.com/hook\"}}" 'server.url must b
 refuse "{$M,\"serverUrl\":7}" 'serverUrl must be a string'
 refuse "{$M,\"server\":{\"url\":\"https://example.com/hook\",\"headers\":{\"X-A\":1}}}" 'server.headers must map header names to strings'
 refuse "{$M,\"transcriber\":{\"provider\":\"sphinx\",\"language\":\"de\"}}" 'only an English model'
-refuse '{"model":{"provider":"openai","model":"m","tools":[{"type":"function","function":{"name":"f"}}]}}' 'model.tools is not supported yet'
+refuse '{"model":{"provider":"openai","model":"m","tools":[{"type":"function","function":{"name":"f"}}]}}' 'model.tools[0].server.url needs a server'
 echo "refusals ok"
 echo PASS

@@ -5,7 +5,8 @@
 # functions; the transfer itself needs Twilio, so here only its schema is
 # checked). The fake LLM asks for endCall: the call ends with
 # assistant-ended-call, and the tool call is in the record. Then tools hark
-# cannot run yet are refused, each naming the field.
+# cannot run are refused, each naming the field (function tools on a server:
+# test_tool_server.sh).
 set -euo pipefail
 HARK=${1:-build/hark}
 T=$(mktemp -d /tmp/hark-asstt-XXXXXX)
@@ -66,12 +67,12 @@ refuse() { # json expected-substring
   grep -qF -- "$2" "$T/bad.err" || fail "error for $1 does not say '$2': $(cat "$T/bad.err")"
 }
 m() { printf '{"model":{"provider":"openai","model":"m",%s}}' "$1"; }
-refuse "$(m '"tools":[{"type":"function","function":{"name":"f"}}]')" 'model.tools is not supported yet for type "function" (model.tools[0])'
+refuse "$(m '"tools":[{"type":"function","function":{"name":"f"}}]')" 'model.tools[0].server.url needs a server'
 refuse "$(m '"tools":[{"type":"endCall"},{"type":"apiRequest"}]')" '(model.tools[1])'
 refuse "$(m '"tools":[{"type":"transferCall"}]')" 'model.tools[0].destinations must name at least one number'
 refuse "$(m '"tools":[{"type":"transferCall","destinations":[{"type":"sip","sipUri":"sip:a@b"}]}]')" 'model.tools[0].destinations[0].type "sip" is not supported'
 refuse "$(m '"tools":[{"type":"transferCall","destinations":[{"type":"number","number":"555"}]}]')" 'model.tools[0].destinations[0].number must be an E.164 number'
 refuse "$(m '"tools":[{"type":"endCall"},{"type":"endCall"}]')" 'model.tools[1].function.name "endCall" is the name of another tool'
 refuse "$(m '"tools":[{"type":"endCall","function":{"name":"has space"}}]')" 'model.tools[0].function.name must match'
-refuse "$(m '"toolIds":["7a1c2d3e-0000-4000-8000-0000000000bb"]')" 'model.toolIds is not supported yet'
-echo "ok: endCall / transferCall tools of an API assistant; other tools refused"
+refuse "$(m '"toolIds":["7a1c2d3e-0000-4000-8000-0000000000bb"]')" 'model.toolIds cannot be resolved here'
+echo "ok: endCall / transferCall tools of an API assistant; tools hark cannot run refused"
