@@ -257,6 +257,10 @@ void hk_api_phone_number_create(hk_api_req *r) {
     if (!body) return;
     cJSON *doc = hk_phone_number_strip(body);
     cJSON_Delete(body);
+    hk_api_phone_number_register(r, doc);
+}
+
+void hk_api_phone_number_register(hk_api_req *r, cJSON *doc) {
     if (!have_store(r)) {
         cJSON_Delete(doc);
         return;

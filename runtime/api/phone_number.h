@@ -15,6 +15,12 @@ void hk_api_phone_number_patch(hk_api_req *r);  /* PATCH /phone-number/{id} */
 void hk_api_phone_number_delete(hk_api_req *r); /* DELETE /phone-number/{id} */
 void hk_api_phone_number_page(hk_api_req *r);   /* GET /v2/phone-number */
 
+/* Registers doc (taken: a /phone-number document without secrets) as POST
+ * /phone-number does (defaults provider "twilio" and status "active",
+ * checks, number not yet registered, the assistant exists, stored) and
+ * answers 201 with it (api/twilio_numbers after a purchase). */
+void hk_api_phone_number_register(hk_api_req *r, struct cJSON *doc);
+
 /* Is number E.164 ("+" then 2..15 digits, the first not 0)? */
 int hk_phone_number_e164(const char *number);
 /* A phone number document as it would be stored (after a PATCH merge: the

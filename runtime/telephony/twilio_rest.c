@@ -60,6 +60,63 @@ static int post(hk_http_client *http, const hk_config *cfg, const char *path, co
     return 0;
 }
 
+typedef struct json_req {
+    hk_twilio_json_cb cb;
+    void *ud;
+} json_req;
+
+static void on_json(void *ud, int status, const char *body, size_t len, const char *err) {
+    json_req *r = ud;
+    char msg[400] = "";
+    cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+    if (err) snprintf(msg, sizeof msg, "%s", err);
+    else if (status < 200 || status > 299)
+        snprintf(msg, sizeof msg, "Twilio answered %d: %.300s", status,
+                 cJSON_IsString(m) ? m->valuestring : "(no message)");
+    else if (!cJSON_IsObject(j))
+        snprintf(msg, sizeof msg, "Twilio's answer is not a JSON object");
+    r->cb(r->ud, status, j, msg[0] ? msg : NULL);
+    free(r);
+}
+
+int hk_twilio_rest_json(hk_http_client *http, const hk_config *cfg, const char *path,
+                        const char *form, hk_twilio_json_cb cb, void *ud, char *err, size_t errlen) {
+    const char *base = hk_config_str(cfg, HK_CFG_TWILIO_API_BASE_URL);
+    const char *acct = hk_config_str(cfg, HK_CFG_TWILIO_ACCOUNT_SID);
+    const char *token = hk_config_str(cfg, HK_CFG_TWILIO_AUTH_TOKEN);
+    if (!base || !acct || !token || !acct[0] || !token[0]) {
+        snprintf(err, errlen, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed for Twilio's REST API");
+        return -1;
+    }
+    char url[1024], userpwd[256];
+    if (snprintf(url, sizeof url, "%s/2010-04-01/Accounts/%s/%s", base, acct, path) >= (int)sizeof url) {
+        snprintf(err, errlen, "request too long");
+        return -1;
+    }
+    snprintf(userpwd, sizeof userpwd, "%s:%s", acct, token);
+    static const char *post_headers[] = {"Content-Type: application/x-www-form-urlencoded",
+                                         "Accept: application/json", NULL};
+    static const char *get_headers[] = {"Accept: application/json", NULL};
+    json_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->cb = cb;
+    r->ud = ud;
+    hk_http_opts o = {.method = form ? "POST" : "GET", .url = url,
+                      .headers = form ? post_headers : get_headers, .body = form,
+                      .body_len = form ? strlen(form) : 0, .userpwd = userpwd, .timeout_s = 15,
+                      .on_done = on_json, .ud = r};
+    if (!hk_http_fetch(http, &o)) {
+        free(r);
+        snprintf(err, errlen, "cannot start a request to Twilio");
+        return -1;
+    }
+    return 0;
+}
+
 int hk_twilio_place_call(hk_http_client *http, const hk_config *cfg, const char *webhook_url,
                          const char *agent_id, const char *to, const char *from,
                          hk_twilio_rest_cb cb, void *ud, char *err, size_t errlen) {

@@ -29,4 +29,15 @@ int hk_twilio_update_call(hk_http_client *http, const hk_config *cfg, const char
                           const char *twiml, hk_twilio_rest_cb cb, void *ud, char *err,
                           size_t errlen);
 
+/* Any request under the account (path like "IncomingPhoneNumbers.json" or
+ * "AvailablePhoneNumbers/US/Local.json?AreaCode=510"): GET when form is NULL,
+ * else POST of the form-encoded body. cb gets the HTTP status, the parsed
+ * JSON answer (taken by cb; NULL when none) and err (set when no answer
+ * came or Twilio answered non-2xx: "Twilio answered 400: <its message>").
+ * -1 when it cannot start (err says why; cb is not called). */
+struct cJSON;
+typedef void (*hk_twilio_json_cb)(void *ud, int status, struct cJSON *json, const char *err);
+int hk_twilio_rest_json(hk_http_client *http, const hk_config *cfg, const char *path,
+                        const char *form, hk_twilio_json_cb cb, void *ud, char *err, size_t errlen);
+
 #endif
