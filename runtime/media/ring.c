@@ -1,6 +1,11 @@
 /* media/ring: fixed-capacity byte ring (power-of-two size, allocated once).
  * Owns its buffer; head/tail are 64-bit running totals, so used = head - tail
- * never wraps in practice and the index is total & (cap - 1).
+ * never wraps in practice (callers use head as an audio clock). The index
+ * is (total - origin) & (cap - 1); whenever the ring runs empty, origin moves
+ * to head, so the next write lands at the start of the buffer: a ring that
+ * is drained as it fills (a socket's send queue, the audio to a provider)
+ * only ever touches the first pages of its buffer, and pages never written
+ * cost no memory (RSS), however large the capacity.
  * Single-threaded: no locks, no allocation after hk_ring_init. */
 #include "media/ring.h"
 
@@ -48,7 +53,7 @@ size_t hk_ring_write(hk_ring *r, const void *src, size_t n)
         n = space;
     if (n == 0)
         return 0;
-    size_t at = (size_t)(r->head & (r->cap - 1));
+    size_t at = (size_t)((r->head - r->origin) & (r->cap - 1));
     size_t first = r->cap - at < n ? r->cap - at : n;
     memcpy(r->buf + at, src, first);
     memcpy(r->buf, (const uint8_t *)src + first, n - first);
@@ -63,7 +68,7 @@ size_t hk_ring_peek(const hk_ring *r, void *dst, size_t n)
         n = used;
     if (n == 0)
         return 0;
-    size_t at = (size_t)(r->tail & (r->cap - 1));
+    size_t at = (size_t)((r->tail - r->origin) & (r->cap - 1));
     size_t first = r->cap - at < n ? r->cap - at : n;
     memcpy(dst, r->buf + at, first);
     memcpy((uint8_t *)dst + first, r->buf, n - first);
@@ -74,10 +79,11 @@ size_t hk_ring_read(hk_ring *r, void *dst, size_t n)
 {
     n = hk_ring_peek(r, dst, n);
     r->tail += n;
+    if (r->tail == r->head) r->origin = r->head; /* empty: rewind */
     return n;
 }
 
 void hk_ring_clear(hk_ring *r)
 {
-    r->tail = r->head;
+    r->tail = r->origin = r->head;
 }

@@ -13,6 +13,7 @@ typedef struct hk_ring {
     size_t cap;     /* power of two */
     uint64_t head;  /* total bytes written */
     uint64_t tail;  /* total bytes read */
+    uint64_t origin; /* the total at buffer index 0: head when the ring last ran empty */
 } hk_ring;
 
 /* cap is rounded up to a power of two. Returns 0 or -1 (no memory). */
@@ -26,7 +27,8 @@ size_t hk_ring_write(hk_ring *r, const void *src, size_t n);
 size_t hk_ring_read(hk_ring *r, void *dst, size_t n);
 /* Copies up to n bytes without consuming them. */
 size_t hk_ring_peek(const hk_ring *r, void *dst, size_t n);
-/* Drops everything unread (tail = head). */
+/* Drops everything unread (tail = head). An empty ring (cleared, or read to
+ * the end) writes from the start of its buffer again. */
 void hk_ring_clear(hk_ring *r);
 
 #endif

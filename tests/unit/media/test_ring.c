@@ -122,6 +122,36 @@ static void test_clear(void **state)
     hk_ring_free(&r);
 }
 
+/* A ring drained as it fills writes from the start of its buffer again
+ * (only its first pages are ever touched), while head keeps counting. */
+static void test_rewinds_when_empty(void **state)
+{
+    (void)state;
+    hk_ring r;
+    uint8_t out[8];
+    assert_int_equal(hk_ring_init(&r, 4096), 0);
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(hk_ring_write(&r, "abcdefg", 7), 7);
+        assert_int_equal(hk_ring_read(&r, out, 8), 7);
+        assert_memory_equal(out, "abcdefg", 7);
+    }
+    assert_int_equal(r.head, 7000); /* the clock */
+    assert_int_equal(hk_ring_write(&r, "XY", 2), 2);
+    assert_memory_equal(r.buf, "XY", 2); /* at the start, not at 7000 % 4096 */
+    /* not empty: no rewind, data stays in order across the wrap */
+    assert_int_equal(hk_ring_read(&r, out, 1), 1);
+    assert_int_equal(hk_ring_write(&r, "Z", 1), 1);
+    assert_int_equal(hk_ring_read(&r, out, 8), 2);
+    assert_memory_equal(out, "YZ", 2);
+    /* clear rewinds too */
+    assert_int_equal(hk_ring_write(&r, "abc", 3), 3);
+    hk_ring_clear(&r);
+    assert_int_equal(hk_ring_write(&r, "Q", 1), 1);
+    assert_memory_equal(r.buf, "Q", 1);
+    assert_int_equal(r.head, 7007);
+    hk_ring_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_wraparound),
         cmocka_unit_test(test_peek_does_not_consume),
         cmocka_unit_test(test_clear),
+        cmocka_unit_test(test_rewinds_when_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
