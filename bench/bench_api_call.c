@@ -30,6 +30,7 @@
 #include "net/http_server.h"
 #include "store/crypto.h"
 #include "store/migrate.h"
+#include "store/search_words.h"
 #include "store/store.h"
 
 #define SEALED 1000 /* newest calls whose messages go through the store */
@@ -98,9 +99,60 @@ static void measure(CURL *c, int port, const char *label, const char *path, char
         if (status != 200) bad++;
     }
     qsort(ms, (size_t)n, sizeof *ms, cmp);
-    printf("%-28s %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms%s\n", label, n, ms[n / 2],
+    printf("%-36s %d requests: p50 %.2f ms, p99 %.2f ms, max %.2f ms%s\n", label, n, ms[n / 2],
            ms[n * 99 / 100], ms[n - 1], bad ? " (SOME FAILED)" : "");
     free(ms);
+}
+
+/* The search index (store/search_words.h) of every call, as the store
+ * writes it when a call ends: 30 words of a 2,000-word vocabulary hashed
+ * under the bench's data key; "hello" in every call, "table" in one of 10,
+ * "zanzibar" in one of 10,000. */
+#define VOCAB 2000
+static void search_words(PGconn *pg, int ncalls) {
+    hk_keyring kr;
+    char err[128], word[32];
+    hk_keyring_parse(&kr, "1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                     err, sizeof err);
+    static int64_t vocab[VOCAB];
+    for (int i = 0; i < VOCAB; i++) {
+        if (i == 0) snprintf(word, sizeof word, "hello");
+        else if (i == 1) snprintf(word, sizeof word, "table");
+        else if (i == 2) snprintf(word, sizeof word, "zanzibar");
+        else snprintf(word, sizeof word, "word%d", i);
+        hk_search_hashes(&kr, 1, tenant, word, &vocab[i], 1);
+    }
+    char *arr = hk_search_array_text(vocab, VOCAB);
+    char n_text[16];
+    snprintf(n_text, sizeof n_text, "%d", ncalls);
+    const char *p[] = {tenant, n_text, arr};
+    double t0 = ev_time();
+    sql(pg, "UPDATE calls c SET words = w.words FROM (SELECT i, ARRAY(SELECT DISTINCT v FROM unnest("
+            "ARRAY[($3::bigint[])[1]] || CASE WHEN i % 10 = 0 THEN ARRAY[($3::bigint[])[2]] ELSE '{}' END "
+            "|| CASE WHEN i % 10000 = 0 THEN ARRAY[($3::bigint[])[3]] ELSE '{}' END "
+            "|| ARRAY(SELECT ($3::bigint[])[4 + (i * 7919 + k * 104729) % 1997] "
+            "FROM generate_series(1, 27) k)) v) AS words FROM generate_series(1, $2::int) i) w "
+            "WHERE c.tenant_id = $1::uuid AND c.call_sid = 'CAbench' || w.i",
+        3, p);
+    free(arr);
+    sql(pg, "VACUUM ANALYZE calls", 0, NULL);
+    printf("indexed the words of %d calls in %.1f s\n", ncalls, ev_time() - t0);
+}
+
+/* the number of calls a list answers (once, to show what was measured) */
+static void show_count(CURL *c, int port, const char *path) {
+    char url[512], *body = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_perform(c);
+    cJSON *list = body ? cJSON_Parse(body) : NULL;
+    printf("  %s: %d calls\n", path, cJSON_IsArray(list) ? cJSON_GetArraySize(list) : -1);
+    if (!cJSON_IsArray(list)) printf("  %.300s\n", body ? body : "(no answer)");
+    cJSON_Delete(list);
+    free(body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
 }
 
 int main(int argc, char **argv) {
@@ -136,10 +188,13 @@ int main(int argc, char **argv) {
     sql(pg, "INSERT INTO calls (call_sid, tenant_id, from_number, to_number, inbound, status, "
             "start_time, end_time, duration_s, ended_reason, created_at, updated_at) "
             "SELECT 'CAbench' || i, $1::uuid, '+15550001111', '+15550002222', true, 'ended', "
-            "now() - make_interval(secs => i * 60), now() - make_interval(secs => i * 60 - 45), 45, "
-            "'customer-ended-call', now() - make_interval(secs => i * 60), "
+            "now() - make_interval(secs => i * 60), now() - make_interval(secs => i * 60 - 45), "
+            "(i * 7) % 600, CASE WHEN i % 10 = 0 THEN 'silence-timed-out' "
+            "WHEN i % 50 = 1 THEN 'pipeline-error-openai-llm-failed' ELSE 'customer-ended-call' END, "
+            "now() - make_interval(secs => i * 60), "
             "now() - make_interval(secs => i * 60 - 45) FROM generate_series(1, $2::int) i",
         2, p3);
+    search_words(pg, ncalls);
     sql(pg, "INSERT INTO call_messages (id, call_sid, tenant_id, seq, role, key_id, content, ts) "
             "SELECT gen_random_uuid(), 'CAbench' || i, $1::uuid, s, "
             "CASE WHEN s % 2 = 0 THEN 'assistant' ELSE 'user' END, 0, "
@@ -203,6 +258,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nids; i++) snprintf(ids[i], sizeof ids[i], "%s", PQgetvalue(r, i, 0));
     PQclear(r);
 
+    hk_config_set(&cfg, HK_CFG_HARK_API_RATE_PER_SECOND, "0"); /* one client, as fast as it can */
     hk_app app = {.loop = loop, .store = s, .cfg = &cfg};
     hk_server_handlers h = {.ud = &app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
                             .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed};
@@ -242,6 +298,34 @@ int main(int argc, char **argv) {
     measure(c, port, "GET /call/{id}", NULL, ids, nids, 2000);
     measure(c, port, "GET /call?limit=100", "/call?limit=100", NULL, 0, 200);
     measure(c, port, "GET /call?createdAtLt (none)", "/call?limit=100&createdAtLt=2020-01-01", NULL, 0, 200);
+    /* the dashboard's history: hark's filters, search and keyset paging */
+    char deep[160], tmp[64];
+    hk_store_time_iso(ev_time() - 60.0 * ncalls / 2, tmp);
+    snprintf(deep, sizeof deep, "/call?limit=100&createdAtLt=%s", tmp);
+    const char *const lists[][2] = {
+        {"endedReason (10%)", "/call?limit=100&endedReason=silence-timed-out"},
+        {"endedReason (2%)", "/call?limit=100&endedReason=pipeline-error-openai-llm-failed"},
+        {"durationGe/Le (17%)", "/call?limit=100&durationGe=300&durationLe=400"},
+        {"q common (100%)", "/call?limit=100&q=hello"},
+        {"q 10%", "/call?limit=100&q=table"},
+        {"q rare (0.01%)", "/call?limit=100&q=zanzibar"},
+        {"q none", "/call?limit=100&q=nosuchword"},
+        {"q 2 words", "/call?limit=100&q=hello%20table"},
+        {"q + endedReason", "/call?limit=100&q=table&endedReason=silence-timed-out"},
+        {"q + durationGe", "/call?limit=100&q=table&durationGe=590"},
+        {"page at the middle", deep},
+        {NULL, NULL}};
+    for (int i = 0; lists[i][0]; i++) {
+        show_count(c, port, lists[i][1]);
+        char label[64];
+        snprintf(label, sizeof label, "GET /call %s", lists[i][0]);
+        measure(c, port, label, lists[i][1], NULL, 0, 100);
+    }
+    char ov[160];
+    hk_store_time_iso(ev_time() - 30 * 86400.0, tmp);
+    snprintf(ov, sizeof ov, "/api/v1/overview?from=%.10s", tmp);
+    measure(c, port, "GET /api/v1/overview today", "/api/v1/overview", NULL, 0, 100);
+    measure(c, port, "GET /api/v1/overview 30 d", ov, NULL, 0, 50);
     curl_slist_free_all(hd);
     curl_easy_cleanup(c);
 
