@@ -21,6 +21,12 @@ local tool = require("hark.tool")
 
 local M = { max_reply_bytes = 1024 * 1024, default_timeout = 20, max_timeout = 60 }
 
+-- The model's arguments are checked with a strict decoder of their own
+-- (cjson's default takes nan, inf and hex numbers, which would reach the
+-- tool server spliced as they are, i.e. as invalid JSON).
+local strict = cjson.new()
+strict.decode_invalid_numbers(false)
+
 local function err_result(msg)
   return cjson.encode({ error = msg })
 end
@@ -160,6 +166,17 @@ local function run_function_call(call, server, it)
   end
 end
 
+-- Tools whose servers are the same (URL, secret, headers, timeout) share
+-- a message.
+local function server_key(s)
+  local parts = { s.url, s.secret or "", tostring(s.timeout_seconds or "") }
+  local names = {}
+  for k in pairs(s.headers or {}) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do parts[#parts + 1] = k .. ":" .. s.headers[k] end
+  return table.concat(parts, "\n")
+end
+
 -- Is def a tool of this module?
 function M.is_server_tool(def)
   return type(def) == "table" and def.server_tool == true
@@ -172,7 +189,7 @@ end
 function M.run(call, items)
   local groups, order = {}, {}
   for _, it in ipairs(items) do
-    local ok, args = pcall(cjson.decode, it.arguments)
+    local ok, args = pcall(strict.decode, it.arguments)
     if not ok or type(args) ~= "table" or (it.arguments:match("^%s*%[")) then
       it.result = err_result("arguments are not a JSON object")
     else
@@ -183,15 +200,16 @@ function M.run(call, items)
         run_function_call(call, it.def.server, it)
       else
         local s = it.def.server
-        if not groups[s] then
-          groups[s] = {}
-          order[#order + 1] = s
+        local key = server_key(s)
+        if not groups[key] then
+          groups[key] = {}
+          order[#order + 1] = { key = key, server = s }
         end
-        table.insert(groups[s], it)
+        table.insert(groups[key], it)
       end
     end
   end
-  for _, s in ipairs(order) do run_tool_calls(call, s, groups[s]) end
+  for _, g in ipairs(order) do run_tool_calls(call, g.server, groups[g.key]) end
   for _, it in ipairs(items) do
     call:log("tool " .. it.def.name .. " result: " .. it.result, "debug")
   end

@@ -91,3 +91,43 @@ refused(doc({ toolIds = { id1 }, tools = { lookup } }), 'model.toolIds[0] (tool 
         "a toolIds tool named like an inline one", { [id1] = lookup })
 refused(doc({ tools = { lookup }, functions = { { name = "lookup_order" } } }, { serverUrl = "http://x/y" }),
         'model.functions[0].name "lookup_order" is the name of another tool', "a function named like a tool")
+
+-- 5. hark.tool_server.run with a stand-in call (its call:http answers as
+--    told): one message for two calls, arguments spliced as written,
+--    results matched by id; arguments that are not strict JSON never leave
+local sent, said = {}, {}
+local reply = { status = 200, body = "" }
+local fake = {
+  log = function() end,
+  tool_say = function(_, text) said[#said + 1] = text end,
+  server_message = function(_, ty) return { type = ty, call = { id = "CA1" } } end,
+  http = function(_, req) sent[#sent + 1] = req; return reply end,
+}
+a = asst.to_agent(doc({ tools = { lookup, { type = "function", ["function"] = { name = "other" },
+                                            server = lookup.server } } }))
+local items = { { id = "c1", def = a.tools.lookup_order, arguments = '{"order":"A1","n":12345678901234567,"l":[]}' },
+                { id = "c2", def = a.tools.other, arguments = '{"order":"B2"}' },
+                { id = "c3", def = a.tools.lookup_order, arguments = '{"order": nan}' },
+                { id = "c4", def = a.tools.lookup_order, arguments = '{"n":1}' } }
+reply.body = cjson.encode({ results = { { toolCallId = "c2", result = { ok = true } },
+                                        { toolCallId = "c1", result = "shipped" } } })
+ts.run(fake, items)
+h.check(#sent == 1, "one request for the valid calls (" .. #sent .. ")")
+local body = sent[1].body
+h.check(body:find('"arguments":{"order":"A1","n":12345678901234567,"l":[]}', 1, true) ~= nil,
+        "arguments spliced as the model wrote them: " .. body)
+local m = cjson.decode(body).message
+h.check(m.type == "tool-calls" and #m.toolCallList == 2 and m.toolCallList[2].id == "c2", "two calls (two tools, the same server) in one message")
+h.check(sent[1].headers["X-Vapi-Secret"] == "tool-secret" and sent[1].headers["X-Tenant"] == "t1"
+        and sent[1].timeout == 3 and sent[1].url == "http://127.0.0.1:9/tools", "secret, headers, timeout, url")
+h.check(items[1].result == "shipped" and cjson.decode(items[2].result).ok == true, "results by id (string as is, object encoded)")
+h.check(cjson.decode(items[3].result).error == "arguments are not a JSON object", "nan is refused before sending")
+h.check(cjson.decode(items[4].result).error:find("missing required argument 'order'", 1, true), "schema checked before sending")
+h.check(said[1] == "One moment." and said[2] == nil, "request-start said, no request-failed")
+-- a failure: the request-failed line, an error for each call
+sent, said = {}, {}
+reply.status = 502
+items = { { id = "d1", def = a.tools.lookup_order, arguments = '{"order":"A1"}' } }
+ts.run(fake, items)
+h.check(cjson.decode(items[1].result).error == "the tool server answered HTTP 502", "HTTP 502 -> an error result")
+h.check(said[2] == "Sorry, that did not work.", "request-failed said")
