@@ -168,6 +168,14 @@ grep -q "^{\"type\":\"call.started\",\"callId\":\"$SID\",\"at\":[0-9]*,\"call\":
   || fail "call.started on node B: $(cat "$T/ev.a")"
 grep -q "^{\"type\":\"call.ended\",\"callId\":\"$SID\",\"at\":[0-9]*,\"endedReason\":\"[a-z-]*\"}$" "$T/ev.a" || fail "call.ended: $(cat "$T/ev.a")"
 if grep -q "1234567" "$T/ev.a"; then fail "the caller's number unmasked"; fi
+# the call's live lines and states, in order, from the other node
+grep -q "^{\"type\":\"call.transcript\",\"callId\":\"$SID\",\"at\":[0-9]*,\"role\":\"assistant\",\"final\":true,\"text\":\"Welcome to Acme.\",\"turn\":-1}$" "$T/ev.a" \
+  || fail "the greeting's transcript: $(cat "$T/ev.a")"
+grep -q "^{\"type\":\"call.transcript\",\"callId\":\"$SID\",\"at\":[0-9]*,\"role\":\"user\",\"final\":true,\"text\":\"hello\",\"turn\":0}$" "$T/ev.a" \
+  || fail "the caller's transcript: $(cat "$T/ev.a")"
+order=$(grep -o '"type":"call\.[a-z_]*"[^}]*"\(state\|role\)":"[a-z]*"' "$T/ev.a" | grep -o '"\(state\|role\)":"[a-z]*"' | tr '\n' ' ')
+grep -q '"state":"speaking".*"state":"listening".*"role":"user".*"state":"thinking"' <<<"$order" || fail "states out of order: $order"
+
 kill $evb 2>/dev/null; wait $evb 2>/dev/null || true
 grep -q '"type":"snapshot"' "$T/ev.b" || fail "socket B had no snapshot: $(cat "$T/ev.b")"
 if grep -q "$SID" "$T/ev.b"; then fail "tenant B heard tenant A's call"; fi
