@@ -10,7 +10,7 @@
 # filter hides it), its detail plays the recording and draws one waterfall
 # row per turn; an invalid agent edit is shown inline, a valid one saved; the
 # number assigned to the second agent, the next call greets with its edited
-# first message; overview; an API key created (shown once) and revoked; an
+# first message; a number searched and bought through (fake) Twilio; overview; an API key created (shown once) and revoked; an
 # expired session returns to login. No CSP violation on any page. Screenshots
 # of each page land in <build dir>/screenshots (scripts/screenshots copies
 # them to docs/screenshots). Needs node >= 20, chromium (scripts/bootstrap)
@@ -129,7 +129,7 @@ SH
 SHOTS=$BIN/screenshots
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
-BASE=$B EMAIL=$EMAIL PASSWORD=$PASSWORD CALL=$T/call.sh NUMBER=$NUM AGENT2=$A2 SHOTS=$SHOTS CHROMIUM=$CHROMIUM \
+BASE=$B EMAIL=$EMAIL PASSWORD=$PASSWORD CALL=$T/call.sh NUMBER=$NUM AGENT1=$A1 AGENT2=$A2 SHOTS=$SHOTS CHROMIUM=$CHROMIUM \
   NODE_PATH=$DASH/node_modules timeout 280 node "$DASH/drive.js" || fail "the browser run failed (screenshot: $SHOTS/failure.png)"
 n=$(ls "$SHOTS"/*.png | grep -vc failure.png)
 [ "$n" -ge 9 ] || fail "expected 9 screenshots, got $n"

@@ -2,8 +2,8 @@
 // playwright-core) through the dashboard served by `hark serve`, for
 // tests/integration/test_dashboard.sh. Reads its setup from the environment
 // the test exports: BASE, EMAIL, PASSWORD, CALL (a script placing one fake
-// Twilio call: CALL N NUMBER), NUMBER, AGENT2 (the agent the number moves
-// to), JWT_SECRET (to mint an expired session), SHOTS (screenshot dir),
+// Twilio call: CALL N NUMBER), NUMBER, AGENT1 (its agent), AGENT2 (the agent
+// the number moves to), JWT_SECRET (to mint an expired session), SHOTS (screenshot dir),
 // CHROMIUM. Every step checks what a user would see; the first failed check
 // exits 1 with what was expected. Any CSP violation or page error fails too.
 'use strict';
@@ -229,6 +229,16 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     await page.getByLabel(`Agent for ${env('NUMBER')}`).selectOption(env('AGENT2'));
     await page.locator('tr', { hasText: env('NUMBER') }).getByRole('button', { name: 'Assign' }).click();
     await page.locator('tr', { hasText: env('NUMBER') }).locator('.ok', { hasText: 'Saved' }).waitFor({ timeout: 10000 });
+    // search Twilio's numbers for sale (fake_twilio_rest) and buy one for the first agent
+    await page.getByLabel('Area code').fill('510');
+    await page.getByLabel('Assign to').selectOption({ label: 'Bakery' });
+    await page.getByRole('button', { name: 'Search' }).click();
+    const sale = page.locator('#available tr', { hasText: '+15105550101' });
+    await sale.waitFor({ timeout: 10000 });
+    await sale.getByRole('button', { name: 'Buy' }).click();
+    await page.locator('#number-list tr', { hasText: '+15105550101' }).waitFor({ timeout: 10000 });
+    const bought = (await api(page, '/phone-number')).body.find((n) => n.number === '+15105550101');
+    check(bought && bought.assistantId === env('AGENT1'), `bought number not registered for the agent: ${JSON.stringify(bought)}`);
     await shot(page, 'numbers');
     const sid2 = await placeCall(2, env('NUMBER'));
     const c2 = await until('call 2 in the history', async () => {
