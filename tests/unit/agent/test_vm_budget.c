@@ -2,7 +2,7 @@
  * vm_pattern.c's string.find/match/gmatch/gsub give the same results as
  * LuaJIT's own on random patterns and subjects (and the same errors), and stop
  * a backtracking pattern at the CPU slice; vm_mem.c charges, credits and
- * refuses allocations by account. */
+ * refuses allocations by account; the slice counts CPU time, not the wall clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,6 +108,33 @@ static void test_backtracking_stops_at_the_slice(void **state) {
     hk_vm_free(vm);
 }
 
+/* a C function that is off the CPU (as a preempted worker is) */
+static int lua_off_cpu(lua_State *L) {
+    struct timespec ts = {0, (long)(luaL_checknumber(L, 1) * 1e6)};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+/* The slice is CPU time: Lua preempted (here: asleep) for longer than a slice
+ * and then running briefly is not stopped, and a loop that does burn the CPU
+ * still is. (A wall-clock slice refused valid assistants on a loaded machine.) */
+static void test_slice_is_cpu_time(void **state) {
+    (void)state;
+    char err[512];
+    hk_vm *vm = hk_vm_new(NULL, err, sizeof err);
+    assert_non_null(vm);
+    lua_register(vm->L, "off_cpu", lua_off_cpu);
+    const char *src = "off_cpu(40) local n = 0 for i = 1, 20000 do n = n + i end return n";
+    assert_int_equal(luaL_loadstring(vm->L, src), 0);
+    if (hk_vm_pcall(vm, 0, 1, err, sizeof err) != 0) fail_msg("stopped although it used no CPU: %s", err);
+    assert_int_equal((long)lua_tonumber(vm->L, -1), 200010000L);
+    lua_pop(vm->L, 1);
+    assert_int_equal(luaL_loadstring(vm->L, "local n = 0 while true do n = n + 1 end"), 0);
+    assert_int_not_equal(hk_vm_pcall(vm, 0, 0, err, sizeof err), 0);
+    assert_non_null(strstr(err, "CPU budget exceeded"));
+    hk_vm_free(vm);
+}
+
 static void test_accounts(void **state) {
     (void)state;
     hk_vm_mem *m = hk_vm_mem_new(100000);
@@ -171,6 +198,7 @@ int main(void) {
         cmocka_unit_test(test_patterns_match_luajit),
         cmocka_unit_test(test_backtracking_stops_at_the_slice),
         cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_slice_is_cpu_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
