@@ -60,10 +60,20 @@ export async function render(view, [id]) {
   const recSection = h('section', { 'aria-labelledby': 'rec-h' }, h('h2', { id: 'rec-h' }, 'Recording and transcript'));
   if (call.recordingUrl || (call.artifact && call.artifact.recordingUrl)) {
     const src = `/call/${encodeURIComponent(call.id)}/recording`;
-    audio.src = src;
     recSection.append(audio, wave.canvas, waveNote);
-    fetch(src, { credentials: 'same-origin' })
-      .then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.arrayBuffer(); })
+    // a call that just ended may not have its file yet: ask again for a few seconds
+    const fetchWav = async (tries) => {
+      const r = await fetch(src, { credentials: 'same-origin' });
+      if (r.status === 404 && tries > 0) {
+        waveNote.textContent = 'Waiting for the recording…';
+        await new Promise((ok) => setTimeout(ok, 1000));
+        return fetchWav(tries - 1);
+      }
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      audio.src = src;
+      return r.arrayBuffer();
+    };
+    fetchWav(8)
       .then((b) => wave.load(b))
       .then(() => { waveNote.textContent = 'Caller (top) and agent (bottom).'; })
       .catch((e) => { waveNote.textContent = `The waveform could not be drawn: ${e.message}`; });
