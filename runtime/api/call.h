@@ -15,6 +15,9 @@ void hk_api_call_patch(hk_api_req *r);
 void hk_api_call_delete(hk_api_req *r);
 /* POST /call (call_create.c): place an outbound call, 201 with the call */
 void hk_api_call_create(hk_api_req *r);
+/* The checks of POST /call's body that need no store: NULL when it may go
+ * on, else the 400's message naming the field (a static string). */
+const char *hk_call_create_check(const struct cJSON *body);
 /* GET /api/v1/voice-agents/calls?tenantId= -> {calls, activeCalls} */
 void hk_api_voice_agent_calls(hk_api_req *r);
 

@@ -278,8 +278,8 @@ static void got_number(void *ud, cJSON *doc, const char *err) {
 
 /* ---- the body ---- */
 
-/* 0, or -1 after answering 400 */
-static int parse_body(hk_api_req *r, cJSON *body, call_create *c) {
+const char *hk_call_create_check(const cJSON *body) {
+    if (!cJSON_IsObject(body)) return "the body must be a JSON object";
     const cJSON *cu = cJSON_GetObjectItemCaseSensitive(body, "customer");
     const cJSON *num = cJSON_GetObjectItemCaseSensitive(cu, "number");
     const cJSON *aid = cJSON_GetObjectItemCaseSensitive(body, "assistantId");
@@ -312,10 +312,22 @@ static int parse_body(hk_api_req *r, cJSON *body, call_create *c) {
         why = "phoneNumberId must be a UUID";
     else if (name && (!cJSON_IsString(name) || strlen(name->valuestring) > 40))
         why = "name must be a string of at most 40 characters";
+    return why;
+}
+
+/* 0, or -1 after answering 400 */
+static int parse_body(hk_api_req *r, cJSON *body, call_create *c) {
+    const char *why = hk_call_create_check(body);
     if (why) {
         reply_invalid(r, why);
         return -1;
     }
+    const cJSON *cu = cJSON_GetObjectItemCaseSensitive(body, "customer");
+    const cJSON *num = cJSON_GetObjectItemCaseSensitive(cu, "number");
+    const cJSON *aid = cJSON_GetObjectItemCaseSensitive(body, "assistantId");
+    const cJSON *as = cJSON_GetObjectItemCaseSensitive(body, "assistant");
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(body, "phoneNumberId");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
     snprintf(c->to, sizeof c->to, "%s", num->valuestring);
     snprintf(c->number_id, sizeof c->number_id, "%s", pid->valuestring);
     if (aid) snprintf(c->assistant_id, sizeof c->assistant_id, "%s", aid->valuestring);

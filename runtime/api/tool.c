@@ -44,8 +44,8 @@ static int name_ok(const char *s) {
     return 1;
 }
 
-/* NULL when the tool is well formed, else what is wrong (a field path). */
-static const char *check_tool(const cJSON *doc, char *why, size_t whylen) {
+const char *hk_tool_check(const cJSON *doc, char *why, size_t whylen) {
+    if (!cJSON_IsObject(doc)) return "a tool is a JSON object";
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
     if (!cJSON_IsString(type) || !type->valuestring[0]) return "type must be a string (e.g. \"function\")";
     const cJSON *server = cJSON_GetObjectItemCaseSensitive(doc, "server");
@@ -88,7 +88,7 @@ static const char *check_tool(const cJSON *doc, char *why, size_t whylen) {
 /* 0, or -1 after answering 400 */
 static int checked(hk_api_req *r, const cJSON *doc) {
     char why[96];
-    const char *bad = check_tool(doc, why, sizeof why);
+    const char *bad = hk_tool_check(doc, why, sizeof why);
     if (!bad) return 0;
     reply_invalid(r, bad);
     return -1;
