@@ -17,6 +17,10 @@ struct hk_clock {
 
 static void rearm(hk_clock *c);
 
+/* timers armed in this process, every clock (the hark_timers_armed gauge) */
+static long g_armed;
+long hk_timers_armed(void) { return g_armed; }
+
 double hk_clock_now(const hk_clock *c) { return ev_now(c->loop) + c->offset; }
 int hk_clock_is_virtual(const hk_clock *c) { return c->virtual_time; }
 
@@ -29,6 +33,7 @@ static void fire_due(hk_clock *c) {
         c->timers = t->next;
         t->next = NULL;
         t->armed = 0;
+        g_armed--;
         t->cb(t, t->ud);
     }
     c->firing = 0;
@@ -90,6 +95,7 @@ static void on_real_timer(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     hk_timer *t = w->data;
     t->armed = 0;
+    g_armed--;
     t->cb(t, t->ud);
 }
 
@@ -98,6 +104,7 @@ void hk_timer_stop(hk_clock *c, hk_timer *t) {
     if (!c->virtual_time) {
         ev_timer_stop(c->loop, &t->w);
         t->armed = 0;
+        g_armed--;
         return;
     }
     for (hk_timer **pp = &c->timers; *pp; pp = &(*pp)->next) {
@@ -108,6 +115,7 @@ void hk_timer_stop(hk_clock *c, hk_timer *t) {
     }
     t->next = NULL;
     t->armed = 0;
+    g_armed--;
     rearm(c);
 }
 
@@ -123,6 +131,7 @@ void hk_timer_start(hk_clock *c, hk_timer *t, double delay, void (*cb)(hk_timer 
     t->cb = cb;
     t->ud = ud;
     t->armed = 1;
+    g_armed++;
     t->clock = c;
     if (!c->virtual_time) {
         ev_timer_init(&t->w, on_real_timer, delay, 0.);

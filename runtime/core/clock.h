@@ -34,6 +34,9 @@ double hk_clock_now(const hk_clock *c);
 /* Arm t to fire after delay seconds (re-arming an armed timer moves it). */
 void hk_timer_start(hk_clock *c, hk_timer *t, double delay, void (*cb)(hk_timer *, void *), void *ud);
 void hk_timer_stop(hk_clock *c, hk_timer *t);
+/* Timers armed now in this process, on every clock (a leak shows as growth
+ * over many calls: GET /metrics hark_timers_armed, bench/soak.sh). */
+long hk_timers_armed(void);
 /* Engines report work in progress (virtual mode must not jump while busy). */
 void hk_clock_set_busy(hk_clock *c, int busy);
 /* Network work in flight (+1 when a provider request starts, -1 when it

@@ -2,6 +2,8 @@
  * hark_<what>_total for counters, _seconds histograms with cumulative le buckets. */
 #include "core/metrics.h"
 
+#include "core/clock.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +79,8 @@ size_t hk_metrics_render(char *out, size_t cap) {
     } while (0)
     EMIT("# HELP hark_active_calls Calls in progress\n# TYPE hark_active_calls gauge\n"
          "hark_active_calls %ld\n", g_active);
+    EMIT("# HELP hark_timers_armed Call timers armed now (core/clock)\n"
+         "# TYPE hark_timers_armed gauge\nhark_timers_armed %ld\n", hk_timers_armed());
     EMIT("# HELP hark_tts_cache_bytes Bytes held by the TTS cache of fixed phrases\n"
          "# TYPE hark_tts_cache_bytes gauge\nhark_tts_cache_bytes %zu\n", g_tts_cache_bytes);
     for (int i = 0; i < HK_M_COUNTERS; i++)

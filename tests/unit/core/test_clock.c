@@ -49,11 +49,15 @@ static void test_virtual_fires_in_deadline_order(void **state)
     tagged tm[5] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}, {.id = 4}};
     double delays[5] = {3.0, 1.0, 2.0, 1.0, 1.0}; /* 1, 3 and 4 share a deadline */
     double t0 = hk_clock_now(c);
+    long armed0 = hk_timers_armed();
     for (int i = 0; i < 5; i++) {
         tm[i].log = &f;
         hk_timer_start(c, &tm[i].t, delays[i], on_tagged, &tm[i]);
     }
+    hk_timer_start(c, &tm[0].t, delays[0], on_tagged, &tm[0]); /* re-arming counts once */
+    assert_int_equal(hk_timers_armed(), armed0 + 5);
     run_guarded(loop, 10.0);
+    assert_int_equal(hk_timers_armed(), armed0); /* fired: no longer armed */
 
     int want[5] = {1, 3, 4, 2, 0}; /* equal deadlines keep arming order */
     assert_int_equal(f.n, 5);
@@ -275,11 +279,16 @@ static void test_real_mode_is_wall_time(void **state)
     tagged a = {.id = 1, .log = &f}, dropped = {.id = 2, .log = &f};
     double t0 = hk_clock_now(c);
     double w0 = wall_now();
+    long armed0 = hk_timers_armed();
     hk_timer_start(c, &a.t, 0.05, on_tagged, &a);
     hk_timer_start(c, &dropped.t, 0.01, on_tagged, &dropped);
+    assert_int_equal(hk_timers_armed(), armed0 + 2);
     hk_timer_stop(c, &dropped.t);
+    hk_timer_stop(c, &dropped.t); /* stopping twice counts once */
     assert_false(dropped.t.armed);
+    assert_int_equal(hk_timers_armed(), armed0 + 1);
     run_guarded(loop, 10.0);
+    assert_int_equal(hk_timers_armed(), armed0);
 
     assert_int_equal(f.n, 1);
     assert_int_equal(f.order[0], 1);
