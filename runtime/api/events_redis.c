@@ -29,6 +29,7 @@
 static struct {
     struct ev_loop *loop;
     hk_redis *cmd;
+    int own_cmd;         /* 0: cluster/call_limits' connection, shared (one outage log, one socket) */
     redisAsyncContext *sub;
     int subscribed;
     char ip[256];
@@ -224,7 +225,9 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents) {
 int hk_events_redis_init(struct ev_loop *loop, const char *url, char *err, size_t errlen) {
     hk_redis_url u;
     if (hk_redis_url_parse(url, &u, err, errlen) != 0) return -1;
-    R.cmd = hk_redis_new(loop, url, err, errlen); /* resolves the host once */
+    R.cmd = hk_call_limits_redis();
+    R.own_cmd = !R.cmd;
+    if (!R.cmd) R.cmd = hk_redis_new(loop, url, err, errlen); /* resolves the host once */
     if (!R.cmd) return -1;
     R.loop = loop;
     R.port = u.port;
@@ -236,7 +239,7 @@ int hk_events_redis_init(struct ev_loop *loop, const char *url, char *err, size_
         struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
         if (getaddrinfo(u.host, NULL, &hints, &res) != 0 || !res) {
             snprintf(err, errlen, "REDIS_URL: cannot resolve %s", u.host);
-            hk_redis_free(R.cmd);
+            if (R.own_cmd) hk_redis_free(R.cmd);
             R.cmd = NULL;
             return -1;
         }
@@ -266,7 +269,7 @@ void hk_events_redis_shutdown(void) {
         ac->data = NULL;
         redisAsyncFree(ac);
     }
-    hk_redis_free(R.cmd);
+    if (R.own_cmd) hk_redis_free(R.cmd);
     R.cmd = NULL;
     R.subscribed = 0;
 }
