@@ -123,6 +123,10 @@ async function assistants() {
   assert.ok(up.updatedAt > one.updatedAt, `updatedAt moved: ${one.updatedAt} -> ${up.updatedAt}`);
   const reread = await a.assistants.get({ id: one.id });
   assert.equal(reread.firstMessage, "Hello again, corner bakery.", "update stored");
+  const moved = await a.assistants.list({ updatedAtGt: two.updatedAt });
+  assert.deepEqual(moved.map((x) => x.id), [one.id], "updatedAtGt: only the one updated since");
+  const within = await a.assistants.list({ createdAtGe: one.createdAt, createdAtLe: two.createdAt });
+  assert.equal(within.length, 2, "createdAtGe/Le are inclusive");
 
   // an assistant hark cannot run is a 400 naming the field, not a 5xx the SDK retries
   const bad = await fails(400, a.assistants.create({ model: { provider: "no-such-llm", model: "x" } }), "bad model");
@@ -272,6 +276,9 @@ async function calls(assistant, number) {
   assert.ok(Array.isArray(list) && list.some((x) => x.id === c.id), "calls.list has it");
   const byAssistant = await a.calls.list({ assistantId: assistant.id, limit: 5 });
   assert.deepEqual(byAssistant.map((x) => x.id), [c.id], "calls.list by assistantId");
+  assert.deepEqual((await a.calls.list({ phoneNumberId: number.id })).map((x) => x.id), [c.id], "calls.list by phoneNumberId");
+  assert.deepEqual(await a.calls.list({ createdAtGt: c.createdAt }), [], "calls.list createdAtGt the call: none");
+  assert.deepEqual((await a.calls.list({ createdAtGe: c.createdAt })).map((x) => x.id), [c.id], "calls.list createdAtGe");
   const other = await a.calls.list({ assistantId: "00000000-0000-4000-8000-000000000000" });
   assert.deepEqual(other, [], "calls.list of another assistant: empty");
 
