@@ -68,7 +68,7 @@ f() { grep -Eo "\"$1\":[-0-9.]+" "$T/soak.json" | head -1 | cut -d: -f2; }
 echo "soak: $TOTAL calls of ${SECS} s, $CONC at once, store $STORE, $((t1 - t0)) s"
 echo "  calls connected $(f connected), failed $(f failed), dropped by hark $(f closed_by_hark); audio delivered $(f delivered_pct)%"
 echo "  RSS after the first $MARK calls: $(f rss_mark_mb) MB; after the soak: $(awk -v k="$rss1" 'BEGIN { printf "%.1f", k / 1024 }') MB" \
-  "($(awk -v a="$(f rss_mark_mb)" -v k="$rss1" 'BEGIN { printf "%+.1f", a > 0 ? (k / 1024 - a) / a * 100 : 0 }')%)"
+  "($(awk -v a="$(f rss_mark_mb)" -v k="$rss1" 'BEGIN { printf "%+.1f", (a > 0 ? (k / 1024 - a) / a * 100 : 0) }')%)"
 echo "  open fds: before $(f fds_base), after $MARK calls $(f fds_mark), after the soak $fds1"
 echo "  armed timers: before $timers0, after the soak $timers1; active calls before $active0, after $active1"
 echo "  gaps p50 $(f gap_p50_ms) p99 $(f gap_p99_ms) max $(f gap_max_ms) ms"
