@@ -7,28 +7,14 @@
 #include <ev.h>
 
 #include "agent/agent_dir.h"
+#include "core/app.h"
 #include "agent/vm.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "net/http_client.h"
 #include "store/store.h"
 
-typedef struct hk_app {
-    struct ev_loop *loop;
-    hk_clock *clock;
-    hk_vm *vm;
-    hk_config *cfg;
-    hk_agent_dir *agents;
-    hk_http_client *http;
-    hk_store *store;         /* call records */
-    char webhook_url[512];   /* public URL of the incoming-call webhook */
-    char public_base[256];   /* scheme://host[:port] of it */
-    char stream_base[256];   /* wss://host[:port] */
-    char stream_secret[128];
-    int draining;            /* SIGTERM: refuse new calls */
-    int live_calls;
-    int stream_token_ttl_s;
-} hk_app;
+/* the struct: core/app.h (telephony/ uses it without api/) */
 
 /* Fill the derived URLs and, unless already set, the stream secret from cfg. -1 with err set when
  * TWILIO_WEBHOOK_URL is not an http(s) URL. */

@@ -25,13 +25,6 @@
 #include "telephony/twilio_stream.h"
 #include "telephony/twilio_webhook.h"
 
-void hk_resp_text(hk_http_response *r, int status, const char *content_type, const char *body) {
-    r->status = status;
-    snprintf(r->content_type, sizeof r->content_type, "%s", content_type);
-    r->body = strdup(body);
-    r->len = strlen(body);
-}
-
 void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp) {
     if (hk_twilio_webhook(app, req, resp)) return;
     if (strcmp(req->path, "/healthz") == 0) {

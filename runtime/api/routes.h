@@ -5,6 +5,7 @@
 #ifndef HK_ROUTES_H
 #define HK_ROUTES_H
 
+#include "net/http_resp.h"
 #include "net/http_server.h"
 
 typedef struct hk_app hk_app; /* the serving worker: config, agents, calls */
@@ -14,7 +15,6 @@ void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *
 void hk_routes_ws_text(void *conn_state, const char *data, size_t len);
 void hk_routes_ws_closed(void *conn_state);
 
-/* Response helpers for handlers. */
-void hk_resp_text(hk_http_response *r, int status, const char *content_type, const char *body);
+/* Response helpers for handlers: hk_resp_text is in net/http_resp.h. */
 
 #endif

@@ -18,13 +18,13 @@
 #include <cjson/cJSON.h>
 
 #include "agent/call.h"
-#include "api/routes.h"
 #include "cluster/call_limits.h"
 #include "cluster/rate_limit.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "net/base64.h"
 #include "net/form.h"
+#include "net/http_resp.h"
 #include "telephony/signature.h"
 #include "telephony/stream_token.h"
 #include "telephony/twiml.h"

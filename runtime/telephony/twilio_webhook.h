@@ -8,7 +8,10 @@
 #ifndef HK_TWILIO_WEBHOOK_H
 #define HK_TWILIO_WEBHOOK_H
 
-#include "api/app.h"
+#include "agent/agent_dir.h"
+#include "core/app.h"
+#include "net/http_client.h"
+#include "store/store.h"
 #include "net/http_server.h"
 
 #define HK_TWILIO_WEBHOOK_PATH "/api/v1/voice-agents/twilio/webhook"
