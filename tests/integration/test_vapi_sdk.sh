@@ -70,7 +70,10 @@ for _ in $(seq 50); do [ -s "$T/rport" ] && break; sleep 0.1; done
 export TWILIO_ACCOUNT_SID=$ACCT TWILIO_AUTH_TOKEN=tok TWILIO_API_BASE_URL=http://127.0.0.1:$(cat "$T/rport")
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 mkdir -p "$T/agents"
-HARK_PORT=$PORT HARK_AGENTS_DIR=$T/agents HARK_SPOOL_PATH=$T/spool.jsonl \
+# the SDK client sends ~80 requests in a second or two with one key: the API's
+# rate limit (HARK_API_RATE_PER_SECOND, 50 by default) would answer some 429
+# and the SDK would retry them, which the client counts as a retry of a 4xx
+HARK_PORT=$PORT HARK_AGENTS_DIR=$T/agents HARK_SPOOL_PATH=$T/spool.jsonl HARK_API_RATE_PER_SECOND=0 \
   "$HARK" serve 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

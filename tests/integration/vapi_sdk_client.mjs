@@ -25,11 +25,12 @@ const TENANT_A = env("TENANT_A"), ACCT = env("TWILIO_ACCT");
 
 // Every request the SDK sends goes through this fetch, so the test can count
 // retries (the SDK retries 408, 429 and >= 500, never other 4xx).
-const sent = [], answered5xx = [];
+const sent = [], answers = [], answered5xx = [];
 const countingFetch = async (url, init) => {
   const what = `${init?.method ?? "GET"} ${new URL(url).pathname}`;
   sent.push(what);
   const res = await fetch(url, init);
+  answers.push(`${what} -> ${res.status}`);
   if (res.status >= 500) answered5xx.push(`${what} -> ${res.status}`);
   return res;
 };
@@ -60,7 +61,8 @@ async function fails(status, promise, what) {
     assert.ok(e instanceof VapiError, `${what}: want a VapiError, got ${e?.constructor?.name}: ${e?.message}`);
     assert.equal(e.statusCode, status, `${what}: status (body ${JSON.stringify(e.body)})`);
     assert.equal(e.body?.statusCode, status, `${what}: Vapi's error JSON carries statusCode`);
-    assert.equal(sent.length - before, 1, `${what}: the SDK sent ${sent.length - before} requests (retried?)`);
+    assert.equal(sent.length - before, 1,
+      `${what}: the SDK sent ${sent.length - before} requests (retried?): ${answers.slice(before).join(", ")}`);
     return e;
   }
 }
@@ -312,12 +314,30 @@ async function auth() {
   console.log("ok: auth 401");
 }
 
+// GET /openapi.json (no credential) describes every request the SDK sent
+async function openapi() {
+  const res = await fetch(`${BASE}/openapi.json`);
+  assert.equal(res.status, 200, "GET /openapi.json without a credential");
+  const doc = await res.json();
+  assert.equal(doc.openapi, "3.1.0");
+  assert.equal(doc.servers[0].url, BASE, "servers from the Host");
+  const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops).map((m) => [m.toUpperCase(), new RegExp(`^${path.replace(/\{[^}]+\}/g, "[^/]+")}$`)]));
+  const undocumented = [...new Set(sent)].filter((req) => {
+    const [method, path] = req.split(" ");
+    return !routes.some(([m, re]) => m === method && re.test(path));
+  });
+  assert.deepEqual(undocumented, [], "requests the SDK sent that /openapi.json does not describe");
+  console.log(`ok: /openapi.json describes all ${new Set(sent).size} distinct requests the SDK sent`);
+}
+
 try {
   await auth();
   const assistant = await assistants();
   await tools();
   const number = await phoneNumbers(assistant);
   await calls(assistant, number);
+  await openapi();
   assert.deepEqual(answered5xx, [], "hark answered 5xx (the SDK retries those)");
   console.log(`requests sent: ${sent.length}`);
   console.log("ALL OK");
