@@ -202,7 +202,7 @@ static void sock_send(ev_sock *s, const char *msg, size_t len) {
         hk_log(HK_LOG_WARN, NULL, "events_socket_dropped", "tenant %.8s: %zu bytes queued, the browser is not reading",
                s->tenant, hk_conn_queued(s->conn));
         s->ready = 0;
-        hk_conn_close(s->conn);
+        hk_conn_abort(s->conn); /* what it has not read is dropped with it */
     }
 }
 

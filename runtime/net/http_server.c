@@ -848,6 +848,15 @@ void hk_conn_close(hk_conn *c) {
     lws_callback_on_writable(c->wsi);
 }
 
+void hk_conn_abort(hk_conn *c) {
+    c->closing = 1;
+    /* lws would first flush what it holds to a peer that is not reading:
+     * the socket is shut at once, and lws closes it on its next service */
+    int fd = lws_get_socket_fd(c->wsi);
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 void hk_conn_request(const hk_conn *c, hk_http_request *out) {
     memset(out, 0, sizeof *out);
     out->method = "GET";

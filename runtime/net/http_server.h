@@ -83,6 +83,8 @@ int hk_server_port(const hk_server *s);
 int hk_conn_send_text(hk_conn *c, const char *data, size_t len);
 /* Close after what is queued has been sent. */
 void hk_conn_close(hk_conn *c);
+/* Close now, dropping what is queued (a peer that stopped reading). */
+void hk_conn_abort(hk_conn *c);
 size_t hk_conn_queued(const hk_conn *c);
 /* The upgrade request of a WebSocket connection (path, query, host,
  * authorization, cookie, origin; body and conn unset); its strings live as
