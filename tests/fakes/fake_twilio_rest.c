@@ -216,7 +216,7 @@ static void buy(hk_http_response *resp, const char *form) {
     }
     if (!ok || g_nbought >= 64)
         return error(resp, 400, 21422, "PhoneNumber requested is not available");
-    snprintf(g_bought[g_nbought++], sizeof g_bought[0], "%s", num);
+    snprintf(g_bought[g_nbought++], sizeof g_bought[0], "%.15s", num);
     cJSON *j = cJSON_CreateObject();
     char sid[40], uri[200];
     snprintf(sid, sizeof sid, "PN%032d", g_nbought);
