@@ -17,7 +17,8 @@
  *
  * A transient assistant is stored as an assistant document of the tenant,
  * marked metadata.hark.transient = true, so the call loads it by id like any
- * other (any worker, any node); it is checked with hk_agent_load_json first.
+ * other (any worker, any node); it is checked with hk_agent_load_json first
+ * (its model.toolIds read from the tenant's tools: an unknown one is a 400).
  *
  * Errors from Twilio are a 400 naming Twilio's message, never a 5xx: Vapi's
  * SDKs retry a POST /call that answers 5xx, and Twilio may have placed the
@@ -29,6 +30,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/tool_ids.h"
 #include "api/api.h"
 #include "api/app.h"
 #include "api/call.h"
@@ -218,6 +220,24 @@ static void got_assistant(void *ud, cJSON *doc, const char *err) {
     place(c);
 }
 
+static void check_transient(call_create *c, const char *tools_json);
+
+/* the transient assistant's model.toolIds read: each must name a tool */
+static void transient_tools(void *ud, char *tools_json, const cJSON *missing, const char *err) {
+    call_create *c = ud;
+    char why[200];
+    if (err) {
+        finish_error(c, 503, "the store is unavailable; try again");
+    } else if (cJSON_GetArraySize(missing) > 0) {
+        snprintf(why, sizeof why, "assistant.model.toolIds names no tool of this organisation (%.64s)",
+                 cJSON_GetArrayItem(missing, 0)->valuestring);
+        finish_invalid(c, why);
+    } else {
+        check_transient(c, tools_json);
+    }
+    free(tools_json);
+}
+
 static void find_assistant(call_create *c) {
     hk_api_req *r = c->r;
     if (!c->transient) {
@@ -225,10 +245,20 @@ static void find_assistant(call_create *c) {
                          got_assistant, c);
         return;
     }
+    if (hk_tool_ids_present(c->transient))
+        hk_tool_ids_resolve(r->app->store, r->tenant_id, c->transient, transient_tools, c);
+    else
+        check_transient(c, NULL);
+}
+
+static void check_transient(call_create *c, const char *tools_json) {
+    hk_api_req *r = c->r;
     /* a transient assistant must run before it is stored */
     char *text = cJSON_PrintUnformatted(c->transient);
     char err[1024], why[1100];
-    hk_agent *a = text ? hk_agent_load_json(r->app->vm, "check", text, 1, err, sizeof err) : NULL;
+    hk_agent *a = text ? hk_agent_load_json_tools(r->app->vm, "check", text, tools_json, 1, err,
+                                                  sizeof err)
+                       : NULL;
     free(text);
     if (!a) {
         snprintf(why, sizeof why, "assistant: %s", err);

@@ -6,10 +6,9 @@
  * APIs accept), description (string), parameters (a JSON-schema object)}
  * and, when given, server{url (http or https)}; endCall and transferCall
  * (destinations a list) are checked for their shape; any other Vapi type
- * (apiRequest, dtmf, query, mcp, ...) is stored as given. Assistants do not
- * load stored tools yet: model.toolIds is refused by lua/hark/assistant.lua,
- * which runs inline endCall / transferCall tools itself and refuses other
- * inline types until server webhooks (tool-calls) exist. */
+ * (apiRequest, dtmf, query, mcp, ...) is stored as given. Assistants name
+ * stored tools in model.toolIds (agent/tool_ids.c reads them; function tools
+ * run on their server through lua/hark/tool_server.lua). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,8 @@
 #    server too slow (timeoutSeconds), a malformed reply, HTTP 500, a reply
 #    missing one call's result; request-failed is said;
 # 4. toolIds through hark serve and PostgreSQL: POST /tool, an assistant
-#    naming it (an unknown id is a 400 at create and at PATCH), then a call
+#    naming it (an unknown id is a 400 at create, at PATCH and in POST
+#    /call's transient assistant), then a call
 #    of that assistant as the store holds it (hark call --assistant-id):
 #    the stored tool's server gets the tool-calls message; the tool deleted,
 #    the next call goes on without it (a warning, no error).
@@ -231,6 +232,14 @@ r=$(api POST /assistant "{\"name\":\"Stored\",\"model\":{$MODEL,\"toolIds\":[\"$
 ASST=$(jid "$r")
 r=$(api PATCH "/assistant/$ASST" "{\"model\":{$MODEL,\"toolIds\":[\"$BOGUS\"]}}")
 [ "$(status "$r")" = 400 ] || fail "4: PATCH to an unknown toolId must be a 400: $r"
+grep -qF "model.toolIds[0] names no tool of this organisation ($BOGUS)" <<<"$r" || fail "4: the PATCH 400 names the id: $r"
+# a transient assistant of POST /call: its toolIds are checked the same way
+r=$(api POST /phone-number "{\"provider\":\"twilio\",\"number\":\"+15550142\",\"twilioAccountSid\":\"$TWILIO_ACCOUNT_SID\",\"twilioAuthToken\":\"tok\"}")
+[ "$(status "$r")" = 201 ] || fail "4: POST /phone-number: $r"
+NUM=$(jid "$r")
+r=$(api POST /call "{\"phoneNumberId\":\"$NUM\",\"customer\":{\"number\":\"+15550100\"},\"assistant\":{\"model\":{$MODEL,\"toolIds\":[\"$BOGUS\"]}}}")
+[ "$(status "$r")" = 400 ] || fail "4: POST /call with a transient assistant naming an unknown toolId must be a 400: $r"
+grep -qF "assistant.model.toolIds names no tool of this organisation ($BOGUS)" <<<"$r" || fail "4: the POST /call 400 names the id: $r"
 "$HARK" call --assistant-id "$ASST" --tenant "$TA" --caller-text "where is my order" \
   --transcript "$T/stored.json" >"$T/stored.out" 2>"$T/stored.err" \
   || { tail -20 "$T/stored.err"; fail "4: hark call --assistant-id failed"; }
