@@ -314,7 +314,7 @@ void hk_config_free(hk_config *c)
 
 const char *hk_config_str(const hk_config *c, hk_config_key k)
 {
-    return (unsigned)k < HK_CFG_COUNT ? c->value[k] : NULL;
+    return c && (unsigned)k < HK_CFG_COUNT ? c->value[k] : NULL; /* no config: nothing set */
 }
 
 const char *hk_config_get(const hk_config *c, const char *name)
