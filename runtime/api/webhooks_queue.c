@@ -13,8 +13,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 
 #include "core/log.h"
 #include "net/http_client.h"
+#include "net/webhook_sig.h"
 
 static const double backoff_s[] = {1, 5, 30}; /* then give up: 4 attempts */
 
@@ -57,30 +56,6 @@ static struct {
     int n_best;
     long dropped, sent;
 } g = {.fd = -1};
-
-int hk_webhooks_signature(const char *secret, long long unix_s, const char *body, size_t len,
-                          char *out, size_t cap) {
-    char ts[24];
-    int tn = snprintf(ts, sizeof ts, "%lld.", unix_s);
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-                           OSSL_PARAM_construct_end()};
-    size_t outl = 0;
-    int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
-             EVP_MAC_update(ctx, (const unsigned char *)ts, (size_t)tn) &&
-             EVP_MAC_update(ctx, (const unsigned char *)body, len) &&
-             EVP_MAC_final(ctx, md, &outl, sizeof md) && outl == 32;
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-    mdlen = (unsigned int)outl;
-    if (!ok || cap < 100) return -1;
-    int n = snprintf(out, cap, "t=%lld,v1=", unix_s);
-    for (unsigned i = 0; i < mdlen; i++) n += snprintf(out + n, cap - (size_t)n, "%02x", md[i]);
-    return 0;
-}
 
 /* ---- the queue file ---- */
 
@@ -249,7 +224,7 @@ static void send_now(wh *d) {
     if (d->secret) {
         char sig[128];
         size_t blen = strlen(d->body);
-        if (hk_webhooks_signature(d->secret, (long long)time(NULL), d->body, blen, sig, sizeof sig) == 0) {
+        if (hk_webhook_signature(d->secret, (long long)time(NULL), d->body, blen, sig, sizeof sig) == 0) {
             snprintf(line, sizeof line, "X-Hark-Signature: %s", sig);
             set_header(d, k++, line);
         }

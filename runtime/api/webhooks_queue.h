@@ -8,8 +8,8 @@
  *    user-interrupted): memory only, one attempt, in order per call with one
  *    request in flight and at most HK_WHQ_LANE_MAX waiting; more are dropped
  *    and counted (a slow receiver never grows memory or reaches the audio).
- * Every attempt is signed afresh when a secret is given:
- *   X-Hark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+ * Every attempt is signed afresh when a secret is given (net/webhook_sig.h:
+ *   X-Hark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>)
  * and carries X-Hark-Delivery-Id: <id>, the same on every attempt. */
 #ifndef HK_API_WEBHOOKS_QUEUE_H
 #define HK_API_WEBHOOKS_QUEUE_H
@@ -36,9 +36,5 @@ int hk_whq_pending(void);
 /* Best-effort messages dropped (lane or worker full) and sent so far. */
 void hk_whq_stats(long *dropped, long *sent);
 void hk_whq_close(void);
-
-/* "t=<unix>,v1=<hex>" for body into out (>= 100 bytes); -1 on failure. */
-int hk_webhooks_signature(const char *secret, long long unix_s, const char *body, size_t len,
-                          char *out, size_t cap);
 
 #endif

@@ -1,0 +1,208 @@
+/* tests/unit/api/test_webhooks_msg: the bodies of the best-effort Vapi
+ * server messages (api/webhooks_msg.c) built from a call's events, and
+ * hark's webhook signature (net/webhook_sig.c) against a vector computed
+ * with Python's hmac. The call is a bare struct with a few messages: no
+ * pipeline, no VM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <ev.h>
+
+#include "agent/call.h"
+#include "agent/call_events.h"
+#include "api/webhooks.h"
+#include "net/webhook_sig.h"
+
+static struct {
+    struct ev_loop *loop;
+    hk_clock *clock;
+    hk_agent agent;
+    hk_call call;
+} T;
+
+static void add(int role, const char *text, double start, double end) {
+    hk_call *c = &T.call;
+    hk_message *m = &c->msgs[c->n_msgs++];
+    memset(m, 0, sizeof *m);
+    m->role = role;
+    m->text = strdup(text);
+    m->start = start;
+    m->end = end;
+    m->turn = -1;
+}
+
+static int setup(void **state) {
+    (void)state;
+    memset(&T, 0, sizeof T);
+    T.loop = ev_loop_new(0);
+    T.clock = hk_clock_new(T.loop, 1);
+    T.agent.id = "front_desk";
+    T.agent.name = "Front desk";
+    T.agent.system_prompt = "You are a receptionist.";
+    hk_call *c = &T.call;
+    snprintf(c->id, sizeof c->id, "CA123");
+    snprintf(c->from, sizeof c->from, "+15551230000");
+    snprintf(c->to, sizeof c->to, "+15550199");
+    snprintf(c->tenant_id, sizeof c->tenant_id, "%s", HK_DEFAULT_TENANT);
+    c->agent = &T.agent;
+    c->clock = T.clock;
+    c->inbound = 1;
+    c->msgs = calloc(8, sizeof *c->msgs);
+    add(HK_ROLE_ASSISTANT, "Hello, how can", 0.1, 1.0); /* cut by a barge-in: as heard */
+    add(HK_ROLE_USER, "book a table", 1.2, 2.0);
+    add(HK_ROLE_TOOL_CALLS, "", 2.5, 2.5);
+    c->msgs[2].tool_json = strdup("[{\"id\":\"call_1\",\"type\":\"function\",\"function\":"
+                                  "{\"name\":\"book\",\"arguments\":\"{}\"}}]");
+    add(HK_ROLE_TOOL_RESULT, "booked", 2.6, 2.6);
+    c->msgs[3].tool_call_id = strdup("call_1");
+    c->msgs[3].tool_json = strdup("[{\"toolCallId\":\"call_1\",\"name\":\"book\",\"result\":\"booked\"}]");
+    add(HK_ROLE_ASSISTANT, "Booked.", 3.0, -1); /* still playing: not yet in the conversation */
+    add(HK_ROLE_ASSISTANT, "never heard", 3.0, 3.0);
+    c->msgs[5].dropped = 1;
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    for (int i = 0; i < T.call.n_msgs; i++) {
+        free(T.call.msgs[i].text);
+        free(T.call.msgs[i].tool_json);
+        free(T.call.msgs[i].tool_call_id);
+    }
+    free(T.call.msgs);
+    hk_clock_free(T.clock);
+    ev_loop_destroy(T.loop);
+    return 0;
+}
+
+static cJSON *build(const hk_call_event *ev) {
+    char *s = hk_webhooks_build_event(&T.call, ev, 1.8e9);
+    assert_non_null(s);
+    cJSON *root = cJSON_Parse(s);
+    free(s);
+    assert_non_null(root);
+    cJSON *m = cJSON_DetachItemFromObject(root, "message");
+    cJSON_Delete(root);
+    assert_non_null(m);
+    /* the envelope */
+    cJSON *call = cJSON_GetObjectItem(m, "call");
+    assert_string_equal(cJSON_GetObjectItem(call, "id")->valuestring, "CA123");
+    assert_string_equal(cJSON_GetObjectItem(call, "type")->valuestring, "inboundPhoneCall");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "customer"), "number")->valuestring,
+                        "+15551230000");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "assistant"), "name")->valuestring,
+                        "Front desk");
+    assert_true(cJSON_GetObjectItem(m, "timestamp")->valuedouble == 1.8e12);
+    return m;
+}
+
+static const char *str(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+static void test_transcript(void **state) {
+    (void)state;
+    hk_call_event ev = {.type = HK_CE_TRANSCRIPT, .role = "user", .text = "book a", .final = 0, .turn = -1};
+    cJSON *m = build(&ev);
+    assert_string_equal(str(m, "type"), "transcript");
+    assert_string_equal(str(m, "role"), "user");
+    assert_string_equal(str(m, "transcriptType"), "partial");
+    assert_string_equal(str(m, "transcript"), "book a");
+    cJSON_Delete(m);
+    ev.final = 1;
+    ev.role = "assistant";
+    m = build(&ev);
+    assert_string_equal(str(m, "transcriptType"), "final");
+    assert_string_equal(str(m, "role"), "assistant");
+    cJSON_Delete(m);
+}
+
+static void test_speech_hang_interrupted(void **state) {
+    (void)state;
+    hk_call_event ev = {.type = HK_CE_SPEECH, .role = "assistant", .status = "stopped", .turn = 2};
+    cJSON *m = build(&ev);
+    assert_string_equal(str(m, "type"), "speech-update");
+    assert_string_equal(str(m, "status"), "stopped");
+    assert_string_equal(str(m, "role"), "assistant");
+    assert_int_equal(cJSON_GetObjectItem(m, "turn")->valueint, 2);
+    cJSON_Delete(m);
+    hk_call_event hang = {.type = HK_CE_HANG, .turn = 1};
+    m = build(&hang);
+    assert_string_equal(str(m, "type"), "hang");
+    cJSON_Delete(m);
+    hk_call_event intr = {.type = HK_CE_INTERRUPTED, .turn = 0};
+    m = build(&intr);
+    assert_string_equal(str(m, "type"), "user-interrupted");
+    assert_string_equal(str(m, "turnId"), "CA123:0");
+    cJSON_Delete(m);
+    /* events that are not Vapi messages (or not this file's) build nothing */
+    hk_call_event st = {.type = HK_CE_STATE, .status = "speaking"};
+    assert_null(hk_webhooks_build_event(&T.call, &st, 1.8e9));
+    hk_call_event tc = {.type = HK_CE_TOOL_CALL};
+    assert_null(hk_webhooks_build_event(&T.call, &tc, 1.8e9));
+}
+
+static void test_conversation(void **state) {
+    (void)state;
+    hk_call_event ev = {.type = HK_CE_CONVERSATION, .turn = 0};
+    cJSON *m = build(&ev);
+    assert_string_equal(str(m, "type"), "conversation-update");
+    const cJSON *msgs = cJSON_GetObjectItem(m, "messages");
+    const cJSON *oai = cJSON_GetObjectItem(m, "messagesOpenAIFormatted");
+    /* system, the heard greeting, the caller, the tool call, its result;
+     * not the line still playing, not the dropped one */
+    assert_int_equal(cJSON_GetArraySize(msgs), 5);
+    assert_int_equal(cJSON_GetArraySize(oai), 5);
+    const char *roles[] = {"system", "bot", "user", "tool_calls", "tool_call_result"};
+    const char *oroles[] = {"system", "assistant", "user", "assistant", "tool"};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(str(cJSON_GetArrayItem(msgs, i), "role"), roles[i]);
+        assert_string_equal(str(cJSON_GetArrayItem(oai, i), "role"), oroles[i]);
+    }
+    assert_string_equal(str(cJSON_GetArrayItem(msgs, 1), "message"), "Hello, how can");
+    assert_string_equal(str(cJSON_GetArrayItem(oai, 2), "content"), "book a table");
+    const cJSON *b = cJSON_GetArrayItem(msgs, 1);
+    assert_true(cJSON_GetObjectItem(b, "secondsFromStart")->valuedouble == 0.1);
+    const cJSON *tc = cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 3), "toolCalls");
+    assert_string_equal(str(cJSON_GetArrayItem(tc, 0), "id"), "call_1");
+    const cJSON *otc = cJSON_GetObjectItem(cJSON_GetArrayItem(oai, 3), "tool_calls");
+    assert_int_equal(cJSON_GetArraySize(otc), 1);
+    const cJSON *res = cJSON_GetArrayItem(msgs, 4);
+    assert_string_equal(str(res, "toolCallId"), "call_1");
+    assert_string_equal(str(res, "name"), "book");
+    assert_string_equal(str(res, "result"), "booked");
+    assert_string_equal(str(cJSON_GetArrayItem(oai, 4), "tool_call_id"), "call_1");
+    cJSON_Delete(m);
+}
+
+static void test_signature(void **state) {
+    (void)state;
+    char out[128];
+    const char *body = "{\"a\":1}";
+    assert_int_equal(hk_webhook_signature("s3cret", 1700000000, body, strlen(body), out, sizeof out), 0);
+    /* python3: hmac.new(b"s3cret", b'1700000000.{"a":1}', hashlib.sha256).hexdigest() */
+    assert_string_equal(out, "t=1700000000,v1=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940");
+    char other[128];
+    assert_int_equal(hk_webhook_signature("s3cret", 1700000001, body, strlen(body), other, sizeof other), 0);
+    assert_string_not_equal(strchr(out, 'v'), strchr(other, 'v'));
+    assert_int_equal(hk_webhook_signature("s3cret", 1, body, strlen(body), out, 50), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transcript),
+        cmocka_unit_test(test_speech_hang_interrupted),
+        cmocka_unit_test(test_conversation),
+        cmocka_unit_test(test_signature),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
