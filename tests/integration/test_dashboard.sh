@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser: Debian's chromium, headless, driven by
 # playwright-core (tests/fakes/dashboard/drive.js) against `hark serve` on a
-# private PostgreSQL, with the LLM (tests/fakes/fake_llm.py), Twilio's REST
-# API (fake_twilio_rest) and the caller (fake_twilio) faked. A tenant, a user
+# private PostgreSQL, with the LLM (tests/fakes/fake_llm.py), the transcriber
+# (fake_deepgram), Twilio's REST API (fake_twilio_rest) and the caller
+# (fake_twilio) faked. A tenant, a user
 # and two API assistants; a number on the first. In the browser: a wrong
 # password is refused inline; login; a call by the fake caller appears in
 # Live calls (masked caller, ticking duration, state) and its words in the
@@ -71,6 +72,11 @@ cat >"$T/llm.json" <<'JSON'
   {"when": "user", "text": "Yes, we have fresh bread and cakes today."}
 ]}
 JSON
+# the transcriber: Deepgram's stand-in hears the caller's three lines (twice:
+# two calls), sending interim words as each line is spoken, then the final
+printf '%s\n' "hello do you have fresh bread today" "what time do you close today" "thank you goodbye" \
+  "hello do you have fresh bread today" "what time do you close today" "thank you goodbye" >"$T/dg.txt"
+start_fake DG fake_deepgram --key dg-test --script "$T/dg.txt" --log "$T/dg.log"
 start_fake LLM fake_llm.py --key sk-test --script "$T/llm.json" --ttft-ms 150 --log "$T/llm.log"
 export TWILIO_ACCOUNT_SID=AC66666666666666666666666666666666 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
@@ -81,6 +87,7 @@ export TWILIO_API_BASE_URL=http://127.0.0.1:$(awk '{print $NF; exit}' "$T/rest.p
 export JWT_SECRET=dashboard-test-secret-0123456789abcdef
 mkdir -p "$T/agents"
 export HARK_PRICE_TELEPHONY_PER_MIN=0.0085 HARK_PRICE_STT_PER_MIN=0.0043 HARK_PRICE_TTS_PER_1K_CHARS=0.18
+DEEPGRAM_API_KEY=dg-test DEEPGRAM_BASE_URL=ws://127.0.0.1:$DG \
 OPENAI_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$LLM/v1" HARK_PORT=$PORT HARK_AGENTS_DIR=$T/agents \
   HARK_SPOOL_PATH=$T/spool.jsonl HARK_RECORDINGS_DIR=$T/rec HARK_LOG_LEVEL=debug \
   "$HARK" serve 2>"$T/serve.log" &
@@ -89,13 +96,17 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || fail "serve did not start"
 
 B=http://127.0.0.1:$PORT
+# the store may still be connecting (credentials answer 503 until it is)
+for _ in $(seq 100); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KA" "$B/auth/me")" = 200 ] && break
+  sleep 0.1
+done
 api() { # METHOD PATH BODY -> body, then the status on a last line
   curl -s -X "$1" -H "Authorization: Bearer $KA" -H 'Content-Type: application/json' --data "$3" -w '\n%{http_code}' "$B$2"
 }
 jid() { sed '$d' <<<"$1" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])'; }
-# the caller's phrases as the transcriber's keywords: the offline recogniser decodes them exactly
 MODEL='"model":{"provider":"openai","model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."}],"tools":[{"type":"endCall"}]},
-  "transcriber":{"provider":"sphinx","keywords":["hello do you have fresh bread today","what time do you close today","thank you goodbye"]}'
+  "transcriber":{"provider":"deepgram"}'
 r=$(api POST /assistant "{\"name\":\"Bakery\",\"firstMessage\":\"Welcome to the corner bakery.\",$MODEL}")
 [ "$(tail -n1 <<<"$r")" = 201 ] || fail "create assistant: $r"
 A1=$(jid "$r")

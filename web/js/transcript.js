@@ -7,7 +7,10 @@ import { h } from './dom.js';
 export class TranscriptView {
   constructor() {
     this.el = h('ol.transcript', { 'aria-label': 'Transcript' });
-    this.interim = new Map(); // `${role}:${turn}` -> line element awaiting its final
+    // role -> the line of words still being spoken, awaiting its final. One per
+    // role: interim events carry no turn number (-1), and a caller has one
+    // utterance in progress at a time
+    this.interim = new Map();
   }
 
   line(role, text, cls) {
@@ -20,7 +23,7 @@ export class TranscriptView {
   }
 
   transcript(ev) {
-    const key = `${ev.role}:${ev.turn ?? ''}`;
+    const key = ev.role;
     const pending = this.interim.get(key);
     if (!ev.final) {
       if (pending) pending.querySelector('.text').textContent = ev.text;

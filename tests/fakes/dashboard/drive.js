@@ -142,12 +142,24 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     await row.locator('a').click();
     step = 'live transcript';
     await page.getByRole('heading', { name: 'Live transcript' }).waitFor();
+    // count the greyed interim lines the page shows while the caller speaks
+    await page.evaluate(() => {
+      window.__interim = 0;
+      new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => {
+        if (n.classList && n.classList.contains('interim')) window.__interim++;
+      }))).observe(document.querySelector('.transcript'), { childList: true });
+    });
     await until('the caller\'s words in the live transcript', async () =>
       (await page.locator('.transcript .line.user .text').allTextContents()).some((t) => /bread/i.test(t)), 45000);
     await until('an agent line in the live transcript', async () =>
       (await page.locator('.transcript .line.assistant .text').count()) > 0, 30000);
     await shot(page, 'live_transcript');
     await page.locator('#live-ended').waitFor({ state: 'visible', timeout: 60000 });
+    // every interim line was replaced by its final text
+    check(await page.locator('.transcript .line.interim').count() === 0, 'interim lines left after the call ended');
+    const interim = await page.evaluate(() => window.__interim);
+    check(interim >= 1, 'no interim (greyed) caller words were shown while the caller spoke');
+    log(`live transcript: ${interim} interim lines shown, all replaced by finals`);
     // the agent ended the call with its endCall tool: the tool call is shown live
     await page.locator('.transcript .line.tool', { hasText: 'endCall' }).first().waitFor({ timeout: 5000 });
     check(/assistant-ended-call/.test(await page.locator('#live-ended').textContent()), 'the ended reason is not shown');
@@ -283,6 +295,18 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     await page.getByRole('heading', { name: 'Log in to hark' }).waitFor({ timeout: 10000 });
     check(/expired/i.test(await page.locator('#status').textContent()), 'no "session expired" message');
     check(await page.locator('#top').isHidden(), 'the navigation stays after expiry');
+
+    // log in again, then log out: back at login, and the old cookie opens nothing
+    step = 'logout';
+    await page.getByLabel('Email').fill(env('EMAIL'));
+    await page.getByLabel('Password').fill(env('PASSWORD'));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor({ timeout: 10000 });
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in to hark' }).waitFor({ timeout: 10000 });
+    check((await api(page, '/auth/me')).status === 401, 'still logged in after logging out');
+    await page.goto(BASE + '/#/calls');
+    await page.getByRole('heading', { name: 'Log in to hark' }).waitFor({ timeout: 10000 });
 
     check(problems.length === 0, problems.join('\n'));
     log('all steps passed');
