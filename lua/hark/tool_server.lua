@@ -65,8 +65,12 @@ end
 local function post(call, server, body, what)
   local timeout = server.timeout_seconds or M.default_timeout
   if timeout > M.max_timeout then timeout = M.max_timeout end
-  local r, err = call:http({ url = server.url, method = "POST", body = body, headers = headers_for(server),
-                             timeout = timeout, max_response_bytes = M.max_reply_bytes })
+  -- call:http raises on what it refuses (a header with a line break, say):
+  -- that too is the tool's error, not the turn's
+  local ran, r, err = pcall(call.http, call, { url = server.url, method = "POST", body = body,
+                            headers = headers_for(server), timeout = timeout,
+                            max_response_bytes = M.max_reply_bytes })
+  if not ran then r, err = nil, r end
   if not r then
     call:log(what .. " to the tool server failed: " .. tostring(err), "warn")
     return nil, "the tool server did not answer: " .. tostring(err)

@@ -131,3 +131,8 @@ items = { { id = "d1", def = a.tools.lookup_order, arguments = '{"order":"A1"}' 
 ts.run(fake, items)
 h.check(cjson.decode(items[1].result).error == "the tool server answered HTTP 502", "HTTP 502 -> an error result")
 h.check(said[2] == "Sorry, that did not work.", "request-failed said")
+-- call:http raising (it refuses a header with a line break) is an error result too
+fake.http = function() error("call:http: header 'X' has a forbidden character") end
+items = { { id = "e1", def = a.tools.lookup_order, arguments = '{"order":"A1"}' } }
+ts.run(fake, items)
+h.check(cjson.decode(items[1].result).error:find("forbidden character", 1, true), "a refused request -> an error result")
