@@ -11,7 +11,7 @@
 # filter hides it), its detail plays the recording and draws one waterfall
 # row per turn; an invalid agent edit is shown inline, a valid one saved; the
 # number assigned to the second agent, the next call greets with its edited
-# first message; a number searched and bought through (fake) Twilio; overview; an API key created (shown once) and revoked; an
+# first message and its caller's barge-in is marked live; a number searched and bought through (fake) Twilio; overview; an API key created (shown once) and revoked; an
 # expired session returns to login. No CSP violation on any page. Screenshots
 # of each page land in <build dir>/screenshots (scripts/screenshots copies
 # them to docs/screenshots). Needs node >= 20, chromium (scripts/bootstrap)
@@ -123,7 +123,7 @@ r=$(api POST /phone-number "{\"provider\":\"twilio\",\"number\":\"$NUM\",\"twili
 "$HARK" synth --text "Thank you, goodbye" --out "$T/l3.wav"
 cat >"$T/call.sh" <<SH
 #!/usr/bin/env bash
-# call.sh N NUMBER: one fake Twilio call; prints its CallSid
+# call.sh N NUMBER [FAKE_TWILIO_OPTION...]: one fake Twilio call; prints its CallSid
 set -euo pipefail
 export TWILIO_AUTH_TOKEN=$TWILIO_AUTH_TOKEN TWILIO_WEBHOOK_URL=$TWILIO_WEBHOOK_URL
 . "$ROOT/tests/integration/twilio_lib.sh"
@@ -133,7 +133,7 @@ tok=\$(stream_token "\$sid" "\$2")
 "$BIN/fake_twilio" --url "ws://127.0.0.1:$PORT/voice/stream/\$sid" --call-sid "\$sid" \\
   --stream-sid MZ\$(printf '%032d' \$((900 + \$1))) --param "token=\$tok" --param from=+15551230000 \\
   --param "to=\$2" --caller-wav "$T/l1.wav" --caller-wav "$T/l2.wav" --caller-wav "$T/l3.wav" \\
-  --out "$T/heard\$1.wav" --log "$T/events\$1.jsonl" --max-seconds 90 >&2
+  --out "$T/heard\$1.wav" --log "$T/events\$1.jsonl" --max-seconds 90 "\${@:3}" >&2
 echo "\$sid"
 SH
 

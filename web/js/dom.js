@@ -58,8 +58,13 @@ export function table(headers, rows, caption) {
     h('tbody', null, rows));
 }
 
-// a short message in the polite live region at the page's foot
+// a short message in the polite live region at the page's foot; it goes
+// away after a while, so it never describes a page the user has left
+let sayTimer = null;
 export function say(text) {
   const s = document.getElementById('status');
-  if (s) s.textContent = text;
+  if (!s) return;
+  s.textContent = text;
+  clearTimeout(sayTimer);
+  sayTimer = setTimeout(() => { s.textContent = ''; }, 8000);
 }

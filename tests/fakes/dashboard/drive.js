@@ -19,8 +19,8 @@ let step = 'start';
 const log = (m) => console.log(`drive: ${m}`);
 function check(cond, msg) { if (!cond) throw new Error(`${step}: ${msg}`); }
 
-function placeCall(n, number) {
-  const p = spawn('bash', [env('CALL'), String(n), number], { stdio: ['ignore', 'pipe', 'inherit'] });
+function placeCall(n, number, ...opts) {
+  const p = spawn('bash', [env('CALL'), String(n), number, ...opts], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout.on('data', (d) => { out += d; });
   return new Promise((resolve, reject) => p.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`call ${n} exited ${code}`)))));
@@ -252,7 +252,19 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     const bought = (await api(page, '/phone-number')).body.find((n) => n.number === '+15105550101');
     check(bought && bought.assistantId === env('AGENT1'), `bought number not registered for the agent: ${JSON.stringify(bought)}`);
     await shot(page, 'numbers');
-    const sid2 = await placeCall(2, env('NUMBER'));
+    // call 2, watched live: its caller talks over the agent's second reply (a barge-in, marked)
+    step = 'call 2 live';
+    await page.goto(BASE + '/#/live');
+    await page.locator('#live-conn', { hasText: 'active call' }).waitFor({ timeout: 15000 });
+    const call2 = placeCall(2, env('NUMBER'), '--barge-in-ms', '700');
+    const row2 = page.locator('#live-calls tr[data-call-id]').first();
+    await row2.waitFor({ timeout: 30000 });
+    check((await row2.locator('td').first().textContent()) === 'Florist', 'call 2 is not shown with the Florist agent');
+    await row2.locator('a').click();
+    await page.locator('.transcript .line.assistant', { hasText: 'fresh tulips' }).first().waitFor({ timeout: 30000 });
+    await page.locator('.transcript .line.barge').first().waitFor({ timeout: 60000 });
+    await shot(page, 'live_barge_in');
+    const sid2 = await call2;
     const c2 = await until('call 2 in the history', async () => {
       const r = await api(page, `/call/${sid2}`);
       return r.status === 200 && (r.body.messages || []).length ? r.body : null;
