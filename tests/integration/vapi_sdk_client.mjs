@@ -125,6 +125,10 @@ async function assistants() {
   assert.ok(up.updatedAt > one.updatedAt, `updatedAt moved: ${one.updatedAt} -> ${up.updatedAt}`);
   const reread = await a.assistants.get({ id: one.id });
   assert.equal(reread.firstMessage, "Hello again, corner bakery.", "update stored");
+  // null clears a field (the assistant still runs without its metadata)
+  const cleared = await a.assistants.update({ id: one.id, metadata: null });
+  assert.equal(cleared.metadata, null, "metadata: null clears it");
+  assert.equal(cleared.firstMessage, "Hello again, corner bakery.", "the rest kept");
   const moved = await a.assistants.list({ updatedAtGt: two.updatedAt });
   assert.deepEqual(moved.map((x) => x.id), [one.id], "updatedAtGt: only the one updated since");
   const within = await a.assistants.list({ createdAtGe: one.createdAt, createdAtLe: two.createdAt });
@@ -241,6 +245,10 @@ async function phoneNumbers(assistant) {
   assert.equal(up.assistantId, assistant.id, "assistantId kept");
   assert.ok(up.updatedAt > n.updatedAt, "phone number updatedAt moved");
 
+  const detached = await a.phoneNumbers.update({ id: more[0].id, body: { provider: "twilio", assistantId: null } });
+  assert.equal(detached.assistantId, null, "assistantId: null detaches the number");
+  const attached = await a.phoneNumbers.update({ id: more[0].id, body: { assistantId: assistant.id } });
+  assert.equal(attached.assistantId, assistant.id, "and attaches it again");
   await fails(400, a.phoneNumbers.create({ provider: "twilio", number: "555-0100", twilioAccountSid: ACCT }), "not E.164");
   await fails(400, a.phoneNumbers.create({ provider: "twilio", number: "+15550142", twilioAccountSid: ACCT }), "a registered number");
   await fails(400, a.phoneNumbers.update({ id: n.id, body: { assistantId: "00000000-0000-4000-8000-000000000000" } }), "unknown assistant");
