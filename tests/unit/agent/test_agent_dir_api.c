@@ -4,7 +4,11 @@
  * makes the next lookup build the new version while a reference taken before
  * (a live call) keeps the old one intact; a lookup of a cached version needs
  * no store read; another tenant's or a deleted assistant is not found; a
- * document hark cannot run is an error naming the field, never an agent. */
+ * document hark cannot run is an error naming the field, never an agent.
+ * model.toolIds (test_tool_ids): the tenant's /tool documents are read at
+ * each load, so a tool edited on its own makes the next lookup build anew
+ * (same assistant version) while a pinned version stays; a deleted tool is
+ * skipped, the assistant still loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <lauxlib.h>
 
 #include "agent/agent_dir.h"
 #include "agent/vm.h"
@@ -137,8 +143,108 @@ static void test_versions(void **state) {
     rmdir(dir);
 }
 
+/* tools.<name>.server.url of the agent table, or "" */
+static const char *tool_url(hk_vm *vm, hk_agent *a, const char *name, char *out, size_t n) {
+    lua_State *L = vm->L;
+    int top = lua_gettop(L);
+    hk_agent_push_table(a, L);
+    lua_getfield(L, -1, "tools");
+    out[0] = 0;
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, name);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "server");
+            if (lua_istable(L, -1)) {
+                lua_getfield(L, -1, "url");
+                if (lua_isstring(L, -1)) snprintf(out, n, "%s", lua_tostring(L, -1));
+            }
+        }
+    }
+    lua_settop(L, top);
+    return out;
+}
+
+static void test_tool_ids(void **state) {
+    (void)state;
+    char err[512], url[128];
+    hk_vm *vm = hk_vm_new(NULL, err, sizeof err);
+    assert_non_null(vm);
+    hk_agent_dir *d = hk_agent_dir_open(vm, NULL, NULL);
+    hk_store *s = hk_store_memory_new();
+    cJSON *body = cJSON_Parse("{\"type\":\"function\",\"function\":{\"name\":\"lookup\"},"
+                              "\"server\":{\"url\":\"http://127.0.0.1:9/a\"}}");
+    cJSON *tool = NULL;
+    hk_store_doc_create(s, HK_DOC_TOOL, TA, body, on_doc, &tool);
+    cJSON_Delete(body);
+    assert_non_null(tool);
+    char tid[40], json[400], id[40];
+    snprintf(tid, sizeof tid, "%s", cJSON_GetObjectItemCaseSensitive(tool, "id")->valuestring);
+    cJSON_Delete(tool);
+    snprintf(json, sizeof json, "{\"model\":{\"provider\":\"openai\",\"model\":\"m\",\"toolIds\":[\"%s\"]}}",
+             tid);
+    cJSON *doc = store_doc(s, json);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItemCaseSensitive(doc, "id")->valuestring);
+    cJSON_Delete(doc);
+
+    got v1 = lookup(d, s, TA, id, 0);
+    assert_non_null(v1.a);
+    assert_string_equal(tool_url(vm, v1.a, "lookup", url, sizeof url), "http://127.0.0.1:9/a");
+    got again = lookup(d, s, TA, id, 0); /* nothing changed: the cached agent */
+    assert_ptr_equal(again.a, v1.a);
+    hk_agent_unref(again.a);
+
+    /* the tool moves to another server: same assistant version, new agent */
+    cJSON *patch = cJSON_Parse("{\"server\":{\"url\":\"http://127.0.0.1:9/b\"}}"), *after = NULL;
+    hk_store_doc_patch(s, HK_DOC_TOOL, TA, tid, patch, on_doc, &after);
+    cJSON_Delete(patch);
+    cJSON_Delete(after);
+    got v2 = lookup(d, s, TA, id, 0);
+    assert_non_null(v2.a);
+    assert_ptr_not_equal(v2.a, v1.a);
+    assert_true(v2.version == v1.version);
+    assert_string_equal(tool_url(vm, v2.a, "lookup", url, sizeof url), "http://127.0.0.1:9/b");
+    assert_string_equal(tool_url(vm, v1.a, "lookup", url, sizeof url), "http://127.0.0.1:9/a");
+    assert_int_equal(hk_agent_dir_api_cached(d), 1);
+    got pinned = lookup(d, s, TA, id, v1.version); /* a live call's version: from the cache */
+    assert_ptr_equal(pinned.a, v2.a);
+    hk_agent_unref(pinned.a);
+
+    /* the tool deleted: the assistant loads without it */
+    cJSON *gone = NULL;
+    hk_store_doc_delete(s, HK_DOC_TOOL, TA, tid, on_doc, &gone);
+    cJSON_Delete(gone);
+    got v3 = lookup(d, s, TA, id, 0);
+    assert_non_null(v3.a);
+    assert_string_equal(v3.err, "");
+    assert_string_equal(tool_url(vm, v3.a, "lookup", url, sizeof url), "");
+    /* another tenant's tool is no tool of this one */
+    body = cJSON_Parse("{\"type\":\"endCall\"}");
+    hk_store_doc_create(s, HK_DOC_TOOL, TB, body, on_doc, &tool);
+    cJSON_Delete(body);
+    snprintf(json, sizeof json, "{\"model\":{\"provider\":\"openai\",\"model\":\"m\",\"toolIds\":[\"%s\"]}}",
+             cJSON_GetObjectItemCaseSensitive(tool, "id")->valuestring);
+    cJSON_Delete(tool);
+    doc = store_doc(s, json);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItemCaseSensitive(doc, "id")->valuestring);
+    cJSON_Delete(doc);
+    got other = lookup(d, s, TA, id, 0);
+    assert_non_null(other.a);
+    hk_agent_push_table(other.a, vm->L);
+    lua_getfield(vm->L, -1, "tools");
+    assert_true(lua_isnil(vm->L, -1)); /* no endCall from tenant B */
+    lua_pop(vm->L, 2);
+
+    hk_agent_unref(other.a);
+    hk_agent_unref(v1.a);
+    hk_agent_unref(v2.a);
+    hk_agent_unref(v3.a);
+    hk_agent_dir_free(d);
+    hk_store_free(s);
+    hk_vm_free(vm);
+}
+
 int main(void) {
     hk_log_init(getenv("HARK_LOG_LEVEL"));
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_versions)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_versions), cmocka_unit_test(test_tool_ids)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
