@@ -48,7 +48,7 @@
 #include "telephony/signature.h"
 
 #define FRAME 160              /* mu-law bytes per 20 ms */
-#define B64_FRAME 216          /* base64 of 160 bytes (no padding) + NUL */
+#define B64_FRAME 220          /* base64 of 160 bytes (216 characters) + NUL, rounded up */
 #define MAX_PARAMS 8
 #define MAX_MARKS 16
 #define MAX_PIDS 8
@@ -540,7 +540,10 @@ static void load_audio(void)
     G.b64 = malloc(G.nb64 * sizeof *G.b64);
     if (!G.b64) exit(2);
     for (size_t i = 0; i < G.nb64; i++)
-        hk_base64_encode(ulaw + i * FRAME, FRAME, G.b64[i], B64_FRAME);
+        if (hk_base64_encode(ulaw + i * FRAME, FRAME, G.b64[i], B64_FRAME) != 216) {
+            fprintf(stderr, "loadgen: base64 of a frame failed\n");
+            exit(2);
+        }
     free(ulaw);
 }
 
