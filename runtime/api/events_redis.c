@@ -18,6 +18,7 @@
 #include <hiredis/async.h>
 
 #include "api/events.h"
+#include "api/session_cookie.h"
 #include "cluster/call_limits.h"
 #include "cluster/redis.h"
 #include "core/log.h"
@@ -76,6 +77,14 @@ void hk_events_redis_live_del(const char *tenant, const char *call_id) {
     char k[128];
     snprintf(k, sizeof k, "hark:live:%.64s", tenant);
     const char *argv[] = {"HDEL", k, call_id};
+    hk_redis_command(R.cmd, CMD_TIMEOUT_S, ignore, NULL, 3, argv);
+}
+
+void hk_events_redis_revoke(const char *hex, long exp) {
+    if (!R.inited || !hk_redis_connected(R.cmd)) return;
+    char msg[64];
+    snprintf(msg, sizeof msg, "%.32s %ld", hex, exp);
+    const char *argv[] = {"PUBLISH", "hark:revoke", msg};
     hk_redis_command(R.cmd, CMD_TIMEOUT_S, ignore, NULL, 3, argv);
 }
 
@@ -188,6 +197,20 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv) {
     cJSON_Delete(o);
 }
 
+static void on_revoke(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)ac;
+    (void)priv;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
+    const redisReply *kind = r->element[0], *pl = r->element[2];
+    if (kind->type != REDIS_REPLY_STRING || strcmp(kind->str, "message") != 0 ||
+        pl->type != REDIS_REPLY_STRING || pl->len > 60)
+        return;
+    char hex[33];
+    long exp;
+    if (sscanf(pl->str, "%32s %ld", hex, &exp) == 2) hk_session_revoke_hex(hex, exp);
+}
+
 static void on_sub_connect(const redisAsyncContext *ac, int status) {
     if (status != REDIS_OK) sub_retry_later(ac->errstr); /* hiredis frees ac */
 }
@@ -213,6 +236,7 @@ static void sub_connect(void) {
     R.sub = ac;
     if (R.db) redisAsyncCommand(ac, NULL, NULL, "SELECT %d", R.db);
     redisAsyncCommand(ac, on_message, NULL, "PSUBSCRIBE " CHANNEL "*");
+    redisAsyncCommand(ac, on_revoke, NULL, "SUBSCRIBE hark:revoke");
 }
 
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents) {

@@ -26,6 +26,10 @@ void hk_events_redis_publish(const char *tenant, const char *msg, size_t len);
 void hk_events_redis_live_set(const char *tenant, const char *call_id, const char *obj_json);
 void hk_events_redis_live_del(const char *tenant, const char *call_id);
 
+/* A revoked session token (api/session_cookie), told to every worker
+ * (channel hark:revoke, "<hex> <exp>"). */
+void hk_events_redis_revoke(const char *hex, long exp);
+
 /* The tenant's live calls on every worker (an array the callback owns;
  * NULL without Redis or on error). cb may run before this returns. */
 typedef void (*hk_events_calls_cb)(void *ud, struct cJSON *calls);

@@ -39,6 +39,7 @@ void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *res
         snprintf(resp->content_type, sizeof resp->content_type, "text/plain; version=0.0.4");
         return;
     }
+    if (hk_session_logout(app, req, resp)) return; /* answered at once, no credential needed */
     if (hk_web_serve(hk_web_global(), req, resp)) return; /* the dashboard, below the API's paths */
     hk_api_dispatch(app, req, resp);
 }

@@ -43,7 +43,16 @@ void hk_session_auth_from(const hk_http_request *req, const char *secret, long n
 /* 1 when hark's public base URL is https (cookies get Secure). */
 int hk_session_secure(const hk_app *app);
 
-/* POST /auth/logout: 204, cookie cleared. */
+/* POST /auth/logout, answered before the API's chain (api/routes): 204,
+ * the cookie cleared, and the session's token (cookie or Bearer JWT)
+ * revoked on this worker and, through Redis, on every other. 0 when req is
+ * not a logout. */
+int hk_session_logout(hk_app *app, const hk_http_request *req, hk_http_response *resp);
+/* The route table's row for it (reached only if the above is bypassed). */
 void hk_api_auth_logout(hk_api_req *r);
+/* 1 when this token was revoked (and has not expired by now). */
+int hk_session_revoked(const char *token, size_t len, long now);
+/* A revocation from another worker: 32 hex digits of the token's hash. */
+int hk_session_revoke_hex(const char *hex, long exp);
 
 #endif

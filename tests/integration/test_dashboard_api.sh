@@ -4,7 +4,8 @@
 # sharing them. Static files: types, strict CSP, ETag/304, vendor caching,
 # SPA fallback, no traversal or symlink out. Cookie session: login sets an
 # HttpOnly SameSite=Strict cookie that works on GET, needs X-Hark-CSRF on
-# POST, is refused when expired (401 "session expired"), logout clears it.
+# POST, is refused when expired (401 "session expired"), logout clears it and
+# revokes its token on every node.
 # Live events: a socket on node B, authenticated by the cookie, gets its
 # snapshot, then call.started and call.ended of a Twilio call (the fake
 # caller) running on node A; another tenant's socket hears nothing of it; a
@@ -133,6 +134,12 @@ code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Cookie: hark_session=$OLD" "$B/au
 [ "$code" = 401 ] && grep -q '"message":"session expired"' "$T/r" || fail "expired cookie: $code $(cat "$T/r")"
 h=$(curl -s -D - -o /dev/null -X POST -H "Cookie: $CB" -H 'Content-Length: 0' "$B/auth/logout")
 grep -q '^HTTP/1.1 204' <<<"$h" && grep -qi '^set-cookie: hark_session=;.*Max-Age=0' <<<"$h" || fail "logout: $h"
+# the logged-out token is refused on the other node too (told through Redis); A's session lives on
+for _ in $(seq 40); do
+  code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Cookie: $CB" "$A/auth/me"); [ "$code" = 401 ] && break; sleep 0.1
+done
+[ "$code" = 401 ] && grep -q '"message":"session expired"' "$T/r" || fail "logged-out cookie on node A: $code $(cat "$T/r")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $CA" "$A/auth/me")" = 200 ] || fail "another session revoked"
 
 # ---- live events: sockets on node B, the call on node A ----
 ev() { python3 "$ROOT/tests/integration/events_client.py" "$@"; }

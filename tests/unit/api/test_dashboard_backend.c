@@ -22,6 +22,7 @@
 
 #include "agent/call.h"
 #include "agent/call_events.h"
+#include "api/app.h"
 #include "api/events.h"
 #include "api/jwt.h"
 #include "api/recording.h"
@@ -278,6 +279,62 @@ static void test_cookie_auth(void **state) {
     assert_int_equal(sa.status, 401);
 }
 
+static void test_logout_revokes(void **state) {
+    (void)state;
+    hk_config cfg;
+    char err[128];
+    hk_config_load(&cfg, "/nonexistent.env", err, sizeof err);
+    hk_config_set(&cfg, HK_CFG_JWT_SECRET, SECRET);
+    hk_app app;
+    memset(&app, 0, sizeof app);
+    app.cfg = &cfg;
+    long now = (long)time(NULL);
+    char t1[HK_JWT_MAX_LEN], t2[HK_JWT_MAX_LEN], t3[HK_JWT_MAX_LEN], cookie[HK_JWT_MAX_LEN + 64],
+        bearer[HK_JWT_MAX_LEN + 16];
+    const char *user = "11111111-1111-1111-1111-111111111111", *ten = "22222222-2222-2222-2222-222222222222";
+    assert_true(hk_jwt_sign(SECRET, user, ten, now, now + 3600, t1, sizeof t1) > 0);
+    assert_true(hk_jwt_sign(SECRET, user, ten, now - 1, now + 3600, t2, sizeof t2) > 0); /* same user, another login */
+    assert_true(hk_jwt_sign(SECRET, user, ten, now - 2, now + 3600, t3, sizeof t3) > 0);
+    hk_http_request r = get("POST", "/auth/logout", NULL);
+    hk_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(hk_session_logout(&app, &r, &resp), 1); /* no cookie: still 204 and cleared */
+    assert_int_equal(resp.status, 204);
+    assert_true(has_header(&resp, "Set-Cookie: hark_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0\r\n"));
+    resp_clear(&resp);
+    hk_http_request g = get("GET", "/auth/logout", NULL);
+    assert_int_equal(hk_session_logout(&app, &g, &resp), 0); /* only POST */
+    snprintf(cookie, sizeof cookie, "hark_session=%s", t1);
+    r.cookie = cookie;
+    assert_int_equal(hk_session_logout(&app, &r, &resp), 1);
+    resp_clear(&resp);
+    hk_session_auth sa;
+    hk_http_request q = get("GET", "/auth/me", NULL);
+    q.cookie = cookie;
+    hk_session_auth_from(&q, SECRET, now, &sa);
+    assert_int_equal(sa.status, 401); /* the logged-out session */
+    assert_string_equal(sa.message, HK_SESSION_EXPIRED);
+    snprintf(cookie, sizeof cookie, "hark_session=%s", t2);
+    hk_session_auth_from(&q, SECRET, now, &sa);
+    assert_int_equal(sa.status, 0); /* the user's other session lives on */
+    assert_false(hk_session_revoked(t2, strlen(t2), now));
+    /* a Bearer session JWT is revoked the same way and refused as Bearer */
+    snprintf(bearer, sizeof bearer, "Bearer %s", t3);
+    r.cookie = "";
+    r.authorization = bearer;
+    assert_int_equal(hk_session_logout(&app, &r, &resp), 1);
+    resp_clear(&resp);
+    q.cookie = "";
+    q.authorization = bearer;
+    hk_session_auth_from(&q, SECRET, now, &sa);
+    assert_int_equal(sa.status, 401);
+    /* a revocation told by another worker: the hash's hex */
+    assert_int_equal(hk_session_revoke_hex("zz", now + 60), -1);
+    assert_int_equal(hk_session_revoke_hex("0123456789abcdef0123456789abcdeg", now + 60), -1);
+    assert_false(hk_session_revoked(t1, strlen(t1), now + 7200)); /* past its exp: forgotten */
+    hk_config_free(&cfg);
+}
+
 static void test_recording_range(void **state) {
     (void)state;
     long long a = -1, b = -1;
@@ -400,6 +457,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_web_path_and_types),  cmocka_unit_test(test_web_serve),
         cmocka_unit_test(test_cookie_find_and_headers), cmocka_unit_test(test_cookie_auth),
+        cmocka_unit_test(test_logout_revokes),
         cmocka_unit_test(test_recording_range),     cmocka_unit_test(test_recording_url),
         cmocka_unit_test(test_events_messages),
     };
