@@ -85,7 +85,7 @@ BAD="${KA:0:12}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 code=$(req "$T/r" -H "Authorization: Bearer $BAD" "$B/auth/me"); [ "$code" = 401 ] || fail "altered key: $code"
 code=$(req "$T/r" -H "Authorization: Bearer hk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$B/auth/me")
 [ "$code" = 401 ] || fail "unknown key: $code"
-code=$(req "$T/r" -H "Authorization: Bearer $KA" "$B/no-such-route"); [ "$code" = 404 ] || fail "unknown route: $code"
+code=$(req "$T/r" -H "Authorization: Bearer $KA" "$B/api/no-such-route"); [ "$code" = 404 ] || fail "unknown route: $code"
 
 # revocation: refused within the cache lifetime (3 s), the other key still works
 "$HARK" key revoke "$KA2_ID" 2>/dev/null || fail "revoke"

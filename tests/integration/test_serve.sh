@@ -30,8 +30,11 @@ curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt" || fail "GET /metric
 grep -q '^hark_active_calls 0$' "$T/metrics.txt" || fail "metrics"
 grep -q "^hark_llm_first_token_seconds_count 0$" "$T/metrics.txt" && grep -q "^hark_provider_fallbacks_total 0$" "$T/metrics.txt" \
   || fail "provider metrics missing"
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
+# (a dotless path is the dashboard's own route: index.html; a file or /api/ path is not)
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope.txt")
 [ "$code" = 404 ] || fail "unknown path gave $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/nope")
+[ "$code" = 404 ] || fail "unknown API path gave $code"
 grep -q '"event":"agent_loaded".*hello.lua version 1' "$T/serve.log" || fail "agent not loaded"
 
 # hot reload: a good edit (written then renamed, as editors do), then a broken one
