@@ -25,6 +25,7 @@
 #include "net/base64.h"
 #include "net/form.h"
 #include "net/http_resp.h"
+#include "telephony/assistant_request.h"
 #include "telephony/signature.h"
 #include "telephony/stream_token.h"
 #include "telephony/twiml.h"
@@ -154,24 +155,28 @@ static void not_in_service(in_call *c) {
  * a file agent's id, or "api:<tenant>:<id>:<version_ms>". */
 static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long version_ms);
 
+/* The record of a call that no assistant answered: ended at once, with
+ * endedReason. agent_id: the API assistant it was for, or NULL. */
+static void in_record_ended(in_call *c, const char *agent_id, const char *ended_reason) {
+    hk_store *st = c->app->store;
+    if (!st) return;
+    const char *tenant = c->tenant[0] ? c->tenant : HK_DEFAULT_TENANT;
+    hk_store_call r = {.call_sid = c->sid, .tenant_id = tenant, .agent_id = agent_id,
+                       .from = c->from, .to = c->to,
+                       .inbound = !c->dir[0] || strcmp(c->dir, "inbound") == 0, .status = "ended"};
+    hk_store_call_create(st, &r);
+    hk_store_call_summary e = {.call_sid = c->sid, .tenant_id = tenant,
+                               .ended_reason = ended_reason, .cost_total = -1};
+    hk_store_call_end(st, &e);
+}
+
 /* A refused call: the polite busy TwiML, a log line and a call record that
  * says why (ended at once, with endedReason). Frees c and drops a. */
 static void in_busy(in_call *c, hk_agent *a, const char *why, const char *ended_reason) {
     char body[1024];
     hk_metric_inc(HK_M_CALLS_BUSY);
     hk_log(HK_LOG_WARN, c->sid, "call_busy", "agent %s refused: %s reached", a->id, why);
-    hk_store *st = c->app->store;
-    if (st) {
-        const char *tenant = c->tenant[0] ? c->tenant : HK_DEFAULT_TENANT;
-        hk_store_call r = {.call_sid = c->sid, .tenant_id = tenant,
-                           .agent_id = c->tenant[0] ? a->id : NULL, .from = c->from, .to = c->to,
-                           .inbound = !c->dir[0] || strcmp(c->dir, "inbound") == 0,
-                           .status = "ended"};
-        hk_store_call_create(st, &r);
-        hk_store_call_summary e = {.call_sid = c->sid, .tenant_id = tenant,
-                                   .ended_reason = ended_reason, .cost_total = -1};
-        hk_store_call_end(st, &e);
-    }
+    in_record_ended(c, c->tenant[0] ? a->id : NULL, ended_reason);
     hk_twiml_say_hangup(body, sizeof body, "Sorry, all our lines are busy right now. "
                         "Please call again in a few minutes.", NULL);
     in_reply(c, 200, "text/xml", body);
@@ -300,13 +305,135 @@ static void in_load_api(in_call *c, const char *tenant, const char *id) {
     hk_agent_dir_get_api(c->app->agents, c->app->store, tenant, id, 0, in_api_agent, q);
 }
 
+/* ---- assistant-request (telephony/assistant_request.c): a number with a
+ * server URL and no assistant asks its server who answers ---- */
+
+/* No assistant answers: a polite line, a hang-up and the record saying why. */
+static void in_ar_goodbye(in_call *c, const char *reason, const char *say) {
+    char body[2048];
+    hk_log(HK_LOG_WARN, c->sid, "call_unanswered", "%s", reason);
+    in_record_ended(c, NULL, reason);
+    if (hk_twiml_say_hangup(body, sizeof body, say, NULL) < 0)
+        hk_twiml_say_hangup(body, sizeof body, "Sorry, we cannot take your call right now.", NULL);
+    in_reply(c, 200, "text/xml", body);
+    free(c);
+}
+
+/* Late or failed: the agent file for the To number, if any, else goodbye. */
+static void in_ar_fallback(in_call *c, const char *reason) {
+    hk_agent *f = hk_agent_dir_get(c->app->agents, c->to);
+    if (f) {
+        hk_log(HK_LOG_INFO, c->sid, "assistant_request_fallback", "%s: agent file %s answers",
+               reason, f->id);
+        c->tenant[0] = 0;
+        in_answer(c, f, NULL, 0);
+        return;
+    }
+    in_ar_goodbye(c, reason, "Sorry, we cannot take your call right now. Please try again later.");
+}
+
+static void in_ar_agent(void *ud, hk_agent *a, long long version_ms, const char *err) {
+    in_api *q = ud;
+    if (err) hk_log(HK_LOG_ERROR, q->c->sid, "assistant_unavailable", "%s", err);
+    if (a) in_answer(q->c, a, q->tenant, version_ms);
+    else in_ar_goodbye(q->c, err ? "assistant-request-failed" : "assistant-not-found",
+                       "Sorry, we cannot take your call right now. Please try again later.");
+    free(q);
+}
+
+/* The tenant's assistant id (another tenant's is not found). */
+static void in_ar_load(in_call *c, const char *id) {
+    in_api *q = calloc(1, sizeof *q);
+    if (!q) abort();
+    q->c = c;
+    snprintf(q->tenant, sizeof q->tenant, "%.36s", c->tenant);
+    hk_agent_dir_get_api(c->app->agents, c->app->store, q->tenant, id, 0, in_ar_agent, q);
+}
+
+static void in_ar_stored(void *ud, cJSON *doc, const char *err) {
+    in_call *c = ud;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    if (err || !cJSON_IsString(id)) in_ar_fallback(c, "assistant-request-failed");
+    else in_ar_load(c, id->valuestring);
+    cJSON_Delete(doc);
+}
+
+/* A transient assistant, as POST /call keeps one: checked by loading it,
+ * stored as the tenant's assistant marked metadata.hark.transient (so any
+ * worker's stream finds it by id), then answered like any other. */
+static void in_ar_transient(in_call *c, const cJSON *as) {
+    char *text = cJSON_PrintUnformatted(as), err[512];
+    hk_agent *a = text ? hk_agent_load_json(c->app->vm, "check", text, 1, err, sizeof err) : NULL;
+    free(text);
+    if (!a) {
+        hk_log(HK_LOG_WARN, c->sid, "assistant_request_invalid", "the transient assistant: %s", err);
+        in_ar_fallback(c, "assistant-request-failed");
+        return;
+    }
+    hk_agent_unref(a);
+    cJSON *doc = cJSON_Duplicate(as, 1);
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
+    if (!cJSON_IsObject(meta)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "metadata");
+        meta = cJSON_AddObjectToObject(doc, "metadata");
+    }
+    cJSON *hark = cJSON_GetObjectItemCaseSensitive(meta, "hark");
+    if (!cJSON_IsObject(hark)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "hark");
+        hark = cJSON_AddObjectToObject(meta, "hark");
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(hark, "transient");
+    cJSON_AddTrueToObject(hark, "transient");
+    hk_store_doc_create(c->app->store, HK_DOC_ASSISTANT, c->tenant, doc, in_ar_stored, c);
+    cJSON_Delete(doc);
+}
+
+static void in_ar_done(void *ud, const hk_ar_reply *r) {
+    in_call *c = ud;
+    char body[4096], num_m[32];
+    switch (r->kind) {
+    case HK_AR_ASSISTANT_ID:
+        in_ar_load(c, r->assistant_id);
+        break;
+    case HK_AR_ASSISTANT:
+        in_ar_transient(c, r->assistant);
+        break;
+    case HK_AR_DESTINATION: /* forwarded, no AI */
+        if (hk_twiml_say_dial(body, sizeof body, r->message, r->number) < 0) {
+            in_ar_fallback(c, "assistant-request-failed");
+            break;
+        }
+        hk_log(HK_LOG_INFO, c->sid, "call_forwarded", "assistant-request: dialling %s",
+               hk_log_mask_number(r->number, num_m, sizeof num_m));
+        in_record_ended(c, NULL, "assistant-forwarded-call");
+        in_reply(c, 200, "text/xml", body);
+        free(c);
+        break;
+    case HK_AR_ERROR:
+        in_ar_goodbye(c, "assistant-request-returned-error", r->error);
+        break;
+    default:
+        in_ar_fallback(c, "assistant-request-failed");
+    }
+}
+
 /* The store's answer for the To number: its tenant's assistant; a number
- * the API does not know (or one without an assistant) is the files' */
+ * with a server URL and no assistant asks the server (assistant-request); a
+ * number the API does not know (or one without either) is the files' */
 static void in_number(void *ud, cJSON *num, const char *err) {
     in_call *c = ud;
     const cJSON *org = cJSON_GetObjectItemCaseSensitive(num, "orgId");
     const cJSON *aid = cJSON_GetObjectItemCaseSensitive(num, "assistantId");
     if (err) hk_log(HK_LOG_ERROR, c->sid, "number_lookup_failed", "%s (trying agent files)", err);
+    if (!err && cJSON_IsString(org) && !cJSON_IsString(aid) && hk_ar_server_url(num) &&
+        strlen(org->valuestring) < sizeof c->tenant) {
+        snprintf(c->tenant, sizeof c->tenant, "%s", org->valuestring);
+        hk_ar_request q = {.call_sid = c->sid, .tenant = c->tenant, .from = c->from, .to = c->to,
+                           .number = num};
+        hk_assistant_request(c->app->loop, &q, in_ar_done, c);
+        cJSON_Delete(num);
+        return;
+    }
     if (!err && cJSON_IsString(org) && cJSON_IsString(aid)) {
         hk_agent *f = strcmp(org->valuestring, HK_DEFAULT_TENANT) == 0
                           ? hk_agent_dir_get(c->app->agents, aid->valuestring)

@@ -142,6 +142,19 @@ int hk_twiml_dial(char *out, size_t cap, const char *number, const char *caller_
     return finish(&w);
 }
 
+int hk_twiml_say_dial(char *out, size_t cap, const char *text, const char *number)
+{
+    wr w = start(out, cap);
+    if (!number || !*number)
+        w.over = 1;
+    if (text && *text)
+        say(&w, text, NULL, NULL);
+    put(&w, "<Dial>");
+    esc(&w, number);
+    put(&w, "</Dial>");
+    return finish(&w);
+}
+
 int hk_twiml_redirect(char *out, size_t cap, const char *url)
 {
     wr w = start(out, cap);

@@ -29,6 +29,9 @@ int hk_twiml_connect_stream(char *out, size_t cap, const hk_twiml_stream *s);
 int hk_twiml_say_hangup(char *out, size_t cap, const char *text, const char *voice);
 /* <Dial callerId="...">number</Dial> (transfer). caller_id may be NULL. */
 int hk_twiml_dial(char *out, size_t cap, const char *number, const char *caller_id);
+/* <Say>text</Say>?<Dial>number</Dial>: forward the call (assistant-request's
+ * destination). text may be NULL. */
+int hk_twiml_say_dial(char *out, size_t cap, const char *text, const char *number);
 /* <Redirect method="POST">url</Redirect>: Twilio fetches url for what next. */
 int hk_twiml_redirect(char *out, size_t cap, const char *url);
 /* <Hangup/> */

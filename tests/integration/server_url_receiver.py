@@ -2,7 +2,9 @@
 test_assistant_request.sh: records each POST (arrival time, headers, body)
 as one JSON line in --log, after --delay seconds (every request: a slow
 receiver); answers assistant-request with the JSON of --reply (after
---reply-delay seconds), anything else with 200 "ok". Threaded, so a slow
+--reply-delay seconds) or, with --reply-dir, of DIR/<digits of the called
+number>.json after the seconds in DIR/<digits>.delay if that exists;
+anything else with 200 "ok". Threaded, so a slow
 answer does not hold the next request. --port 0: any free port, written to
 --port-file."""
 import argparse, json, os, threading, time
@@ -15,6 +17,7 @@ ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--reply")
 ap.add_argument("--reply-delay", type=float, default=0)
+ap.add_argument("--reply-dir")
 args = ap.parse_args()
 lock = threading.Lock()
 
@@ -36,6 +39,12 @@ class H(BaseHTTPRequestHandler):
         if kind == "assistant-request" and args.reply:
             time.sleep(args.reply_delay)
             out = open(args.reply, "rb").read()
+        elif kind == "assistant-request" and args.reply_dir:
+            num = "".join(ch for ch in body["message"]["phoneNumber"]["number"] if ch.isdigit())
+            base = os.path.join(args.reply_dir, num)
+            if os.path.exists(base + ".delay"):
+                time.sleep(float(open(base + ".delay").read()))
+            out = open(base + ".json", "rb").read()
         time.sleep(args.delay)
         try:
             self.send_response(200)
