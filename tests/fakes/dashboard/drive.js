@@ -129,9 +129,11 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     // 2. a call placed by the fake Twilio caller shows in Live calls, then its words in the live transcript
     step = 'live calls';
     await page.locator('#live-conn', { hasText: 'active call' }).waitFor({ timeout: 15000 });
+    const placed = Date.now();
     const call1 = placeCall(1, env('NUMBER'));
     const row = page.locator('#live-calls tr[data-call-id]').first();
     await row.waitFor({ timeout: 30000 });
+    log(`call 1 in Live calls ${Date.now() - placed} ms after the fake caller was started (webhook, stream, event)`);
     const state = await row.locator('.state').textContent();
     check(/Listening|Thinking|Speaking/.test(state), `state shown: ${state}`);
     check(/•|\*/.test(await row.locator('td').nth(1).textContent()), 'the caller number is not masked');
@@ -191,10 +193,12 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.locator('#call-list .empty').waitFor({ timeout: 10000 });
     await page.goto(BASE + '/#/calls');
+    const opened = Date.now();
     await page.locator(`#call-list tr[data-call-id="${callId}"] a`).click();
     step = 'call detail';
     await page.locator('#player').waitFor();
     await until('the waveform decoded from the WAV', async () => Number(await page.locator('canvas.waveform').getAttribute('data-channels')) >= 1, 20000);
+    log(`call detail with its waveform drawn ${Date.now() - opened} ms after the click`);
     const turns = (rec.body.metadata && rec.body.metadata.hark && rec.body.metadata.hark.turns) || [];
     check(turns.length >= 1, 'the call has no turns with latency marks');
     const rows = await page.locator('.waterfall g.turn').count();
