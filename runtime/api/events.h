@@ -3,10 +3,12 @@
  * Bearer, api/session_cookie + api/auth; an Origin header must name the
  * Host) and then only hears its own tenant: first
  * {"type":"snapshot","calls":[...]}, then one JSON message per call event
- * (call.started, call.state, call.transcript, call.speech,
- * call.interrupted, call.tool_call, call.tool_result, call.hang,
- * call.ended; see /tmp contract in README) and {"type":"ping"} every
- * HK_EVENTS_PING_S. Events come from the call event bus
+ * (call.started {call}, call.state {state}, call.transcript {role, final,
+ * text, turn}, call.speech {role, status, turn}, call.interrupted {turn},
+ * call.tool_call {toolCallId, name, arguments}, call.tool_result
+ * {toolCallId, name, result}, call.hang {turn}, call.ended {endedReason};
+ * each with callId and at, epoch ms; README "Dashboard") and
+ * {"type":"ping","at"} every HK_EVENTS_PING_S. Events come from the call event bus
  * (agent/call_events) of this worker and, with REDIS_URL, from every other
  * worker and node through Redis pub/sub (api/events_redis); without Redis a
  * socket sees the calls of the worker it landed on only. Each socket's send
