@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/app.h"
 #include "cluster/call_limits.h"
+#include "store/search_words.h"
 #include "store/store.h"
 
 #define NOT_FOUND "Couldn't find the call (no call with this id)"
@@ -139,10 +140,69 @@ static int parse_query(hk_api_req *r, hk_store_call_query *q, query_bufs *b) {
     return 0;
 }
 
+/* ---- hark's extensions of GET /call (the dashboard's history) ----
+ * endedReason (exact), durationGe / durationLe (seconds, inclusive: calls
+ * not over have no duration and are left out), q (every word of it in what
+ * caller and agent said, the call's transcript; whole words, case-folded:
+ * see store/search_words.h; a call is searchable once it has ended). Paging:
+ * the list is newest first; the next page is createdAtLt = the last call's
+ * createdAt with the same limit (calls created in the same millisecond as a
+ * page's last one can fall between pages). 0, or -1 after answering 400. */
+typedef struct ext_bufs {
+    char reason[128], search[512];
+} ext_bufs;
+
+static int parse_seconds(hk_api_req *r, const char *name, int *has, double *out) {
+    char v[32], why[96];
+    int n = hk_api_query(r, name, v, sizeof v);
+    if (n == 0) return 0;
+    char *end = NULL;
+    double d = n == 1 ? strtod(v, &end) : -1;
+    if (n < 0 || !v[0] || *end || !(d >= 0 && d <= 1e9)) {
+        snprintf(why, sizeof why, "%s must be a number of seconds, 0 or more", name);
+        reply_invalid(r, why);
+        return -1;
+    }
+    *has = 1;
+    *out = d;
+    return 0;
+}
+
+static int count_word(void *ud, const char *word) {
+    (void)word;
+    ++*(int *)ud;
+    return 0;
+}
+
+static int parse_extensions(hk_api_req *r, hk_store_call_query *q, ext_bufs *e) {
+    int n = hk_api_query(r, "endedReason", e->reason, sizeof e->reason);
+    if (n < 0 || (n == 1 && !e->reason[0])) {
+        reply_invalid(r, "endedReason must be an ended reason (at most 127 characters)");
+        return -1;
+    }
+    q->ended_reason = n == 1 ? e->reason : NULL;
+    if (parse_seconds(r, "durationGe", &q->has_duration_ge, &q->duration_ge) != 0 ||
+        parse_seconds(r, "durationLe", &q->has_duration_le, &q->duration_le) != 0)
+        return -1;
+    n = hk_api_query(r, "q", e->search, sizeof e->search);
+    int words = 0;
+    if (n == 1) hk_search_words(e->search, strlen(e->search), count_word, &words);
+    if (n < 0 || (n == 1 && (words < 1 || words > HK_SEARCH_QUERY_WORDS))) {
+        char why[128];
+        snprintf(why, sizeof why, "q must hold 1 to %d words (at most 511 characters)",
+                 HK_SEARCH_QUERY_WORDS);
+        reply_invalid(r, why);
+        return -1;
+    }
+    q->search = n == 1 ? e->search : NULL;
+    return 0;
+}
+
 void hk_api_call_list(hk_api_req *r) {
     hk_store_call_query q = {0};
     query_bufs b = {{0}, {0}, {0}};
-    if (!have_store(r) || parse_query(r, &q, &b) != 0) return;
+    ext_bufs e = {{0}, {0}};
+    if (!have_store(r) || parse_query(r, &q, &b) != 0 || parse_extensions(r, &q, &e) != 0) return;
     r->app->store->v->call_records(r->app->store, r->tenant_id, &q, listed, r);
 }
 

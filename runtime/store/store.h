@@ -115,8 +115,9 @@ typedef struct hk_store_call_query {
     const char *ended_reason;    /* exactly this endedReason; NULL: any */
     int has_duration_ge, has_duration_le; /* the bounds below apply (calls not over: none) */
     double duration_ge, duration_le; /* seconds, inclusive */
-    const char *search;          /* every word of it in the call's transcript or messages
-                                  * (search_words.h: whole words, case-folded); NULL: any */
+    const char *search;          /* every word of it in the ended call's transcript (what
+                                  * caller and agent said; search_words.h: whole words,
+                                  * case-folded); NULL: any */
 } hk_store_call_query;
 
 /* GET /api/v1/overview (api/overview.c): a tenant's calls created in
