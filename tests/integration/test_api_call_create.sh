@@ -21,7 +21,8 @@ FAKE_REST=$(dirname "$HARK")/fake_twilio_rest
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-callcreate-XXXXXX)
 chmod 0755 "$T"
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/ports_lib.sh"
+freeport() { free_port; }
 PGPORT_=$(freeport)
 PORT=$(freeport)
 export HARK_PG_PORT=$PGPORT_ HARK_PG_DIR=$T/pg HARK_PG_FAST=1

@@ -8,13 +8,14 @@
 #   HARK_SPOOL_PATH          -> records spool there while the database is down
 #   HARK_LOG_LEVEL, HARK_LUA_DIR, HARK_WORKERS, HARK_DRAIN_SECONDS, HARK_STREAM_SECRET
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(cd "$(dirname "${1:-build/hark}")" && pwd)/$(basename "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-dotenv-XXXXXX)
 chmod 0755 "$T"
 mkdir "$T/cwd"
 AGENT=$ROOT/agents/front_desk.lua
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PGPORT=$(free_port)
 spid=
 cleanup() {
   [ -n "$spid" ] && kill "$spid" 2>/dev/null

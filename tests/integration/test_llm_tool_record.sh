@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/hark-toolrec-XXXXXX)
 chmod 0755 "$T"
 fail() { echo "FAIL: $*" >&2; tail -20 "$T/serve.log" >&2 2>/dev/null || true; exit 1; }
 . tests/integration/fakes_lib.sh
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/ports_lib.sh"
 export HARK_PG_PORT=$(free_port) HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 spid=
 cleanup() {

@@ -4,12 +4,13 @@
 # row per message in order with the turn's latency marks, all content
 # encrypted at rest (the words are absent from a raw SELECT).
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(cd "$(dirname "${1:-build/hark}")" && pwd)/$(basename "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 fail() { echo "FAIL: $*" >&2; cat "$T/call.log" >&2 2>/dev/null || true; exit 1; }
 T=$(mktemp -d /tmp/hark-storecall-XXXXXX)
 chmod 0755 "$T"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 export HARK_PG_PORT=$PORT HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 cleanup() { "$ROOT/scripts/pg" stop --purge >/dev/null 2>&1 || true; rm -rf "$T"; }
 trap cleanup EXIT

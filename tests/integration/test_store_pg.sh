@@ -12,6 +12,7 @@
 #     cluster of its own: neither run can pass without a real server.)
 # Stops and removes the cluster on exit.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=${1:-build/hark}
 HARK=$(cd "$(dirname "$HARK")" && pwd)/$(basename "$HARK")
 DRIVER=$(dirname "$HARK")/test_store_pg
@@ -22,7 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 T=$(mktemp -d /tmp/hark-store-XXXXXX)
 chmod 0755 "$T"
 # a free port: the kernel picks one, we hand it to PostgreSQL
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 export HARK_PG_PORT=$PORT HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 cleanup() { "$ROOT/scripts/pg" stop --purge >/dev/null 2>&1 || true; rm -rf "$T"; }
 trap cleanup EXIT

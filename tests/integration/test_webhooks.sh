@@ -30,9 +30,7 @@ start_receiver() {
   for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
   [ -s "$T/port" ] || fail "receiver did not start"
 }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(dirname "$0")/ports_lib.sh"
 agent() { # agent PORT > file
   cat <<LUA
 return {
