@@ -19,6 +19,9 @@ export async function render(view, [id]) {
   const sys = (model.messages || []).filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
   const tools = model.tools || [];
   const transfer = tools.find((t) => t.type === 'transferCall');
+  const otherTools = tools.filter((t) => t.type !== 'endCall' && t.type !== 'transferCall')
+    .map((t) => (t.function && t.function.name) || t.type)
+    .concat((model.toolIds || []).map((x) => `tool ${x}`));
   const c = {
     name: h('input', { name: 'name', value: a.name || '', required: true, maxlength: 40 }),
     firstMessage: h('textarea', { name: 'firstMessage', rows: 2 }),
@@ -61,7 +64,8 @@ export async function render(view, [id]) {
     fs('Transcriber', field('Transcriber provider', c.trProvider, 'e.g. sphinx or deepgram; empty: the server default'),
       field('Transcriber model', c.trModel), field('Language', c.trLanguage)),
     fs('Tools', h('div.field.check', null, c.endCall, h('label', { for: (c.endCall.id = 'tool-endcall') }, 'The agent may end the call (endCall)')),
-      field('Transfer to numbers (transferCall)', c.transfer, 'E.164 numbers, comma separated; empty: no transfers')),
+      field('Transfer to numbers (transferCall)', c.transfer, 'E.164 numbers, comma separated; empty: no transfers'),
+      otherTools.length ? h('p.hint', null, `Also: ${otherTools.join(', ')} (kept as they are; edit them through the API)`) : null),
     fs('Ending', field('End-call phrases', c.phrases, 'One per line: the call ends after the agent says one.'),
       field('Max duration (seconds)', c.maxDuration)),
     fs('Barge-in', field('Words to interrupt', c.numWords, 'Caller words needed to stop the agent (0: voice alone).'),
@@ -74,7 +78,8 @@ export async function render(view, [id]) {
   function body() {
     const m = { ...model, provider: c.modelProvider.value.trim(), model: c.modelName.value.trim() || undefined };
     m.messages = c.system.value.trim() ? [{ role: 'system', content: c.system.value }] : [];
-    const t = [];
+    // tools this form does not edit (function tools on a server, ...) are kept as they are
+    const t = tools.filter((x) => x.type !== 'endCall' && x.type !== 'transferCall');
     if (c.endCall.checked) t.push({ type: 'endCall' });
     const dests = c.transfer.value.split(',').map((x) => x.trim()).filter(Boolean);
     if (dests.length) t.push({ type: 'transferCall', destinations: dests.map((n) => ({ type: 'number', number: n })) });
