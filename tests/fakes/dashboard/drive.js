@@ -203,7 +203,9 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     check(turns.length >= 1, 'the call has no turns with latency marks');
     const rows = await page.locator('.waterfall g.turn').count();
     check(rows === turns.length, `waterfall rows ${rows}, turns ${turns.length}`);
-    await page.locator('.seekline:not([disabled])').first().click();
+    // by keyboard: focus the first line's seek button and press Enter
+    await page.locator('.seekline:not([disabled])').first().focus();
+    await page.keyboard.press('Enter');
     const played = await until('the recording to play', async () => {
       const t = await page.evaluate(() => document.getElementById('player').currentTime);
       return t > 0.5 ? t : 0;
@@ -281,6 +283,8 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     await page.goto(BASE + '/#/overview');
     await page.locator('#stat-today .value').waitFor({ timeout: 10000 });
     check(Number(await page.locator('#stat-range .value').textContent()) >= 2, 'calls in range is under 2');
+    const v2v = await page.locator('tr', { hasText: 'Bakery' }).locator('td').allTextContents();
+    check(v2v.length === 4 && /^\d+ ms$/.test(v2v[2]) && /^\d+ ms$/.test(v2v[3]), `Bakery's p50/p95 voice-to-voice: ${v2v.join(' | ')}`);
     await shot(page, 'overview');
     step = 'api keys';
     await page.goto(BASE + '/#/keys');
