@@ -638,8 +638,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->wsi = wsi;
         if (read_request(wsi, c, in) != 0) return -1;
         deadline_start(c, s->request_timeout);
-        if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
-            strcmp(c->method, "PATCH") == 0)
+        /* a body comes only with Content-Length (Transfer-Encoding is
+         * refused before lws sees the head): without it there is none */
+        if ((strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0 ||
+             strcmp(c->method, "PATCH") == 0) &&
+            lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
             return 0; /* wait for the body */
         return respond(wsi, c);
     case LWS_CALLBACK_HTTP_BODY:

@@ -218,6 +218,20 @@ static void test_chunked_body_answered(void **state) {
     stop();
 }
 
+/* A POST with neither Content-Length nor Transfer-Encoding has no body
+ * (RFC 9112 6.3): answered at once, not after the request deadline (408). */
+static void test_post_without_length(void **state) {
+    (void)state;
+    req_timeout = 30;
+    start(0);
+    char *out = exchange_str("POST /auth/logout HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(out, "HTTP/1.1 200"));
+    assert_non_null(strstr(out, "POST /auth/logout q=0 body=0"));
+    free(out);
+    req_timeout = 0;
+    stop();
+}
+
 /* 10 MB announced: refused on the head, before the body is read, once. */
 static void test_oversized_body_once(void **state) {
     (void)state;
@@ -442,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_oversized_body_once), cmocka_unit_test(test_pipelined_one_answer),
         cmocka_unit_test(test_untrusted_ws_closed), cmocka_unit_test(test_ws_message_limits),
         cmocka_unit_test(test_connection_cap),      cmocka_unit_test(test_deferred_later),
+        cmocka_unit_test(test_post_without_length),
         cmocka_unit_test(test_deferred_deadline_and_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
