@@ -167,6 +167,11 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     check(/assistant-ended-call/.test(await page.locator('#live-ended').textContent()), 'the ended reason is not shown');
     const sid1 = await call1;
     log(`call 1 ${sid1} (live id ${liveId}) ended`);
+    await page.getByRole('link', { name: 'All live calls' }).click();
+    await page.locator('#live-conn').waitFor();
+    await until('the ended call to leave Live calls', async () =>
+      (await page.locator(`#live-calls tr[data-call-id="${liveId}"]`).count()) === 0 &&
+      (await page.locator('#live-calls .empty').count()) === 1, 5000);
 
     // 3. history: the call is there; its detail plays the recording; one waterfall row per turn
     step = 'history';
