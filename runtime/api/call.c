@@ -7,6 +7,7 @@
  * hk_store_call_query), call_json.c shapes them. Every read carries the
  * request's tenant: another tenant's call is a 404, never a 403. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +147,8 @@ static int parse_query(hk_api_req *r, hk_store_call_query *q, query_bufs *b) {
  * caller and agent said, the call's transcript; whole words, case-folded:
  * see store/search_words.h; a call is searchable once it has ended). Paging:
  * the list is newest first; the next page is createdAtLt = the last call's
- * createdAt with the same limit (calls created in the same millisecond as a
- * page's last one can fall between pages). 0, or -1 after answering 400. */
+ * createdAt with the same limit (a full page carries every call of its last
+ * millisecond: see got_page). 0, or -1 after answering 400. */
 typedef struct ext_bufs {
     char reason[128], search[512];
 } ext_bufs;
@@ -198,12 +199,81 @@ static int parse_extensions(hk_api_req *r, hk_store_call_query *q, ext_bufs *e) 
     return 0;
 }
 
+/* A full page ends inside its last call's millisecond: the calls of that
+ * same millisecond the limit cut off come too (a page can then be longer
+ * than limit), so the next page, createdAtLt = that createdAt, neither skips
+ * nor repeats a call. The list's query lives here while the store answers. */
+typedef struct page_ctx {
+    hk_api_req *r;
+    hk_store_call_query q;
+    query_bufs b;
+    ext_bufs e;
+    cJSON *page;
+} page_ctx;
+
+static void page_done(page_ctx *c, cJSON *result, const char *err) {
+    hk_api_req *r = c->r;
+    free(c);
+    listed(r, result, err);
+}
+
+static int has_id(const cJSON *page, const char *id) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, page) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "id");
+        if (cJSON_IsString(v) && !strcmp(v->valuestring, id)) return 1;
+    }
+    return 0;
+}
+
+static void got_tail(void *ud, cJSON *tail, const char *err) {
+    page_ctx *c = ud;
+    cJSON *page = c->page;
+    if (err || !cJSON_IsArray(tail)) {
+        cJSON_Delete(tail);
+        cJSON_Delete(page);
+        page_done(c, NULL, err ? err : "no result");
+        return;
+    }
+    while (cJSON_GetArraySize(tail) > 0) {
+        cJSON *it = cJSON_DetachItemFromArray(tail, 0);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+        if (cJSON_IsString(id) && !has_id(page, id->valuestring)) cJSON_AddItemToArray(page, it);
+        else cJSON_Delete(it);
+    }
+    cJSON_Delete(tail);
+    page_done(c, page, NULL);
+}
+
+static void got_page(void *ud, cJSON *page, const char *err) {
+    page_ctx *c = ud;
+    int limit = c->q.t.limit <= 0 ? 100 : c->q.t.limit; /* the store's default */
+    int n = cJSON_IsArray(page) ? cJSON_GetArraySize(page) : 0;
+    const cJSON *t = n ? cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(page, n - 1),
+                                                          "created_at") : NULL;
+    if (err || n < limit || !cJSON_IsNumber(t)) {
+        page_done(c, page, err);
+        return;
+    }
+    double ms = floor(t->valuedouble * 1000.0 + 1e-6);
+    c->page = page;
+    c->q.t.limit = 1000;
+    c->q.t.created_gt = c->q.t.created_le = 0;
+    c->q.t.created_ge = ms / 1000.0;
+    c->q.t.created_lt = (ms + 1) / 1000.0;
+    c->r->app->store->v->call_records(c->r->app->store, c->r->tenant_id, &c->q, got_tail, c);
+}
+
 void hk_api_call_list(hk_api_req *r) {
-    hk_store_call_query q = {0};
-    query_bufs b = {{0}, {0}, {0}};
-    ext_bufs e = {{0}, {0}};
-    if (!have_store(r) || parse_query(r, &q, &b) != 0 || parse_extensions(r, &q, &e) != 0) return;
-    r->app->store->v->call_records(r->app->store, r->tenant_id, &q, listed, r);
+    page_ctx *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->r = r;
+    if (!have_store(r) || parse_query(r, &c->q, &c->b) != 0 ||
+        parse_extensions(r, &c->q, &c->e) != 0) {
+        free(c);
+        return;
+    }
+    r->app->store->v->call_records(r->app->store, r->tenant_id, &c->q, got_page, c);
 }
 
 void hk_api_call_get(hk_api_req *r) {

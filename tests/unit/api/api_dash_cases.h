@@ -9,8 +9,10 @@
  * voice-to-voice percentiles against known marks, another tenant's calls
  * never counted), and /api/v1/api-keys (create shown once, list without
  * hashes, another tenant's key a 404, revoke, the revoked key refused).
- * The including file defines cases_settle() (the store's writes done) and
- * add_key_row(tenant, key) (an API key as its store keeps it), and sets
+ * The including file defines cases_settle() (the store's writes done),
+ * add_key_row(tenant, key) (an API key as its store keeps it) and
+ * make_tie(a, b, c) (those calls of tenant a created in one millisecond, in
+ * that order, newest first; 0 when its store cannot), and sets
  * app.store before dash_cases_start(). Include after <cmocka.h>. */
 #ifndef HK_TEST_API_DASH_CASES_H
 #define HK_TEST_API_DASH_CASES_H
@@ -230,24 +232,41 @@ static void check_filters(void) {
     }
 }
 
-/* pages of 7 by createdAtLt: every call of tenant a once, newest first */
-static void check_paging(void) {
+/* pages of limit by createdAtLt: every call of tenant a once, newest first;
+ * the first page's length */
+static int walk_pages(int limit) {
     char all[1024], page[512], path[256], joined[1024] = "";
+    int first = -1;
     sids(req("GET", "/call?limit=1000", key_a, NULL), all, sizeof all);
     assert_int_equal(count(req("GET", "/call?limit=1000", key_a, NULL)), PAGED + 4);
-    snprintf(path, sizeof path, "/call?limit=7");
+    snprintf(path, sizeof path, "/call?limit=%d", limit);
     for (int pages = 0;; pages++) {
-        assert_true(pages < 10);
+        assert_true(pages < 30);
         reply *r = req("GET", path, key_a, NULL);
         int n = count(r);
+        if (first < 0) first = n;
         sids(r, page, sizeof page);
         if (n && joined[0]) strcat(joined, ",");
         strcat(joined, page);
-        if (n < 7) break;
+        if (n < limit) break;
         const char *last = s_of(cJSON_GetArrayItem(r->json, n - 1), "createdAt");
-        snprintf(path, sizeof path, "/call?limit=7&createdAtLt=%s", last);
+        snprintf(path, sizeof path, "/call?limit=%d&createdAtLt=%s", limit, last);
     }
     assert_string_equal(joined, all);
+    return first;
+}
+
+static void check_paging(void) {
+    char page[512], path[256];
+    assert_int_equal(walk_pages(7), 7);
+    assert_int_equal(walk_pages(1), 1);
+    /* CP07, CP06, CP05 created in one millisecond: a page of 17 ends at CP07
+     * and carries the other two, the next starts at CP04 */
+    if (make_tie("CP07", "CP06", "CP05")) {
+        assert_int_equal(walk_pages(17), 19);
+        assert_int_equal(walk_pages(7), 7);
+        assert_int_equal(walk_pages(1), 1);
+    }
     /* with a filter too */
     sids(req("GET", "/call?q=book&limit=1", key_a, NULL), page, sizeof page);
     assert_string_equal(page, "S3");

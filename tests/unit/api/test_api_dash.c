@@ -15,6 +15,8 @@
 
 static void cases_settle(void) {} /* the memory store writes before it returns */
 static void add_key_row(const char *tenant, char *key);
+/* the memory store's creation times are its own clock's */
+static int make_tie(const char *a, const char *b, const char *c) { return (void)a, (void)b, (void)c, 0; }
 
 #include "api_dash_cases.h"
 
