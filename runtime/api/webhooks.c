@@ -85,10 +85,11 @@ static void on_event(void *ud, hk_call *c, const hk_call_event *ev) {
         return;
     }
     if (!wanted(a, ev)) return;
-    char *body = hk_webhooks_build_event(c, ev, wall_now());
-    if (!body) return;
     char id[128];
     snprintf(id, sizeof id, "%s:%s:%llu", c->id, hk_webhooks_event_type(ev->type), ++seq);
+    if (hk_whq_drop_if_full(id, c->id)) return; /* a slow receiver: not even built */
+    char *body = hk_webhooks_build_event(c, ev, wall_now());
+    if (!body) return;
     post(c, id, body, c->id);
 }
 

@@ -251,17 +251,28 @@ static wh *wh_new(const char *id, const char *url, const char *const *hdrs, int 
     return d;
 }
 
-static int best_send(wh *d, const char *lane) {
-    int waiting = 0, busy = 0;
+static int lane_waiting(const char *lane, int *busy) {
+    int waiting = 0;
     for (wh *n = g.best; n; n = n->next)
         if (!strcmp(n->lane, lane)) {
             waiting++;
-            busy |= n->http != NULL;
+            *busy |= n->http != NULL;
         }
-    if (waiting >= HK_WHQ_LANE_MAX || g.n_best >= HK_WHQ_BEST_MAX) {
-        if (g.dropped++ % 100 == 0) /* first, then every 100th: a slow receiver is loud enough */
-            hk_log(HK_LOG_WARN, lane, "webhook_dropped", "%s: the receiver is slow (%d waiting "
-                   "for this call, %ld dropped so far)", d->id, waiting, g.dropped);
+    return waiting;
+}
+
+int hk_whq_drop_if_full(const char *id, const char *lane) {
+    int busy = 0, waiting = lane_waiting(*lane ? lane : "-", &busy);
+    if (waiting < HK_WHQ_LANE_MAX && g.n_best < HK_WHQ_BEST_MAX) return 0;
+    if (g.dropped++ % 100 == 0) /* first, then every 100th: a slow receiver is loud enough */
+        hk_log(HK_LOG_WARN, lane, "webhook_dropped", "%s: the receiver is slow (%d waiting "
+               "for this call, %ld dropped so far)", id, waiting, g.dropped);
+    return 1;
+}
+
+static int best_send(wh *d, const char *lane) {
+    int busy = 0, waiting = lane_waiting(lane, &busy);
+    if (hk_whq_drop_if_full(d->id, lane)) {
         wh_free(d);
         return -1;
     }

@@ -32,6 +32,9 @@ int hk_whq_open(struct ev_loop *loop, hk_pool *pool, const char *path, char *err
  * best-effort message. Returns 0, or -1 when a best-effort one was dropped. */
 int hk_whq_send(const char *id, const char *url, const char *const *hdrs, int nh, double timeout_s,
                 const char *secret, char *body, const char *lane);
+/* A best-effort message for lane would be dropped: counted and logged here,
+ * 1 (so the caller need not build it); 0 when there is room. */
+int hk_whq_drop_if_full(const char *id, const char *lane);
 int hk_whq_pending(void);
 /* Best-effort messages dropped (lane or worker full) and sent so far. */
 void hk_whq_stats(long *dropped, long *sent);
