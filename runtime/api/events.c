@@ -20,6 +20,7 @@
 #include "api/app.h"
 #include "api/auth.h"
 #include "api/events_redis.h"
+#include "api/jwt.h"
 #include "api/session_cookie.h"
 #include "core/log.h"
 
@@ -292,20 +293,43 @@ static int origin_ok(const hk_http_request *req) {
     return h && req->host && *req->host && strcmp(h + 3, req->host) == 0;
 }
 
+/* The checks that need no store: Origin, and the credential's shape (a
+ * cookie or Bearer JWT verified in full); sa filled when 1. */
+static int precheck(hk_app *app, const hk_http_request *req, hk_session_auth *sa) {
+    if (!E.inited) return 0;
+    if (!origin_ok(req)) {
+        hk_log(HK_LOG_WARN, NULL, "events_refused", "Origin does not match Host");
+        return 0;
+    }
+    long now = (long)time(NULL);
+    const char *secret = hk_config_str(app->cfg, HK_CFG_JWT_SECRET);
+    hk_session_auth_from(req, secret, now, sa);
+    const char *why = sa->status ? sa->message : !hk_auth_shape_ok(sa->authorization) ? "no credential" : NULL;
+    if (!why && !sa->from_cookie) { /* a Bearer session JWT is checked here too */
+        const char *t = sa->authorization + 7;
+        hk_jwt_claims c;
+        const char *jwhy = NULL;
+        if (hk_jwt_looks_like(t, strlen(t)) && hk_jwt_verify(secret, t, strlen(t), now, &c, &jwhy) != 0)
+            why = jwhy ? jwhy : "bad session token";
+    }
+    if (why) {
+        hk_log(HK_LOG_DEBUG, NULL, "events_unauthorized", "%s", why);
+        return 0;
+    }
+    return 1;
+}
+
+int hk_events_accept(hk_app *app, const hk_http_request *req) {
+    if (strcmp(req->path, HK_EVENTS_PATH) != 0) return 1; /* not ours to judge */
+    hk_session_auth sa;
+    return precheck(app, req, &sa);
+}
+
 void *hk_events_open(hk_app *app, hk_conn *conn) {
-    if (!E.inited) return NULL;
     hk_http_request req;
     hk_conn_request(conn, &req);
-    if (!origin_ok(&req)) {
-        hk_log(HK_LOG_WARN, NULL, "events_refused", "Origin does not match Host");
-        return NULL;
-    }
     hk_session_auth sa;
-    hk_session_auth_from(&req, hk_config_str(app->cfg, HK_CFG_JWT_SECRET), (long)time(NULL), &sa);
-    if (sa.status || !hk_auth_shape_ok(sa.authorization)) {
-        hk_log(HK_LOG_DEBUG, NULL, "events_unauthorized", "%s", sa.status ? sa.message : "no credential");
-        return NULL;
-    }
+    if (!precheck(app, &req, &sa)) return NULL;
     ev_sock *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->app = app;

@@ -33,7 +33,11 @@ typedef struct hk_call hk_call;
 int hk_events_init(hk_app *app, char *err, size_t errlen);
 void hk_events_shutdown(void);
 
-/* WebSocket hooks (api/routes): open returns the socket's state or NULL. */
+/* WebSocket hooks (api/routes). accept, before the upgrade is granted: 0
+ * when the Origin is foreign or the credential is missing, malformed, or a
+ * cookie/JWT session that is expired, revoked or forged (an API key's
+ * store check waits for open). open returns the socket's state or NULL. */
+int hk_events_accept(hk_app *app, const hk_http_request *req);
 void *hk_events_open(hk_app *app, hk_conn *conn);
 /* 1 when state is an events socket (routes tells it from a media stream). */
 int hk_events_owns(const void *state);

@@ -85,6 +85,8 @@ const hk_api_route hk_api_routes[] = {
 
 /* WebSockets: Media Streams, and the dashboard's live events (api/events,
  * which knows its own sockets). */
+int hk_routes_ws_accept(void *app, const hk_http_request *req) { return hk_events_accept(app, req); }
+
 void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *signature) {
     if (strcmp(path, HK_EVENTS_PATH) == 0) return hk_events_open(app, conn);
     return hk_twilio_stream_open(app, conn, path, signature);

@@ -11,6 +11,7 @@
 typedef struct hk_app hk_app; /* the serving worker: config, agents, calls */
 
 void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp);
+int hk_routes_ws_accept(void *app, const hk_http_request *req);
 void *hk_routes_ws_open(void *app, hk_conn *conn, const char *path, const char *signature);
 void hk_routes_ws_text(void *conn_state, const char *data, size_t len);
 void hk_routes_ws_closed(void *conn_state);

@@ -319,7 +319,8 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
     w.vm->dial = serve_dial;
     w.vm->dial_ud = &sv.app;
     int port = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_PORT, 8080);
-    hk_server_handlers h = {.ud = &sv.app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
+    hk_server_handlers h = {.ud = &sv.app, .http = hk_routes_http, .ws_accept = hk_routes_ws_accept,
+                            .ws_open = hk_routes_ws_open,
                             .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed,
                             .max_connections = (int)hk_config_long(&sv.cfg, HK_CFG_HARK_MAX_CONNECTIONS, 0)};
     sv.srv = hk_server_new(w.loop, port, workers > 1 ? HK_SERVER_SHARE_PORT : 0, &h, err, sizeof err);

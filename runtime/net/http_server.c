@@ -117,6 +117,7 @@ struct hk_http_pending {
 /* lws 4.1 logs every adoption with a read buffer at ERR: not an error here */
 static void lws_log_emit(int level, const char *line) {
     if (strstr(line, "adopt_socket_readbuf: calling service")) return;
+    if (strstr(line, "User code denied connection")) return; /* ws_accept refused: hark logged why */
     lwsl_emit_stderr(level, line);
 }
 
@@ -678,6 +679,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             free_request(c);
         }
         return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (!s || !s->h.ws_accept) return 0;
+        {
+            hk_conn tmp; /* the head's strings for the decision only */
+            memset(&tmp, 0, sizeof tmp);
+            int ok = 0;
+            if (read_request(wsi, &tmp, NULL) == 0) {
+                hk_http_request req;
+                hk_conn_request(&tmp, &req);
+                ok = s->h.ws_accept(s->h.ud, &req);
+            }
+            free_request(&tmp);
+            return ok ? 0 : -1;
+        }
     case LWS_CALLBACK_ESTABLISHED:
         if (!c) return -1;
         return ws_established(wsi, c, s);

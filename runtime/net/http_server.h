@@ -61,6 +61,9 @@ typedef struct hk_server_handlers {
     void (*ws_text)(void *conn_state, const char *data, size_t len);
     /* The connection is gone; conn must not be used after this. */
     void (*ws_closed)(void *conn_state);
+    /* Before a WebSocket upgrade is granted (NULL: all are): 0 refuses it
+     * (the connection is closed, no 101); req's strings live during the call. */
+    int (*ws_accept)(void *ud, const hk_http_request *req);
     /* Open connections at most (0: 4096); one more is answered 503 and closed. */
     int max_connections;
     /* Seconds an upgraded socket may stay without hk_conn_trust (0: 5). */
