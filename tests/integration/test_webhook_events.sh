@@ -12,9 +12,9 @@
 # 2. server.messages = {'transcript[transcriptType="final"]', "end-of-call-report"}:
 #    only final transcripts (the caller's and the assistant's) and the report;
 # 3. hark serve, a Twilio call (fake_twilio on the Media Stream) with a
-#    receiver that takes 4 s per request: the agent's answer starts as fast
-#    as without webhooks (under 3 s after the caller's line; a blocked loop
-#    would take >= 4 s), the call ends normally, the report still arrives,
+#    receiver that takes 6 s per request: the agent's answer is not held up
+#    (under 4.5 s after the caller's line, typically 0.7 s; a loop waiting on
+#    the receiver would take >= 6 s), the call ends normally, the report arrives,
 #    and the best-effort messages beyond the per-call bound are dropped and
 #    logged.
 set -euo pipefail
@@ -157,7 +157,7 @@ PY
 echo "ok 2 server.messages filters: final transcripts and the report only"
 
 # 3. hark serve, a slow receiver: the audio does not wait for it
-start_receiver "$T/r3.log" --delay 4
+start_receiver "$T/r3.log" --delay 6
 mkdir -p "$T/agents"
 cat >"$T/agents/slow.lua" <<LUA
 return {
@@ -196,12 +196,12 @@ python3 - "$T/events.jsonl" <<'PY' || fail "3: the answer was late with a slow r
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 lat = [e["latency_ms"] for e in ev if e["event"] == "agent_media_first"]
-assert lat and max(lat) < 3000, lat
+assert lat and max(lat) < 4500, lat
 assert not [e for e in ev if e["event"] == "violation"]
 PY
 for _ in $(seq 300); do grep -q end-of-call-report "$T/r3.log" 2>/dev/null && break; sleep 0.1; done
 grep -q '"end-of-call-report"' "$T/r3.log" || fail "3: no report from the slow receiver"
 grep -q '"event":"webhook_dropped"' "$T/serve.log" || fail "3: nothing dropped for a slow receiver"
 kill $SPID; wait $SPID 2>/dev/null || true; SPID=
-echo "ok 3 a slow receiver: the answer is not delayed, chatty messages are dropped, the report arrives"
+echo "ok 3 a slow receiver: the answer is not held up, chatty messages are dropped, the report arrives"
 echo "PASS test_webhook_events"

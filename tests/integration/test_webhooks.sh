@@ -10,7 +10,8 @@
 #    the next hark start with the receiver up replays the queue file and
 #    the first call's report arrives once; a start after that replays nothing;
 # 4. an API assistant (Vapi JSON, `hark call --assistant-json`) with the
-#    legacy serverUrl + serverUrlSecret gets its report with the secret;
+#    legacy serverUrl + serverUrlSecret gets its report with the secret, and
+#    its serverMessages pick what is sent (the report and conversation-update);
 # 5. hark serve: a Twilio call (tests/fakes/fake_twilio on the Media Stream)
 #    to a file agent with a server URL: the report names the CallSid.
 set -euo pipefail
@@ -157,6 +158,7 @@ import json, sys
 a = json.load(open("tests/fixtures/assistants/bakery.json"))
 a["serverUrl"] = "http://127.0.0.1:%s/hook" % sys.argv[1]
 a["serverUrlSecret"] = "legacy-secret"
+a["serverMessages"] = ["end-of-call-report", "conversation-update"]
 print(json.dumps(a))
 PY
 OPENAI_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$LLM/v1" timeout 120 \
@@ -168,6 +170,9 @@ import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 reps = [r for r in reqs if r["body"]["message"]["type"] == "end-of-call-report"]
 assert len(reps) == 1, len(reps)
+# serverMessages: the report and conversation updates, nothing else
+types = {r["body"]["message"]["type"] for r in reqs}
+assert types == {"end-of-call-report", "conversation-update"}, types
 r = reps[0]
 assert r["headers"].get("x-vapi-secret") == "legacy-secret", r["headers"]
 m = r["body"]["message"]
