@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "net/http_client.h"
 #include "net/webhook_sig.h"
 
@@ -264,6 +265,7 @@ static int lane_waiting(const char *lane, int *busy) {
 int hk_whq_drop_if_full(const char *id, const char *lane) {
     int busy = 0, waiting = lane_waiting(*lane ? lane : "-", &busy);
     if (waiting < HK_WHQ_LANE_MAX && g.n_best < HK_WHQ_BEST_MAX) return 0;
+    hk_metric_inc(HK_M_WEBHOOKS_DROPPED);
     if (g.dropped++ % 100 == 0) /* first, then every 100th: a slow receiver is loud enough */
         hk_log(HK_LOG_WARN, lane, "webhook_dropped", "%s: the receiver is slow (%d waiting "
                "for this call, %ld dropped so far)", id, waiting, g.dropped);

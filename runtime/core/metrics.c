@@ -26,6 +26,7 @@ static const char *counter_names[HK_M_COUNTERS][2] = {
     {"hark_call_limit_degraded_total", "Slot requests counted per worker because Redis was unreachable"},
     {"hark_rate_limited_total", "API requests, logins and calls refused by a rate limit"},
     {"hark_rate_limit_degraded_total", "Rate checks counted per worker because Redis was unreachable"},
+    {"hark_webhooks_dropped_total", "Best-effort server messages dropped because the receiver was slow"},
 };
 
 static const char *hist_names[HK_H_HISTOGRAMS][2] = {

@@ -25,6 +25,7 @@ typedef enum {
     HK_M_CALL_LIMIT_DEGRADED, /* slot requests counted per worker: Redis unreachable */
     HK_M_RATE_LIMITED,      /* requests/logins/calls refused by a rate limit (cluster/rate_limit) */
     HK_M_RATE_LIMIT_DEGRADED, /* rate checks counted per worker: Redis unreachable */
+    HK_M_WEBHOOKS_DROPPED,  /* best-effort server messages dropped: a slow receiver (api/webhooks) */
     HK_M_COUNTERS
 } hk_counter;
 

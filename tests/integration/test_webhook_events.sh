@@ -202,6 +202,8 @@ PY
 for _ in $(seq 300); do grep -q end-of-call-report "$T/r3.log" 2>/dev/null && break; sleep 0.1; done
 grep -q '"end-of-call-report"' "$T/r3.log" || fail "3: no report from the slow receiver"
 grep -q '"event":"webhook_dropped"' "$T/serve.log" || fail "3: nothing dropped for a slow receiver"
+m=$(curl -s "http://127.0.0.1:$SPORT/metrics")
+grep -Eq '^hark_webhooks_dropped_total [1-9]' <<<"$m" || fail "3: dropped messages not counted in /metrics"
 kill $SPID; wait $SPID 2>/dev/null || true; SPID=
 echo "ok 3 a slow receiver: the answer is not held up, chatty messages are dropped, the report arrives"
 echo "PASS test_webhook_events"
