@@ -81,12 +81,13 @@ expect "/call?durationGe=3600" ""
 code=$(get "/call?q=%21%21")
 [ "$code" = 400 ] || fail "q without a word: $code"
 
-code=$(get "/api/v1/overview")
+# yesterday to tomorrow (UTC): the call is in it whenever this runs
+code=$(get "/api/v1/overview?from=$(date -u -d yesterday +%F)&to=$(date -u -d tomorrow +%F)")
 [ "$code" = 200 ] || fail "overview: $code $(cat "$T/body.json")"
 python3 - "$T/body.json" "$reason" <<'PY' || fail "overview checks: $(cat "$T/body.json")"
 import json, sys
 o = json.load(open(sys.argv[1]))
-assert o["callsToday"] == 1 and o["callsInRange"] == 1, o
+assert o["callsToday"] in (0, 1) and o["callsInRange"] == 1, o
 assert o["endedReasons"] == {sys.argv[2]: 1}, o
 a = o["agents"]
 assert len(a) == 1 and a[0]["calls"] == 1, a
