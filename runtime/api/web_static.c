@@ -256,17 +256,15 @@ int hk_web_serve(const hk_web *w, const hk_http_request *req, hk_http_response *
     const web_file *f = NULL;
     if (strcmp(path, "/") == 0) f = find(w, "/index.html");
     else f = find(w, path);
+    /* No fallback to index.html for unknown paths: the dashboard routes in
+     * the fragment (/#/calls/...), and an API client asking for a route hark
+     * lacks (GET /squad) must get a JSON 404, not a page with 200. */
     if (!f) {
-        const char *last = strrchr(path, '/');
-        if (strchr(last, '.')) {
-            not_found(resp, 404, "Cannot find this file");
-            return 1;
-        }
-        f = find(w, "/index.html"); /* the app's own route: it renders it */
-        if (!f) {
-            not_found(resp, 404, "The dashboard is not installed (no index.html in HARK_WEB_DIR)");
-            return 1;
-        }
+        not_found(resp, 404,
+                  strcmp(path, "/") == 0
+                      ? "The dashboard is not installed (no index.html in HARK_WEB_DIR)"
+                      : "Cannot GET this path");
+        return 1;
     }
     char headers[1024];
     snprintf(headers, sizeof headers, STRICT_HEADERS "Cache-Control: %s\r\nETag: %s\r\n",

@@ -5,9 +5,9 @@
  * no request path ever reaches the file system. Every answer carries the
  * strict headers (CSP, nosniff, no referrer); html and app files are
  * revalidated (ETag, If-None-Match -> 304), web/vendor/ is cached for a
- * year. A path without a dot in its last segment that is no file answers
- * index.html (the single-page app's own routes). Never blocks the loop after
- * start-up. */
+ * year. Any other path is a JSON 404 (the app routes in the fragment, and
+ * an API client must never get a page for a route hark lacks). Never blocks
+ * the loop after start-up. */
 #ifndef HK_WEB_STATIC_H
 #define HK_WEB_STATIC_H
 

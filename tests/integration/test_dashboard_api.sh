@@ -2,7 +2,7 @@
 # The dashboard's backend through real servers: a private PostgreSQL and
 # redis-server, node A (`hark serve --workers 2`) and node B (one worker)
 # sharing them. Static files: types, strict CSP, ETag/304, vendor caching,
-# SPA fallback, no traversal or symlink out. Cookie session: login sets an
+# a JSON 404 for unknown paths, no traversal or symlink out. Cookie session: login sets an
 # HttpOnly SameSite=Strict cookie that works on GET, needs X-Hark-CSRF on
 # POST, is refused when expired (401 "session expired"), logout clears it and
 # revokes its token on every node.
@@ -85,7 +85,7 @@ h=$(curl -s -D - -o /dev/null "$B/js/app.js"); grep -qi '^content-type: text/jav
 h=$(curl -s -D - -o /dev/null "$B/app.css"); grep -qi '^content-type: text/css' <<<"$h" || fail "css type: $h"
 h=$(curl -s -D - -o /dev/null "$B/vendor/lib.js"); grep -qi '^cache-control: public, max-age=31536000' <<<"$h" || fail "vendor caching: $h"
 h=$(curl -s -I "$B/js/app.js"); grep -q '^HTTP/1.1 200' <<<"$h" && grep -qi '^content-length: 26' <<<"$h" || fail "HEAD: $h"
-b=$(curl -s "$B/calls/CA123"); grep -q '<title>hark</title>' <<<"$b" || fail "SPA fallback: $b"
+b=$(curl -s -w ' %{http_code}' "$B/calls/CA123"); grep -q '"statusCode":404.* 404$' <<<"$b" || fail "an unknown path is a JSON 404, not the page: $b"
 for p in /leak.txt /nope.js "/js/%2e%2e/%2e%2e/outside.txt" "/..%2f..%2foutside.txt" /.hidden; do
   b=$(curl -s --path-as-is "$B$p")
   if grep -q secret <<<"$b"; then fail "$p leaked the file outside"; fi

@@ -1,7 +1,7 @@
 /* tests/unit/api/test_dashboard_backend: the pure parts of the dashboard's
  * backend. web_static: path checks, types, ETag lists, a directory read once
- * (dotfiles and symlinks out of it left out) and answers (index, SPA
- * fallback, 404 for a missing file with a dot, 304, strict headers, vendor
+ * (dotfiles and symlinks out of it left out) and answers (index, a JSON
+ * 404 for any other missing path, 304, strict headers, vendor
  * caching, API paths left to the API). session_cookie: finding the cookie,
  * Set-Cookie lines, Bearer winning, CSRF and expiry. recording: Range
  * parsing and the public URL of a local recording. events: masked numbers
@@ -159,10 +159,12 @@ static void test_web_serve(void **state) {
     assert_int_equal(resp.status, 200);
     resp_clear(&resp);
 
-    r = get("GET", "/calls/CA123", NULL); /* the app's own route */
+    /* no page for unknown paths: the app routes in the fragment, and an API
+     * client asking for a route hark lacks gets a JSON 404 */
+    r = get("GET", "/calls/CA123", NULL);
     assert_int_equal(hk_web_serve(w, &r, &resp), 1);
-    assert_int_equal(resp.status, 200);
-    assert_memory_equal(resp.body, "<!doctype html>", 15);
+    assert_int_equal(resp.status, 404);
+    assert_non_null(strstr(resp.body, "\"statusCode\":404"));
     resp_clear(&resp);
 
     const char *missing[] = {"/out.txt", "/.secret", "/nope.js", "/js/../index.html", "/a%2f..%2fb.js"};
