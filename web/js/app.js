@@ -5,7 +5,7 @@
 // when the user leaves the page (timers, event subscriptions).
 import { get, post, onExpired } from './api.js';
 import { connect, disconnect, subscribe } from './events.js';
-import { clear, say } from './dom.js';
+import { say } from './dom.js';
 
 const pages = {
   login: () => import('./pages/login.js'),
@@ -74,8 +74,13 @@ async function route() {
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
-  const view = clear(document.getElementById('view'));
-  view.dataset.page = name;
+  // each render draws into its own container: a slow render of a page the
+  // user has already left fills a detached element, never the current page
+  const view = document.createElement('div');
+  view.className = 'page';
+  const main = document.getElementById('view');
+  main.dataset.page = name;
+  main.replaceChildren(view);
   const mod = await pages[name]();
   if (seq !== renderSeq) return;
   try {

@@ -185,17 +185,21 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     const rec = await api(page, `/call/${callId}`);
     check(rec.status === 200 && rec.body.phoneCallProviderId === sid1, `newest call is not call 1: ${JSON.stringify(rec.body && rec.body.phoneCallProviderId)}`);
     // text search in transcripts finds it by a caller's word, and not by a word nobody said
+    const filtered = (part) => page.waitForFunction((p) => location.hash.includes(p), part, { timeout: 10000 });
     await page.getByLabel('Text in transcript').fill('bread');
     await page.getByRole('button', { name: 'Apply' }).click();
+    await filtered('q=bread');
     await page.locator(`#call-list tr[data-call-id="${callId}"]`).waitFor({ timeout: 10000 });
     await page.getByLabel('Text in transcript').fill('zebra');
     await page.getByRole('button', { name: 'Apply' }).click();
+    await filtered('q=zebra');
     await page.locator('#call-list .empty').waitFor({ timeout: 10000 });
     await page.goto(BASE + '/#/calls');
     await page.locator(`#call-list tr[data-call-id="${callId}"]`).waitFor({ timeout: 10000 });
     // the agent filter keeps it; another agent's filter does not
     await page.getByLabel('Agent', { exact: true }).selectOption(env('AGENT2'));
     await page.getByRole('button', { name: 'Apply' }).click();
+    await filtered(`assistantId=${env('AGENT2')}`);
     await page.locator('#call-list .empty').waitFor({ timeout: 10000 });
     await page.goto(BASE + '/#/calls');
     const opened = Date.now();
