@@ -174,21 +174,6 @@ static void on_limit(hk_timer *t, void *ud) {
     hk_call_hangup(ud, "exceeded-max-duration");
 }
 
-/* The older single status hook (api/webhooks) rides on the event bus. */
-static hk_call_event_fn event_hook;
-static int event_hook_handle = -1;
-
-static void status_adapter(void *ud, hk_call *c, const hk_call_event *ev) {
-    (void)ud;
-    if (event_hook && (ev->type == HK_CE_STARTED || ev->type == HK_CE_ENDED))
-        event_hook(c, ev->status);
-}
-
-void hk_call_set_event_hook(hk_call_event_fn fn) {
-    event_hook = fn;
-    if (fn && event_hook_handle < 0) event_hook_handle = hk_call_events_subscribe(status_adapter, NULL);
-}
-
 void hk_call_start(hk_call *c) {
     hk_metric_inc(HK_M_CALLS_STARTED);
     hk_metric_active_calls(1);

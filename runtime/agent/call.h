@@ -230,12 +230,8 @@ void hk_call_resume(hk_call *c, int nret);
 int hk_call_idle(const hk_call *c);
 /* End now: stop audio, run on_end, tell the transport. */
 void hk_call_end(hk_call *c, const char *reason);
-/* Call events for the serving process (api/webhooks registers one; agent/
- * knows nothing of HTTP): status "in-progress" once the call has started,
- * "ended" after its summary went to the store. Runs on the call's loop;
- * must not block. Set once at start-up, before any worker runs. */
-typedef void (*hk_call_event_fn)(hk_call *c, const char *status);
-void hk_call_set_event_hook(hk_call_event_fn fn);
+/* The call's typed events (started, ended, speech, transcripts, ...) go to
+ * the subscribers of agent/call_events.h (api/webhooks, api/events). */
 /* The caller barged in: cancel the running hook, run on_interrupt. */
 void hk_call_interrupt(hk_call *c);
 /* Ask to end once queued speech has played (call:hangup). */
