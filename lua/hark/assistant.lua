@@ -163,17 +163,15 @@ local function map_tool(tl, f, tools)
       end,
     }
   elseif ty == "function" then
-    if tl.async == true then
-      bad(f .. ".async", "true is not supported yet: hark waits for the tool server's result")
-    end
+    local async = opt(tl.async, f .. ".async", "boolean") == true
     local say, raw_messages = tool_messages(tl.messages, f)
     local params = parameters(fn.parameters, f .. ".function.parameters")
     tools[name] = tool_server.define {
       name = name, description = desc or "", parameters = params, kind = "tool-calls",
-      server = one_server(tl.server, f), field = f, say = say,
+      server = one_server(tl.server, f), field = f, say = say, async = async,
       -- what the tool server is shown of its tool (toolWithToolCallList)
       vapi = { type = "function", ["function"] = { name = name, description = desc, parameters = params },
-               messages = raw_messages },
+               messages = raw_messages, async = async or nil },
     }
   else
     bad("model.tools", "is not supported for type \"" .. tostring(ty) .. "\" (" .. f .. "): hark "

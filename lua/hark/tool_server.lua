@@ -9,7 +9,9 @@
 -- tool's result for the model: a string as is, anything else JSON-encoded.
 -- A failed request, a timeout, a non-2xx status or a malformed reply
 -- becomes an error result the model sees (and the tool's request-failed
--- line is spoken); nothing here raises into the turn.
+-- line is spoken); nothing here raises into the turn. An async tool's
+-- message is sent without waiting (call:post_async) and the model is told
+-- at once that no result will come.
 -- Requests go through call:http (agent/call_http.c): the hook's coroutine
 -- waits, the loop never blocks, and a barge-in or hangup cancels the
 -- request with the hook. This is Lua, not C, for that reason: the waiting,
@@ -98,9 +100,9 @@ local function say_line(call, defs, which)
   end
 end
 
--- One tool-calls message for items (all to the same server): sets
--- item.result for each.
-local function run_tool_calls(call, server, items)
+-- The tool-calls message for items (all to the same server): the body
+-- text and the tools' definitions.
+local function tool_calls_body(call, server, items)
   local args_by_mark, list, with = {}, {}, {}
   local defs = {}
   for i, it in ipairs(items) do
@@ -118,9 +120,34 @@ local function run_tool_calls(call, server, items)
   local msg = call:server_message("tool-calls")
   msg.toolCallList = list
   msg.toolWithToolCallList = with
+  return encode_with_args({ message = msg }, args_by_mark), defs
+end
+
+-- async tools: the message goes out and nobody waits for it; the model is
+-- told so at once
+local function run_async(call, server, items)
+  local body, defs = tool_calls_body(call, server, items)
   say_line(call, defs, "start")
-  local reply, why = post(call, server, encode_with_args({ message = msg }, args_by_mark),
-                          "tool-calls (" .. #items .. " call(s))")
+  local h = headers_for(server)
+  local timeout = math.min(server.timeout_seconds or M.default_timeout, M.max_timeout)
+  local ran, ok, err = pcall(call.post_async, call, { url = server.url, body = body, headers = h, timeout = timeout })
+  if not ran or not ok then
+    call:log("async tool-calls could not be sent: " .. tostring(ran and err or ok), "warn")
+    for _, it in ipairs(items) do it.result = err_result("the tool server could not be reached") end
+    say_line(call, defs, "failed")
+    return
+  end
+  for _, it in ipairs(items) do
+    it.result = cjson.encode({ status = "sent", note = "this tool runs in the background: no result comes back" })
+  end
+end
+
+-- One tool-calls message for items (all to the same server), waiting for
+-- the reply: sets item.result for each.
+local function run_tool_calls(call, server, items)
+  local body, defs = tool_calls_body(call, server, items)
+  say_line(call, defs, "start")
+  local reply, why = post(call, server, body, "tool-calls (" .. #items .. " call(s))")
   local results = reply and reply.results
   if reply and type(results) ~= "table" then
     why, reply = "the tool server's reply has no results list", nil
@@ -204,16 +231,18 @@ function M.run(call, items)
         run_function_call(call, it.def.server, it)
       else
         local s = it.def.server
-        local key = server_key(s)
+        local key = (it.def.async and "async\n" or "") .. server_key(s)
         if not groups[key] then
           groups[key] = {}
-          order[#order + 1] = { key = key, server = s }
+          order[#order + 1] = { key = key, server = s, async = it.def.async }
         end
         table.insert(groups[key], it)
       end
     end
   end
-  for _, g in ipairs(order) do run_tool_calls(call, g.server, groups[g.key]) end
+  for _, g in ipairs(order) do
+    if g.async then run_async(call, g.server, groups[g.key]) else run_tool_calls(call, g.server, groups[g.key]) end
+  end
   for _, it in ipairs(items) do
     call:log("tool " .. it.def.name .. " result: " .. it.result, "debug")
   end

@@ -10,13 +10,21 @@
  * call:server_message(type), the envelope of a Vapi server message (type,
  * timestamp, call, assistant, customer) as a table to add to, and
  * call:tool_say(text), a tool's request-start line spoken without parking
- * the hook (the request goes out while it is said). */
+ * the hook (the request goes out while it is said), and
+ * call:post_async{url=, body=, headers=, timeout=}, a POST nobody waits for
+ * (async tools): the client copies what it sends, the reply is only logged
+ * (status and length), and the call may end meanwhile. */
 #include <lauxlib.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
 
 #include "agent/call.h"
+#include "core/log.h"
+#include "net/http_client.h"
+
+#define HK_POST_ASYNC_MAX_HEADERS 16
+#define HK_POST_ASYNC_MAX_BODY (1u << 20)
 
 /* The agent's tools table (name -> def, or a list of defs with .name). */
 static int l_tools(lua_State *L) {
@@ -84,6 +92,71 @@ static int l_tool_say(lua_State *L) {
     return 0;
 }
 
+static void post_async_done(void *ud, int status, const char *body, size_t len, const char *err) {
+    (void)ud;
+    (void)body;
+    if (status >= 200 && status < 300)
+        hk_log(HK_LOG_INFO, NULL, "tool_async_sent", "HTTP %d, %zu bytes of reply", status, len);
+    else
+        hk_log(HK_LOG_WARN, NULL, "tool_async_failed", "HTTP %d%s%s", status, err ? ": " : "",
+               err ? err : "");
+}
+
+/* call:post_async{url=, body=, headers={name=value}, timeout=}: true, or
+ * nil, why. */
+static int l_post_async(lua_State *L) {
+    hk_call *c = hk_call_check(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "url");
+    const char *url = lua_tostring(L, -1);
+    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+        return luaL_error(L, "call:post_async: url must be an http:// or https:// URL");
+    size_t body_len = 0;
+    lua_getfield(L, 2, "body");
+    const char *body = lua_tolstring(L, -1, &body_len);
+    if (!body || body_len > HK_POST_ASYNC_MAX_BODY)
+        return luaL_error(L, "call:post_async: body must be a string of at most %u bytes",
+                          HK_POST_ASYNC_MAX_BODY);
+    lua_getfield(L, 2, "timeout");
+    double timeout = luaL_optnumber(L, -1, 20);
+    if (timeout <= 0 || timeout > 60) return luaL_error(L, "call:post_async: timeout must be 0..60 s");
+    char lines[HK_POST_ASYNC_MAX_HEADERS][512];
+    const char *hdrs[HK_POST_ASYNC_MAX_HEADERS + 1];
+    int n = 0;
+    lua_getfield(L, 2, "headers");
+    if (lua_istable(L, -1)) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            if (n >= HK_POST_ASYNC_MAX_HEADERS) return luaL_error(L, "call:post_async: too many headers");
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "call:post_async: headers must map names to strings");
+            const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+            if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n") ||
+                (size_t)snprintf(lines[n], sizeof lines[n], "%s: %s", k, v) >= sizeof lines[n])
+                return luaL_error(L, "call:post_async: header '%s' is malformed or too long", k);
+            hdrs[n] = lines[n];
+            n++;
+            lua_pop(L, 1);
+        }
+    }
+    hdrs[n] = NULL;
+    hk_http_opts o = {.method = "POST",
+                      .url = url,
+                      .headers = hdrs,
+                      .body = body,
+                      .body_len = body_len,
+                      .timeout_s = timeout,
+                      .connect_timeout_s = timeout < 5 ? timeout : 5,
+                      .on_done = post_async_done};
+    if (!hk_http_fetch(hk_http_client_shared(c->loop), &o)) {
+        lua_pushnil(L);
+        lua_pushstring(L, "call:post_async: the request could not start");
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static const char *runner_src =
     "local validate = require('hark.tool').validate\n"
     "local agent_of = ...\n"
@@ -119,6 +192,8 @@ void hk_call_api_tools(lua_State *L, int methods) {
     lua_setfield(L, methods, "server_message");
     lua_pushcfunction(L, l_tool_say);
     lua_setfield(L, methods, "tool_say");
+    lua_pushcfunction(L, l_post_async);
+    lua_setfield(L, methods, "post_async");
     if (luaL_loadbuffer(L, runner_src, strlen(runner_src), "=hark_tool_runner") == 0 &&
         (lua_pushcfunction(L, l_agent_of), lua_pcall(L, 1, 1, 0) == 0)) {
         lua_setfield(L, methods, "tool");

@@ -17,7 +17,9 @@
 #    /call's transient assistant), then a call
 #    of that assistant as the store holds it (hark call --assistant-id):
 #    the stored tool's server gets the tool-calls message; the tool deleted,
-#    the next call goes on without it (a warning, no error).
+#    the next call goes on without it (a warning, no error);
+# 5. (run before 4) an async tool (async: true): its tool-calls message is
+#    sent and not waited for; the model is told at once that no result comes.
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -56,6 +58,7 @@ cat >"$T/llm.json" <<'J'
    "tool_calls": [{"name": "lookup_order", "arguments": {"order": "A17", "qty": 12345678901234567, "tags": []}},
                   {"name": "opening_hours", "arguments": {"day": "monday"}}]},
   {"when": "user", "contains": "weather", "text": "", "tool_calls": [{"name": "weather", "arguments": {"city": "Oslo"}}]},
+  {"when": "user", "contains": "notify", "text": "", "tool_calls": [{"name": "notify", "arguments": {"who": "shop"}}]},
   {"when": "tool", "text": "Here is what I found: {{tool_result}}"}
 ]}
 J
@@ -191,6 +194,34 @@ fails malformed malformed "the tool server's reply is not a JSON object"
 fails status500 status:500 "the tool server answered HTTP 500"
 fails partial partial "no result for this tool call"
 fails error error "no such order"
+
+# ---- 5. an async tool: sent, not waited for -------------------------------
+start_receiver "$T/r5.log" slow:5
+cat >"$T/asst.json" <<J
+{"model": {"provider": "openai", "model": "gpt-4o-mini",
+  "tools": [{"type": "function", "async": true, "function": {"name": "notify"}}]},
+ "server": {"url": "http://127.0.0.1:$RPORT/async", "secret": "a-secret"},
+ "voice": {"provider": "espeak"}, "transcriber": {"provider": "sphinx", "keywords": ["please notify the shop"]}}
+J
+run async "please notify the shop"
+for _ in $(seq 150); do grep -q '"type": "tool-calls"' "$T/r5.log" && break; sleep 0.1; done
+python3 - "$T/r5.log" "$T/async.json" "$T/async.llm" <<'PY' || fail "5: the async tool"
+import json, sys
+(p,) = [x for x in map(json.loads, open(sys.argv[1])) if x["body"]["message"]["type"] == "tool-calls"]
+m = p["body"]["message"]
+assert m["type"] == "tool-calls" and p["headers"]["x-vapi-secret"] == "a-secret", p
+assert m["toolCallList"][0]["function"] == {"name": "notify", "arguments": {"who": "shop"}}, m
+assert m["toolWithToolCallList"][0]["async"] is True, m
+t = json.load(open(sys.argv[2]))
+calls = [x["start_ms"] for x in t["messages"] if x["role"] == "tool_calls"]
+res = [x for x in t["messages"] if x["role"] == "tool_call_result"]
+assert json.loads(res[0]["text"])["status"] == "sent", res
+# the receiver answers after 5 s: the turn went on long before
+assert res[0]["start_ms"] - calls[0] < 2500, (calls, res)
+last = [json.loads(l)["body"] for l in open(sys.argv[3])][-1]["messages"]
+assert [json.loads(x["content"])["status"] for x in last if x["role"] == "tool"] == ["sent"], last
+print("ok 5: an async tool's message is sent; the model hears at once that no result comes")
+PY
 stop_receiver
 
 # ---- 4. toolIds through the API and the store --------------------------------

@@ -81,8 +81,8 @@ refused(doc({ functions = { { name = "f" } } }), "model.functions[0] needs a ser
         "legacy functions with no serverUrl")
 refused(doc({ tools = { { type = "function", ["function"] = {} } } }, { serverUrl = "http://x/y" }),
         "model.tools[0].function.name is required", "a function tool needs a name")
-refused(doc({ tools = { { type = "function", ["function"] = { name = "f" }, async = true } } },
-            { serverUrl = "http://x/y" }), "model.tools[0].async true is not supported yet", "async tools")
+refused(doc({ tools = { { type = "function", ["function"] = { name = "f" }, async = "yes" } } },
+            { serverUrl = "http://x/y" }), "model.tools[0].async must be a boolean", "async is a boolean")
 refused(doc({ tools = { { type = "function", ["function"] = { name = "f" }, server = { url = "ftp://x" } } } }),
         "model.tools[0].server.url must be an http", "a tool server URL is http(s)")
 refused(doc({ tools = { { type = "apiRequest" } } }), 'model.tools is not supported for type "apiRequest" (model.tools[0])',
@@ -136,3 +136,19 @@ fake.http = function() error("call:http: header 'X' has a forbidden character") 
 items = { { id = "e1", def = a.tools.lookup_order, arguments = '{"order":"A1"}' } }
 ts.run(fake, items)
 h.check(cjson.decode(items[1].result).error:find("forbidden character", 1, true), "a refused request -> an error result")
+
+-- an async tool: its message goes out through call:post_async, nobody waits,
+-- the model hears at once that no result comes
+a = asst.to_agent(doc({ tools = { { type = "function", ["function"] = { name = "notify" }, async = true } } },
+                      { serverUrl = "http://127.0.0.1:9/async" }))
+h.check(a.tools.notify.async == true and a.tools.notify.vapi.async == true, "async: true is kept")
+local posted = {}
+fake.http = function() error("an async tool must not wait") end
+fake.post_async = function(_, req) posted[#posted + 1] = req; return true end
+items = { { id = "a1", def = a.tools.notify, arguments = '{"x":1}' } }
+ts.run(fake, items)
+h.check(#posted == 1 and posted[1].url == "http://127.0.0.1:9/async", "posted without waiting")
+local am = cjson.decode(posted[1].body).message
+h.check(am.type == "tool-calls" and am.toolCallList[1].id == "a1" and am.toolCallList[1]["function"].arguments.x == 1,
+        "the same tool-calls message")
+h.check(cjson.decode(items[1].result).status == "sent", "the model is told it was sent (" .. items[1].result .. ")")
