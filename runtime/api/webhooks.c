@@ -87,6 +87,9 @@ static void on_event(void *ud, hk_call *c, const hk_call_event *ev) {
     if (!wanted(a, ev)) return;
     char id[128];
     snprintf(id, sizeof id, "%s:%s:%llu", c->id, hk_webhooks_event_type(ev->type), ++seq);
+    /* a newer conversation supersedes one still waiting (a slow receiver
+     * gets the latest, not a backlog of stale copies) */
+    if (ev->type == HK_CE_CONVERSATION) hk_whq_supersede(c->id, ":conversation-update:");
     if (hk_whq_drop_if_full(id, c->id)) return; /* a slow receiver: not even built */
     char *body = hk_webhooks_build_event(c, ev, wall_now());
     if (!body) return;

@@ -272,6 +272,22 @@ int hk_whq_drop_if_full(const char *id, const char *lane) {
     return 1;
 }
 
+int hk_whq_supersede(const char *lane, const char *tag) {
+    if (!*lane) lane = "-";
+    for (wh **p = &g.best; *p; p = &(*p)->next) {
+        wh *n = *p;
+        if (!n->http && !strcmp(n->lane, lane) && strstr(n->id, tag)) {
+            *p = n->next;
+            g.best_tail = &g.best;
+            while (*g.best_tail) g.best_tail = &(*g.best_tail)->next;
+            g.n_best--;
+            wh_free(n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int best_send(wh *d, const char *lane) {
     int busy = 0, waiting = lane_waiting(lane, &busy);
     if (hk_whq_drop_if_full(d->id, lane)) {

@@ -6,8 +6,9 @@
  *    the next start;
  *  - best effort (transcript, conversation-update, speech-update, hang,
  *    user-interrupted): memory only, one attempt, in order per call with one
- *    request in flight and at most HK_WHQ_LANE_MAX waiting; more are dropped
- *    and counted (a slow receiver never grows memory or reaches the audio).
+ *    request in flight and at most HK_WHQ_LANE_MAX queued; more are dropped
+ *    and counted (a slow receiver never grows memory or reaches the audio);
+ *    a waiting conversation-update is replaced by the next one.
  * Every attempt is signed afresh when a secret is given (net/webhook_sig.h:
  *   X-Hark-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>)
  * and carries X-Hark-Delivery-Id: <id>, the same on every attempt. */
@@ -20,7 +21,7 @@
 #include "core/pool.h"
 
 #define HK_WHQ_MAX_HEADERS 12
-#define HK_WHQ_LANE_MAX 16    /* best-effort messages waiting per call */
+#define HK_WHQ_LANE_MAX 16    /* best-effort messages per call (the one in flight included) */
 #define HK_WHQ_BEST_MAX 1024  /* best-effort messages waiting in the worker */
 
 /* Opens (creating) the queue file and replays what it holds; path NULL:
@@ -35,6 +36,10 @@ int hk_whq_send(const char *id, const char *url, const char *const *hdrs, int nh
 /* A best-effort message for lane would be dropped: counted and logged here,
  * 1 (so the caller need not build it); 0 when there is room. */
 int hk_whq_drop_if_full(const char *id, const char *lane);
+/* Drops lane's waiting (not yet sent) best-effort message whose id holds
+ * tag, when a newer one makes it stale (a conversation-update holds the
+ * whole conversation). 1 if one was dropped. */
+int hk_whq_supersede(const char *lane, const char *tag);
 int hk_whq_pending(void);
 /* Best-effort messages dropped (lane or worker full) and sent so far. */
 void hk_whq_stats(long *dropped, long *sent);

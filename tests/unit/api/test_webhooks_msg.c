@@ -1,8 +1,10 @@
 /* tests/unit/api/test_webhooks_msg: the bodies of the best-effort Vapi
- * server messages (api/webhooks_msg.c) built from a call's events, and
- * hark's webhook signature (net/webhook_sig.c) against a vector computed
- * with Python's hmac. The call is a bare struct with a few messages: no
- * pipeline, no VM. */
+ * server messages (api/webhooks_msg.c) built from a call's events, hark's
+ * webhook signature (net/webhook_sig.c) against a vector computed with
+ * Python's hmac, and the best-effort queue's bounds with a receiver that
+ * never answers (one request in flight per call, a waiting
+ * conversation-update replaced by the next, 16 per call, the rest dropped).
+ * The call is a bare struct with a few messages: no pipeline, no VM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +14,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ev.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "agent/call.h"
 #include "agent/call_events.h"
@@ -197,12 +203,54 @@ static void test_signature(void **state) {
     assert_int_equal(hk_webhook_signature("s3cret", 1, body, strlen(body), out, 50), -1);
 }
 
+static void test_best_effort_bounds(void **state) {
+    (void)state;
+    /* a receiver that takes the connection and never answers */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    char url[64], err[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", ntohs(a.sin_port));
+    T.agent.server_url = url;
+    T.agent.server_timeout_s = 60;
+    T.agent.server_messages = HK_SM_DEFAULT;
+    assert_int_equal(hk_webhooks_init(T.loop, NULL, NULL, err, sizeof err), 0);
+    long dropped0 = 0;
+    hk_webhooks_stats(&dropped0, NULL);
+    hk_call_event sp = {.type = HK_CE_SPEECH, .role = "user", .status = "started", .turn = 0};
+    hk_call_emit(&T.call, &sp); /* in flight */
+    hk_call_event conv = {.type = HK_CE_CONVERSATION, .turn = 0};
+    for (int i = 0; i < 20; i++) hk_call_emit(&T.call, &conv);
+    assert_int_equal(hk_webhooks_pending(), 2); /* the speech-update and the latest conversation */
+    hk_call_event tr = {.type = HK_CE_TRANSCRIPT, .role = "user", .text = "x", .final = 1};
+    hk_call_emit(&T.call, &tr); /* not asked for: not queued */
+    assert_int_equal(hk_webhooks_pending(), 2);
+    for (int i = 0; i < 30; i++) hk_call_emit(&T.call, &sp);
+    assert_int_equal(hk_webhooks_pending(), 16); /* one in flight, 15 waiting */
+    long dropped = 0;
+    hk_webhooks_stats(&dropped, NULL);
+    assert_int_equal(dropped - dropped0, 30 - 14);
+    /* another call has its own queue */
+    hk_call other = T.call;
+    snprintf(other.id, sizeof other.id, "CA999");
+    hk_call_emit(&other, &sp);
+    assert_int_equal(hk_webhooks_pending(), 17);
+    hk_webhooks_shutdown();
+    assert_int_equal(hk_webhooks_pending(), 0);
+    close(fd);
+    T.agent.server_url = NULL;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transcript),
         cmocka_unit_test(test_speech_hang_interrupted),
         cmocka_unit_test(test_conversation),
         cmocka_unit_test(test_signature),
+        cmocka_unit_test(test_best_effort_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
