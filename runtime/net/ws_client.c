@@ -25,6 +25,7 @@
 
 #define HK_WS_MAX_MSG (16u * 1024 * 1024) /* a bigger message from the peer is a fault */
 #define HK_WS_MAX_CTX 16                   /* loops (worker threads) per process */
+#define HK_WS_DIRECT_MAX 4096              /* messages up to this go out at once when nothing waits */
 #define HK_WS_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
 typedef struct ws_msg {
@@ -58,6 +59,7 @@ struct hk_ws {
     int open;        /* handshake done */
     int closed;      /* user called hk_ws_close or on_close was delivered: no more callbacks */
     int lws_gone;    /* lws released the wsi (or never had one) */
+    int write_failed; /* a direct write failed: on_close comes from the writeable callback */
     int in_connect, destroyed; /* inside lws_client_connect_via_info */
     ws_msg *q_head, *q_tail;
     size_t queued;
@@ -106,6 +108,10 @@ static void kill_async(hk_ws *ws) {
 }
 
 static int write_one(struct lws *wsi, hk_ws *ws) {
+    if (ws->write_failed) {
+        report_close(ws, 0, "write failed");
+        return -1;
+    }
     ws_msg *m = ws->q_head;
     if (m) {
         ws->q_head = m->next;
@@ -494,7 +500,23 @@ hk_ws *hk_ws_connect(struct ev_loop *loop, const hk_ws_opts *o, char *err, size_
 }
 
 static int enqueue(hk_ws *ws, const void *data, size_t n, int binary) {
-    if (!ws || ws->closed || (ws->lws_gone && !ws->resolving)) return -1;
+    if (!ws || ws->closed || ws->write_failed || (ws->lws_gone && !ws->resolving)) return -1;
+    /* Open, nothing queued, nothing held back by lws: write now instead of
+     * queueing a copy and asking for POLLOUT (a malloc and two epoll_ctl per
+     * message, for audio 50 times a second per call). lws keeps a short
+     * write and finishes it on POLLOUT; later messages queue behind it. */
+    if (ws->open && ws->wsi && !ws->lws_gone && !ws->q_head && n <= HK_WS_DIRECT_MAX &&
+        !lws_partial_buffered(ws->wsi)) {
+        unsigned char buf[LWS_PRE + HK_WS_DIRECT_MAX];
+        if (n) memcpy(buf + LWS_PRE, data, n);
+        if (lws_write(ws->wsi, buf + LWS_PRE, n, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
+            (int)n) {
+            ws->write_failed = 1; /* reported from the writeable callback, not from here */
+            lws_callback_on_writable(ws->wsi);
+            return -1;
+        }
+        return 0;
+    }
     ws_msg *m = malloc(sizeof *m + LWS_PRE + n);
     if (!m) return -1;
     m->next = NULL;
