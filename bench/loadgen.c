@@ -50,7 +50,7 @@
 #define FRAME 160              /* mu-law bytes per 20 ms */
 #define B64_FRAME 220          /* base64 of 160 bytes (216 characters) + NUL, rounded up */
 #define MAX_PARAMS 8
-#define MAX_MARKS 16
+#define MAX_MARKS 64           /* marks waiting for their audio to play, per caller */
 #define MAX_PIDS 8
 #define SPURT_S 2.0            /* a pause longer than this starts a new talk spurt */
 #define GAP_BUCKETS 20001      /* 0.1 ms buckets up to 2 s */
@@ -93,7 +93,7 @@ static struct {
     size_t nb64;
     /* results */
     uint32_t gaps[GAP_BUCKETS];
-    uint64_t ngaps, gaps_over40, spurts, marks_rx, marks_echoed, bad_msgs;
+    uint64_t ngaps, gaps_over40, spurts, marks_rx, marks_echoed, marks_dropped, bad_msgs;
     double gap_max;
     uint64_t rx_bytes, exp_bytes;
     int connected, failed, closed_by_hark;
@@ -308,7 +308,8 @@ static void on_message(void *ud, const char *data, size_t n, int binary)
     } else if (el == 4 && !memcmp(evt, "mark", 4)) {
         long ml = str_field(data, n, "name", &v);
         G.marks_rx++;
-        if (ml < 0 || ml >= 64 || c->nmarks == MAX_MARKS) { G.bad_msgs++; return; }
+        if (ml < 0 || ml >= 64) { G.bad_msgs++; return; }
+        if (c->nmarks == MAX_MARKS) { G.marks_dropped++; return; } /* too far ahead of playback */
         memcpy(c->marks[c->nmarks].name, v, (size_t)ml);
         c->marks[c->nmarks].name[ml] = 0;
         c->marks[c->nmarks++].due = c->play_end > now ? c->play_end : now;
@@ -666,7 +667,7 @@ int main(int argc, char **argv)
            "\"rss_mark_mb\":%.1f,\"rss_end_mb\":%.1f,\"fds_base\":%d,\"fds_mark\":%d,\"fds_end\":%d,"
            "\"gaps\":%llu,\"gap_p50_ms\":%.1f,\"gap_p99_ms\":%.1f,\"gap_max_ms\":%.1f,"
            "\"gaps_over_40_pct\":%.2f,\"spurts\":%llu,\"delivered_pct\":%.2f,"
-           "\"marks_received\":%llu,\"marks_echoed\":%llu,\"bad_messages\":%llu,"
+           "\"marks_received\":%llu,\"marks_echoed\":%llu,\"marks_dropped\":%llu,\"bad_messages\":%llu,"
            "\"send_lag_max_ms\":%.1f,\"loadgen_cpu_pct\":%.1f}\n",
            G.calls, G.total, G.started, G.connected, G.failed, G.closed_by_hark, G.streaming_max,
            cpu, G.cpu_t1 - G.cpu_t0, G.rss_base_kb / 1024.0, G.rss_peak_kb / 1024.0, per_call,
@@ -674,7 +675,8 @@ int main(int argc, char **argv)
            (unsigned long long)G.ngaps, gap_q(0.50), gap_q(0.99), G.gap_max * 1000.0,
            pct(G.gaps_over40, G.ngaps), (unsigned long long)G.spurts,
            pct(G.rx_bytes, G.exp_bytes), (unsigned long long)G.marks_rx,
-           (unsigned long long)G.marks_echoed, (unsigned long long)G.bad_msgs,
+           (unsigned long long)G.marks_echoed, (unsigned long long)G.marks_dropped,
+           (unsigned long long)G.bad_msgs,
            G.send_lag_max * 1000.0, wall > 0 ? 100.0 * self_cpu / wall : 0);
     fprintf(stderr,
             "loadgen: %d calls (%d at once): %d connected, %d failed, %d closed by hark; "
