@@ -147,6 +147,10 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     // count the greyed interim lines the page shows while the caller speaks
     await page.evaluate(() => {
       window.__interim = 0;
+      window.__speaking = 0;
+      new MutationObserver(() => {
+        if (/Caller speaking/.test(document.getElementById('live-speech').textContent)) window.__speaking++;
+      }).observe(document.getElementById('live-speech'), { childList: true, characterData: true, subtree: true });
       new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => {
         if (n.classList && n.classList.contains('interim')) window.__interim++;
       }))).observe(document.querySelector('.transcript'), { childList: true });
@@ -161,6 +165,7 @@ function b64url(buf) { return Buffer.from(buf).toString('base64').replace(/=+$/,
     check(await page.locator('.transcript .line.interim').count() === 0, 'interim lines left after the call ended');
     const interim = await page.evaluate(() => window.__interim);
     check(interim >= 1, 'no interim (greyed) caller words were shown while the caller spoke');
+    check(await page.evaluate(() => window.__speaking) >= 1, 'the caller was never shown speaking (call.speech)');
     log(`live transcript: ${interim} interim lines shown, all replaced by finals`);
     // the agent ended the call with its endCall tool: the tool call is shown live
     await page.locator('.transcript .line.tool', { hasText: 'endCall' }).first().waitFor({ timeout: 5000 });

@@ -11,10 +11,11 @@ export function render(view, [id]) {
   const tv = new TranscriptView();
   const state = h('span.state', { id: 'live-state' }, '');
   const clock = h('span.num', { id: 'live-clock' }, '');
+  const speech = h('span.speech', { id: 'live-speech' }, ''); // who is talking now (call.speech)
   const info = h('p.muted', { id: 'live-info' });
   const ended = h('p.notice', { id: 'live-ended', hidden: true });
   view.append(h('h1', null, 'Live transcript'), info,
-    h('p', null, 'State: ', state, ' · Duration: ', clock), ended, tv.el,
+    h('p', null, 'State: ', state, ' · Duration: ', clock, ' ', speech), ended, tv.el,
     h('p', null, h('a', { href: '#/live' }, '← All live calls')));
 
   function header() {
@@ -35,6 +36,9 @@ export function render(view, [id]) {
     switch (ev.type) {
       case 'call.state': header(); break;
       case 'call.transcript': tv.transcript(ev); break;
+      case 'call.speech':
+        speech.textContent = ev.status === 'started' ? `${ev.role === 'user' ? 'Caller' : 'Agent'} speaking…` : '';
+        break;
       case 'call.interrupted': tv.interrupted(ev); break;
       case 'call.tool_call': tv.toolCall(ev.name, ev.arguments); break;
       case 'call.tool_result': tv.toolResult(ev.name, ev.result); break;
@@ -43,6 +47,7 @@ export function render(view, [id]) {
         ended.replaceChildren('Call ended', ev.endedReason ? ` (${ev.endedReason}). ` : '. ',
           h('a', { href: `#/calls/${encodeURIComponent(id)}` }, 'Open the call’s details'));
         state.textContent = 'ended';
+        speech.textContent = '';
         state.className = 'state state-ended';
         break;
       default:
