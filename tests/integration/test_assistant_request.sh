@@ -40,9 +40,10 @@ PORT=$(freeport)
 export HARK_PG_PORT=$PGPORT_ HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pid= RPID=
 cleanup() {
+  set +e # clean-up goes on whatever is already gone; the test's status stands
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   [ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
-  "$ROOT/scripts/pg" stop --purge >/dev/null 2>&1 || true
+  "$ROOT/scripts/pg" stop --purge >/dev/null 2>&1
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
