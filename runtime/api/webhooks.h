@@ -36,6 +36,11 @@ void hk_webhooks_shutdown(void);
 /* The message body for a call event ("in-progress", "ended": status-update;
  * "report": end-of-call-report), malloc'd JSON. For tests. */
 char *hk_webhooks_build(const hk_call *c, const char *what, double now_wall);
+/* The settings the messages read (the public base of recording URLs: a
+ * local recording is reported as <base>/call/<id>/recording, as GET /call
+ * shows it, never as a file:// path). NULL: URLs as stored. */
+struct hk_config;
+void hk_webhooks_set_config(const struct hk_config *cfg);
 /* webhooks_msg.c: the body of a best-effort message for ev (transcript,
  * conversation-update, speech-update, hang, user-interrupted), malloc'd
  * JSON; NULL for other events. */

@@ -13,6 +13,8 @@
 
 #include "agent/agent.h"
 #include "api/webhooks.h"
+#include "api/recording.h"
+#include "core/config.h"
 
 static void iso_time(double t, char *out, size_t n) {
     time_t s = (time_t)t;
@@ -55,6 +57,10 @@ static char *print(cJSON *root) {
     return s;
 }
 
+static const hk_config *msg_cfg;
+
+void hk_webhooks_set_config(const hk_config *cfg) { msg_cfg = cfg; }
+
 char *hk_webhooks_build(const hk_call *c, const char *what, double now_wall) {
     int report = strcmp(what, "report") == 0;
     double dur = hk_call_now((hk_call *)c);
@@ -95,10 +101,13 @@ char *hk_webhooks_build(const hk_call *c, const char *what, double now_wall) {
     }
     cJSON_AddStringToObject(art, "transcript", tr);
     cJSON_AddItemToObject(art, "messages", cJSON_Duplicate(msgs, 1));
-    if (c->recording_url[0]) cJSON_AddStringToObject(art, "recordingUrl", c->recording_url);
+    char rec[768]; /* a local file: the URL GET /call/{id}/recording serves it at */
+    int rec_local = hk_recording_public_url(msg_cfg, c->id, c->recording_url, rec, sizeof rec);
+    if (rec[0]) cJSON_AddStringToObject(art, "recordingUrl", rec);
+    if (rec_local) cJSON_AddStringToObject(art, "stereoRecordingUrl", rec); /* caller left, agent right */
     cJSON_AddStringToObject(m, "transcript", tr);
     cJSON_AddItemToObject(m, "messages", msgs);
-    if (c->recording_url[0]) cJSON_AddStringToObject(m, "recordingUrl", c->recording_url);
+    if (rec[0]) cJSON_AddStringToObject(m, "recordingUrl", rec);
     free(tr);
     cJSON_AddObjectToObject(m, "analysis");
     cJSON_AddStringToObject(m, "startedAt", started);

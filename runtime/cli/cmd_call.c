@@ -408,6 +408,10 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         return 1;
     }
     cl.w = &w;
+    { /* an assistant's metadata.hark.script is read from the agents directory */
+        const char *adir = hk_config_str(cfg, HK_CFG_HARK_AGENTS_DIR);
+        snprintf(w.vm->agents_dir, sizeof w.vm->agents_dir, "%s", adir ? adir : "agents");
+    }
     int rc = 1;
     if (assistant_id && !(store = hk_store_from_env(cfg, w.loop, w.pool, err, sizeof err))) {
         fprintf(stderr, "hark call: store: %s\n", err);
@@ -439,6 +443,7 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         const char *spool = hk_config_str(cfg, HK_CFG_HARK_SPOOL_PATH);
         char whpath[600];
         if (spool && *spool) hk_webhooks_path_for_spool(spool, whpath, sizeof whpath);
+        hk_webhooks_set_config(cfg);
         if (hk_webhooks_init(w.loop, w.pool, spool && *spool ? whpath : NULL, err, sizeof err) != 0) {
             fprintf(stderr, "hark call: webhooks: %s\n", err);
             hk_agent_unref(agent);

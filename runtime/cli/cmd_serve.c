@@ -294,6 +294,7 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
         hk_webhooks_path_for_spool(spool && *spool ? spool : "var/store-spool.jsonl", whpath,
                                    sizeof whpath);
         if (make_parent_dir(whpath) != 0) goto out; /* var/ may not exist yet */
+        hk_webhooks_set_config(&sv.cfg);
         if (hk_webhooks_init(w.loop, w.pool, whpath, err, sizeof err) != 0) {
             fprintf(stderr, "hark serve: webhooks: %s\n", err);
             goto out;

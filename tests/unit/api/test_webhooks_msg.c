@@ -24,6 +24,7 @@
 #include "agent/call.h"
 #include "agent/call_events.h"
 #include "api/webhooks.h"
+#include "core/config.h"
 #include "net/webhook_sig.h"
 
 static struct {
@@ -113,6 +114,35 @@ static const char *str(const cJSON *o, const char *k) {
     const cJSON *v = cJSON_GetObjectItem(o, k);
     assert_true(cJSON_IsString(v));
     return v->valuestring;
+}
+
+/* The end-of-call report names a local recording by the URL hark serves it
+ * at (GET /call/{id}/recording), as GET /call does, never by its file://
+ * path on the server's disk. */
+static void test_report_recording_url(void **state) {
+    (void)state;
+    hk_config cfg = {0};
+    assert_int_equal(hk_config_set(&cfg, HK_CFG_TWILIO_WEBHOOK_URL,
+                                   "https://calls.example.com/api/v1/voice-agents/twilio/webhook"),
+                     0);
+    snprintf(T.call.recording_url, sizeof T.call.recording_url, "file:///srv/hark/var/rec/CA123.wav");
+    T.call.started = 1;
+    for (int with_cfg = 0; with_cfg < 2; with_cfg++) {
+        hk_webhooks_set_config(with_cfg ? &cfg : NULL);
+        char *s = hk_webhooks_build(&T.call, "report", 1.8e9);
+        assert_non_null(s);
+        cJSON *root = cJSON_Parse(s);
+        free(s);
+        cJSON *m = cJSON_GetObjectItem(root, "message");
+        const char *want = with_cfg ? "https://calls.example.com/call/CA123/recording"
+                                    : "file:///srv/hark/var/rec/CA123.wav";
+        assert_string_equal(str(m, "recordingUrl"), want);
+        assert_string_equal(str(cJSON_GetObjectItem(m, "artifact"), "recordingUrl"), want);
+        cJSON_Delete(root);
+    }
+    hk_webhooks_set_config(NULL);
+    T.call.recording_url[0] = 0;
+    hk_config_free(&cfg);
 }
 
 static void test_transcript(void **state) {
@@ -246,6 +276,7 @@ static void test_best_effort_bounds(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_recording_url),
         cmocka_unit_test(test_transcript),
         cmocka_unit_test(test_speech_hang_interrupted),
         cmocka_unit_test(test_conversation),
