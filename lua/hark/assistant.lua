@@ -9,8 +9,14 @@
 --
 -- hark's extension: metadata.hark.script = "name.lua" names a Lua file in
 -- the agents directory whose hooks (on_start, on_user_turn, on_tool, ...)
--- and tools run with this assistant's settings. (Loading it is not wired
--- yet: such an assistant is refused with a message saying so.)
+-- and tools run with this assistant's settings. decode returns the name as
+-- its second value; the C side (agent_json.c) runs the file in a sandbox of
+-- the assistant's own and hands its table to with_script, which merges it.
+--
+-- Vapi's speaking plans: stopSpeakingPlan {voiceSeconds, backoffSeconds}
+-- becomes barge_in {min_speech_ms, resume_after_ms}; numWords above 0 is
+-- refused (hark interrupts on voice length alone); startSpeakingPlan is
+-- checked and kept but not used yet (hark has no such endpointing setting).
 local cjson = require("cjson")
 local tool_server = require("hark.tool_server")
 
@@ -286,12 +292,55 @@ local function transcriber(t, a)
   }
 end
 
--- The agent table of assistant doc (a Lua table decoded from the JSON).
+-- Vapi's speaking plans (hark-side ranges documented in README).
+-- stopSpeakingPlan: voiceSeconds (0..0.5, Vapi's default 0.2) is the speech
+-- that interrupts the agent (barge_in.min_speech_ms); backoffSeconds (0..10,
+-- Vapi's default 1) the quiet after which playback resumes (resume_after_ms,
+-- held to hark's 20..5000 ms); numWords must be 0 (hark has no word count
+-- for interrupting). startSpeakingPlan is checked and kept, not used.
+local function plan_num(t, k, f, lo, hi)
+  local v = opt(t[k], f .. "." .. k, "number")
+  if v and (v < lo or v > hi) then bad(f .. "." .. k, "must be " .. lo .. ".." .. hi) end
+  return v
+end
+
+local function speaking_plans(doc, a)
+  local sp = opt(doc.stopSpeakingPlan, "stopSpeakingPlan", "table")
+  if sp then
+    local f = "stopSpeakingPlan"
+    local words = plan_num(sp, "numWords", f, 0, 10)
+    if words and words ~= 0 then
+      bad(f .. ".numWords", "is not supported above 0: hark interrupts on the caller's voice "
+        .. "alone (stopSpeakingPlan.voiceSeconds)")
+    end
+    local voice_s = plan_num(sp, "voiceSeconds", f, 0, 0.5)
+    local back_s = plan_num(sp, "backoffSeconds", f, 0, 10)
+    if voice_s or back_s then
+      local b = {}
+      if voice_s then b.min_speech_ms = math.floor(voice_s * 1000 + 0.5) end
+      if back_s then b.resume_after_ms = math.min(5000, math.max(20, math.floor(back_s * 1000 + 0.5))) end
+      a.barge_in = b
+    end
+  end
+  local st = opt(doc.startSpeakingPlan, "startSpeakingPlan", "table")
+  if st then
+    plan_num(st, "waitSeconds", "startSpeakingPlan", 0, 5)
+    local ep = opt(st.transcriptionEndpointingPlan, "startSpeakingPlan.transcriptionEndpointingPlan", "table")
+    if ep then
+      for _, k in ipairs({ "onPunctuationSeconds", "onNoPunctuationSeconds", "onNumberSeconds" }) do
+        plan_num(ep, k, "startSpeakingPlan.transcriptionEndpointingPlan", 0, 3)
+      end
+    end
+  end
+end
+
+-- The agent table of assistant doc (a Lua table decoded from the JSON),
+-- and the script's file name when metadata.hark.script names one.
 function M.to_agent(doc, tool_docs)
   if type(doc) ~= "table" or is_array(doc) and next(doc) ~= nil then
     bad("assistant", "must be a JSON object")
   end
-  local a = {}
+  local a, script = {}, nil
   a.name = opt(doc.name, "name", "string")
   a.first_message = opt(doc.firstMessage, "firstMessage", "string")
   a.first_message_mode = opt(doc.firstMessageMode, "firstMessageMode", "string")
@@ -363,10 +412,10 @@ function M.to_agent(doc, tool_docs)
     end
     if h and h.script ~= nil and h.script ~= cjson.null then
       local s = opt(h.script, "metadata.hark.script", "string")
-      if not s:match("^[%w_%-]+%.lua$") then
+      if #s > 128 or not s:match("^[%w_%-]+%.lua$") then
         bad("metadata.hark.script", "must name a file in the agents directory (\"name.lua\")")
       end
-      bad("metadata.hark.script", "is not supported yet (an assistant with a Lua script)")
+      script = s
     end
   end
   -- server tools without a server of their own use the assistant's
@@ -382,7 +431,39 @@ function M.to_agent(doc, tool_docs)
     end
   end
   if a.tools and next(a.tools) == nil then a.tools = nil end
-  return a
+  speaking_plans(doc, a)
+  return a, script
+end
+
+-- The assistant's agent a with the table s its script returned (built in
+-- the script's own sandbox; read raw, as it is agent code): s supplies the
+-- hooks, its tools and any setting the assistant leaves unset; the
+-- assistant's JSON wins where both set a field, and its tools win over
+-- script tools of the same name. The result goes through the same checks
+-- as any agent (hk_agent_from_table).
+function M.with_script(a, s)
+  local f = "metadata.hark.script"
+  if type(s) ~= "table" then bad(f, "must return the agent table (it returned " .. type(s) .. ")") end
+  local out = {}
+  for k, v in next, s do
+    if k ~= "tools" then out[k] = v end
+  end
+  for k, v in pairs(a) do
+    if k ~= "tools" then out[k] = v end
+  end
+  local tools = {}
+  local st = rawget(s, "tools")
+  if st ~= nil then
+    if type(st) ~= "table" then bad(f, "tools must be a table of hark.tool definitions") end
+    for k, def in next, st do
+      local name = type(k) == "string" and k or (type(def) == "table" and rawget(def, "name"))
+      if type(name) ~= "string" then bad(f, "tools: each tool needs a name") end
+      tools[name] = def
+    end
+  end
+  for name, def in pairs(a.tools or {}) do tools[name] = def end
+  if next(tools) ~= nil then out.tools = tools end
+  return out
 end
 
 -- JSON text -> agent table; errors are "field message" strings.

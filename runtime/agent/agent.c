@@ -446,11 +446,11 @@ static int read_settings(hk_agent *a, lua_State *L, char *err, size_t errlen) {
     return 0;
 }
 
-hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, size_t errlen) {
+int hk_agent_run_file(hk_vm *vm, const char *path, char *err, size_t errlen) {
     size_t len = 0;
     char msg[1024];
     char *src = read_file(path, &len, err, errlen);
-    if (!src) return NULL;
+    if (!src) return -1;
     lua_State *L = vm->L;
     int top = lua_gettop(L);
     char chunkname[600];
@@ -460,25 +460,33 @@ hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, siz
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
         free(src);
         lua_settop(L, top);
-        return NULL;
+        return -1;
     }
     free(src);
     if (hk_vm_new_env(vm, path, err, errlen) != 0) {
         lua_settop(L, top);
-        return NULL;
+        return -1;
     }
     lua_setfenv(L, -2);
     if (hk_vm_pcall(vm, 0, 1, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "%s", msg);
         lua_settop(L, top);
-        return NULL;
+        return -1;
     }
     if (!lua_istable(L, -1)) {
         snprintf(err, errlen, "%s: the file must return the agent table (it returned %s)", path,
                  luaL_typename(L, -1));
         lua_settop(L, top);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, size_t errlen) {
+    char msg[1024];
+    lua_State *L = vm->L;
+    int top = lua_gettop(L);
+    if (hk_agent_run_file(vm, path, err, errlen) != 0) return NULL;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char id[256];

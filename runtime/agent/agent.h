@@ -105,6 +105,10 @@ int hk_agent_read_providers(lua_State *L, int t, hk_agent *a, char *err, size_t 
 /* Is the LLM a network model (so the default turn streams it)? */
 int hk_agent_uses_llm(const hk_agent *a);
 
+/* Run the agent file path in a fresh sandbox of its own (hk_vm_new_env) and
+ * push the table it returns; -1 with err (naming the file and line) and
+ * nothing pushed when it cannot be read, fails or returns no table. */
+int hk_agent_run_file(hk_vm *vm, const char *path, char *err, size_t errlen);
 /* Load path. On failure returns NULL with a message naming the file and line. */
 hk_agent *hk_agent_load(hk_vm *vm, const char *path, int version, char *err, size_t errlen);
 /* The checks and settings of hk_agent_load, for an agent table already made

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <math.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -127,6 +128,7 @@ hk_agent_dir *hk_agent_dir_open(hk_vm *vm, struct ev_loop *loop, const char *dir
     d->ifd = -1;
     if (!dir) return d; /* API assistants only (hark call --assistant-id) */
     d->dir = strdup(dir);
+    snprintf(vm->agents_dir, sizeof vm->agents_dir, "%s", dir);
     DIR *dh = opendir(dir);
     if (!dh) {
         hk_log(HK_LOG_ERROR, NULL, "agent_dir_missing", "%s: %s", dir, strerror(errno));
@@ -280,11 +282,42 @@ static long long doc_version(const cJSON *doc) {
     return llround(t * 1000.0);
 }
 
+/* The version of the assistant's metadata.hark.script file (its inode,
+ * size and change time, as stat says: a small local call, like reading an
+ * agent file), folded into the cache key with the tools' hash so that an
+ * edit of the script builds the assistant again at the next call. 0: no
+ * script (or it cannot be seen: the build says why). */
+static unsigned long long script_version(const hk_agent_dir *d, const cJSON *doc) {
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
+    const cJSON *hark = cJSON_GetObjectItemCaseSensitive(meta, "hark");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(hark, "script");
+    if (!cJSON_IsString(name) || !d->vm->agents_dir[0] || strchr(name->valuestring, '/')) return 0;
+    char path[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", d->vm->agents_dir, name->valuestring);
+    if (stat(path, &st) != 0) return 0;
+    unsigned long long parts[] = {(unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+                                  (unsigned long long)st.st_mtim.tv_sec,
+                                  (unsigned long long)st.st_mtim.tv_nsec,
+                                  (unsigned long long)st.st_ctim.tv_nsec};
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        h = (h ^ parts[i]) * 1099511628211ULL;
+    return h;
+}
+
 /* Build (or find cached) the agent of doc, version v, with its toolIds
- * documents (tools_json, NULL: none), and answer the request. */
+ * documents (tools_json, NULL: none), and answer the request. A build that
+ * fails while this version of the document was built before (its script
+ * or a tool broke since) keeps the last good build: the call goes on with
+ * it and the error is logged. */
 static void api_build(api_read *q, const cJSON *doc, long long v, const char *tools_json) {
     hk_agent_dir *d = q->d;
-    unsigned long long h = tools_hash(tools_json);
+    unsigned long long h = tools_hash(tools_json), sv = script_version(d, doc);
+    if (sv) {
+        h = (h ^ sv) * 1099511628211ULL;
+        if (h == 0 || h == ANY_TOOLS) h = 1;
+    }
     api_slot *hit = api_find(d, q->tenant, q->id, v, h);
     hk_agent *a = hit ? hit->agent : NULL;
     char build_err[1024] = "";
@@ -298,6 +331,10 @@ static void api_build(api_read *q, const cJSON *doc, long long v, const char *to
             d->api_versions++;
             api_keep(d, q->tenant, q->id, v, h, a);
             hk_log(HK_LOG_INFO, NULL, "assistant_loaded", "%s version %lld (%s)", q->id, v, a->name);
+        } else if ((hit = api_find(d, q->tenant, q->id, v, ANY_TOOLS)) != NULL) {
+            a = hit->agent;
+            hk_log(HK_LOG_ERROR, NULL, "assistant_load_failed", "%s: %s (kept the last good build)",
+                   q->id, build_err);
         } else {
             hk_log(HK_LOG_ERROR, NULL, "assistant_load_failed", "%s: %s", q->id, build_err);
         }

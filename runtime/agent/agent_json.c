@@ -4,6 +4,10 @@
  * so an assistant hark cannot run is refused at POST time with the reason,
  * in the assistant's field names. Out: a file agent as an assistant, for
  * GET /assistant, marked read-only (metadata.hark.source = "file").
+ * An assistant naming metadata.hark.script runs that file of the agents
+ * directory (vm->agents_dir) in a sandbox of its own, never the one of the
+ * file agent of the same name, and assistant.lua's with_script merges its
+ * hooks and tools into the assistant's table before the checks.
  * Runs on the loop thread, under the VM's CPU budget. */
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
@@ -47,6 +51,47 @@ static void rename_fields(const char *in, char *out, size_t cap) {
     out[o] = 0;
 }
 
+/* Stack: agent table, script name. Runs the script (agents_dir/name, in a
+ * fresh sandbox) and leaves the merged table in their place. */
+static int with_script(hk_vm *vm, char *err, size_t errlen) {
+    lua_State *L = vm->L;
+    char path[1024], msg[1024];
+    if (!vm->agents_dir[0]) {
+        snprintf(err, errlen, "metadata.hark.script cannot be run here: no agents directory");
+        return -1;
+    }
+    /* assistant.lua allows a plain "name.lua" only: no path, no "..", no "/" */
+    snprintf(path, sizeof path, "%s/%s", vm->agents_dir, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (hk_agent_run_file(vm, path, msg, sizeof msg) != 0) {
+        msg[strcspn(msg, "\n")] = 0;
+        /* name the file as the assistant does, not where the server keeps it */
+        size_t dl = strlen(vm->agents_dir);
+        const char *m = strncmp(msg, vm->agents_dir, dl) == 0 && msg[dl] == '/' ? msg + dl + 1 : msg;
+        snprintf(err, errlen, "metadata.hark.script %s", m);
+        return -1;
+    }
+    int s = lua_gettop(L);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "hark.assistant");
+    if (hk_vm_pcall(vm, 1, 1, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "hark.assistant: %s", msg);
+        return -1;
+    }
+    lua_getfield(L, -1, "with_script");
+    lua_remove(L, -2);
+    lua_pushvalue(L, s - 1); /* the assistant's table */
+    lua_pushvalue(L, s);     /* the script's */
+    if (hk_vm_pcall(vm, 2, 1, msg, sizeof msg) != 0) {
+        msg[strcspn(msg, "\n")] = 0;
+        snprintf(err, errlen, "%s", msg);
+        return -1;
+    }
+    lua_replace(L, s - 1);
+    lua_settop(L, s - 1);
+    return 0;
+}
+
 hk_agent *hk_agent_load_json(hk_vm *vm, const char *id, const char *json_text, int version,
                              char *err, size_t errlen) {
     return hk_agent_load_json_tools(vm, id, json_text, NULL, version, err, errlen);
@@ -70,11 +115,19 @@ hk_agent *hk_agent_load_json_tools(hk_vm *vm, const char *id, const char *json_t
     lua_pushstring(L, json_text ? json_text : "");
     if (tools_json) lua_pushstring(L, tools_json);
     else lua_pushnil(L);
-    if (hk_vm_pcall(vm, 2, 1, msg, sizeof msg) != 0) {
+    if (hk_vm_pcall(vm, 2, 2, msg, sizeof msg) != 0) {
         msg[strcspn(msg, "\n")] = 0; /* the reason, not the traceback */
         snprintf(err, errlen, "%s", msg);
         lua_settop(L, top);
         return NULL;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        if (with_script(vm, err, errlen) != 0) {
+            lua_settop(L, top);
+            return NULL;
+        }
+    } else {
+        lua_pop(L, 1);
     }
     hk_agent *a = hk_agent_from_table(vm, path, id, version, msg, sizeof msg);
     if (!a) rename_fields(msg, err, errlen);

@@ -30,6 +30,10 @@ typedef struct hk_vm {
     int (*dial)(void *ud, const char *agent, const char *to, const char *from, char *err,
                 size_t errlen);
     void *dial_ud;
+    /* where an API assistant's metadata.hark.script is read (the agents
+     * directory: set by hk_agent_dir_open, and by hark call); "" refuses
+     * such assistants */
+    char agents_dir[512];
 } hk_vm;
 
 /* lua_dir: where lua/hark/ lives (the HARK_LUA_DIR setting; NULL: the source tree). */

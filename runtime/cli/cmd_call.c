@@ -408,6 +408,10 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         return 1;
     }
     cl.w = &w;
+    { /* an assistant's metadata.hark.script is read from the agents directory */
+        const char *adir = hk_config_str(cfg, HK_CFG_HARK_AGENTS_DIR);
+        snprintf(w.vm->agents_dir, sizeof w.vm->agents_dir, "%s", adir ? adir : "agents");
+    }
     int rc = 1;
     if (assistant_id && !(store = hk_store_from_env(cfg, w.loop, w.pool, err, sizeof err))) {
         fprintf(stderr, "hark call: store: %s\n", err);
