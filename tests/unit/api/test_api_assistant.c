@@ -6,7 +6,8 @@
  * assistant hark cannot run (400 in Vapi's error shape naming the field), a
  * bare-array list with limit and date filters, file agents listed read-only
  * and refusing PATCH/DELETE, PATCH shallow merge re-checked, DELETE answering
- * the object, and another tenant's ids answered 404. */
+ * the object, and another tenant's ids answered 404. An assistant whose
+ * metadata.hark.script is broken or missing is a 400 naming the field. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,6 +247,50 @@ static void test_assistant_crud(void **state) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) cJSON_Delete(all[i].json);
 }
 
+/* metadata.hark.script: a script that does not load, or is missing, is a
+ * 400 naming the field at POST and at PATCH; a good one is accepted. */
+static void test_assistant_script(void **state) {
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/broken.lua", agents_dir);
+    FILE *f = fopen(path, "w");
+    fputs("return { on_start = function(call) call:say('x') end,\n", f); /* unfinished */
+    fclose(f);
+    snprintf(path, sizeof path, "%s/greeter.lua", agents_dir);
+    f = fopen(path, "w");
+    fputs("return { on_start = function(call) call:say('hello from the script') end }\n", f);
+    fclose(f);
+    pthread_t th;
+    pthread_create(&th, NULL, loop_main, NULL);
+#define ASST(script) "{\"model\":{\"provider\":\"openai\",\"model\":\"m\"},"               \
+                     "\"metadata\":{\"hark\":{\"script\":\"" script "\"}}}"
+    reply broken = req("POST", "/assistant", key_a, ASST("broken.lua"));
+    assert_int_equal(broken.status, 400);
+    assert_true(says(&broken, "metadata.hark.script broken.lua:2"));
+    assert_false(says(&broken, agents_dir)); /* the server's path stays its own */
+    reply missing = req("POST", "/assistant", key_a, ASST("missing.lua"));
+    assert_int_equal(missing.status, 400);
+    assert_true(says(&missing, "metadata.hark.script missing.lua: cannot open"));
+    reply pathy = req("POST", "/assistant", key_a, ASST("../broken.lua"));
+    assert_int_equal(pathy.status, 400);
+    assert_true(says(&pathy, "metadata.hark.script must name a file in the agents directory"));
+    reply ok = req("POST", "/assistant", key_a, ASST("greeter.lua"));
+    assert_int_equal(ok.status, 201);
+    char p[128];
+    snprintf(p, sizeof p, "/assistant/%s", s_of(ok.json, "id"));
+    reply pbad = req("PATCH", p, key_a, "{\"metadata\":{\"hark\":{\"script\":\"broken.lua\"}}}");
+    assert_int_equal(pbad.status, 400);
+    assert_true(says(&pbad, "metadata.hark.script"));
+    reply plan = req("PATCH", p, key_a, "{\"stopSpeakingPlan\":{\"numWords\":2}}");
+    assert_int_equal(plan.status, 400);
+    assert_true(says(&plan, "stopSpeakingPlan.numWords"));
+#undef ASST
+    ev_async_send(loop, &stop_w);
+    pthread_join(th, NULL);
+    reply all[] = {broken, missing, pathy, ok, pbad, plan};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) cJSON_Delete(all[i].json);
+}
+
 static int teardown(void **state) {
     (void)state;
     hk_server_free(srv);
@@ -261,6 +306,7 @@ static int teardown(void **state) {
 int main(void) {
     hk_log_init(getenv("HARK_LOG_LEVEL"));
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_assistant_crud)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_assistant_crud),
+                                       cmocka_unit_test(test_assistant_script)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
