@@ -51,7 +51,7 @@ set +e; "$HARK" call --agent agents/front_desk.lua --caller-wav "$T/bad.wav" 2>"
 set +e; "$HARK" call --agent agents/front_desk.lua --caller-wav "$T/missing.wav" 2>"$T/err.txt"; rc=$?; set -e
 [ "$rc" -eq 1 ] || fail "missing wav must fail"
 set +e; "$HARK" call --caller-text "hi" 2>"$T/err.txt"; rc=$?; set -e
-[ "$rc" -eq 2 ] && grep -qE -- "--agent( or --assistant-json)? is required" "$T/err.txt" || fail "missing --agent: $(cat "$T/err.txt")"
+[ "$rc" -eq 2 ] && grep -qE -- "one of --agent, --assistant-json or --assistant-id is required" "$T/err.txt" || fail "missing --agent: $(cat "$T/err.txt")"
 
 # text caller lines: the recogniser's word accuracy on them is reported
 "$HARK" call --agent agents/front_desk.lua --caller-text "I would like to book an appointment" \
