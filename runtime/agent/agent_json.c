@@ -121,16 +121,33 @@ hk_agent *hk_agent_load_json_tools(hk_vm *vm, const char *id, const char *json_t
         lua_settop(L, top);
         return NULL;
     }
+    char script[160] = "";
     if (lua_type(L, -1) == LUA_TSTRING) {
+        snprintf(script, sizeof script, "%s", lua_tostring(L, -1));
+        lua_pushvalue(L, -2); /* stack: json, name, json */
+        lua_insert(L, -2);    /* json, json, name */
         if (with_script(vm, err, errlen) != 0) {
             lua_settop(L, top);
             return NULL;
         }
+        /* json, merged */
     } else {
         lua_pop(L, 1);
     }
     hk_agent *a = hk_agent_from_table(vm, path, id, version, msg, sizeof msg);
-    if (!a) rename_fields(msg, err, errlen);
+    if (!a) {
+        char named[1024];
+        rename_fields(msg, named, sizeof named);
+        /* the checks refused the merged table: when the assistant alone
+         * passes them, the script is at fault, and the message says so */
+        hk_agent *plain = script[0] ? hk_agent_from_table(vm, path, id, version, msg, sizeof msg) : NULL;
+        if (plain) {
+            snprintf(err, errlen, "metadata.hark.script %s: %s", script, named);
+            hk_agent_unref(plain);
+        } else {
+            snprintf(err, errlen, "%s", named);
+        }
+    }
     lua_settop(L, top);
     return a;
 }

@@ -189,7 +189,16 @@ static void test_script(void **state) {
                  "\"metadata\":{\"hark\":{\"script\":\"typo.lua\"}}}", id4);
     got typo = lookup(d, s, id4, 0);
     assert_null(typo.a);
-    assert_non_null(strstr(typo.err, "on_strat"));
+    assert_non_null(strstr(typo.err, "metadata.hark.script typo.lua: unknown field 'on_strat'"));
+    /* while a fault of the assistant's own is named as such */
+    char id5[40];
+    store_doc(s, "{\"model\":{\"provider\":\"nope\",\"model\":\"m\"},"
+                 "\"metadata\":{\"hark\":{\"script\":\"typo.lua\"}}}", id5);
+    write_file(dir, "typo.lua", "return { on_start = function() end }\n");
+    got own = lookup(d, s, id5, 0);
+    assert_null(own.a);
+    assert_non_null(strstr(own.err, "model.provider 'nope'"));
+    assert_null(strstr(own.err, "metadata.hark.script"));
 
     hk_agent_unref(v1.a);
     hk_agent_unref(v2.a);
