@@ -68,7 +68,7 @@ export async function render(view, [id]) {
       otherTools.length ? h('p.hint', null, `Also: ${otherTools.join(', ')} (kept as they are; edit them through the API)`) : null),
     fs('Ending', field('End-call phrases', c.phrases, 'One per line: the call ends after the agent says one.'),
       field('Max duration (seconds)', c.maxDuration)),
-    fs('Barge-in', field('Words to interrupt', c.numWords, 'Caller words needed to stop the agent (0: voice alone).'),
+    fs('Barge-in', field('Words to interrupt', c.numWords, 'Vapi counts caller words; hark interrupts on voice alone, so keep 0 (more is refused).'),
       field('Voice seconds to interrupt', c.voiceSeconds), field('Back-off seconds', c.backoff)),
     formError, h('div.actions', null, save, h('a.button.secondary', { href: '#/agents' }, 'Cancel')),
     h('datalist', { id: 'llm-providers' }, ['openai', 'anthropic', 'custom-llm'].map((v) => h('option', { value: v }))),
