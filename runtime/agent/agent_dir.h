@@ -2,7 +2,9 @@
  * hot reload, and the API assistants calls need (store documents, kind
  * HK_DOC_ASSISTANT, built with hk_agent_load_json and cached by (tenant, id,
  * version), the version being the document's updatedAt in ms: a PATCH makes
- * the next call load the new version, live calls keep theirs).
+ * the next call load the new version, live calls keep theirs; an edit of
+ * its model.toolIds documents or of its metadata.hark.script file does too,
+ * and when that rebuild fails the last good build of the version serves).
  * Holds the current version of every agent file; an inotify watch on the
  * loop reloads a file when it is written or renamed into place, and unloads
  * it when it is deleted or renamed away. A version that
