@@ -151,6 +151,11 @@ static void key_found(void *ud, cJSON *row, const char *err) {
     memcpy(e.prefix, l->prefix, sizeof e.prefix);
     e.fetched = ev_now(l->app->loop);
     *slot(l->prefix) = e;
+    /* read from the store and good: remember when it was last used (once per
+     * key per cache period per worker, not per request) */
+    if (!e.revoked && hk_apikey_hash_equal(e.hash, l->hash) && l->app->store &&
+        l->app->store->v->api_key_used)
+        l->app->store->v->api_key_used(l->app->store, e.key_id);
     answer_key(&e, l->hash, l->cb, l->ud);
     free(l);
 }

@@ -495,6 +495,7 @@ static const hk_store_vtable mem_vtable = {
     .api_keys_list = hk_mem_api_keys_list,
     .api_key_create = hk_mem_api_key_create,
     .api_key_revoke = hk_mem_api_key_revoke,
+    .api_key_used = hk_mem_api_key_used,
     .pending = mem_pending,
     .free = mem_free,
 };

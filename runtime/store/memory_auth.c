@@ -15,7 +15,7 @@ typedef struct mem_key {
     char id[37], tenant[37], prefix[16], name[128];
     uint8_t hash[32];
     int revoked;
-    double created, revoked_at;
+    double created, revoked_at, last_used; /* 0: never */
 } mem_key;
 
 typedef struct mem_user {
@@ -69,7 +69,8 @@ static cJSON *key_row(const mem_key *k) {
     cJSON_AddNumberToObject(o, "created_at", k->created);
     if (k->revoked) cJSON_AddNumberToObject(o, "revoked_at", k->revoked_at);
     else cJSON_AddNullToObject(o, "revoked_at");
-    cJSON_AddNullToObject(o, "last_used_at");
+    if (k->last_used > 0) cJSON_AddNumberToObject(o, "last_used_at", k->last_used);
+    else cJSON_AddNullToObject(o, "last_used_at");
     return o;
 }
 
@@ -93,6 +94,12 @@ void hk_mem_api_key_create(hk_store *s, const char *tenant, const hk_store_api_k
     mem_key *row = &keys[nkeys - 1];
     snprintf(row->name, sizeof row->name, "%s", k->name ? k->name : "");
     cb(ud, key_row(row), NULL);
+}
+
+void hk_mem_api_key_used(hk_store *s, const char *id) {
+    (void)s;
+    for (int i = 0; id && i < nkeys; i++)
+        if (strcasecmp(keys[i].id, id) == 0) keys[i].last_used = now_s();
 }
 
 void hk_mem_api_key_revoke(hk_store *s, const char *tenant, const char *id, hk_store_read_cb cb,

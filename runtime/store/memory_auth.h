@@ -15,6 +15,7 @@ void hk_mem_user_find(hk_store *s, const char *email, hk_store_read_cb cb, void 
 void hk_mem_api_keys_list(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
 void hk_mem_api_key_create(hk_store *s, const char *tenant_id, const hk_store_api_key_new *k,
                            hk_store_read_cb cb, void *ud);
+void hk_mem_api_key_used(hk_store *s, const char *id);
 void hk_mem_api_key_revoke(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
                            void *ud);
 /* Tests: add a key (hash: SHA-256 of the key) or a user (an Argon2id hash

@@ -489,6 +489,7 @@ static const hk_store_vtable pg_vtable = {
     .api_keys_list = hk_pg_api_keys_list,
     .api_key_create = hk_pg_api_key_create,
     .api_key_revoke = hk_pg_api_key_revoke,
+    .api_key_used = hk_pg_api_key_used,
     .pending = pg_pending,
     .free = pg_free,
 };

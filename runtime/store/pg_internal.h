@@ -58,6 +58,7 @@ enum {
     HK_SQL_API_KEYS_LIST,
     HK_SQL_API_KEY_CREATE,
     HK_SQL_API_KEY_REVOKE,
+    HK_SQL_API_KEY_USED,
     HK_SQL_COUNT
 };
 
@@ -192,6 +193,7 @@ void hk_pg_overview(hk_store *s, const char *tenant_id, const hk_store_overview_
 void hk_pg_api_keys_list(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
 void hk_pg_api_key_create(hk_store *s, const char *tenant_id, const hk_store_api_key_new *k,
                           hk_store_read_cb cb, void *ud);
+void hk_pg_api_key_used(hk_store *s, const char *id);
 void hk_pg_api_key_revoke(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
                           void *ud);
 /* the keys the store seals with (pg.c): the search's hashes (pg_calls.c) */

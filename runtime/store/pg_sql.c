@@ -253,6 +253,8 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
     [HK_SQL_API_KEY_REVOKE] = {"hk_api_key_revoke",
         "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1::uuid "
         "AND id = $2::uuid RETURNING " KEY_COLS},
+    [HK_SQL_API_KEY_USED] = {"hk_api_key_used",
+        "UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid"},
 };
 
 int hk_pg_sql_find(const char *name) {

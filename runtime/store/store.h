@@ -200,6 +200,10 @@ typedef struct hk_store_vtable {
                            hk_store_read_cb cb, void *ud);
     void (*api_key_revoke)(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
                            void *ud);
+    /* The key with this id authenticated a request: last_used_at = now
+     * (best effort, no answer; api/auth calls it when it reads a key from
+     * the store, so at most once per key per worker per cache period). */
+    void (*api_key_used)(hk_store *s, const char *id);
     /* Writes not yet in the database (queued, in flight or spooled). */
     int (*pending)(hk_store *s);
     void (*free)(hk_store *s);

@@ -8,7 +8,8 @@
  * GET /api/v1/overview (counts, ended reasons, errors, per-agent
  * voice-to-voice percentiles against known marks, another tenant's calls
  * never counted), and /api/v1/api-keys (create shown once, list without
- * hashes, another tenant's key a 404, revoke, the revoked key refused).
+ * hashes, lastUsedAt set once a key is used, another tenant's key a 404,
+ * revoke, the revoked key refused).
  * The including file defines cases_settle() (the store's writes done),
  * add_key_row(tenant, key) (an API key as its store keeps it) and
  * make_tie(a, b, c) (those calls of tenant a created in one millisecond, in
@@ -392,6 +393,14 @@ static void check_api_keys(void) {
     no_hash(l2);
     assert_null(s_of(cJSON_GetArrayItem(l2->json, 1), "key")); /* shown once */
     assert_string_equal(s_of(cJSON_GetArrayItem(l2->json, 1), "id"), id);
+    /* its use is recorded (a best-effort store write of its own: wait for it) */
+    int used = 0;
+    for (int i = 0; i < 150 && !used; i++) {
+        reply *u = req("GET", "/api/v1/api-keys", key_a, NULL);
+        used = cJSON_IsString(at(cJSON_GetArrayItem(u->json, 1), "lastUsedAt"));
+        if (!used) usleep(20000);
+    }
+    assert_true(used);
 
     /* tenant b neither sees nor revokes it */
     char path[128];
