@@ -15,6 +15,7 @@
 #include "agent/agent.h"
 #include "core/clock.h"
 #include "media/recorder.h"
+#include "media/outq.h"
 #include "media/ring.h"
 #include "media/vad.h"
 #include "providers/provider.h"
@@ -136,7 +137,7 @@ struct hk_call {
     uint64_t utt_id;
     uint8_t preroll[HK_PREROLL_FRAMES][HK_FRAME_SAMPLES];
     int preroll_n, preroll_head;
-    hk_ring out;          /* agent mu-law awaiting the pacer */
+    hk_outq out;          /* agent mu-law awaiting the pacer (cached phrases by reference) */
     hk_timer pacer;
     double pacer_next;    /* clock time of the next frame: no drift */
     double last_frame_at; /* clock time the last frame was sent */

@@ -3,7 +3,8 @@
  * VAD -> STT (with 300 ms of pre-roll so first syllables are kept); VAD end of
  * speech closes the utterance; the final transcript becomes a user turn for the
  * agent's hook. Replies go to TTS; synthesised mu-law waits in a preallocated
- * ring and the pacer sends one frame every 20 ms of call time. Nothing here
+ * ring (a cached phrase is queued by reference, media/outq, not copied) and
+ * the pacer sends one frame every 20 ms of call time. Nothing here
  * blocks or allocates per frame. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 static void pacer_tick(hk_timer *t, void *ud);
 
 int hk_session_speaking(const hk_call *c) {
-    return c->tts_pending > 0 || (c->out.buf && hk_ring_used(&c->out) > 0);
+    return c->tts_pending > 0 || (c->out.ring.buf && hk_outq_used(&c->out) > 0);
 }
 
 void hk_session_net_hold(hk_call *c) {
@@ -163,11 +164,13 @@ hk_stt_sink hk_session_stt_sink(hk_call *c) {
 
 /* ---- TTS events ---- */
 
-static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
-    hk_call *c = ud;
+/* Queue audio of request req for the pacer: streamed audio is copied into
+ * the ring; a cached clip (clip != NULL) is queued by reference, holding its
+ * cache entry until played (copied only when the segment queue is full). */
+static void queue_audio(hk_call *c, uint64_t req, const uint8_t *ulaw, size_t n, const hk_tts_clip *clip) {
     hk_message *m = find_req(c, req);
     if (!m || c->ended) return;
-    hk_tts_fill_audio(&c->tts_fill, req, ulaw, n);
+    if (!clip) hk_tts_fill_audio(&c->tts_fill, req, ulaw, n);
     if (!m->has_audio) {
         m->has_audio = 1;
         m->ring_start = c->out.head;
@@ -178,8 +181,14 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
             if (t->reply_ready >= 0) hk_metric_observe(HK_H_TTS_FIRST_AUDIO, t->tts_first_audio - t->reply_ready);
         }
     }
-    int was_idle = hk_ring_used(&c->out) == 0;
-    size_t w = hk_ring_write(&c->out, ulaw, n);
+    int was_idle = hk_outq_used(&c->out) == 0;
+    size_t w = 0;
+    void *held = clip ? hk_tts_clip_hold(clip) : NULL;
+    if (held && hk_outq_push_ref(&c->out, ulaw, n, held, hk_tts_clip_release)) w = n;
+    else {
+        hk_tts_clip_release(held);
+        w = hk_outq_write(&c->out, ulaw, n);
+    }
     /* the first audio after a quiet spell goes out now, not at the next tick
      * of the 20 ms grid (up to 20 ms saved on every reply) */
     if (was_idle && w > 0 && !c->paused && c->pacer.armed &&
@@ -190,6 +199,10 @@ static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
     if (w < n)
         hk_log(HK_LOG_WARN, c->id, "audio_overflow", "dropped %zu bytes of speech", n - w);
     m->ring_end = c->out.head;
+}
+
+static void tts_audio(void *ud, uint64_t req, const uint8_t *ulaw, size_t n) {
+    queue_audio(ud, req, ulaw, n, NULL);
 }
 
 static void tts_words(void *ud, uint64_t req, const hk_word_mark *marks, size_t n) {
@@ -252,7 +265,7 @@ int hk_session_open(hk_call *c, char *err, size_t errlen) {
     hk_g711_init();
     c->ev_turn = c->hang_turn = -1;
     if (c->text_only) return 0;
-    if (hk_ring_init(&c->out, HK_OUT_RING_BYTES) != 0) {
+    if (hk_outq_init(&c->out, HK_OUT_RING_BYTES) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -278,7 +291,7 @@ void hk_session_close(hk_call *c) {
     free(c->stt_name);
     free(c->tts_name);
     c->stt_name = c->tts_name = NULL;
-    hk_ring_free(&c->out);
+    hk_outq_free(&c->out);
 }
 
 /* ---- outbound ---- */
@@ -310,7 +323,7 @@ static int say_cached(hk_call *c, hk_message *msg, const char *text) {
         uint64_t req = msg->req;
         hk_metric_inc(HK_M_TTS_CACHE_HITS);
         hk_log(HK_LOG_DEBUG, c->id, "tts_cache_hit", "%zu bytes, %zu words", clip.n, clip.n_marks);
-        tts_audio(c, req, clip.ulaw, clip.n);
+        queue_audio(c, req, clip.ulaw, clip.n, &clip);
         if (clip.n_marks) tts_words(c, req, clip.marks, clip.n_marks);
         tts_done(c, req, 1, NULL);
         return 1;
@@ -432,11 +445,11 @@ static void pacer_tick(hk_timer *t, void *ud) {
     hk_call *c = ud;
     if (c->ended) return;
     silence_check(c, hk_call_now(c));
-    size_t used = c->paused ? 0 : hk_ring_used(&c->out);
+    size_t used = c->paused ? 0 : hk_outq_used(&c->out);
     if (used > 0) {
         uint8_t frame[HK_FRAME_SAMPLES];
         uint64_t p0 = c->out.tail;
-        size_t n = hk_ring_read(&c->out, frame, HK_FRAME_SAMPLES);
+        size_t n = hk_outq_read(&c->out, frame, HK_FRAME_SAMPLES);
         if (n < HK_FRAME_SAMPLES) memset(frame + n, HK_ULAW_SILENCE, HK_FRAME_SAMPLES - n);
         double now = hk_call_now(c);
         if (c->rec) {
@@ -518,7 +531,7 @@ static uint64_t heard_position(const hk_call *c, double now) {
 static void interrupt(hk_call *c, double now) {
     uint64_t played = heard_position(c, now);
     c->interrupts++;
-    hk_ring_clear(&c->out);
+    hk_outq_clear(&c->out);
     if (c->io.clear) c->io.clear(c->io.ud);
     if (c->tts) c->ttsv->cancel(c->tts);
     hk_tts_fill_drop(&c->tts_fill); /* a cancelled phrase is never cached */

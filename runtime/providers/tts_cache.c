@@ -22,6 +22,8 @@ typedef struct entry {
     hk_word_mark *marks;
     size_t n_marks;
     size_t bytes;
+    unsigned refs;            /* calls playing it (hk_tts_clip_hold) */
+    hk_tts_cache *owner;      /* NULL once evicted (or the cache freed) while held */
 } entry;
 
 struct hk_tts_cache {
@@ -59,11 +61,34 @@ static void entry_free(entry *e) {
     free(e);
 }
 
+/* Out of the cache: freed now, or by its last holder's release. */
+static void entry_drop(hk_tts_cache *c, entry *e) {
+    if (e->refs == 0) {
+        entry_free(e);
+        return;
+    }
+    e->owner = NULL;
+    e->chain = e->newer = e->older = NULL;
+    c->st.held_evicted++;
+}
+
+void *hk_tts_clip_hold(const hk_tts_clip *clip) {
+    entry *e = clip ? clip->entry : NULL;
+    if (e) e->refs++;
+    return e;
+}
+
+void hk_tts_clip_release(void *held) {
+    entry *e = held;
+    if (!e || e->refs == 0) return;
+    if (--e->refs == 0 && !e->owner) entry_free(e);
+}
+
 void hk_tts_cache_free(hk_tts_cache *c) {
     if (!c) return;
     for (entry *e = c->newest, *next; e; e = next) {
         next = e->older;
-        entry_free(e);
+        entry_drop(c, e);
     }
     free(c->buckets);
     free(c);
@@ -109,7 +134,7 @@ static void remove_entry(hk_tts_cache *c, entry *e) {
     list_unlink(c, e);
     c->st.bytes -= e->bytes;
     c->st.entries--;
-    entry_free(e);
+    entry_drop(c, e);
 }
 
 int hk_tts_cache_get(hk_tts_cache *c, const char *voice, const char *text, hk_tts_clip *clip) {
@@ -125,6 +150,7 @@ int hk_tts_cache_get(hk_tts_cache *c, const char *voice, const char *text, hk_tt
     clip->n = e->n;
     clip->marks = e->marks;
     clip->n_marks = e->n_marks;
+    clip->entry = e;
     return 1;
 }
 
@@ -165,6 +191,7 @@ int hk_tts_cache_put(hk_tts_cache *c, const char *voice, const char *text, uint8
     e->marks = marks;
     e->n_marks = n_marks;
     e->bytes = bytes;
+    e->owner = c;
     while (c->oldest && c->st.bytes + bytes > c->st.max_bytes) {
         remove_entry(c, c->oldest);
         c->st.evictions++;

@@ -8,7 +8,11 @@
  * An LRU bounded by bytes (HARK_TTS_CACHE_MB); loop thread only, no locks.
  * A fill (hk_tts_fill) collects one request's audio as it arrives and is put
  * in the cache only when the whole phrase finished (done ok); a cancelled or
- * failed synthesis is dropped. */
+ * failed synthesis is dropped.
+ * A call plays a hit by reference (hk_tts_clip_hold, media/outq), not by
+ * copy: an entry held by a call stays alive after the LRU evicts it (or the
+ * cache is freed) until its last holder releases it; such an entry no
+ * longer counts in the cache's bytes. */
 #ifndef HK_TTS_CACHE_H
 #define HK_TTS_CACHE_H
 
@@ -19,17 +23,20 @@
 
 typedef struct hk_tts_cache hk_tts_cache;
 
-/* What a hit returns: valid until the next put or free of the cache. */
+/* What a hit returns: valid until the next put or free of the cache, or,
+ * once held, until released. */
 typedef struct hk_tts_clip {
     const uint8_t *ulaw;
     size_t n;
     const hk_word_mark *marks;
     size_t n_marks;
+    void *entry; /* for hk_tts_clip_hold */
 } hk_tts_clip;
 
 typedef struct hk_tts_cache_stats {
     unsigned long long hits, misses, puts, evictions;
     size_t bytes, entries, max_bytes;
+    size_t held_evicted; /* entries evicted while a call still plays them */
 } hk_tts_cache_stats;
 
 hk_tts_cache *hk_tts_cache_new(size_t max_bytes);
@@ -45,6 +52,10 @@ int hk_tts_cache_get(hk_tts_cache *cache, const char *voice_key, const char *tex
  * cache, or out of memory). */
 int hk_tts_cache_put(hk_tts_cache *cache, const char *voice_key, const char *text, uint8_t *ulaw,
                      size_t n, hk_word_mark *marks, size_t n_marks);
+/* Keeps the clip's audio and marks alive (evicted or not) until as many
+ * hk_tts_clip_release as holds; returns the handle to release. */
+void *hk_tts_clip_hold(const hk_tts_clip *clip);
+void hk_tts_clip_release(void *held);
 void hk_tts_cache_stats_get(const hk_tts_cache *cache, hk_tts_cache_stats *st);
 
 /* The worker's cache: max_bytes 0 turns it off (hk_tts_cache_worker then

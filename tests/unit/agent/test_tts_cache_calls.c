@@ -8,7 +8,10 @@
  *   word marks;
  * - a greeting cut off (the call ended mid-synthesis) is not cached;
  * - a caller barging into a cached greeting is trimmed to the words heard
- *   (the cached word marks). */
+ *   (the cached word marks);
+ * - a cached greeting plays by reference (nothing copied into the call's
+ *   ring) and plays on, whole and unchanged, when the worker's cache drops
+ *   its entry mid-greeting (ASan: no use after free). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,12 +42,16 @@ typedef struct tcall {
     hk_call *c;
     double first_frame; /* call time of the first agent frame (<0: none yet) */
     int frames, ended;
+    uint8_t *rec; /* when set: the audio sent, up to rec_cap bytes */
+    size_t rec_n, rec_cap;
 } tcall;
 
 static void on_audio(void *ud, const uint8_t *ulaw, size_t n) {
-    (void)ulaw;
-    (void)n;
     tcall *t = ud;
+    if (t->rec && t->rec_n + n <= t->rec_cap) {
+        memcpy(t->rec + t->rec_n, ulaw, n);
+        t->rec_n += n;
+    }
     if (t->first_frame < 0) t->first_frame = hk_call_now(t->c);
     t->frames++;
 }
@@ -169,6 +176,9 @@ static void second_call_from_cache(hk_agent *a, unsigned long (*provider_request
     start(&t2, a, "second");
     /* the cached greeting is queued as the call starts */
     assert_true(t2.c->msgs[0].synthesised);
+    /* by reference: none of it copied into the call's ring */
+    assert_int_equal(t2.c->out.ring.head, 0);
+    assert_int_equal(t2.c->out.head, bytes1);
     run_greeting(&t2);
     start(&t3, a, "third");
     run_greeting(&t3);
@@ -270,6 +280,42 @@ static void test_barge_in_trims_cached_greeting(void **state) {
     hk_agent_unref(a);
 }
 
+static void test_cache_dropped_while_playing(void **state) {
+    (void)state;
+    hk_agent *a = load(write_agent("drop_agent", "{ provider = \"espeak\" }",
+                                   "This greeting stays whole while the cache lets go of it."));
+    tcall t;
+    start(&t, a, "warm-drop");
+    run_greeting(&t);
+    finish(&t);
+    start(&t, a, "drop");
+    assert_int_equal(t.c->out.ring.head, 0); /* played from the cache, by reference */
+    hk_tts_cache *cache = hk_tts_cache_worker();
+    hk_tts_clip clip;
+    assert_int_equal(hk_tts_cache_get(cache, t.c->tts_cache_voice, t.c->msgs[0].text, &clip), 1);
+    size_t n = clip.n;
+    uint8_t *want = malloc(n);
+    assert_non_null(want);
+    memcpy(want, clip.ulaw, n);
+    t.rec_cap = n + HK_FRAME_SAMPLES;
+    t.rec = malloc(t.rec_cap);
+    assert_non_null(t.rec);
+    run_greeting(&t);
+    hk_tts_cache_stats st;
+    hk_tts_cache_stats_get(cache, &st);
+    hk_tts_cache_worker_configure(st.max_bytes); /* frees the cache and its entries */
+    double end = hk_clock_now(T.w.clock) + 20;
+    while (t.c->msgs[0].end < 0 && hk_clock_now(T.w.clock) < end) ev_run(T.w.loop, EVRUN_ONCE);
+    assert_true(t.c->msgs[0].end >= 0);
+    assert_true(t.rec_n >= n && t.rec_n < n + HK_FRAME_SAMPLES);
+    assert_memory_equal(t.rec, want, n); /* every byte, after the entry left the cache */
+    assert_int_equal(t.c->out.ring.head, 0);
+    free(t.rec);
+    free(want);
+    finish(&t);
+    hk_agent_unref(a);
+}
+
 int main(void) {
     if (access(HARK_BUILD_DIR "/fake_elevenlabs", X_OK) != 0) return 77;
     const struct CMUnitTest tests[] = {
@@ -277,6 +323,7 @@ int main(void) {
         cmocka_unit_test(test_elevenlabs_greeting_cached),
         cmocka_unit_test(test_cut_off_greeting_not_cached),
         cmocka_unit_test(test_barge_in_trims_cached_greeting),
+        cmocka_unit_test(test_cache_dropped_while_playing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

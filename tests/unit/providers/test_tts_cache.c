@@ -2,7 +2,9 @@
  * phrases. The LRU stays within its byte bound and evicts the least recently
  * used entry first; a hit gives back the very audio and word marks stored; a
  * different voice, setting or text is a miss; only a fill that ended ok is
- * stored (a cancelled or failed synthesis never is). */
+ * stored (a cancelled or failed synthesis never is). A held clip (a call
+ * playing it by reference) stays valid after eviction and after the cache is
+ * freed, until its last release (ASan catches a use after free). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +189,54 @@ static void test_fill_only_complete_syntheses(void **state) {
     hk_tts_cache_free(c);
 }
 
+static void test_held_clip_outlives_eviction(void **state) {
+    (void)state;
+    hk_tts_cache *c = hk_tts_cache_new(25000); /* room for two 10 kB phrases */
+    const char *v = "espeak|en-us";
+    hk_tts_clip clip;
+    assert_int_equal(hk_tts_cache_put(c, v, "one", audio(10000, 1), 10000, marks(3), 3), 1);
+    assert_int_equal(hk_tts_cache_get(c, v, "one", &clip), 1);
+    void *h1 = hk_tts_clip_hold(&clip), *h2 = hk_tts_clip_hold(&clip); /* two calls */
+    assert_non_null(h1);
+    const uint8_t *held = clip.ulaw;
+    /* two newer phrases push "one" out of the index, not out of memory */
+    assert_int_equal(hk_tts_cache_put(c, v, "two", audio(10000, 2), 10000, NULL, 0), 1);
+    assert_int_equal(hk_tts_cache_put(c, v, "three", audio(10000, 3), 10000, NULL, 0), 1);
+    hk_tts_cache_stats st;
+    hk_tts_cache_stats_get(c, &st);
+    assert_int_equal(st.evictions, 1);
+    assert_int_equal(st.held_evicted, 1);
+    assert_true(st.bytes <= 25000); /* a held evicted entry no longer counts */
+    assert_int_equal(hk_tts_cache_get(c, v, "one", &clip), 0);
+    uint8_t *want = audio(10000, 1);
+    assert_memory_equal(held, want, 10000);
+    hk_tts_clip_release(h1);
+    assert_memory_equal(held, want, 10000); /* the second holder still plays it */
+    /* put back: a new entry, independent of the old one still held */
+    assert_int_equal(hk_tts_cache_put(c, v, "one", audio(10000, 9), 10000, NULL, 0), 1);
+    assert_int_equal(hk_tts_cache_get(c, v, "one", &clip), 1);
+    assert_int_equal(clip.ulaw[0], 9);
+    assert_memory_equal(held, want, 10000);
+    hk_tts_clip_release(h2); /* last holder: freed now (ASan: no leak, no reuse) */
+    /* held across the cache's free (a worker reconfigured mid-call) */
+    assert_int_equal(hk_tts_cache_get(c, v, "three", &clip), 1);
+    void *h3 = hk_tts_clip_hold(&clip);
+    held = clip.ulaw;
+    hk_tts_cache_free(c);
+    assert_int_equal(held[0], 3);
+    hk_tts_clip_release(h3);
+    /* an entry held and released while cached stays cached */
+    c = hk_tts_cache_new(25000);
+    assert_int_equal(hk_tts_cache_put(c, v, "four", audio(100, 4), 100, NULL, 0), 1);
+    assert_int_equal(hk_tts_cache_get(c, v, "four", &clip), 1);
+    hk_tts_clip_release(hk_tts_clip_hold(&clip));
+    assert_int_equal(hk_tts_cache_get(c, v, "four", &clip), 1);
+    assert_int_equal(clip.ulaw[0], 4);
+    hk_tts_clip_release(NULL);
+    hk_tts_cache_free(c);
+    free(want);
+}
+
 static void test_worker_cache_configured(void **state) {
     (void)state;
     hk_tts_cache_worker_configure(0);
@@ -207,6 +257,7 @@ int main(void) {
         cmocka_unit_test(test_other_voice_settings_or_text_miss),
         cmocka_unit_test(test_bounded_by_bytes_lru_order),
         cmocka_unit_test(test_fill_only_complete_syntheses),
+        cmocka_unit_test(test_held_clip_outlives_eviction),
         cmocka_unit_test(test_worker_cache_configured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
