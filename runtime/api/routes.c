@@ -28,7 +28,11 @@
 void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp) {
     if (hk_twilio_webhook(app, req, resp)) return;
     if (strcmp(req->path, "/healthz") == 0) {
-        hk_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}\n");
+        /* draining (SIGTERM): 503 so a load balancer sends new calls elsewhere */
+        if (((const hk_app *)app)->draining)
+            hk_resp_text(resp, 503, "application/json", "{\"status\":\"draining\"}\n");
+        else
+            hk_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}\n");
         return;
     }
     if (strcmp(req->path, "/metrics") == 0) {

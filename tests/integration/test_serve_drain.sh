@@ -3,7 +3,7 @@
 # port, and a webhook answered by one gives a token the other accepts (each
 # connection's worker is read from ss: the call is placed until its stream
 # lands on the worker that did not answer its webhook); SIGTERM
-# during a live call refuses new calls politely, lets the live call finish
+# during a live call refuses new calls politely, turns /healthz to 503, lets the live call finish
 # normally, then every process exits with status 0.
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
@@ -94,8 +94,13 @@ done
 pgrep -P "$pid" | grep -qx "$STREAM_PID" || fail "the stream is held by $STREAM_PID, not a worker of $pid"
 echo "token from worker $WEBHOOK_PID, stream on worker $STREAM_PID (call $try)"
 
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] || fail "/healthz not 200 before the drain"
 kill -TERM "$pid"
 for _ in $(seq 50); do [ "$(grep -c '"event":"serve_stopping"' "$T/serve.log")" -ge 2 ] && break; sleep 0.1; done
+# /healthz answers 503 on every worker while draining (a load balancer takes the node out)
+for i in 1 2 3 4; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 503 ] || fail "/healthz not 503 while draining"
+done
 # both workers refuse new calls while draining
 for i in 1 2 3 4; do
   webhook CA$(printf '%032d' $((100 + i))) | grep -q 'cannot take your call right now' || fail "new call not refused while draining"
