@@ -23,7 +23,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 command -v redis-server >/dev/null || { echo "SKIP: no redis-server (scripts/bootstrap)"; exit 77; }
 T=$(mktemp -d /tmp/hark-multinode-XXXXXX)
 chmod 0755 "$T"
-PGP=$(free_port) RPORT=$(free_port) PA=$(free_port) PB=$(free_port) HP=$(free_port)
+while :; do # five distinct free ports
+  PGP=$(free_port) RPORT=$(free_port) PA=$(free_port) PB=$(free_port) HP=$(free_port)
+  [ "$(printf '%s\n' $PGP $RPORT $PA $PB $HP | sort -u | wc -l)" = 5 ] && break
+done
 export HARK_PG_PORT=$PGP HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pa= pb= fakes=()
 cleanup() {
