@@ -163,6 +163,8 @@ struct hk_call {
     char *tts_cache_voice;     /* providers/tts_cache: the voice part of the key (NULL: none) */
     hk_tts_fill tts_fill;      /* a fixed phrase being synthesised for the cache */
     struct hk_call_llm *llm;       /* call_llm.c: LLM clients and the stream in flight */
+    long llm_prompt_tokens;        /* call_llm.c: the providers' reported usage over all */
+    long llm_completion_tokens;    /* the call's LLM requests (stored at the end) */
     struct hk_call_http *http;     /* call_http.c: call:http requests */
     hk_recorder *rec;
 

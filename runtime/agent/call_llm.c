@@ -63,6 +63,14 @@ static void on_token(void *ud, const char *text, size_t len);
 static void on_tool_call(void *ud, const char *id, const char *name, const char *args);
 static void on_done(void *ud, int ok, const char *reason);
 
+/* the tokens each request cost, cancelled ones included (what the provider
+ * reported before the cancel): priced in the call's record */
+static void on_usage(void *ud, long prompt_tokens, long completion_tokens) {
+    hk_call *c = ud;
+    c->llm_prompt_tokens += prompt_tokens;
+    c->llm_completion_tokens += completion_tokens;
+}
+
 static hk_llm *provider(hk_call *c, int which, char *err, size_t errlen) {
     struct hk_call_llm *st = c->llm;
     if (st->h[which]) return st->h[which];
@@ -88,7 +96,7 @@ static hk_llm *provider(hk_call *c, int which, char *err, size_t errlen) {
                          .max_tokens = a->llm_max_tokens,
                          .first_token_timeout_s = a->llm_timeout_s,
                          .log_id = c->id};
-    hk_llm_sink sink = {c, on_token, on_tool_call, on_done};
+    hk_llm_sink sink = {c, on_token, on_tool_call, on_done, on_usage};
     st->v[which] = v;
     st->h[which] = v->open(c->loop, &cfg, &sink, err, errlen);
     return st->h[which];

@@ -111,7 +111,9 @@ void hk_call_store_end(hk_call *c) {
                                .duration_s = hk_call_now(c), .ended_reason = c->end_reason,
                                .transcript = transcript,
                                .recording_url = c->recording_url[0] ? c->recording_url : NULL,
-                               .latency_json = latency, .cost_total = -1};
+                               .latency_json = latency, .cost_total = -1,
+                               .llm_prompt_tokens = c->llm_prompt_tokens,
+                               .llm_completion_tokens = c->llm_completion_tokens};
     hk_store_call_end(c->store, &e);
     free(transcript);
 }

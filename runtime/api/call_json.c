@@ -6,11 +6,13 @@
  * Usage and prices. What the store records today: the call's length
  * (telephony and STT are priced by it: hark transcribes the caller for the
  * whole call) and the words spoken (TTS characters = the characters of the
- * assistant's messages, i.e. what was heard after barge-in trimming). LLM
- * token counts are not recorded yet (the providers' stream usage fields are
- * not read), so llmPromptTokens/llmCompletionTokens are null and llm costs 0;
- * metadata.hark.usage.unrecorded says so. A price of 0 (the default) means
- * unknown: that part costs 0.
+ * assistant's messages, i.e. what was heard after barge-in trimming) and the
+ * LLM tokens (the providers' streamed usage summed over the call's requests,
+ * cancelled ones included; stored when the call ends, so 0 while it goes
+ * on), priced per 1,000 prompt and completion tokens. A call recorded before
+ * the token columns existed (schema 009) has them null: llmPromptTokens/
+ * llmCompletionTokens are null, llm costs 0 and metadata.hark.usage.unrecorded
+ * lists them. A price of 0 (the default) means unknown: that part costs 0.
  *
  * Messages. Stored roles map user -> "user", assistant -> "bot", system ->
  * "system". A message with tool_calls (OpenAI's [{id, type, function:{name,
@@ -266,7 +268,13 @@ cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, dou
     double transport = usd(secs / 60.0 * price(cfg, HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN));
     double stt = usd(secs / 60.0 * price(cfg, HK_CFG_HARK_PRICE_STT_PER_MIN));
     double tts = usd((double)tts_chars / 1000.0 * price(cfg, HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS));
-    double llm = 0; /* token usage is not recorded yet: see the header */
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(rec, "llm_prompt_tokens");
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(rec, "llm_completion_tokens");
+    int tokens_known = cJSON_IsNumber(jp) && cJSON_IsNumber(jc);
+    double ptok = tokens_known && jp->valuedouble > 0 ? jp->valuedouble : 0;
+    double ctok = tokens_known && jc->valuedouble > 0 ? jc->valuedouble : 0;
+    double llm = usd(ptok / 1000.0 * price(cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT) +
+                     ctok / 1000.0 * price(cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION));
     double total = usd(transport + stt + llm + tts);
     cJSON *cb = cJSON_AddObjectToObject(o, "costBreakdown");
     cJSON_AddNumberToObject(cb, "transport", transport);
@@ -275,8 +283,13 @@ cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, dou
     cJSON_AddNumberToObject(cb, "tts", tts);
     cJSON_AddNumberToObject(cb, "vapi", 0);
     cJSON_AddNumberToObject(cb, "total", total);
-    cJSON_AddNullToObject(cb, "llmPromptTokens");
-    cJSON_AddNullToObject(cb, "llmCompletionTokens");
+    if (tokens_known) {
+        cJSON_AddNumberToObject(cb, "llmPromptTokens", ptok);
+        cJSON_AddNumberToObject(cb, "llmCompletionTokens", ctok);
+    } else {
+        cJSON_AddNullToObject(cb, "llmPromptTokens");
+        cJSON_AddNullToObject(cb, "llmCompletionTokens");
+    }
     cJSON_AddNumberToObject(cb, "ttsCharacters", (double)tts_chars);
     cJSON *costs = cJSON_AddArrayToObject(o, "costs");
     add_cost(costs, "transport", transport);
@@ -295,8 +308,14 @@ cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, dou
     cJSON_AddNumberToObject(use, "telephonySeconds", round(secs * 1000.0) / 1000.0);
     cJSON_AddNumberToObject(use, "sttSeconds", round(secs * 1000.0) / 1000.0);
     cJSON_AddNumberToObject(use, "ttsCharacters", (double)tts_chars);
+    if (tokens_known) {
+        cJSON_AddNumberToObject(use, "llmPromptTokens", ptok);
+        cJSON_AddNumberToObject(use, "llmCompletionTokens", ctok);
+    }
     cJSON *un = cJSON_AddArrayToObject(use, "unrecorded");
-    cJSON_AddItemToArray(un, cJSON_CreateString("llmPromptTokens"));
-    cJSON_AddItemToArray(un, cJSON_CreateString("llmCompletionTokens"));
+    if (!tokens_known) {
+        cJSON_AddItemToArray(un, cJSON_CreateString("llmPromptTokens"));
+        cJSON_AddItemToArray(un, cJSON_CreateString("llmCompletionTokens"));
+    }
     return o;
 }

@@ -316,6 +316,23 @@ static const char *str_at(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* a token count from the provider; -1 when absent or not a sane count */
+static long count(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12 ? (long)v->valuedouble : -1;
+}
+
+/* message_start.message.usage / message_delta.usage: the prompt is the input
+ * plus the cache reads and writes (all billed as prompt); output_tokens is
+ * the running total of the completion. */
+static void take_usage(hk_llm *l, const cJSON *u) {
+    if (!cJSON_IsObject(u)) return;
+    long in = count(u, "input_tokens"), cr = count(u, "cache_read_input_tokens"),
+         cw = count(u, "cache_creation_input_tokens");
+    long prompt = in < 0 && cr < 0 && cw < 0 ? -1 : (in > 0 ? in : 0) + (cr > 0 ? cr : 0) + (cw > 0 ? cw : 0);
+    hk_llm_stream_usage(&l->st, prompt, count(u, "output_tokens"));
+}
+
 /* Handles one parsed event; returns 0 to go on, -1 after a finish or a stop. */
 static int handle(hk_llm *l, const char *type, cJSON *j) {
     hk_llm_stream *s = &l->st;
@@ -328,6 +345,11 @@ static int handle(hk_llm *l, const char *type, cJSON *j) {
     if (strcmp(type, "message_delta") == 0) {
         const char *sr = str_at(cJSON_GetObjectItemCaseSensitive(j, "delta"), "stop_reason");
         if (sr) snprintf(l->stop, sizeof l->stop, "%s", hk_anthropic_finish_reason(sr));
+        take_usage(l, cJSON_GetObjectItemCaseSensitive(j, "usage"));
+        return 0;
+    }
+    if (strcmp(type, "message_start") == 0) {
+        take_usage(l, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "usage"));
         return 0;
     }
     if (strcmp(type, "message_stop") == 0) {

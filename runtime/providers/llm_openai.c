@@ -158,6 +158,12 @@ static int take_tool_deltas(hk_llm *l, cJSON *calls) {
     return 0;
 }
 
+/* a token count from the provider; -1 when absent or not a sane count */
+static long count(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12 ? (long)v->valuedouble : -1;
+}
+
 static void on_event(hk_llm_stream *s, const char *event, const char *data, size_t len) {
     (void)event;
     hk_llm *l = (hk_llm *)s;
@@ -181,6 +187,10 @@ static void on_event(hk_llm_stream *s, const char *event, const char *data, size
         cJSON_Delete(j);
         return;
     }
+    /* usage: the last chunk (empty choices) when include_usage is asked;
+     * some compatible servers put it on the finishing chunk instead */
+    cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    if (cJSON_IsObject(u)) hk_llm_stream_usage(s, count(u, "prompt_tokens"), count(u, "completion_tokens"));
     cJSON *choice = NULL, *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "choices")) {
         cJSON *ix = cJSON_GetObjectItemCaseSensitive(c, "index");

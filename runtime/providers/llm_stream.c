@@ -327,6 +327,7 @@ int hk_llm_stream_start(hk_llm_stream *s, const char *url, const char *const *he
     }
     s->busy = 1;
     s->gen++;
+    s->use_prompt = s->use_completion = 0;
     ev_now_update(s->loop);
     s->started = s->last_byte = ev_now(s->loop);
     arm_tick(s);
@@ -360,6 +361,16 @@ int hk_llm_stream_tool_call(hk_llm_stream *s, const char *id, const char *name, 
     s->alive = &alive;
     s->sink.tool_call(s->sink.ud, id, name, args && *args ? args : "{}");
     return guarded(s, gen, &alive, prev);
+}
+
+void hk_llm_stream_usage(hk_llm_stream *s, long prompt, long completion) {
+    if (!s->busy) return;
+    long dp = prompt > s->use_prompt ? prompt - s->use_prompt : 0;
+    long dc = completion > s->use_completion ? completion - s->use_completion : 0;
+    if (!dp && !dc) return;
+    s->use_prompt += dp;
+    s->use_completion += dc;
+    if (s->sink.usage) s->sink.usage(s->sink.ud, dp, dc);
 }
 
 void hk_llm_stream_finish(hk_llm_stream *s, int ok, const char *fmt, ...) {

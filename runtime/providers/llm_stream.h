@@ -61,6 +61,7 @@ struct hk_llm_stream {
     int finishing;         /* a result is set; done waits for the transfer end */
     int fin_ok;
     char fin_reason[512];
+    long use_prompt, use_completion; /* usage this completion reported so far */
     ev_timer tick;         /* deadlines: first token, idle, end-of-transfer grace */
     ev_timer kick;         /* zero-delay: work handed over from libcurl's callbacks */
     unsigned gen;          /* moves at every complete/cancel/finish: stale work stops */
@@ -79,6 +80,9 @@ int hk_llm_stream_start(hk_llm_stream *s, const char *url, const char *const *he
  * inside the callback (then touch nothing of the provider and return). */
 int hk_llm_stream_token(hk_llm_stream *s, const char *text, size_t len);
 int hk_llm_stream_tool_call(hk_llm_stream *s, const char *id, const char *name, const char *args);
+/* For on_event: the usage the provider reported, as this completion's totals
+ * so far (<0: not in this event); the sink hears the increase. */
+void hk_llm_stream_usage(hk_llm_stream *s, long prompt_tokens, long completion_tokens);
 /* For on_event/on_eof: the completion's result. ok=0 ends it at once (the
  * transfer is stopped); ok=1 lets the transfer end first (briefly) so the
  * connection can be reused, then calls done. Later events are dropped. */

@@ -135,6 +135,14 @@ typedef struct hk_llm_sink {
      * ok=0: reason says what failed ("http 429: ...", "timeout: no first
      * token after 5.0 s", "stream dropped", "malformed event: ..."). */
     void (*done)(void *ud, int ok, const char *reason);
+    /* Optional (NULL: not wanted). The tokens the provider reported for this
+     * completion, as they arrive (OpenAI's last chunk; Anthropic's
+     * message_start and message_delta): the increase over what this
+     * completion already reported, so a sum over the calls is the whole
+     * usage, and a completion cancelled or failed after a report still
+     * counts it. Nothing when the provider reports nothing. Must not call
+     * complete(), cancel() or close(). */
+    void (*usage)(void *ud, long prompt_tokens, long completion_tokens);
 } hk_llm_sink;
 
 typedef struct hk_llm_config {

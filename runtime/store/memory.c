@@ -31,6 +31,7 @@ typedef struct mem_call {
         *recording_sid, *latency;
     int inbound;
     double start, end, duration;
+    long llm_prompt_tokens, llm_completion_tokens;
     mem_msg *msgs;
     struct mem_call *next;
 } mem_call;
@@ -132,6 +133,8 @@ static int mem_call_end(hk_store *s, const hk_store_call_summary *e) {
     set(&c->recording_url, e->recording_url);
     set(&c->recording_sid, e->recording_sid);
     set(&c->latency, e->latency_json);
+    if (e->llm_prompt_tokens >= 0) c->llm_prompt_tokens = e->llm_prompt_tokens;
+    if (e->llm_completion_tokens >= 0) c->llm_completion_tokens = e->llm_completion_tokens;
     c->end = e->end_time > 0 ? e->end_time : now_s();
     c->duration = e->duration_s;
     c->updated = now_s();
@@ -161,6 +164,8 @@ static cJSON *call_json(const mem_call *c, int full) {
     cJSON *lat = c->latency ? cJSON_Parse(c->latency) : NULL;
     if (lat) cJSON_AddItemToObject(o, "latency", lat);
     else cJSON_AddNullToObject(o, "latency");
+    cJSON_AddNumberToObject(o, "llm_prompt_tokens", (double)c->llm_prompt_tokens);
+    cJSON_AddNumberToObject(o, "llm_completion_tokens", (double)c->llm_completion_tokens);
     if (full) add_str(o, "transcript", c->transcript);
     return o;
 }

@@ -328,6 +328,8 @@ static int pg_call_end(hk_store *st, const hk_store_call_summary *e) {
     opt_num(op, 12, e->cost_total);
     op->seq = next_seq(s);
     hk_pg_op_text(op, 13, fmt_num(n, sizeof n, (double)op->seq));
+    opt_num(op, 14, (double)e->llm_prompt_tokens);
+    opt_num(op, 15, (double)e->llm_completion_tokens);
     submit_write(s, op);
     call_words(s, e);
     return 0;

@@ -12,7 +12,8 @@
     "extract(epoch FROM start_time)::float8 AS start_time, "                                       \
     "extract(epoch FROM end_time)::float8 AS end_time, duration_s, ended_reason, key_id, "         \
     "recording_url, recording_sid, language_detected, sentiment, tags::text AS tags, notes, "      \
-    "latency::text AS latency, cost_total::float8 AS cost_total"
+    "latency::text AS latency, cost_total::float8 AS cost_total, llm_prompt_tokens, "             \
+    "llm_completion_tokens"
 
 /* an API resource row: the owned fields as the API spells them, and the document */
 #define DOC_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -79,8 +80,10 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
         "duration_s = $4::float8, ended_reason = $5, key_id = $6::int, transcript = $7::bytea, "
         "recording_url = $8::bytea, recording_sid = $9, latency = $10::jsonb, "
         "language_detected = $11, sentiment = $12, cost_total = $13::numeric, "
-        "last_seq = $14::bigint WHERE tenant_id = $1::uuid AND call_sid = $2 "
-        "AND last_seq < $14::bigint"},
+        "last_seq = $14::bigint, "
+        "llm_prompt_tokens = COALESCE($15::bigint, llm_prompt_tokens), "
+        "llm_completion_tokens = COALESCE($16::bigint, llm_completion_tokens) "
+        "WHERE tenant_id = $1::uuid AND call_sid = $2 AND last_seq < $14::bigint"},
     /* the recording was uploaded after the call: its URL, sealed under the
      * newest key like the call's other sealed columns */
     [HK_SQL_CALL_RECORDING] = {"hk_call_recording",

@@ -110,6 +110,9 @@ hk_pg_op *hk_spool_decode(const char *line) {
             }
         }
     }
+    /* a call_end spooled by a hark before the LLM token columns bound 14
+     * parameters: the tokens are NULL then (the row keeps its column) */
+    if (si == HK_SQL_CALL_END && op->nparams < 16) hk_pg_op_text(op, 15, NULL);
 out:
     cJSON_Delete(o);
     return op;

@@ -67,6 +67,8 @@ typedef struct hk_store_call_summary {
     const char *latency_json;   /* {"turns":n,"p50_ms":..,"p95_ms":..} or NULL */
     const char *language_detected, *sentiment;
     double cost_total;          /* <0: unknown */
+    long llm_prompt_tokens;     /* the LLM usage over the call (0: none used) */
+    long llm_completion_tokens;
 } hk_store_call_summary;
 
 typedef struct hk_store_filter {

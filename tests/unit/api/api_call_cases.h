@@ -7,7 +7,7 @@
  * field by field: the call object (UUID id and the CallSid as
  * phoneCallProviderId, type, status, times, customer and number), messages in
  * Vapi's roles with tool_calls / tool_call_result, artifact and transcript,
- * costBreakdown from configured prices, per-turn latency marks; the list's
+ * costBreakdown from configured prices (LLM tokens included), per-turn latency marks; the list's
  * filters; PATCH {name} only; DELETE answering the call; the seed's {calls,
  * activeCalls}; another tenant's calls as 404.
  * The including file defines, before including: cases_settle() (the store's
@@ -149,7 +149,8 @@ static void write_calls(void) {
     hk_store_call_summary e = {.call_sid = "CA1", .tenant_id = TA, .end_time = T0 + 120,
                                .duration_s = 120, .ended_reason = "customer-ended-call",
                                .transcript = "stored text", .recording_url = "https://rec.example/1.wav",
-                               .latency_json = "{\"turns\":1,\"p50_ms\":900}", .cost_total = -1};
+                               .latency_json = "{\"turns\":1,\"p50_ms\":900}", .cost_total = -1,
+                               .llm_prompt_tokens = 1500, .llm_completion_tokens = 250};
     assert_int_equal(hk_store_call_end(s, &e), 0);
     cases_settle(); /* CA1 in the store before CA2: newest first means CA2 first */
     usleep(5000);  /* createdAt of CA2 a few ms later */
@@ -214,18 +215,24 @@ static void check_ca1(const cJSON *c) {
     assert_string_equal(s_of(art, "recordingUrl"), "https://rec.example/1.wav");
     assert_true(cJSON_IsNull(at(art, "stereoRecordingUrl")));
 
-    /* 120 s at $0.50 + $0.25 a minute; 41 characters spoken at $2 per 1000 */
+    /* 120 s at $0.50 + $0.25 a minute; 41 characters spoken at $2 per 1000;
+     * 1500 prompt tokens at $1 and 250 completion tokens at $4 per 1000 */
     const cJSON *cb = at(c, "costBreakdown");
     near(n_of(cb, "transport"), 1.0);
     near(n_of(cb, "stt"), 0.5);
     near(n_of(cb, "tts"), 0.082);
-    near(n_of(cb, "llm"), 0); /* token usage not recorded: priced 0, tokens null */
+    near(n_of(cb, "llm"), 2.5);
     near(n_of(cb, "vapi"), 0);
-    near(n_of(cb, "total"), 1.582);
+    near(n_of(cb, "total"), 4.082);
     near(n_of(cb, "ttsCharacters"), 41);
-    assert_true(cJSON_IsNull(at(cb, "llmPromptTokens")));
-    assert_true(cJSON_IsNull(at(cb, "llmCompletionTokens")));
-    near(n_of(c, "cost"), 1.582);
+    near(n_of(cb, "llmPromptTokens"), 1500);
+    near(n_of(cb, "llmCompletionTokens"), 250);
+    near(n_of(c, "cost"), 4.082);
+    const cJSON *model = NULL, *k;
+    cJSON_ArrayForEach(k, at(c, "costs"))
+        if (!strcmp(s_of(k, "type"), "model")) model = k;
+    assert_non_null(model);
+    near(n_of(model, "cost"), 2.5);
 
     const cJSON *hark = at(at(c, "metadata"), "hark");
     const cJSON *turns = at(hark, "turns");
@@ -241,6 +248,8 @@ static void check_ca1(const cJSON *c) {
     near(n_of(t2, "userEndToFirstFrameMs"), 900);
     near(n_of(at(hark, "latency"), "p50_ms"), 900);
     near(n_of(at(hark, "usage"), "telephonySeconds"), 120);
+    near(n_of(at(hark, "usage"), "llmPromptTokens"), 1500);
+    assert_int_equal(cJSON_GetArraySize(at(at(hark, "usage"), "unrecorded")), 0);
 }
 
 static int count(const reply *r) { return cJSON_IsArray(r->json) ? cJSON_GetArraySize(r->json) : -1; }
@@ -265,6 +274,9 @@ static void call_cases_run(void) {
     assert_true(cJSON_IsNull(at(ca2, "endedAt")));
     assert_true(cJSON_IsNull(at(ca2, "assistantId")));
     assert_int_equal(cJSON_GetArraySize(at(ca2, "messages")), 0);
+    /* still going: no tokens stored yet, but known (0), not null */
+    near(n_of(at(ca2, "costBreakdown"), "llmPromptTokens"), 0);
+    near(n_of(at(ca2, "costBreakdown"), "llm"), 0);
     char id1[40], id2[40], created1[32], p[256];
     snprintf(id1, sizeof id1, "%s", s_of(ca1, "id"));
     snprintf(id2, sizeof id2, "%s", s_of(ca2, "id"));
@@ -381,6 +393,7 @@ static int cases_start(void) {
     hk_config_set(&cfg, HK_CFG_HARK_PRICE_STT_PER_MIN, "0.25");
     hk_config_set(&cfg, HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS, "2");
     hk_config_set(&cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT, "1");
+    hk_config_set(&cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION, "4");
     app.cfg = &cfg;
     app.loop = loop;
     write_calls();

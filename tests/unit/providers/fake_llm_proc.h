@@ -96,6 +96,8 @@ typedef struct rec {
     int close_at_token;    /* close() inside the N-th token callback */
     int close_in_done;
     void (*on_done)(struct rec *r); /* e.g. complete() again */
+    long use_prompt, use_completion; /* the usage callbacks, summed */
+    int n_usage;
 } rec;
 
 static inline void rec_token(void *ud, const char *text, size_t len) {
@@ -141,6 +143,14 @@ static inline void rec_done(void *ud, int ok, const char *reason) {
     if (r->on_done) r->on_done(r);
 }
 
+static inline void rec_usage(void *ud, long prompt, long completion) {
+    rec *r = ud;
+    if (!r->in_flight) r->after_done++;
+    r->n_usage++;
+    r->use_prompt += prompt;
+    r->use_completion += completion;
+}
+
 /* complete() through the recorder, so it knows what may call back */
 static inline int rec_start(rec *r, const char *req) {
     int rc = r->vt->complete(r->llm, req);
@@ -154,7 +164,8 @@ static inline void rec_cancel(rec *r) {
 }
 
 static inline hk_llm_sink rec_sink(rec *r) {
-    hk_llm_sink s = {.ud = r, .token = rec_token, .tool_call = rec_tool_call, .done = rec_done};
+    hk_llm_sink s = {.ud = r, .token = rec_token, .tool_call = rec_tool_call, .done = rec_done,
+                     .usage = rec_usage};
     return s;
 }
 

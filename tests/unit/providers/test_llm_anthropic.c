@@ -180,6 +180,11 @@ static void test_streams_tokens_in_order(void **state) {
     assert_string_equal(r.text, "I heard: hello there, how are you doing today");
     assert_true(r.n_tokens >= 8);
     assert_true(r.t_first_token - t0 < r.t_done - t0 - 0.2);
+    /* message_start: 25 input, 1 output; message_delta: the output total, one
+     * per streamed piece ("I"," hear","d:",... = 14) */
+    assert_int_equal(r.use_prompt, 25);
+    assert_int_equal(r.use_completion, 14);
+    assert_int_equal(r.use_completion, r.n_tokens);
 
     cJSON *l = fake_llm_log(&f, 0);
     assert_non_null(l);
@@ -338,6 +343,9 @@ static void test_cancel_and_close(void **state) {
     run_for(loop, 1.0);
     assert_int_equal(r.n_tokens, 2);
     assert_int_equal(r.n_done, 0);
+    /* cancelled (barge-in): what message_start reported still counts */
+    assert_int_equal(r.use_prompt, 25);
+    assert_int_equal(r.use_completion, 1);
     r.cancel_at_token = 0;
     r.text[0] = 0;
     assert_int_equal(rec_start(&r, req), 0);
@@ -345,6 +353,8 @@ static void test_cancel_and_close(void **state) {
     assert_int_equal(r.ok, 1);
     assert_string_equal(r.text, "I heard: one two three four five six seven");
     assert_int_equal(r.after_done, 0);
+    assert_int_equal(r.use_prompt, 50);
+    assert_int_equal(r.use_completion, 1 + 12);
     vt->close(r.llm);
 
     rec c = {0};

@@ -101,6 +101,12 @@ static void test_streams_tokens_in_order(void **state) {
     /* streamed: the first token long before the end (~12 tokens at 25/s) */
     assert_true(r.t_first_token - t0 < r.t_done - t0 - 0.2);
     assert_int_equal(r.n_calls, 0);
+    /* the usage chunk: the fake counts 20 prompt tokens and one completion
+     * token per streamed piece ("I"," hear","d:"," hell",... = 14) */
+    assert_int_equal(r.n_usage, 1);
+    assert_int_equal(r.use_prompt, 20);
+    assert_int_equal(r.use_completion, 14);
+    assert_int_equal(r.use_completion, r.n_tokens);
 
     cJSON *l = fake_llm_log(&f, 0);
     assert_non_null(l);
@@ -319,6 +325,9 @@ static void test_cancel_and_close(void **state) {
     run_for(loop, 1.0);
     assert_int_equal(r.n_tokens, 2);
     assert_int_equal(r.n_done, 0);
+    /* OpenAI reports usage in the last chunk: a cancelled stream has none,
+     * and none is guessed */
+    assert_int_equal(r.n_usage, 0);
     /* cancel from outside, mid-stream */
     r.cancel_at_token = 0;
     r.n_tokens = 0;
@@ -335,6 +344,8 @@ static void test_cancel_and_close(void **state) {
     run_until(loop, &r.n_done, 1, 10);
     assert_int_equal(r.ok, 1);
     assert_string_equal(r.text, "I heard: one two three four five six seven");
+    assert_int_equal(r.use_prompt, 20); /* only the completion that finished */
+    assert_int_equal(r.use_completion, 12);
     vt->close(r.llm);
 
     rec c = {0};
