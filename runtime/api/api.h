@@ -15,10 +15,10 @@
 
 #include <stddef.h>
 
+#include "core/app.h" /* hk_app: the serving worker */
 #include "net/http_server.h"
 
 struct cJSON;
-typedef struct hk_app hk_app;
 
 #define HK_API_MAX_PARAMS 4
 

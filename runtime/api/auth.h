@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-typedef struct hk_app hk_app;
+#include "core/app.h" /* hk_app: the serving worker */
 
 #define HK_AUTH_CACHE_TTL_S 3.0
 #define HK_AUTH_SESSION_TTL_S 3600 /* a login's JWT lives an hour */

@@ -19,9 +19,9 @@
 
 #include <stddef.h>
 
+#include "core/app.h" /* hk_app: the serving worker */
 #include "net/http_server.h"
 
-typedef struct hk_app hk_app;
 typedef struct hk_call hk_call;
 
 #define HK_EVENTS_PATH "/api/v1/events"

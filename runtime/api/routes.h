@@ -5,10 +5,9 @@
 #ifndef HK_ROUTES_H
 #define HK_ROUTES_H
 
+#include "core/app.h" /* hk_app: the serving worker */
 #include "net/http_resp.h"
 #include "net/http_server.h"
-
-typedef struct hk_app hk_app; /* the serving worker: config, agents, calls */
 
 void hk_routes_http(void *app, const hk_http_request *req, hk_http_response *resp);
 int hk_routes_ws_accept(void *app, const hk_http_request *req);
