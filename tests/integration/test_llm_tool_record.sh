@@ -5,7 +5,10 @@
 # answers GET /call/{id} with {role:"tool_calls", toolCalls} and
 # {role:"tool_call_result", toolCallId, name, result} between the caller's
 # ask and the bot's answer, in call order, and keeps tool JSON out of the
-# transcript.
+# transcript. The call's LLM tokens are the fake's reported usage summed over
+# its requests (20 prompt tokens each; one completion token per streamed
+# piece, 8 per tool call), priced with HARK_PRICE_LLM_PER_1K_* in
+# costBreakdown, costs[model] and cost.
 set -euo pipefail
 HARK=$(cd "$(dirname "${1:-build/hark}")" && pwd)/$(basename "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,14 +49,15 @@ export JWT_SECRET=integration-secret-0123456789abcdef
 export TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=test-token
 export TWILIO_WEBHOOK_URL=https://hark.example.com/api/v1/voice-agents/twilio/webhook
 mkdir -p "$T/agents"
-HARK_PORT=$PORT HARK_AGENTS_DIR=$T/agents "$HARK" serve 2>"$T/serve.log" &
+HARK_PRICE_LLM_PER_1K_PROMPT=0.5 HARK_PRICE_LLM_PER_1K_COMPLETION=2 \
+  HARK_PORT=$PORT HARK_AGENTS_DIR=$T/agents "$HARK" serve 2>"$T/serve.log" &
 spid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 code=$(curl -s -o "$T/call_api.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" \
   "http://127.0.0.1:$PORT/call/$SID")
 [ "$code" = 200 ] || fail "GET /call/$SID: $code $(cat "$T/call_api.json")"
 
-python3 - "$T/call_api.json" "$T/call.json" <<'PY' || fail "Vapi message checks"
+python3 - "$T/call_api.json" "$T/call.json" "$T/llm.log" <<'PY' || fail "Vapi message checks"
 import json, re, sys
 c = json.load(open(sys.argv[1]))
 t = json.load(open(sys.argv[2]))
@@ -78,5 +82,20 @@ assert i_ask < i_tc < i_tr < i_ref, (i_ask, i_tc, i_tr, i_ref, roles)
 transcript = c.get("transcript") or c["artifact"]["transcript"]
 assert ref in transcript and "toolCallId" not in transcript and "book_table" not in transcript, transcript
 print("GET /call:", roles)
+# tokens: what the fake reported, summed over the call's requests
+reqs = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+n = sum(1 for r in reqs if r["status"] == 200)
+assert n == 4, reqs  # the tool call, its answer, the reference, goodbye
+answers = [m["message"] for m in msgs if m["role"] == "bot" and m["message"] != "Hi, this is the restaurant."]
+pieces = sum(len(re.findall(r"\s*\S{1,4}", a)) for a in answers)
+cb = c["costBreakdown"]
+assert cb["llmPromptTokens"] == 20 * n, cb
+assert cb["llmCompletionTokens"] == pieces + 8 * len(tc["toolCalls"]), (cb, answers)
+llm = round(cb["llmPromptTokens"] / 1000 * 0.5 + cb["llmCompletionTokens"] / 1000 * 2, 6)
+assert abs(cb["llm"] - llm) < 1e-9 and llm > 0, (cb, llm)
+assert [k["cost"] for k in c["costs"] if k["type"] == "model"] == [cb["llm"]], c["costs"]
+assert abs(c["cost"] - cb["total"]) < 1e-9 and cb["total"] >= cb["llm"], (c["cost"], cb)
+assert c["metadata"]["hark"]["usage"]["unrecorded"] == [], c["metadata"]["hark"]["usage"]
+print("tokens:", cb["llmPromptTokens"], cb["llmCompletionTokens"], "llm cost", cb["llm"])
 PY
-echo "ok: tool calls and results are in the stored call as Vapi's tool_calls / tool_call_result items"
+echo "ok: tool calls and results are in the stored call as Vapi's tool_calls / tool_call_result items; LLM tokens priced"
