@@ -183,6 +183,7 @@ TOKEN=$(webhook "http://127.0.0.1:$PA" "$S") || fail "webhook on node A"
 caller "ws://127.0.0.1:$PA" "$S" "$TOKEN" 4; live=$started
 for _ in $(seq 100); do started_on "$T/a.log" "$S" && break; sleep 0.1; done
 started_on "$T/a.log" "$S" || fail "the drain call did not start on A"
+t0=$(date +%s%N)
 kill -TERM "$pa"
 code=
 for _ in $(seq 50); do
@@ -193,6 +194,7 @@ done
 [ "$code" = 503 ] || fail "node A's /healthz while draining: $code"
 for _ in $(seq 150); do grep -q 'node1 is DOWN' "$T/haproxy/haproxy.log" && break; sleep 0.1; done
 grep -q 'node1 is DOWN' "$T/haproxy/haproxy.log" || fail "haproxy did not take node A out"
+echo "haproxy took the draining node out $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGTERM (at most, polled every 100 ms)"
 kill -0 "$live" 2>/dev/null || fail "the drain call ended before the new calls were placed"
 pids=()
 for i in $(seq 4); do
