@@ -22,7 +22,7 @@
 #include "core/app.h" /* hk_app: the serving worker */
 #include "net/http_server.h"
 
-typedef struct hk_call hk_call;
+#include "agent/call.h" /* hk_call */
 
 #define HK_EVENTS_PATH "/api/v1/events"
 #define HK_EVENTS_PING_S 25.0
