@@ -1,5 +1,7 @@
 /* net/http_server: libwebsockets (libev foreign loop) serving HTTP and
- * WebSocket on one port. See http_server.h. Traps handled here (build-notes):
+ * WebSocket on one port: lws callbacks, answers (deferred ones too) and
+ * WebSocket queues. See http_server.h; the heads are checked before lws
+ * sees them in http_gate.c. Traps handled here (build-notes):
  * lws timers on libev are not re-armed for earlier deadlines, so a 50 ms
  * self-rescheduling sul keeps them honest, and hark's own deadlines are
  * ev_timers; custom headers are looked up lower-case with the colon; the
@@ -21,98 +23,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "media/ring.h"
-#include "net/http_head.h"
-
-#define HK_MAX_BODY (256 * 1024)
-#define HK_WS_RX_PREAUTH (8 * 1024) /* a Twilio start message is ~1 KB */
-#define HK_WS_RX_MAX (64 * 1024)
-#define HK_WS_RX_CHUNK 4096         /* lws hands frames over in pieces of this */
-#define HK_WS_TX_RING (256 * 1024)  /* > 2 s of paced media messages */
-#define HK_WS_DIRECT_MAX 2048       /* messages up to this are written at once when nothing waits */
-#define HK_DEFAULT_MAX_CONNS 4096
-#define HK_HEAD_TIMEOUT 10.0        /* the whole request head, from accept */
-#define HK_REQUEST_TIMEOUT 30.0     /* body and answer, after the head */
-#define HK_WS_TRUST_TIMEOUT 5.0
-#define HK_LINGER 2.0               /* after a refusal, read and drop until EOF */
-
-/* A connection whose request head hark is still checking (lws has not seen
- * it). hark only peeks: the socket goes to lws untouched, with every byte
- * still unread (lws 4.1 given bytes already read, through its adoption
- * buffer, reports a POST body complete in a busy loop). A peek consumes
- * nothing, so a level-triggered watcher would fire again at once: after an
- * incomplete head the watcher rests a few ms (longer while nothing new comes). */
-typedef struct hk_pending {
-    hk_server *srv;
-    int fd;
-    int lingering; /* refused: draining what the peer still sends, then close */
-    ev_io io;
-    ev_timer timer; /* the head deadline, then the linger */
-    ev_timer rest;
-    double rest_s;
-    size_t seen;    /* bytes of head seen so far */
-    struct hk_pending *prev, *next;
-} hk_pending;
-
-struct hk_server {
-    struct lws_context *ctx;
-    struct lws_vhost *vh;
-    struct ev_loop *loop;
-    int listen_fd;       /* ours: SO_REUSEPORT needs to be set before bind */
-    int port;
-    ev_io accept_io;
-    hk_server_handlers h;
-    lws_sorted_usec_list_t tick;
-    void *loops[1];
-    int stopping;
-    int max_conns;
-    double request_timeout;
-    double trust_timeout;
-    int n_pending;       /* heads being read */
-    int n_lws;           /* connections lws holds (WSI_CREATE .. WSI_DESTROY) */
-    hk_pending *pending;
-    char peek[HK_HTTP_HEAD_MAX]; /* one per server: heads are checked one at a time */
-    ev_tstamp refused_logged;
-    long refused;        /* since the last warning */
-};
-
-struct hk_conn {
-    struct lws *wsi;
-    hk_server *srv;
-    int is_ws;
-    char method[8];
-    /* the request's strings, each its own allocation of the size lws reports */
-    char *path, *query, *ctype, *host, *sig, *auth;
-    char peer[64];       /* the client's address (limits per IP) */
-    char *cookie, *origin, *inm, *range, *csrf;
-    int head_only;       /* HEAD: the answer's head, no body */
-    char *body;
-    size_t body_len;
-    hk_http_response resp;
-    size_t resp_sent;
-    int answered;
-    int in_handler;      /* inside h.http: a deferred answer is written by respond() */
-    int headers_due;     /* answered late: the head goes out on the next writeable */
-    hk_http_pending *pending; /* deferred and not answered yet */
-    ev_timer deadline;   /* HTTP: answer by; WebSocket: trusted by */
-    int deadline_on;
-    /* websocket */
-    void *state;
-    int trusted;
-    char *rx;            /* grows to the message size, capped by trust */
-    size_t rx_len, rx_cap;
-    hk_ring tx;          /* [u32 length][bytes] records; allocated at the first send */
-    int tx_ready;
-    int tx_failed;       /* a direct write failed: the connection closes */
-    int closing;
-};
-
-/* A deferred answer: one reference for the connection (dropped when it
- * closes or is answered), one for the handler (dropped by respond). */
-struct hk_http_pending {
-    hk_conn *conn;
-    int refs;
-};
+#include "net/http_server_int.h"
 
 /* lws 4.1 logs every adoption with a read buffer at ERR: not an error here */
 static void lws_log_emit(int level, const char *line) {
@@ -124,140 +35,6 @@ static void lws_log_emit(int level, const char *line) {
 static void tick_cb(lws_sorted_usec_list_t *sul) {
     hk_server *s = lws_container_of(sul, hk_server, tick);
     if (!s->stopping) lws_sul_schedule(s->ctx, 0, &s->tick, tick_cb, 50 * LWS_US_PER_MS);
-}
-
-/* ---- request heads, before lws ---- */
-
-static int conn_count(const hk_server *s) { return s->n_pending + s->n_lws; }
-
-/* A short text answer written straight to the socket (a fresh socket's send
- * buffer takes it whole; if not, the peer was not reading anyway). */
-static void send_status(int fd, int status) {
-    char msg[256];
-    const char *why = hk_http_head_reason(status);
-    int n = snprintf(msg, sizeof msg,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s\n",
-                     status, why, strlen(why) + 1, why);
-    if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* peer gone: nothing to do */ }
-}
-
-static void pending_free(hk_pending *p) {
-    hk_server *s = p->srv;
-    ev_io_stop(s->loop, &p->io);
-    ev_timer_stop(s->loop, &p->timer);
-    ev_timer_stop(s->loop, &p->rest);
-    if (p->prev) p->prev->next = p->next;
-    else s->pending = p->next;
-    if (p->next) p->next->prev = p->prev;
-    s->n_pending--;
-    if (p->fd >= 0) close(p->fd);
-    free(p);
-}
-
-static void pending_refuse(hk_pending *p, int status) {
-    hk_log(HK_LOG_DEBUG, NULL, "http_refused", "%d %s", status, hk_http_head_reason(status));
-    send_status(p->fd, status);
-    shutdown(p->fd, SHUT_WR);
-    p->lingering = 1;
-    ev_timer_stop(p->srv->loop, &p->rest);
-    ev_io_start(p->srv->loop, &p->io);
-    ev_timer_stop(p->srv->loop, &p->timer);
-    ev_timer_set(&p->timer, HK_LINGER, 0);
-    ev_timer_start(p->srv->loop, &p->timer);
-}
-
-static void pending_adopt(hk_pending *p) {
-    hk_server *s = p->srv;
-    int fd = p->fd;
-    p->fd = -1;
-    pending_free(p);
-    /* lws closes fd itself when adoption fails */
-    lws_adopt_socket_vhost(s->vh, fd);
-}
-
-static void pending_read(struct ev_loop *loop, ev_io *w, int revents) {
-    (void)revents;
-    hk_pending *p = w->data;
-    hk_server *s = p->srv;
-    if (p->lingering) {
-        ssize_t n = recv(p->fd, s->peek, sizeof s->peek, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            pending_free(p);
-        return;
-    }
-    ssize_t n = recv(p->fd, s->peek, sizeof s->peek, MSG_PEEK);
-    if (n == 0) return pending_free(p); /* the peer gave up */
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) pending_free(p);
-        return;
-    }
-    hk_http_head h;
-    int rc = hk_http_head_check(s->peek, (size_t)n, HK_MAX_BODY, &h);
-    if (rc == 0) return pending_adopt(p);
-    if (rc != 1) return pending_refuse(p, rc);
-    /* incomplete: rest, longer while nothing new arrives; a peer that has
-     * shut its side will never complete it (its bytes hide the EOF from recv) */
-    struct pollfd pf = {p->fd, POLLRDHUP, 0};
-    if ((size_t)n == p->seen && poll(&pf, 1, 0) > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-        return pending_free(p);
-    p->rest_s = (size_t)n > p->seen ? 0.005 : (p->rest_s * 2 > 0.2 ? 0.2 : p->rest_s * 2);
-    p->seen = (size_t)n;
-    ev_io_stop(loop, &p->io);
-    ev_timer_set(&p->rest, p->rest_s, 0);
-    ev_timer_start(loop, &p->rest);
-}
-
-static void pending_rested(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)revents;
-    hk_pending *p = w->data;
-    ev_io_start(loop, &p->io);
-}
-
-static void pending_timeout(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)loop;
-    (void)revents;
-    hk_pending *p = w->data;
-    if (p->lingering) pending_free(p);
-    else pending_refuse(p, 408);
-}
-
-static void pending_new(hk_server *s, int fd) {
-    hk_pending *p = calloc(1, sizeof *p);
-    if (!p) {
-        close(fd);
-        return;
-    }
-    p->srv = s;
-    p->fd = fd;
-    ev_io_init(&p->io, pending_read, fd, EV_READ);
-    ev_timer_init(&p->timer, pending_timeout, HK_HEAD_TIMEOUT, 0);
-    ev_timer_init(&p->rest, pending_rested, 0.005, 0);
-    p->io.data = p->timer.data = p->rest.data = p;
-    p->next = s->pending;
-    if (p->next) p->next->prev = p;
-    s->pending = p;
-    s->n_pending++;
-    ev_io_start(s->loop, &p->io);
-    ev_timer_start(s->loop, &p->timer);
-}
-
-/* Over the cap: 503 and close, logged at most once a second. */
-static void refuse_busy(hk_server *s, int fd) {
-    char sink[4096];
-    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
-    } /* what already arrived, so close sends FIN rather than RST */
-    send_status(fd, 503);
-    close(fd);
-    s->refused++;
-    ev_tstamp now = ev_now(s->loop);
-    if (now - s->refused_logged >= 1.0) {
-        hk_log(HK_LOG_WARN, NULL, "connections_refused",
-               "%ld connection(s) refused with 503: %d open, the limit (HARK_MAX_CONNECTIONS)",
-               s->refused, conn_count(s));
-        s->refused_logged = now;
-        s->refused = 0;
-    }
 }
 
 /* ---- requests lws has parsed ---- */
@@ -726,22 +503,6 @@ static struct lws_protocols protocols[] = {
 /* The listening socket is hark's own (lws 4.1 cannot share a port between
  * processes): accepted connections have their head read and checked here,
  * then are handed to lws with adopt. */
-static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
-    (void)loop;
-    (void)revents;
-    hk_server *s = w->data;
-    for (int i = 0; i < 64; i++) {
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                hk_log(HK_LOG_WARN, NULL, "accept_failed", "%s", strerror(errno));
-            return; /* EAGAIN: another worker took it, or none left */
-        }
-        if (conn_count(s) >= s->max_conns) refuse_busy(s, fd);
-        else pending_new(s, fd);
-    }
-}
-
 static int open_listener(int port, int share, int *bound_port, char *err, size_t errlen) {
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int v6 = fd >= 0;
@@ -811,7 +572,7 @@ hk_server *hk_server_new(struct ev_loop *loop, int port, int flags, const hk_ser
     }
     s->vh = lws_get_vhost_by_name(s->ctx, "default");
     lws_sul_schedule(s->ctx, 0, &s->tick, tick_cb, 50 * LWS_US_PER_MS);
-    ev_io_init(&s->accept_io, on_accept, s->listen_fd, EV_READ);
+    ev_io_init(&s->accept_io, hk_srv_on_accept, s->listen_fd, EV_READ);
     s->accept_io.data = s;
     ev_io_start(loop, &s->accept_io);
     return s;
@@ -824,7 +585,7 @@ void hk_server_free(hk_server *s) {
     s->stopping = 1;
     ev_io_stop(s->loop, &s->accept_io);
     close(s->listen_fd);
-    while (s->pending) pending_free(s->pending);
+    hk_srv_gate_free_all(s);
     lws_sul_cancel(&s->tick);
     lws_context_destroy(s->ctx);
     free(s);
@@ -899,4 +660,4 @@ void hk_conn_trust(hk_conn *c) {
     deadline_stop(c);
 }
 
-int hk_server_connections(const hk_server *s) { return conn_count(s); }
+int hk_server_connections(const hk_server *s) { return hk_srv_conn_count(s); }
