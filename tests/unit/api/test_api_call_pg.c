@@ -5,7 +5,9 @@
  * a phone number as rows, API keys as api_keys rows, message content and
  * transcripts sealed with a data key (so every read decrypts), and what only
  * PostgreSQL shows: phoneNumberId through phone_numbers, updated_at moved by
- * the trigger on a lifecycle write, DELETE taking the messages with it. A
+ * the trigger on a lifecycle write, DELETE taking the messages with it, the
+ * LLM token columns (schema 009) written by call_end and a row from before
+ * them (NULL) read as unknown tokens. A
  * machine without PostgreSQL skips it visibly (exit 77). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../guarded_run.h"
+#include "api/call.h"
 #include "core/log.h"
 #include "core/pool.h"
 #include "store/crypto.h"
@@ -93,6 +96,10 @@ static void test_call_reads(void **state) {
     assert_int_equal(raw_long(raw, "SELECT count(*) FROM call_messages WHERE position("
                                    "'Bakery'::bytea IN content) > 0", 0, NULL), 0);
     assert_int_equal(raw_long(raw, "SELECT count(*) FROM call_messages WHERE key_id = 1", 0, NULL), 5);
+    /* the LLM tokens of call_end in their columns; a call not ended yet: 0 */
+    assert_int_equal(raw_long(raw, "SELECT llm_prompt_tokens FROM calls WHERE call_sid = 'CA1'", 0, NULL), 1500);
+    assert_int_equal(raw_long(raw, "SELECT llm_completion_tokens FROM calls WHERE call_sid = 'CA1'", 0, NULL), 250);
+    assert_int_equal(raw_long(raw, "SELECT llm_prompt_tokens FROM calls WHERE call_sid = 'CA2'", 0, NULL), 0);
     call_cases_run();
     /* DELETE took CA1's messages; CA2 and CA3 remain */
     assert_int_equal(raw_long(raw, "SELECT count(*) FROM call_messages WHERE call_sid = 'CA1'", 0,
@@ -113,13 +120,53 @@ static void test_updated_at(void **state) {
     assert_true(after > before);
 }
 
+/* CA2 read from the store as GET /call/CA2 answers it (the server's loop
+ * runs only inside call_cases_run, so the store is read here directly) */
+static cJSON *ca2_json(void) {
+    read_ctx r = {.loop = loop};
+    app.store->v->call_get(app.store, TA, "CA2", read_cb, &r);
+    cJSON *rec = await(loop, &r);
+    assert_non_null(rec);
+    cJSON *c = hk_call_json(rec, TA, &cfg, T0 + 300);
+    cJSON_Delete(rec);
+    return c;
+}
+
+/* a call recorded before schema 009 (NULL tokens) reads as unknown, not 0;
+ * once it ends with tokens they are its own */
+static void test_tokens_before_009(void **state) {
+    (void)state;
+    exec_ok("UPDATE calls SET llm_prompt_tokens = NULL, llm_completion_tokens = NULL "
+            "WHERE call_sid = 'CA2'", 0, NULL);
+    cJSON *c = ca2_json();
+    const cJSON *cb = at(c, "costBreakdown");
+    assert_true(cJSON_IsNull(at(cb, "llmPromptTokens")));
+    assert_true(cJSON_IsNull(at(cb, "llmCompletionTokens")));
+    near(n_of(cb, "llm"), 0);
+    const cJSON *hark = at(at(c, "metadata"), "hark");
+    assert_int_equal(cJSON_GetArraySize(at(at(hark, "usage"), "unrecorded")), 2);
+    cJSON_Delete(c);
+    hk_store_call_summary e = {.call_sid = "CA2", .tenant_id = TA, .end_time = T0 + 260,
+                               .duration_s = 60, .ended_reason = "assistant-ended-call",
+                               .cost_total = -1, .llm_prompt_tokens = 3000, .llm_completion_tokens = 500};
+    assert_int_equal(hk_store_call_end(app.store, &e), 0);
+    drain(loop, app.store, 10.);
+    c = ca2_json();
+    cb = at(c, "costBreakdown");
+    near(n_of(cb, "llmPromptTokens"), 3000);
+    near(n_of(cb, "llmCompletionTokens"), 500);
+    near(n_of(cb, "llm"), 3 * 1 + 0.5 * 4); /* $1 and $4 per 1000 */
+    cJSON_Delete(c);
+}
+
 int main(void) {
     hk_log_init(getenv("HARK_LOG_LEVEL"));
-    (void)jstr, (void)await, (void)read_cb, (void)pg_ctl; /* store_pg_helpers.h's, for other tests */
+    (void)jstr, (void)pg_ctl; /* store_pg_helpers.h's, for other tests */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = pg_private_start();
     if (rc != 0) return rc;
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_call_reads),
-                                       cmocka_unit_test(test_updated_at)};
+                                       cmocka_unit_test(test_updated_at),
+                                       cmocka_unit_test(test_tokens_before_009)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
