@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "api/call.h"
+#include "api/call_cost.h"
 #include "api/recording.h"
 #include "core/config.h"
 #include "store/store.h"
@@ -58,17 +59,6 @@ static void add_iso(cJSON *o, const char *k, double t) {
     cJSON_AddStringToObject(o, k, iso);
 }
 
-static double price(const hk_config *cfg, hk_config_key k) {
-    const char *v = cfg ? hk_config_str(cfg, k) : NULL;
-    if (!v) return 0;
-    char *end;
-    double p = strtod(v, &end);
-    return (*end || !isfinite(p) || p < 0) ? 0 : p;
-}
-
-/* cents are too coarse for per-call costs; Vapi answers with many decimals */
-static double usd(double v) { return round(v * 1e6) / 1e6; }
-
 /* Twilio's call statuses as Vapi's */
 static const char *vapi_status(const char *s) {
     if (!s) return "queued";
@@ -81,13 +71,6 @@ static const char *vapi_status(const char *s) {
 }
 
 /* UTF-8 characters */
-static long chars(const char *s) {
-    long n = 0;
-    for (; s && *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 static cJSON *item(const char *role, double ts, double start) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "role", role);
@@ -138,7 +121,7 @@ static cJSON *messages_json(const cJSON *msgs, double start, long *tts_chars, cJ
             cJSON *o = item(is_user ? "user" : is_bot ? "bot" : "system", ts, start);
             cJSON_AddStringToObject(o, "message", content);
             cJSON_AddItemToArray(out, o);
-            if (is_bot) *tts_chars += chars(content);
+            if (is_bot) *tts_chars += hk_call_cost_chars(content);
             if (is_user || is_bot) {
                 size_t n = strlen(content);
                 memcpy(text + len, is_user ? "User: " : "AI: ", is_user ? 6 : 4);
@@ -202,13 +185,6 @@ static cJSON *turns_json(const cJSON *msgs) {
     return out;
 }
 
-static void add_cost(cJSON *costs, const char *type, double cost) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "type", type);
-    cJSON_AddNumberToObject(o, "cost", cost);
-    cJSON_AddItemToArray(costs, o);
-}
-
 cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, double now) {
     cJSON *o = cJSON_CreateObject();
     int inbound = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "inbound"));
@@ -265,39 +241,13 @@ cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, dou
     double secs = num(rec, "duration_s", 0);
     if (secs <= 0 && start > 0) secs = (end > 0 ? end : strcmp(status, "ended") ? now : start) - start;
     if (secs < 0) secs = 0;
-    double transport = usd(secs / 60.0 * price(cfg, HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN));
-    double stt = usd(secs / 60.0 * price(cfg, HK_CFG_HARK_PRICE_STT_PER_MIN));
-    double tts = usd((double)tts_chars / 1000.0 * price(cfg, HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS));
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(rec, "llm_prompt_tokens");
     const cJSON *jc = cJSON_GetObjectItemCaseSensitive(rec, "llm_completion_tokens");
-    int tokens_known = cJSON_IsNumber(jp) && cJSON_IsNumber(jc);
-    double ptok = tokens_known && jp->valuedouble > 0 ? jp->valuedouble : 0;
-    double ctok = tokens_known && jc->valuedouble > 0 ? jc->valuedouble : 0;
-    double llm = usd(ptok / 1000.0 * price(cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT) +
-                     ctok / 1000.0 * price(cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION));
-    double total = usd(transport + stt + llm + tts);
-    cJSON *cb = cJSON_AddObjectToObject(o, "costBreakdown");
-    cJSON_AddNumberToObject(cb, "transport", transport);
-    cJSON_AddNumberToObject(cb, "stt", stt);
-    cJSON_AddNumberToObject(cb, "llm", llm);
-    cJSON_AddNumberToObject(cb, "tts", tts);
-    cJSON_AddNumberToObject(cb, "vapi", 0);
-    cJSON_AddNumberToObject(cb, "total", total);
-    if (tokens_known) {
-        cJSON_AddNumberToObject(cb, "llmPromptTokens", ptok);
-        cJSON_AddNumberToObject(cb, "llmCompletionTokens", ctok);
-    } else {
-        cJSON_AddNullToObject(cb, "llmPromptTokens");
-        cJSON_AddNullToObject(cb, "llmCompletionTokens");
-    }
-    cJSON_AddNumberToObject(cb, "ttsCharacters", (double)tts_chars);
-    cJSON *costs = cJSON_AddArrayToObject(o, "costs");
-    add_cost(costs, "transport", transport);
-    add_cost(costs, "transcriber", stt);
-    add_cost(costs, "model", llm);
-    add_cost(costs, "voice", tts);
-    add_cost(costs, "vapi", 0);
-    cJSON_AddNumberToObject(o, "cost", total);
+    hk_call_usage u = {.seconds = secs, .tts_chars = tts_chars,
+                       .tokens_known = cJSON_IsNumber(jp) && cJSON_IsNumber(jc)};
+    u.prompt_tokens = u.tokens_known && jp->valuedouble > 0 ? jp->valuedouble : 0;
+    u.completion_tokens = u.tokens_known && jc->valuedouble > 0 ? jc->valuedouble : 0;
+    hk_call_cost_add(o, cfg, &u);
 
     /* hark's own: latency marks per turn, the stored summary, usage */
     cJSON *hark = cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "metadata"), "hark");
@@ -308,12 +258,12 @@ cJSON *hk_call_json(const cJSON *rec, const char *org, const hk_config *cfg, dou
     cJSON_AddNumberToObject(use, "telephonySeconds", round(secs * 1000.0) / 1000.0);
     cJSON_AddNumberToObject(use, "sttSeconds", round(secs * 1000.0) / 1000.0);
     cJSON_AddNumberToObject(use, "ttsCharacters", (double)tts_chars);
-    if (tokens_known) {
-        cJSON_AddNumberToObject(use, "llmPromptTokens", ptok);
-        cJSON_AddNumberToObject(use, "llmCompletionTokens", ctok);
+    if (u.tokens_known) {
+        cJSON_AddNumberToObject(use, "llmPromptTokens", u.prompt_tokens);
+        cJSON_AddNumberToObject(use, "llmCompletionTokens", u.completion_tokens);
     }
     cJSON *un = cJSON_AddArrayToObject(use, "unrecorded");
-    if (!tokens_known) {
+    if (!u.tokens_known) {
         cJSON_AddItemToArray(un, cJSON_CreateString("llmPromptTokens"));
         cJSON_AddItemToArray(un, cJSON_CreateString("llmCompletionTokens"));
     }

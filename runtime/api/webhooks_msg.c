@@ -13,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "api/webhooks.h"
+#include "api/call_cost.h"
 #include "api/recording.h"
 #include "core/config.h"
 
@@ -86,9 +87,11 @@ char *hk_webhooks_build(const hk_call *c, const char *what, double now_wall) {
     tr[0] = 0;
     cJSON *art = cJSON_AddObjectToObject(m, "artifact");
     cJSON *msgs = cJSON_CreateArray();
+    long tts_chars = 0;
     for (int i = 0; i < c->n_msgs; i++) {
         const hk_message *mm = &c->msgs[i];
         if (mm->dropped || mm->role > HK_ROLE_USER) continue; /* what was said */
+        if (mm->role == HK_ROLE_ASSISTANT) tts_chars += hk_call_cost_chars(mm->text);
         len += (size_t)snprintf(tr + len, cap - len, "%s: %s\n", mm->role ? "User" : "AI", mm->text);
         double st = mm->start >= 0 ? mm->start : 0;
         cJSON *o = cJSON_CreateObject();
@@ -113,7 +116,11 @@ char *hk_webhooks_build(const hk_call *c, const char *what, double now_wall) {
     cJSON_AddStringToObject(m, "startedAt", started);
     cJSON_AddStringToObject(m, "endedAt", ended);
     cJSON_AddNumberToObject(m, "durationSeconds", round(dur * 1000.0) / 1000.0);
-    cJSON_AddNumberToObject(m, "cost", 0);
+    /* priced like GET /call prices the stored record (api/call_cost) */
+    hk_call_usage u = {.seconds = dur, .tts_chars = tts_chars, .tokens_known = 1,
+                       .prompt_tokens = (double)c->llm_prompt_tokens,
+                       .completion_tokens = (double)c->llm_completion_tokens};
+    hk_call_cost_add(m, msg_cfg, &u);
     return print(root);
 }
 

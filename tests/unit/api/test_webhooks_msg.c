@@ -118,13 +118,21 @@ static const char *str(const cJSON *o, const char *k) {
 
 /* The end-of-call report names a local recording by the URL hark serves it
  * at (GET /call/{id}/recording), as GET /call does, never by its file://
- * path on the server's disk. */
+ * path on the server's disk; and it carries the call's cost, priced like
+ * GET /call prices the stored record (api/call_cost). */
 static void test_report_recording_url(void **state) {
     (void)state;
     hk_config cfg = {0};
     assert_int_equal(hk_config_set(&cfg, HK_CFG_TWILIO_WEBHOOK_URL,
                                    "https://calls.example.com/api/v1/voice-agents/twilio/webhook"),
                      0);
+    /* TTS $1 a character: 21 heard ("Hello, how can" + "Booked."; the dropped
+     * line not); LLM $2 / 1k prompt and $4 / 1k completion tokens */
+    assert_int_equal(hk_config_set(&cfg, HK_CFG_HARK_PRICE_TTS_PER_1K_CHARS, "1000"), 0);
+    assert_int_equal(hk_config_set(&cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_PROMPT, "2"), 0);
+    assert_int_equal(hk_config_set(&cfg, HK_CFG_HARK_PRICE_LLM_PER_1K_COMPLETION, "4"), 0);
+    T.call.llm_prompt_tokens = 1500;
+    T.call.llm_completion_tokens = 250;
     snprintf(T.call.recording_url, sizeof T.call.recording_url, "file:///srv/hark/var/rec/CA123.wav");
     T.call.started = 1;
     for (int with_cfg = 0; with_cfg < 2; with_cfg++) {
@@ -138,10 +146,24 @@ static void test_report_recording_url(void **state) {
                                     : "file:///srv/hark/var/rec/CA123.wav";
         assert_string_equal(str(m, "recordingUrl"), want);
         assert_string_equal(str(cJSON_GetObjectItem(m, "artifact"), "recordingUrl"), want);
+        cJSON *cb = cJSON_GetObjectItem(m, "costBreakdown");
+        assert_non_null(cb);
+        assert_true(cJSON_GetObjectItem(cb, "llmPromptTokens")->valuedouble == 1500);
+        assert_true(cJSON_GetObjectItem(cb, "llmCompletionTokens")->valuedouble == 250);
+        assert_true(cJSON_GetObjectItem(cb, "ttsCharacters")->valuedouble == 21);
+        if (with_cfg) {
+            assert_true(cJSON_GetObjectItem(cb, "llm")->valuedouble == 4.0);
+            assert_true(cJSON_GetObjectItem(cb, "tts")->valuedouble == 21.0);
+            assert_true(cJSON_GetObjectItem(m, "cost")->valuedouble == 25.0);
+        } else {
+            assert_true(cJSON_GetObjectItem(m, "cost")->valuedouble == 0); /* no prices */
+        }
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "costs")), 5);
         cJSON_Delete(root);
     }
     hk_webhooks_set_config(NULL);
     T.call.recording_url[0] = 0;
+    T.call.llm_prompt_tokens = T.call.llm_completion_tokens = 0;
     hk_config_free(&cfg);
 }
 
