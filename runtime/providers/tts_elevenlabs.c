@@ -1,15 +1,16 @@
 /* providers/tts_elevenlabs: the ElevenLabs text-to-speech provider
  * (shared/reference/protocols.md section 3). Owns, per request, one
  * stream-input WebSocket (text pushed as the LLM writes it, base64 mu-law and
- * character alignment back), the HTTP streaming fallback when that socket
- * cannot be used before any audio came, the first-audio timeout, in-order
+ * character alignment back), the switch to the HTTP streaming fallback
+ * (tts_elevenlabs_http.c) when that socket cannot be used before any audio
+ * came, the first-audio timeout, in-order
  * delivery (a later request may synthesise early but its callbacks are held
  * until the earlier one is done) and one warm socket opened ahead of need.
  * Never blocks the loop. Sink callbacks may re-enter push/cancel/close: no
  * request or connection is freed while one of our frames may still use it
  * (they wait in a graveyard reaped at depth 0), and libcurl handles are never
  * cancelled from inside libcurl's own data callback. */
-#include "providers/tts_elevenlabs.h"
+#include "providers/tts_elevenlabs_int.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -32,73 +33,9 @@
  * request's text; further means the service normalised it (numbers...). */
 #define MATCH_WINDOW 256
 
-typedef struct req req;
-
-/* One WebSocket; the ud of its callbacks. r is NULL while it is the warm one. */
-typedef struct conn {
-    hk_tts *t;
-    req *r;
-    hk_ws *ws; /* NULL once on_close came or we closed it */
-    int open;
-    ev_tstamp opened_at;
-    struct conn *next_dead;
-} conn;
-
-struct req {
-    hk_tts *t;
-    req *next, *next_dead;
-    uint64_t id;
-    hk_strbuf text; /* the request's whole text exactly as pushed (text_pos base) */
-    hk_strbuf sent; /* what went to the service: each piece ends with a space */
-    int last, flushed, dead, finished, ok, http_mode, retried, eos_sent;
-    char err[256];
-    conn *conn;
-    int conn_was_warm;
-    hk_http_call *http;
-    hk_http_call *http_cancelling; /* its cancel is deferred (t->cancels) */
-    size_t audio_bytes; /* received for this request (audio_ms base) */
-    size_t cursor;      /* next byte of text to match alignment words in */
-    char pw[128];       /* a word whose chars may continue in the next message */
-    size_t pw_len;
-    uint32_t pw_ms;
-    uint8_t *held;      /* audio waiting for the earlier requests to finish */
-    size_t held_n, held_cap;
-    hk_word_mark *held_marks;
-    size_t held_marks_n, held_marks_cap;
-    int http_json;      /* the HTTP body looks like JSON: held until the status is known */
-    hk_strbuf http_body;
-    ev_timer timer;     /* first-audio / stalled-stream timeout */
-};
-
-struct hk_tts {
-    struct ev_loop *loop;
-    char log_id[64];     /* the call's id in log lines */
-    hk_tts_sink sink;
-    char *voice, *model, *key_header, *ws_url, *http_url;
-    double stability, similarity, connect_timeout, first_audio_timeout;
-    hk_http_client *http;
-    req *head, *tail; /* live requests, in order */
-    uint64_t last_id;
-    conn *warm;
-    int warm_disabled;  /* the warm socket failed to connect: wait for a request's to work */
-    int depth;          /* our callbacks / sink calls on the stack */
-    int in_curl;        /* inside libcurl's data callback: no hk_http_cancel now */
-    int closed, pumping;
-    req *dead_reqs;
-    conn *dead_conns;
-    hk_http_call **cancels; /* deferred hk_http_cancel */
-    size_t n_cancels, cap_cancels;
-    ev_timer kick;      /* runs pump/reap outside any library callback */
-    uint8_t *dec;       /* base64 decode buffer, reused */
-    size_t dec_cap;
-    hk_word_mark *marks;
-    size_t marks_cap;
-};
-
 static void pump(hk_tts *t);
 static void ws_failed(req *r, const char *why);
 static int start_ws(req *r);
-static void start_http(req *r);
 static void open_warm(hk_tts *t);
 
 /* ---- lifetime: entering/leaving our frames, deferred frees ---------------- */
@@ -183,11 +120,11 @@ static void reap(hk_tts *t)
     if (t->closed) free_all(t);
 }
 
-static void enter(hk_tts *t) { t->depth++; }
+void hk_el_enter(hk_tts *t) { t->depth++; }
 
 /* Leave a library callback: deliver what is ready, then free what died.
  * t may be freed here: callers must not touch it afterwards. */
-static void leave(hk_tts *t)
+void hk_el_leave(hk_tts *t)
 {
     if (t->depth == 1 && !t->closed) pump(t);
     if (--t->depth > 0) return;
@@ -203,13 +140,13 @@ static void on_kick(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     hk_tts *t = w->data;
-    enter(t);
-    leave(t);
+    hk_el_enter(t);
+    hk_el_leave(t);
 }
 
 /* ---- delivery, in request order ------------------------------------------- */
 
-static void emit_audio(req *r, const uint8_t *a, size_t n)
+void hk_el_emit_audio(req *r, const uint8_t *a, size_t n)
 {
     hk_tts *t = r->t;
     if (r->dead || t->closed || !n) return;
@@ -236,7 +173,7 @@ static void emit_words(req *r, const hk_word_mark *m, size_t n)
 }
 
 /* The request is over: stop its work now; done() goes out in order (pump). */
-static void finish(req *r, int ok, const char *err)
+void hk_el_finish(req *r, int ok, const char *err)
 {
     if (r->finished || r->dead) return;
     r->finished = 1;
@@ -283,7 +220,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     req *r = w->data;
     hk_tts *t = r->t;
-    enter(t);
+    hk_el_enter(t);
     char err[128];
     if (r->audio_bytes)
         snprintf(err, sizeof err, "elevenlabs: timeout: no audio for %.1f s mid-stream",
@@ -291,15 +228,15 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     else
         snprintf(err, sizeof err, "elevenlabs: timeout: no audio %.1f s after the text ended",
                  t->first_audio_timeout);
-    finish(r, 0, err);
-    leave(t);
+    hk_el_finish(r, 0, err);
+    hk_el_leave(t);
 }
 
 /* (Re)start the no-audio timer: only once the request's text has ended.
  * libev counts `after` from ev_now, the time the loop iteration began; this
  * may run after blocking work (a caller's Lua, a slow start), so refresh it
  * or the timeout fires early by that much. */
-static void arm_timer(req *r)
+void hk_el_arm_timer(req *r)
 {
     if (!r->last || r->finished || r->dead) return;
     ev_timer_stop(r->t->loop, &r->timer);
@@ -419,8 +356,8 @@ static void ws_message(req *r, const char *data, size_t len)
             return;
         }
         r->audio_bytes += (size_t)got;
-        arm_timer(r);
-        emit_audio(r, t->dec, (size_t)got);
+        hk_el_arm_timer(r);
+        hk_el_emit_audio(r, t->dec, (size_t)got);
         if (r->dead) {
             cJSON_Delete(j);
             return;
@@ -430,7 +367,7 @@ static void ws_message(req *r, const char *data, size_t len)
     if (!cJSON_IsObject(al)) al = cJSON_GetObjectItemCaseSensitive(j, "normalizedAlignment");
     if (cJSON_IsObject(al) || final) align_words(r, cJSON_IsObject(al) ? al : NULL, base_ms, final);
     cJSON_Delete(j);
-    if (final && !r->dead) finish(r, 1, NULL);
+    if (final && !r->dead) hk_el_finish(r, 1, NULL);
 }
 
 static void on_ws_open(void *ud)
@@ -450,16 +387,16 @@ static void on_ws_message(void *ud, const char *data, size_t n, int binary)
     conn *c = ud;
     hk_tts *t = c->t;
     if (!c->r || binary) return; /* the warm socket has nothing to say yet */
-    enter(t);
+    hk_el_enter(t);
     if (!c->r->dead && !c->r->finished) ws_message(c->r, data, n);
-    leave(t);
+    hk_el_leave(t);
 }
 
 static void on_ws_close(void *ud, int code, const char *reason)
 {
     conn *c = ud;
     hk_tts *t = c->t;
-    enter(t);
+    hk_el_enter(t);
     c->ws = NULL; /* gone: never hk_ws_close it */
     if (c == t->warm) {
         t->warm = NULL;
@@ -474,10 +411,10 @@ static void on_ws_close(void *ud, int code, const char *reason)
         char why[200];
         snprintf(why, sizeof why, "websocket closed (%d%s%s)", code, reason && *reason ? ": " : "",
                  reason ? reason : "");
-        if (r->eos_sent && r->audio_bytes && code == 1000) finish(r, 1, NULL); /* no isFinal, clean */
+        if (r->eos_sent && r->audio_bytes && code == 1000) hk_el_finish(r, 1, NULL); /* no isFinal, clean */
         else ws_failed(r, why);
     }
-    leave(t);
+    hk_el_leave(t);
 }
 
 static conn *conn_new(hk_tts *t)
@@ -544,7 +481,7 @@ static void ws_failed(req *r, const char *why)
     char err[256];
     if (r->audio_bytes) {
         snprintf(err, sizeof err, "elevenlabs: stream failed after audio: %s", why);
-        finish(r, 0, err);
+        hk_el_finish(r, 0, err);
         return;
     }
     if (r->conn_was_warm && !r->retried) {
@@ -558,93 +495,7 @@ static void ws_failed(req *r, const char *why)
     hk_log(HK_LOG_WARN, t->log_id, "elevenlabs_fallback", "request %llu: websocket %s; using HTTP streaming",
            (unsigned long long)r->id, why);
     r->http_mode = 1;
-    if (r->last) start_http(r);
-}
-
-/* ---- the HTTP streaming fallback ---------------------------------------- */
-
-static void on_http_data(void *ud, const char *data, size_t n)
-{
-    req *r = ud;
-    hk_tts *t = r->t;
-    if (r->dead || r->finished || !n) return;
-    enter(t);
-    t->in_curl++;
-    /* The status is only known at on_done: a body that starts like JSON is
-     * an error reply (mu-law audio almost never starts with '{'), so hold it. */
-    if (!r->audio_bytes && !r->http_json && data[0] == '{') r->http_json = 1;
-    if (r->http_json) {
-        hk_strbuf_add(&r->http_body, data, n);
-    } else {
-        r->audio_bytes += n;
-        arm_timer(r);
-        emit_audio(r, (const uint8_t *)data, n);
-    }
-    leave(t); /* with in_curl still set: t outlives this (freed from the kick) */
-    t->in_curl--;
-}
-
-static void on_http_done(void *ud, int status, const char *body, size_t len, const char *err)
-{
-    req *r = ud;
-    hk_tts *t = r->t;
-    (void)body;
-    (void)len;
-    r->http = NULL; /* freed by http_client before this call */
-    if (r->http_cancelling) { /* it completed before its deferred cancel ran */
-        for (size_t i = 0; i < t->n_cancels; i++)
-            if (t->cancels[i] == r->http_cancelling) t->cancels[i] = t->cancels[--t->n_cancels];
-        r->http_cancelling = NULL;
-    }
-    if (r->dead || r->finished) return;
-    enter(t);
-    char why[300];
-    if (status >= 200 && status < 300) {
-        if (r->http_json && r->http_body.len) { /* it was audio after all */
-            r->audio_bytes += r->http_body.len;
-            emit_audio(r, (const uint8_t *)r->http_body.s, r->http_body.len);
-        }
-        finish(r, 1, NULL);
-    } else if (status == 0) {
-        snprintf(why, sizeof why, "elevenlabs: http: %s", err ? err : "failed");
-        finish(r, 0, why);
-    } else {
-        /* {"detail":{"status":...,"message":...}} or {"detail":"..."} */
-        cJSON *j = r->http_body.s ? cJSON_ParseWithLength(r->http_body.s, r->http_body.len) : NULL;
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "detail");
-        const cJSON *m = cJSON_IsObject(d) ? cJSON_GetObjectItemCaseSensitive(d, "message") : d;
-        snprintf(why, sizeof why, "elevenlabs: http %d: %s", status,
-                 cJSON_IsString(m) ? m->valuestring : "request failed");
-        cJSON_Delete(j);
-        finish(r, 0, why);
-    }
-    leave(t);
-}
-
-static void start_http(req *r)
-{
-    hk_tts *t = r->t;
-    if (r->http || r->finished || r->dead) return;
-    cJSON *o = cJSON_CreateObject();
-    /* trailing space of the last piece is not text */
-    size_t n = r->sent.len;
-    while (n && r->sent.s[n - 1] == ' ') n--;
-    char *text = strndup(r->sent.s ? r->sent.s : "", n);
-    cJSON_AddStringToObject(o, "text", text ? text : "");
-    free(text);
-    cJSON_AddStringToObject(o, "model_id", t->model);
-    cJSON *vs = cJSON_AddObjectToObject(o, "voice_settings");
-    cJSON_AddNumberToObject(vs, "stability", t->stability);
-    cJSON_AddNumberToObject(vs, "similarity_boost", t->similarity);
-    char *body = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    const char *headers[] = {t->key_header, "Content-Type: application/json", "Accept: audio/basic", NULL};
-    hk_http_opts ho = {.method = "POST", .url = t->http_url, .headers = headers, .body = body,
-                       .body_len = body ? strlen(body) : 0, .connect_timeout_s = t->connect_timeout,
-                       .on_data = on_http_data, .on_done = on_http_done, .ud = r};
-    r->http = body ? hk_http_fetch(t->http, &ho) : NULL;
-    free(body);
-    if (!r->http) finish(r, 0, "elevenlabs: cannot start the HTTP request");
+    if (r->last) hk_el_start_http(r);
 }
 
 /* ---- the vtable ------------------------------------------------------------- */
@@ -777,9 +628,9 @@ static int el_push(hk_tts *t, uint64_t id, const char *text, int flush, int last
             else r->eos_sent = 1;
         }
     } else if (last) {
-        start_http(r);
+        hk_el_start_http(r);
     }
-    if (last) arm_timer(r);
+    if (last) hk_el_arm_timer(r);
     api_leave(t);
     return 0;
 }
