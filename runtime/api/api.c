@@ -19,6 +19,7 @@
 #include "cluster/rate_limit.h"
 #include "core/log.h"
 #include "net/form.h"
+#include "store/store.h"
 
 /* The request and its copied strings, in one allocation. */
 typedef struct api_call {
@@ -58,6 +59,40 @@ void hk_api_reply_json(hk_api_req *r, int status, cJSON *body) {
         return;
     }
     reply_raw(r, status, text, text ? strlen(text) : 0);
+}
+
+void hk_api_reply_invalid(hk_api_req *r, const char *why) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *m = cJSON_AddArrayToObject(o, "message");
+    cJSON_AddItemToArray(m, cJSON_CreateString(why));
+    cJSON_AddStringToObject(o, "error", "Bad Request");
+    cJSON_AddNumberToObject(o, "statusCode", 400);
+    hk_api_reply_json(r, 400, o);
+}
+
+int hk_api_list_filter(hk_api_req *r, hk_store_doc_filter *f) {
+    static const char *names[8] = {"createdAtGt", "createdAtLt", "createdAtGe", "createdAtLe",
+                                   "updatedAtGt", "updatedAtLt", "updatedAtGe", "updatedAtLe"};
+    double *dst[8] = {&f->created_gt, &f->created_lt, &f->created_ge, &f->created_le,
+                      &f->updated_gt, &f->updated_lt, &f->updated_ge, &f->updated_le};
+    char v[64], why[128];
+    for (int i = 0; i < 8; i++) {
+        int q = hk_api_query(r, names[i], v, sizeof v);
+        if (q < 0 || (q == 1 && (hk_store_time_parse(v, dst[i]) != 0 || *dst[i] <= 0))) {
+            snprintf(why, sizeof why, "%s must be an ISO-8601 date-time", names[i]);
+            hk_api_reply_invalid(r, why);
+            return -1;
+        }
+    }
+    int q = hk_api_query(r, "limit", v, sizeof v);
+    char *end = v;
+    long n = q == 1 ? strtol(v, &end, 10) : 0;
+    if (q < 0 || (q == 1 && (*end || end == v || n < 0 || n > 1000))) {
+        hk_api_reply_invalid(r, "limit must be a number from 0 to 1000");
+        return -1;
+    }
+    if (q == 1) f->limit = (int)n;
+    return 0;
 }
 
 void hk_api_reply_error(hk_api_req *r, int status, const char *message) {

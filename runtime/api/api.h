@@ -68,6 +68,14 @@ void hk_api_reply_take(hk_api_req *r, int status, const char *content_type, char
 /* Answer with Vapi's error shape {"message","error","statusCode"} and free r.
  * message: for the client; never echo secrets in it. */
 void hk_api_reply_error(hk_api_req *r, int status, const char *message);
+/* Vapi's validation error {"message":[why],"error":"Bad Request",
+ * "statusCode":400}, and free r. */
+void hk_api_reply_invalid(hk_api_req *r, const char *why);
+/* Vapi's list filters from the query string into f: createdAt and updatedAt
+ * Gt|Lt|Ge|Le (ISO-8601 date-times) and limit (0..1000). 0, or -1 having
+ * answered 400 naming the bad parameter. */
+struct hk_store_doc_filter;
+int hk_api_list_filter(hk_api_req *r, struct hk_store_doc_filter *f);
 /* Same, with a Retry-After header of retry_after_s seconds (429, 503). */
 void hk_api_reply_error_retry(hk_api_req *r, int status, int retry_after_s, const char *message);
 /* The body as a JSON object, or NULL after replying 400 (then r is gone:

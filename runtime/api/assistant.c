@@ -22,15 +22,6 @@
 
 #define NOT_FOUND "Couldn't find the assistant (no assistant with this id)"
 
-/* Vapi's validation error: {"message":[...],"error":"Bad Request","statusCode":400} */
-static void reply_invalid(hk_api_req *r, const char *why) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *m = cJSON_AddArrayToObject(o, "message");
-    cJSON_AddItemToArray(m, cJSON_CreateString(why));
-    cJSON_AddStringToObject(o, "error", "Bad Request");
-    cJSON_AddNumberToObject(o, "statusCode", 400);
-    hk_api_reply_json(r, 400, o);
-}
 
 /* Can hark run it (with its model.toolIds documents, tools_json)? 0, or -1
  * after answering 400. */
@@ -42,7 +33,7 @@ static int check_runs(hk_api_req *r, const cJSON *doc, const char *tools_json) {
                        : NULL;
     free(text);
     if (!a) {
-        reply_invalid(r, err);
+        hk_api_reply_invalid(r, err);
         return -1;
     }
     hk_agent_unref(a);
@@ -125,7 +116,7 @@ static void tools_read(void *ud, char *tools_json, const cJSON *missing, const c
         }
         char why[300];
         snprintf(why, sizeof why, "model.toolIds[%d] names no tool of this organisation (%.64s)", at, id);
-        reply_invalid(k->r, why);
+        hk_api_reply_invalid(k->r, why);
     } else {
         write_checked(k, tools_json);
         k = NULL;
@@ -183,32 +174,7 @@ static void listed(void *ud, cJSON *result, const char *err) {
 void hk_api_assistant_list(hk_api_req *r) {
     if (!have_store(r)) return;
     hk_store_doc_filter f = {0};
-    static const char *names[8] = {"createdAtGt", "createdAtLt", "createdAtGe", "createdAtLe",
-                                   "updatedAtGt", "updatedAtLt", "updatedAtGe", "updatedAtLe"};
-    double *dst[8] = {&f.created_gt, &f.created_lt, &f.created_ge, &f.created_le,
-                      &f.updated_gt, &f.updated_lt, &f.updated_ge, &f.updated_le};
-    char v[64], why[128];
-    for (int i = 0; i < 8; i++) {
-        int q = hk_api_query(r, names[i], v, sizeof v);
-        if (q < 0 || (q == 1 && (hk_store_time_parse(v, dst[i]) != 0 || *dst[i] <= 0))) {
-            snprintf(why, sizeof why, "%s must be an ISO-8601 date-time", names[i]);
-            reply_invalid(r, why);
-            return;
-        }
-    }
-    int q = hk_api_query(r, "limit", v, sizeof v);
-    if (q == 1) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 0 || n > 1000) {
-            reply_invalid(r, "limit must be a number from 0 to 1000");
-            return;
-        }
-        f.limit = (int)n;
-    } else if (q < 0) {
-        reply_invalid(r, "limit must be a number from 0 to 1000");
-        return;
-    }
+    if (hk_api_list_filter(r, &f) != 0) return;
     hk_store_doc_list(r->app->store, HK_DOC_ASSISTANT, r->tenant_id, &f, listed, r);
 }
 
@@ -228,7 +194,7 @@ static int refuse_file_agent(hk_api_req *r) {
     char why[700];
     snprintf(why, sizeof why, "assistant %s is read-only: it is the agent file %s; edit or remove "
              "the file instead", a->id, a->path);
-    reply_invalid(r, why);
+    hk_api_reply_invalid(r, why);
     return 1;
 }
 

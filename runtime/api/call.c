@@ -23,14 +23,6 @@
 
 #define NOT_FOUND "Couldn't find the call (no call with this id)"
 
-static void reply_invalid(hk_api_req *r, const char *why) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *m = cJSON_AddArrayToObject(o, "message");
-    cJSON_AddItemToArray(m, cJSON_CreateString(why));
-    cJSON_AddStringToObject(o, "error", "Bad Request");
-    cJSON_AddNumberToObject(o, "statusCode", 400);
-    hk_api_reply_json(r, 400, o);
-}
 
 static int have_store(hk_api_req *r) {
     hk_store *s = r->app->store;
@@ -97,42 +89,20 @@ typedef struct query_bufs {
 } query_bufs;
 
 static int parse_query(hk_api_req *r, hk_store_call_query *q, query_bufs *b) {
-    static const char *names[8] = {"createdAtGt", "createdAtLt", "createdAtGe", "createdAtLe",
-                                   "updatedAtGt", "updatedAtLt", "updatedAtGe", "updatedAtLe"};
-    double *dst[8] = {&q->t.created_gt, &q->t.created_lt, &q->t.created_ge, &q->t.created_le,
-                      &q->t.updated_gt, &q->t.updated_lt, &q->t.updated_ge, &q->t.updated_le};
-    char v[64], why[128];
-    for (int i = 0; i < 8; i++) {
-        int n = hk_api_query(r, names[i], v, sizeof v);
-        if (n < 0 || (n == 1 && (hk_store_time_parse(v, dst[i]) != 0 || *dst[i] <= 0))) {
-            snprintf(why, sizeof why, "%s must be an ISO-8601 date-time", names[i]);
-            reply_invalid(r, why);
-            return -1;
-        }
-    }
-    int n = hk_api_query(r, "limit", v, sizeof v);
-    if (n == 1) {
-        char *end;
-        long l = strtol(v, &end, 10);
-        if (*end || !v[0] || l < 0 || l > 1000) n = -1;
-        else q->t.limit = (int)l;
-    }
-    if (n < 0) {
-        reply_invalid(r, "limit must be a number from 0 to 1000");
-        return -1;
-    }
+    if (hk_api_list_filter(r, &q->t) != 0) return -1;
+    int n;
     if (hk_api_query(r, "id", b->id, sizeof b->id) < 0) {
-        reply_invalid(r, "id must be a call id");
+        hk_api_reply_invalid(r, "id must be a call id");
         return -1;
     }
     n = hk_api_query(r, "assistantId", b->assistant, sizeof b->assistant);
     if (n < 0 || (n == 1 && !hk_store_is_uuid(b->assistant))) {
-        reply_invalid(r, "assistantId must be a UUID");
+        hk_api_reply_invalid(r, "assistantId must be a UUID");
         return -1;
     }
     n = hk_api_query(r, "phoneNumberId", b->number, sizeof b->number);
     if (n < 0 || (n == 1 && !hk_store_is_uuid(b->number))) {
-        reply_invalid(r, "phoneNumberId must be a UUID");
+        hk_api_reply_invalid(r, "phoneNumberId must be a UUID");
         return -1;
     }
     q->id = b->id[0] ? b->id : NULL;
@@ -161,7 +131,7 @@ static int parse_seconds(hk_api_req *r, const char *name, int *has, double *out)
     double d = n == 1 ? strtod(v, &end) : -1;
     if (n < 0 || !v[0] || *end || !(d >= 0 && d <= 1e9)) {
         snprintf(why, sizeof why, "%s must be a number of seconds, 0 or more", name);
-        reply_invalid(r, why);
+        hk_api_reply_invalid(r, why);
         return -1;
     }
     *has = 1;
@@ -178,7 +148,7 @@ static int count_word(void *ud, const char *word) {
 static int parse_extensions(hk_api_req *r, hk_store_call_query *q, ext_bufs *e) {
     int n = hk_api_query(r, "endedReason", e->reason, sizeof e->reason);
     if (n < 0 || (n == 1 && !e->reason[0])) {
-        reply_invalid(r, "endedReason must be an ended reason (at most 127 characters)");
+        hk_api_reply_invalid(r, "endedReason must be an ended reason (at most 127 characters)");
         return -1;
     }
     q->ended_reason = n == 1 ? e->reason : NULL;
@@ -192,7 +162,7 @@ static int parse_extensions(hk_api_req *r, hk_store_call_query *q, ext_bufs *e) 
         char why[128];
         snprintf(why, sizeof why, "q must hold 1 to %d words (at most 511 characters)",
                  HK_SEARCH_QUERY_WORDS);
-        reply_invalid(r, why);
+        hk_api_reply_invalid(r, why);
         return -1;
     }
     q->search = n == 1 ? e->search : NULL;
@@ -293,14 +263,14 @@ void hk_api_call_patch(hk_api_req *r) {
             snprintf(why, sizeof why, "property %.64s should not exist: a call's only updatable "
                      "field is name", it->string);
             cJSON_Delete(body);
-            reply_invalid(r, why);
+            hk_api_reply_invalid(r, why);
             return;
         }
         name = it;
     }
     if (!name || !cJSON_IsString(name) || strlen(name->valuestring) > 40) {
         cJSON_Delete(body);
-        reply_invalid(r, "name must be a string of at most 40 characters");
+        hk_api_reply_invalid(r, "name must be a string of at most 40 characters");
         return;
     }
     if (have_store(r))
@@ -446,7 +416,7 @@ void hk_api_voice_agent_calls(hk_api_req *r) {
     char tenant[64], v[16];
     int n = hk_api_query(r, "tenantId", tenant, sizeof tenant);
     if (n != 1) {
-        reply_invalid(r, "tenantId is required");
+        hk_api_reply_invalid(r, "tenantId is required");
         return;
     }
     /* another tenant's calls do not exist for this credential */
@@ -459,7 +429,7 @@ void hk_api_voice_agent_calls(hk_api_req *r) {
         char *end;
         long l = strtol(v, &end, 10);
         if (*end || !v[0] || l < 1 || l > 1000) {
-            reply_invalid(r, "limit must be a number from 1 to 1000");
+            hk_api_reply_invalid(r, "limit must be a number from 1 to 1000");
             return;
         }
         limit = (int)l;

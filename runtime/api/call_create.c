@@ -53,21 +53,12 @@ typedef struct call_create {
     ev_timer timer;
 } call_create;
 
-/* Vapi's validation error: {"message":[...],"error":"Bad Request","statusCode":400} */
-static void reply_invalid(hk_api_req *r, const char *why) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *m = cJSON_AddArrayToObject(o, "message");
-    cJSON_AddItemToArray(m, cJSON_CreateString(why));
-    cJSON_AddStringToObject(o, "error", "Bad Request");
-    cJSON_AddNumberToObject(o, "statusCode", 400);
-    hk_api_reply_json(r, 400, o);
-}
 
 static void finish_invalid(call_create *c, const char *why) {
     hk_api_req *r = c->r;
     cJSON_Delete(c->transient);
     free(c);
-    reply_invalid(r, why);
+    hk_api_reply_invalid(r, why);
 }
 
 static void finish_error(call_create *c, int status, const char *why) {
@@ -349,7 +340,7 @@ const char *hk_call_create_check(const cJSON *body) {
 static int parse_body(hk_api_req *r, cJSON *body, call_create *c) {
     const char *why = hk_call_create_check(body);
     if (why) {
-        reply_invalid(r, why);
+        hk_api_reply_invalid(r, why);
         return -1;
     }
     const cJSON *cu = cJSON_GetObjectItemCaseSensitive(body, "customer");

@@ -41,14 +41,6 @@ typedef struct ov_ctx {
     double from, to;
 } ov_ctx;
 
-static void reply_invalid(hk_api_req *r, const char *why) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *m = cJSON_AddArrayToObject(o, "message");
-    cJSON_AddItemToArray(m, cJSON_CreateString(why));
-    cJSON_AddStringToObject(o, "error", "Bad Request");
-    cJSON_AddNumberToObject(o, "statusCode", 400);
-    hk_api_reply_json(r, 400, o);
-}
 
 static void ctx_free(ov_ctx *c) {
     cJSON_Delete(c->stats);
@@ -184,7 +176,7 @@ static int parse_bound(hk_api_req *r, const char *name, int is_to, double *t) {
     if (n == 0) return 0;
     if (n < 0 || hk_store_time_parse(v, t) != 0 || *t <= 0) {
         snprintf(why, sizeof why, "%s must be an ISO-8601 date or date-time", name);
-        reply_invalid(r, why);
+        hk_api_reply_invalid(r, why);
         return -1;
     }
     if (is_to && !strchr(v, 'T')) *t += DAY; /* a bare date: through its end */
@@ -213,7 +205,7 @@ void hk_api_overview(hk_api_req *r) {
     if (hf && !ht) to = from < today + DAY ? today + DAY : from + DAY; /* through today */
     if (!hf && ht) from = to - DAY;
     if (to <= from || to - from > MAX_RANGE_DAYS * DAY) {
-        reply_invalid(r, "from must come before to, at most 366 days apart");
+        hk_api_reply_invalid(r, "from must come before to, at most 366 days apart");
         return;
     }
     ov_ctx *c = calloc(1, sizeof *c);

@@ -134,14 +134,6 @@ cJSON *hk_phone_number_paged(const cJSON *all, const char *search, const char *s
 
 /* ---- handlers ---- */
 
-static void reply_invalid(hk_api_req *r, const char *why) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *m = cJSON_AddArrayToObject(o, "message");
-    cJSON_AddItemToArray(m, cJSON_CreateString(why));
-    cJSON_AddStringToObject(o, "error", "Bad Request");
-    cJSON_AddNumberToObject(o, "statusCode", 400);
-    hk_api_reply_json(r, 400, o);
-}
 
 static int have_store(hk_api_req *r) {
     if (r->app->store) return 1;
@@ -152,7 +144,7 @@ static int have_store(hk_api_req *r) {
 static void answer(hk_api_req *r, int status, cJSON *result, const char *err) {
     if (err && (strstr(err, "duplicate") || strstr(err, "unique"))) {
         cJSON_Delete(result);
-        reply_invalid(r, "number is already registered");
+        hk_api_reply_invalid(r, "number is already registered");
     } else if (err) {
         cJSON_Delete(result);
         hk_api_reply_error(r, 503, "the store is unavailable; try again");
@@ -178,7 +170,7 @@ typedef struct write_ctx {
 
 static void finish(write_ctx *w, const char *invalid) {
     hk_api_req *r = w->r;
-    if (invalid) reply_invalid(r, invalid);
+    if (invalid) hk_api_reply_invalid(r, invalid);
     else if (w->create)
         hk_store_doc_create(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, w->write, created, r);
     else
@@ -237,7 +229,7 @@ static void start_write(hk_api_req *r, const cJSON *doc, cJSON *write, int creat
     char why[256];
     if (hk_phone_number_check(doc, why, sizeof why) != 0) {
         cJSON_Delete(write);
-        reply_invalid(r, why);
+        hk_api_reply_invalid(r, why);
         return;
     }
     write_ctx *w = calloc(1, sizeof *w);
@@ -312,35 +304,10 @@ void hk_api_phone_number_delete(hk_api_req *r) {
 }
 
 /* limit and the eight date bounds of GET lists: 0, or -1 after a 400 */
-static int parse_filter(hk_api_req *r, hk_store_doc_filter *f) {
-    static const char *names[8] = {"createdAtGt", "createdAtLt", "createdAtGe", "createdAtLe",
-                                   "updatedAtGt", "updatedAtLt", "updatedAtGe", "updatedAtLe"};
-    double *dst[8] = {&f->created_gt, &f->created_lt, &f->created_ge, &f->created_le,
-                      &f->updated_gt, &f->updated_lt, &f->updated_ge, &f->updated_le};
-    char v[64], why[128];
-    for (int i = 0; i < 8; i++) {
-        int q = hk_api_query(r, names[i], v, sizeof v);
-        if (q < 0 || (q == 1 && (hk_store_time_parse(v, dst[i]) != 0 || *dst[i] <= 0))) {
-            snprintf(why, sizeof why, "%s must be an ISO-8601 date-time", names[i]);
-            reply_invalid(r, why);
-            return -1;
-        }
-    }
-    int q = hk_api_query(r, "limit", v, sizeof v);
-    char *end = v;
-    long n = q == 1 ? strtol(v, &end, 10) : 0;
-    if (q < 0 || (q == 1 && (*end || end == v || n < 0 || n > 1000))) {
-        reply_invalid(r, "limit must be a number from 0 to 1000");
-        return -1;
-    }
-    f->limit = (int)n;
-    return 0;
-}
-
 void hk_api_phone_number_list(hk_api_req *r) {
     if (!have_store(r)) return;
     hk_store_doc_filter f = {0};
-    if (parse_filter(r, &f) != 0) return;
+    if (hk_api_list_filter(r, &f) != 0) return;
     hk_store_doc_list(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, &f, done, r);
 }
 
@@ -393,7 +360,7 @@ void hk_api_phone_number_page(hk_api_req *r) {
         bad = "sortBy must be one of the following values: createdAt, updatedAt, number, name";
     if (bad) {
         free(p);
-        reply_invalid(r, bad);
+        hk_api_reply_invalid(r, bad);
         return;
     }
     p->asc = !strcasecmp(order, "ASC");

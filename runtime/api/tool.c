@@ -21,15 +21,6 @@
 
 #define NOT_FOUND "Couldn't find the tool (no tool with this id)"
 
-/* Vapi's validation error: {"message":[...],"error":"Bad Request","statusCode":400} */
-static void reply_invalid(hk_api_req *r, const char *why) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *m = cJSON_AddArrayToObject(o, "message");
-    cJSON_AddItemToArray(m, cJSON_CreateString(why));
-    cJSON_AddStringToObject(o, "error", "Bad Request");
-    cJSON_AddNumberToObject(o, "statusCode", 400);
-    hk_api_reply_json(r, 400, o);
-}
 
 static int name_ok(const char *s) {
     size_t n = strlen(s);
@@ -89,7 +80,7 @@ static int checked(hk_api_req *r, const cJSON *doc) {
     char why[96];
     const char *bad = hk_tool_check(doc, why, sizeof why);
     if (!bad) return 0;
-    reply_invalid(r, bad);
+    hk_api_reply_invalid(r, bad);
     return -1;
 }
 
@@ -135,27 +126,7 @@ void hk_api_tool_create(hk_api_req *r) {
 void hk_api_tool_list(hk_api_req *r) {
     if (!have_store(r)) return;
     hk_store_doc_filter f = {0};
-    static const char *names[8] = {"createdAtGt", "createdAtLt", "createdAtGe", "createdAtLe",
-                                   "updatedAtGt", "updatedAtLt", "updatedAtGe", "updatedAtLe"};
-    double *dst[8] = {&f.created_gt, &f.created_lt, &f.created_ge, &f.created_le,
-                      &f.updated_gt, &f.updated_lt, &f.updated_ge, &f.updated_le};
-    char v[64], why[128];
-    for (int i = 0; i < 8; i++) {
-        int q = hk_api_query(r, names[i], v, sizeof v);
-        if (q < 0 || (q == 1 && (hk_store_time_parse(v, dst[i]) != 0 || *dst[i] <= 0))) {
-            snprintf(why, sizeof why, "%s must be an ISO-8601 date-time", names[i]);
-            reply_invalid(r, why);
-            return;
-        }
-    }
-    int q = hk_api_query(r, "limit", v, sizeof v);
-    char *end = v;
-    long n = q == 1 ? strtol(v, &end, 10) : 0;
-    if (q < 0 || (q == 1 && (*end || end == v || n < 0 || n > 1000))) {
-        reply_invalid(r, "limit must be a number from 0 to 1000");
-        return;
-    }
-    f.limit = (int)n;
+    if (hk_api_list_filter(r, &f) != 0) return;
     hk_store_doc_list(r->app->store, HK_DOC_TOOL, r->tenant_id, &f, listed, r);
 }
 
