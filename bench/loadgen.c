@@ -1,6 +1,6 @@
 /* bench/loadgen: N Twilio Media Streams callers against hark serve, over real
- * WebSockets at real time, on one libev loop (net/ws_client for the streams,
- * net/http_client for the webhooks). It owns the load and its measurements;
+ * WebSockets at real time, on one libev loop (bench/loadgen_ws, its own lean
+ * client, for the streams; net/http_client for the webhooks). It owns the load and its measurements;
  * it prints numbers, never pass/fail (the integration test reads them).
  *
  * Per caller, as Twilio does it: the signed incoming-call webhook (a form POST
@@ -17,7 +17,8 @@
  * call, capped by how long the call lasted), marks, connection failures, and
  * hark's CPU and RSS from /proc/<pid> (--pid, repeatable: master and worker
  * are summed). CPU is taken over the steady window (every caller streaming),
- * RSS at its peak there. Ramp: --ramp-per-sec new calls per second.
+ * RSS at its peak there; loadgen's own CPU over the same window too (the
+ * load core must not be the bottleneck). Ramp: --ramp-per-sec new calls per second.
  *
  * Soak mode (--total M > --calls): at most --calls at once, a new call as one
  * ends, until M have run; RSS and open fds of the pids after the first
@@ -44,11 +45,13 @@
 #include "net/base64.h"
 #include "net/form.h"
 #include "net/http_client.h"
-#include "net/ws_client.h"
 #include "telephony/signature.h"
 
+#include "loadgen_ws.h"
+
 #define FRAME 160              /* mu-law bytes per 20 ms */
-#define B64_FRAME 220          /* base64 of 160 bytes (216 characters) + NUL, rounded up */
+#define B64_LEN 216            /* base64 of 160 bytes */
+#define B64_FRAME 220          /* B64_LEN + NUL, rounded up */
 #define MAX_PARAMS 8
 #define MAX_MARKS 64           /* marks waiting for their audio to play, per caller */
 #define MAX_PIDS 8
@@ -61,7 +64,7 @@ typedef struct caller {
     int idx, state;
     char sid[40], stream_sid[40];
     hk_http_call *hc;
-    hk_ws *ws;
+    lg_ws *ws;
     char *stream_url;
     char pname[MAX_PARAMS][48], pval[MAX_PARAMS][256];
     int nparams;
@@ -100,7 +103,7 @@ static struct {
     double send_lag_max;
     /* /proc */
     long clk_tck;
-    double cpu_t0, cpu_s0, cpu_t1, cpu_s1;
+    double cpu_t0, cpu_s0, cpu_t1, cpu_s1, self_s0, self_s1;
     long rss_base_kb, rss_peak_kb, rss_end_kb, rss_mark_kb;
     int fds_base, fds_end, fds_mark;
     int mark_taken;
@@ -159,6 +162,15 @@ static int proc_fds(void)
     return n;
 }
 
+/* loadgen's own CPU seconds (user + system) */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* --- sending -------------------------------------------------------------- */
 static void send_fmt(caller *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void send_fmt(caller *c, const char *fmt, ...)
@@ -168,7 +180,7 @@ static void send_fmt(caller *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (n > 0 && (size_t)n < sizeof buf && c->ws) hk_ws_send_text(c->ws, buf, (size_t)n);
+    if (n > 0 && (size_t)n < sizeof buf && c->ws) lg_ws_send_text(c->ws, buf, (size_t)n);
 }
 
 /* JSON string content: the TwiML values are ours (sids, tokens, numbers), but
@@ -206,14 +218,42 @@ static void send_start(caller *c)
              ++c->seq, G.account, c->stream_sid, c->sid, cp, c->stream_sid);
 }
 
+/* The media message, 50 a second per caller: assembled from constant pieces
+ * and the prebuilt base64 frames, only the three numbers formatted (this was
+ * snprintf, the first user-space item of loadgen's profile). */
+static char *put_s(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+#define PUT_LIT(o, s) put_s(o, s, sizeof s - 1)
+
+static char *put_l(char *o, long v)
+{
+    char t[24];
+    int i = 0;
+    do t[i++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    while (i) *o++ = t[--i];
+    return o;
+}
+
 static void send_media(caller *c)
 {
-    const char *p = G.b64[(size_t)c->frame % G.nb64];
-    send_fmt(c,
-             "{\"event\":\"media\",\"sequenceNumber\":\"%ld\",\"media\":{\"track\":\"inbound\","
-             "\"chunk\":\"%ld\",\"timestamp\":\"%ld\",\"payload\":\"%s\"},\"streamSid\":\"%s\"}",
-             ++c->seq, c->frame + 1, (c->frame + 1) * 20, p, c->stream_sid);
+    char buf[160 + B64_FRAME + sizeof c->stream_sid], *o = buf;
     c->frame++;
+    o = PUT_LIT(o, "{\"event\":\"media\",\"sequenceNumber\":\"");
+    o = put_l(o, ++c->seq);
+    o = PUT_LIT(o, "\",\"media\":{\"track\":\"inbound\",\"chunk\":\"");
+    o = put_l(o, c->frame);
+    o = PUT_LIT(o, "\",\"timestamp\":\"");
+    o = put_l(o, c->frame * 20);
+    o = PUT_LIT(o, "\",\"payload\":\"");
+    o = put_s(o, G.b64[(size_t)(c->frame - 1) % G.nb64], B64_LEN);
+    o = PUT_LIT(o, "\"},\"streamSid\":\"");
+    o = put_s(o, c->stream_sid, strlen(c->stream_sid));
+    o = PUT_LIT(o, "\"}");
+    if (c->ws) lg_ws_send_text(c->ws, buf, (size_t)(o - buf));
 }
 
 static void echo_due_marks(caller *c, double now)
@@ -330,13 +370,14 @@ static void on_open(void *ud)
     send_start(c);
 }
 
-static void on_close(void *ud, int code, const char *reason)
+static void on_close(void *ud, int code, const char *reason, int error)
 {
     caller *c = ud;
     c->ws = NULL; /* the handle is gone */
-    if (c->state != C_STREAMING || G.verbose)
+    if (c->state != C_STREAMING || error || G.verbose)
         fprintf(stderr, "loadgen: %s: stream closed (%d %s)\n", c->sid, code, reason ? reason : "");
-    if (c->state != C_STREAMING) c->failed = 1;
+    /* an error this end found (bad upgrade, bad or oversize frame) fails the caller */
+    if (c->state != C_STREAMING || error) c->failed = 1;
     else c->closed_by_hark = 1;
     finish(c, ev_time());
 }
@@ -396,11 +437,11 @@ static void on_webhook(void *ud, int status, const char *body, size_t len, const
         p = q;
     }
     c->stream_url = strdup(url);
-    hk_ws_opts o = {.url = c->stream_url, .connect_timeout_s = 10, .ud = c, .on_open = on_open,
+    lg_ws_opts o = {.url = c->stream_url, .connect_timeout_s = 10, .ud = c, .on_open = on_open,
                     .on_message = on_message, .on_close = on_close};
     char e[256];
     c->state = C_CONNECTING;
-    if (!(c->ws = hk_ws_connect(G.loop, &o, e, sizeof e))) {
+    if (!(c->ws = lg_ws_connect(G.loop, &o, e, sizeof e))) {
         fprintf(stderr, "loadgen: %s: %s\n", c->sid, e);
         c->failed = 1;
         finish(c, ev_time());
@@ -472,7 +513,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
             send_fmt(c, "{\"event\":\"stop\",\"sequenceNumber\":\"%ld\",\"streamSid\":\"%s\","
                         "\"stop\":{\"accountSid\":\"%s\",\"callSid\":\"%s\"}}",
                      ++c->seq, c->stream_sid, G.account, c->sid);
-            hk_ws_close(c->ws);
+            lg_ws_close(c->ws);
             c->ws = NULL;
             if (!G.t_first_end) G.t_first_end = now;
             finish(c, now);
@@ -486,6 +527,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
         G.t_all_streaming = now;
         G.cpu_t0 = now;
         G.cpu_s0 = proc_cpu_s();
+        G.self_s0 = self_cpu_s();
     }
     if (G.t_all_streaming && !G.cpu_t1) {
         static double last_rss;
@@ -497,6 +539,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
         if (G.t_first_end) {
             G.cpu_t1 = now;
             G.cpu_s1 = proc_cpu_s();
+            G.self_s1 = self_cpu_s();
         }
     }
     if (G.ended == G.total || now - G.t_begin > G.timeout_s) {
@@ -541,7 +584,7 @@ static void load_audio(void)
     G.b64 = malloc(G.nb64 * sizeof *G.b64);
     if (!G.b64) exit(2);
     for (size_t i = 0; i < G.nb64; i++)
-        if (hk_base64_encode(ulaw + i * FRAME, FRAME, G.b64[i], B64_FRAME) != 216) {
+        if (hk_base64_encode(ulaw + i * FRAME, FRAME, G.b64[i], B64_FRAME) != B64_LEN) {
             fprintf(stderr, "loadgen: base64 of a frame failed\n");
             exit(2);
         }
@@ -641,7 +684,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < G.started; i++) {
         caller *k = &G.c[i];
         if (k->hc) hk_http_cancel(k->hc);
-        if (k->ws) hk_ws_close(k->ws);
+        if (k->ws) lg_ws_close(k->ws);
         k->ws = NULL;
         if (k->state != C_DONE) {
             k->failed = k->state != C_STREAMING;
@@ -668,7 +711,7 @@ int main(int argc, char **argv)
            "\"gaps\":%llu,\"gap_p50_ms\":%.1f,\"gap_p99_ms\":%.1f,\"gap_max_ms\":%.1f,"
            "\"gaps_over_40_pct\":%.2f,\"spurts\":%llu,\"delivered_pct\":%.2f,"
            "\"marks_received\":%llu,\"marks_echoed\":%llu,\"marks_dropped\":%llu,\"bad_messages\":%llu,"
-           "\"send_lag_max_ms\":%.1f,\"loadgen_cpu_pct\":%.1f}\n",
+           "\"send_lag_max_ms\":%.1f,\"loadgen_cpu_pct\":%.1f,\"loadgen_steady_cpu_pct\":%.1f}\n",
            G.calls, G.total, G.started, G.connected, G.failed, G.closed_by_hark, G.streaming_max,
            cpu, G.cpu_t1 - G.cpu_t0, G.rss_base_kb / 1024.0, G.rss_peak_kb / 1024.0, per_call,
            G.rss_mark_kb / 1024.0, G.rss_end_kb / 1024.0, G.fds_base, G.fds_mark, G.fds_end,
@@ -677,7 +720,8 @@ int main(int argc, char **argv)
            pct(G.rx_bytes, G.exp_bytes), (unsigned long long)G.marks_rx,
            (unsigned long long)G.marks_echoed, (unsigned long long)G.marks_dropped,
            (unsigned long long)G.bad_msgs,
-           G.send_lag_max * 1000.0, wall > 0 ? 100.0 * self_cpu / wall : 0);
+           G.send_lag_max * 1000.0, wall > 0 ? 100.0 * self_cpu / wall : 0,
+           G.cpu_t1 > G.cpu_t0 ? 100.0 * (G.self_s1 - G.self_s0) / (G.cpu_t1 - G.cpu_t0) : -1);
     fprintf(stderr,
             "loadgen: %d calls (%d at once): %d connected, %d failed, %d closed by hark; "
             "hark cpu %.1f%% rss %.1f MB; gaps p50 %.1f p99 %.1f max %.1f ms, %.2f%% > 40 ms; "
@@ -687,7 +731,7 @@ int main(int argc, char **argv)
             pct(G.rx_bytes, G.exp_bytes), (unsigned long long)G.marks_echoed,
             (unsigned long long)G.marks_rx);
     hk_http_client_free(G.http);
-    hk_ws_shutdown(G.loop);
+    lg_ws_shutdown();
     free(G.b64);
     free(G.c);
     return G.failed ? 1 : 0;
