@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/json_arena.h"
 #include "core/log.h"
 
 static const hk_command commands[] = {
@@ -43,6 +44,7 @@ static int asks_help(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    hk_json_arena_install(); /* before any cJSON use: its hooks are process-wide */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);

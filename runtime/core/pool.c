@@ -1,6 +1,9 @@
 /* core/pool: worker threads + ev_async completion. See pool.h.
  * Queue discipline: a worker takes the first queued job whose lane is not
- * already running; finished jobs go to a done list drained on the loop. */
+ * already running; finished jobs go to a done list drained on the loop. A
+ * submit wakes one idle worker; a worker that finds more queued than it takes
+ * wakes one more; a job its lane held back is picked up by the lane's worker
+ * when it finishes. */
 #include "core/pool.h"
 
 #include <pthread.h>
@@ -15,6 +18,7 @@ struct hk_pool {
     pthread_cond_t cv;
     pthread_t threads[HK_POOL_MAX_THREADS];
     int nthreads;
+    int idle;                            /* workers waiting on cv */
     int stopping;
     hk_job *queue;                       /* waiting, FIFO */
     hk_job *done_head, *done_tail;       /* finished, FIFO, drained on the loop */
@@ -64,9 +68,13 @@ static void *worker_main(void *arg) {
         hk_job *j = take_job(p);
         if (!j) {
             if (p->stopping) break;
+            p->idle++;
             pthread_cond_wait(&p->cv, &p->mu);
+            p->idle--;
             continue;
         }
+        /* more queued than this worker takes: wake one more (never all) */
+        if (p->queue && p->idle > 0) pthread_cond_signal(&p->cv);
         p->running[idx] = j->lane;
         pthread_mutex_unlock(&p->mu);
         j->work(j);
@@ -76,8 +84,9 @@ static void *worker_main(void *arg) {
         else p->done_head = j;
         p->done_tail = j;
         ev_async_send(p->loop, &p->async);
-        /* a lane just freed may unblock a job another worker skipped */
-        pthread_cond_broadcast(&p->cv);
+        /* No wake-up here: a job this lane held back is taken by this worker
+         * itself on its next turn. Waking every idle worker after each job
+         * (as this did) cost two context switches per job for nothing. */
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -163,7 +172,7 @@ void hk_pool_submit(hk_pool *p, hk_job *job) {
     hk_job **pp = &p->queue;
     while (*pp) pp = &(*pp)->next;
     *pp = job;
-    pthread_cond_signal(&p->cv);
+    if (p->idle > 0) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -3,11 +3,13 @@
 #include "telephony/twilio_msg.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json_arena.h"
 #include "net/base64.h"
 
 typedef struct {
@@ -224,9 +226,13 @@ int hk_twilio_msg_parse(const char *text, size_t len, hk_twilio_msg *m, char *er
     if (!text)
         return fail(&e, "no input");
     const char *end = NULL;
+    /* the tree lives only in this function: its nodes come from the arena */
+    hk_json_arena_begin();
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root)
+    if (!root) {
+        hk_json_arena_end();
         return fail(&e, "invalid JSON near byte %zu", end && end >= text ? (size_t)(end - text) : (size_t)0);
+    }
     /* cJSON stops at the end of the first value: anything after it but
      * whitespace means this was not one JSON object. */
     size_t pos = end ? (size_t)(end - text) : len;
@@ -242,7 +248,11 @@ int hk_twilio_msg_parse(const char *text, size_t len, hk_twilio_msg *m, char *er
         if (!cJSON_IsString(ev) || !ev->valuestring) {
             rc = fail(&e, "missing \"event\"");
         } else {
-            snprintf(m->event, sizeof m->event, "%s", ev->valuestring);
+            size_t n = strlen(ev->valuestring);
+            if (n >= sizeof m->event)
+                n = sizeof m->event - 1; /* kept for the log only: cut is fine */
+            memcpy(m->event, ev->valuestring, n);
+            m->event[n] = '\0';
             for (int k = HK_TWILIO_MSG_CONNECTED; k <= HK_TWILIO_MSG_STOP; k++)
                 if (strcmp(ev->valuestring, KIND_NAMES[k]) == 0)
                     m->kind = (hk_twilio_msg_kind)k;
@@ -255,6 +265,7 @@ int hk_twilio_msg_parse(const char *text, size_t len, hk_twilio_msg *m, char *er
         }
     }
     cJSON_Delete(root);
+    hk_json_arena_end();
     if (rc) {
         hk_twilio_msg_kind k = m->kind;
         reset(m);
@@ -287,18 +298,36 @@ static int done(int n, size_t cap)
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
+/* Appends n bytes at *at if they fit (leaving room for the NUL). */
+static int put(char *out, size_t cap, size_t *at, const char *s, size_t n)
+{
+    if (n >= cap - *at)
+        return -1;
+    memcpy(out + *at, s, n);
+    *at += n;
+    return 0;
+}
+
+/* 50 times a second per call: plain copies, no printf */
 int hk_twilio_msg_build_media(char *out, size_t cap, const char *stream_sid, const uint8_t *audio, size_t n)
 {
-    if (!out || !json_safe(stream_sid) || (n && !audio))
+    static const char head[] = "{\"event\":\"media\",\"streamSid\":\"";
+    static const char mid[] = "\",\"media\":{\"payload\":\"";
+    static const char tail[] = "\"}}";
+    if (!out || !cap || !json_safe(stream_sid) || (n && !audio))
         return -1;
-    int h = snprintf(out, cap, "{\"event\":\"media\",\"streamSid\":\"%s\",\"media\":{\"payload\":\"", stream_sid);
-    if (done(h, cap) < 0)
+    size_t at = 0;
+    if (put(out, cap, &at, head, sizeof head - 1) || put(out, cap, &at, stream_sid, strlen(stream_sid))
+        || put(out, cap, &at, mid, sizeof mid - 1))
         return -1;
-    long b = hk_base64_encode(audio, n, out + h, cap - (size_t)h);
+    long b = hk_base64_encode(audio, n, out + at, cap - at);
     if (b < 0)
         return -1;
-    size_t at = (size_t)h + (size_t)b;
-    return done(snprintf(out + at, cap - at, "\"}}") < 0 ? -1 : (int)(at + 3), cap);
+    at += (size_t)b;
+    if (put(out, cap, &at, tail, sizeof tail - 1) || at > INT_MAX)
+        return -1;
+    out[at] = '\0';
+    return (int)at;
 }
 
 int hk_twilio_msg_build_mark(char *out, size_t cap, const char *stream_sid, const char *name)

@@ -348,8 +348,20 @@ static void on_start(tw_stream *s, const hk_twilio_msg *m) {
 
 static void on_media(tw_stream *s, const hk_twilio_msg *m) {
     if (!s->call || s->call->ended) return;
-    for (size_t i = 0; i < m->payload_len; i++) {
-        s->frame[s->frame_len++] = m->payload[i];
+    const uint8_t *p = m->payload;
+    size_t left = m->payload_len;
+    /* Twilio's frames are 20 ms: fed straight through, no copy */
+    if (s->frame_len == 0 && left == HK_FRAME_SAMPLES) {
+        hk_session_feed(s->call, p, HK_FRAME_SAMPLES);
+        return;
+    }
+    while (left > 0) {
+        size_t k = HK_FRAME_SAMPLES - s->frame_len;
+        if (k > left) k = left;
+        memcpy(s->frame + s->frame_len, p, k);
+        s->frame_len += k;
+        p += k;
+        left -= k;
         if (s->frame_len == HK_FRAME_SAMPLES) {
             hk_session_feed(s->call, s->frame, HK_FRAME_SAMPLES);
             s->frame_len = 0;
