@@ -2,8 +2,10 @@
  * channel, the recording covers the furthest write with silence in the gaps,
  * it grows past its first 30 s, and the stereo WAV reads back sample for sample.
  * The file recorder (chunks written on a real pool) gives the same WAV as the
- * in-memory one, keeps its memory flat over a 10-minute call, and reports an
- * unwritable directory without crashing. */
+ * in-memory one (also with frames out of order, late inside the window,
+ * overwritten, with gaps, and ending mid-chunk), zeroes every gap in chunk
+ * memory it reuses, keeps its memory flat over a 10-minute call, and reports
+ * an unwritable directory without crashing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +322,160 @@ static void test_file_matches_memory(void **state)
     ev_loop_destroy(loop);
 }
 
+/* The file recorder's WAV at path holds exactly what the in-memory recorder m
+ * holds: header sizes and every sample of both channels. */
+static void assert_file_is_memory(const char *path, const hk_recorder *m)
+{
+    hk_wav w = {0};
+    char err[256] = "";
+    assert_int_equal(hk_wav_read_file(path, &w, err, sizeof err), 0);
+    assert_int_equal(w.rate, RATE);
+    assert_int_equal(w.channels, 2);
+    assert_int_equal(w.frames, hk_recorder_frames(m));
+    const int16_t *caller = hk_recorder_channel(m, HK_REC_CALLER);
+    const int16_t *agent = hk_recorder_channel(m, HK_REC_AGENT);
+    for (size_t i = 0; i < w.frames; i++) {
+        if (w.samples[2 * i] != caller[i] || w.samples[2 * i + 1] != agent[i])
+            fail_msg("frame %zu: file %d/%d, memory %d/%d", i, w.samples[2 * i],
+                     w.samples[2 * i + 1], caller[i], agent[i]);
+    }
+    hk_wav_free(&w);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 44 + (long)hk_recorder_frames(m) * 4);
+}
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+/* Writes as a busy worker might deliver them, to both recorders alike: the
+ * caller every 20 ms with dropouts, the agent in bursts of odd lengths that
+ * cross chunk edges, some frames out of order (a later one first) or late by
+ * up to 0.375 s (inside the window), overwrites of what a channel already
+ * holds, channels silent for whole chunks after their memory was reused. */
+static void feed_random(hk_recorder *m, hk_recorder *f, uint32_t seed, double seconds,
+                        struct ev_loop *loop, hk_pool *pool)
+{
+    int16_t pcm[600];
+    uint32_t s = seed;
+    int k = 0;
+    for (double t = 0; t < seconds; t += 0.02, k++) {
+        hk_recorder *both[2] = {m, f};
+        fill(pcm, 600, (int16_t)(lcg(&s) % 20000 - 10000) | 1);
+        uint32_t dice = lcg(&s) % 100;
+        size_t len = 1 + lcg(&s) % 600;
+        double late = (double)(lcg(&s) % 3000) / RATE; /* < 0.375 s */
+        for (int i = 0; i < 2; i++) {
+            if (dice >= 10 && (k / 60) % 4 != 3) /* caller: dropouts, 1.2 s pauses */
+                hk_recorder_put(both[i], HK_REC_CALLER, t, pcm, 160);
+            if (dice < 30) { /* out of order: the next frame first, then this one */
+                hk_recorder_put(both[i], HK_REC_AGENT, t + 0.02, pcm + 7, 160);
+                hk_recorder_put(both[i], HK_REC_AGENT, t, pcm + 3, 160);
+            } else if (dice < 45 && t > late) {
+                hk_recorder_put(both[i], HK_REC_AGENT, t - late, pcm, len);
+            } else if (dice < 60 && (k / 100) % 3 != 2) { /* odd lengths, skipping some */
+                hk_recorder_put(both[i], HK_REC_AGENT, t + 0.003, pcm + 11, len);
+            }
+        }
+        while (k % 10 == 0 && hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
+    }
+}
+
+static void test_file_matches_memory_out_of_order_and_gaps(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 2);
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (uint32_t seed = 1; seed <= 6; seed++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/CA%u.wav", dir, seed);
+        hk_recorder *m = hk_recorder_new(RATE);
+        hk_recorder *f = hk_recorder_new_file(RATE, path, pool);
+        assert_non_null(f);
+        /* ends anywhere in a chunk, on either channel */
+        feed_random(m, f, seed, 9.0 + seed * 0.137, loop, pool);
+        assert_int_equal(hk_recorder_frames(f), hk_recorder_frames(m));
+        assert_int_equal(hk_recorder_dropped(f), 0);
+        closed c = {0};
+        close_and_wait(loop, f, &c);
+        assert_int_equal(c.rc, 0);
+        assert_int_equal(c.dropped, 0);
+        assert_file_is_memory(path, m);
+        hk_recorder_free(m);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
+/* Chunk memory is reused without being cleared: every gap in a reused chunk
+ * must still read as silence, and a call that ends mid-chunk ends there, the
+ * side that stopped first silent to the end. Checked against expected
+ * samples, not against the in-memory recorder. */
+static void test_file_gaps_in_reused_chunks_are_silent(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 1);
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/CA5.wav", dir);
+    hk_recorder *f = hk_recorder_new_file(RATE, path, pool);
+    int16_t loud[160];
+    for (int i = 0; i < 160; i++) loud[i] = 12345;
+    /* 3 s of both sides loud: every chunk the recorder owns has held noise */
+    for (int k = 0; k < 150; k++) {
+        hk_recorder_put(f, HK_REC_CALLER, k * 0.02, loud, 160);
+        hk_recorder_put(f, HK_REC_AGENT, k * 0.02, loud, 160);
+        while (hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
+    }
+    int16_t a[160];
+    fill(a, 160, 1);
+    /* caller: 3.0-3.1 s, nothing until 3.3 s, then to 4.37 s; the agent
+     * silent from 3.0 s but for one frame at 4.2 s, then a late one at 4.0 s */
+    for (int k = 150; k < 155; k++) hk_recorder_put(f, HK_REC_CALLER, k * 0.02, a, 160);
+    for (int k = 165; k < 218; k++) {
+        hk_recorder_put(f, HK_REC_CALLER, k * 0.02, a, 160);
+        while (hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
+    }
+    hk_recorder_put(f, HK_REC_CALLER, 4.36, a, 80); /* 34880..34960 */
+    hk_recorder_put(f, HK_REC_AGENT, 4.2, a, 160);
+    hk_recorder_put(f, HK_REC_AGENT, 4.0, a, 40);
+    assert_int_equal(hk_recorder_frames(f), 34960);
+    closed c = {0};
+    close_and_wait(loop, f, &c);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(c.frames, 34960);
+
+    hk_wav w = {0};
+    char err[256] = "";
+    assert_int_equal(hk_wav_read_file(path, &w, err, sizeof err), 0);
+    assert_int_equal(w.frames, 34960);
+    for (size_t i = 0; i < w.frames; i++) {
+        int16_t caller = 0, agent = 0;
+        if (i < 24000) caller = agent = 12345;
+        else if (i < 24800 || (i >= 26400 && i < 34960)) caller = (int16_t)(1 + (i - 24000) % 160);
+        if (i >= 32000 && i < 32040) agent = (int16_t)(1 + (i - 32000));
+        if (i >= 33600 && i < 33760) agent = (int16_t)(1 + (i - 33600));
+        if (i >= 34880) caller = (int16_t)(1 + (i - 34880));
+        if (w.samples[2 * i] != caller || w.samples[2 * i + 1] != agent)
+            fail_msg("frame %zu: %d/%d, expected %d/%d", i, w.samples[2 * i], w.samples[2 * i + 1],
+                     caller, agent);
+    }
+    hk_wav_free(&w);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+    hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
 static void test_file_memory_is_flat(void **state)
 {
     (void)state;
@@ -416,6 +572,8 @@ int main(void)
         cmocka_unit_test(test_bad_writes_are_ignored),
         cmocka_unit_test(test_write_wav_round_trip),
         cmocka_unit_test(test_file_matches_memory),
+        cmocka_unit_test(test_file_matches_memory_out_of_order_and_gaps),
+        cmocka_unit_test(test_file_gaps_in_reused_chunks_are_silent),
         cmocka_unit_test(test_file_memory_is_flat),
         cmocka_unit_test(test_file_unwritable_dir_is_reported),
         cmocka_unit_test(test_file_abandoned_leaves_nothing),
