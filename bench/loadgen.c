@@ -61,20 +61,20 @@
 enum { C_IDLE, C_WEBHOOK, C_CONNECTING, C_STREAMING, C_DONE };
 
 typedef struct caller {
-    int idx, state;
+    /* first: what the 5 ms tick reads of every caller (one cache line) */
+    int state, nmarks;
+    lg_ws *ws;
+    double t_start, t_end; /* stream open; when stop goes */
+    long frame, seq;
+    int idx, failed, closed_by_hark;
     char sid[40], stream_sid[40];
     hk_http_call *hc;
-    lg_ws *ws;
     char *stream_url;
     char pname[MAX_PARAMS][48], pval[MAX_PARAMS][256];
     int nparams;
-    double t_start, t_end; /* stream open; when stop goes */
-    long frame, seq;
     uint64_t rx_bytes;
     double last_rx, play_end;
     struct { char name[64]; double due; } marks[MAX_MARKS];
-    int nmarks;
-    int failed, closed_by_hark;
 } caller;
 
 static struct {
@@ -508,7 +508,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
             if (lag > G.send_lag_max) G.send_lag_max = lag;
         }
         while (c->frame < target) send_media(c);
-        echo_due_marks(c, now);
+        if (c->nmarks) echo_due_marks(c, now);
         if (now >= c->t_end) {
             send_fmt(c, "{\"event\":\"stop\",\"sequenceNumber\":\"%ld\",\"streamSid\":\"%s\","
                         "\"stop\":{\"accountSid\":\"%s\",\"callSid\":\"%s\"}}",
