@@ -38,6 +38,7 @@ static int open_stt(hk_call *c, const char *name, char *err, size_t errlen) {
                         .base_url = url,
                         .endpointing_ms = a->stt_endpointing_ms,
                         .utterance_end_ms = a->stt_utterance_end_ms,
+                        .chunk_ms = hk_provider_deepgram_chunk_ms(),
                         .log_id = c->id};
     hk_stt_sink sink = hk_session_stt_sink(c);
     hk_stt *stt = v->open(c->loop, &sc, &sink, err, errlen);

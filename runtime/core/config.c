@@ -34,6 +34,8 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
     [HK_CFG_AWS_S3_ENDPOINT] = {"AWS_S3_ENDPOINT", NULL, NULL, "S3-compatible endpoint URL (MinIO, R2, ...)"},
     [HK_CFG_DEEPGRAM_API_KEY] = {"DEEPGRAM_API_KEY", NULL, NULL, "Deepgram key for live speech-to-text"},
     [HK_CFG_DEEPGRAM_BASE_URL] = {"DEEPGRAM_BASE_URL", NULL, NULL, "Deepgram API base URL override"},
+    [HK_CFG_HARK_DEEPGRAM_CHUNK_MS] = {"HARK_DEEPGRAM_CHUNK_MS", "100", NULL,
+                                       "milliseconds of caller audio per message to Deepgram (20-250; fewer sends per call, what is left goes at once before Finalize)"},
     [HK_CFG_OPENAI_API_KEY] = {"OPENAI_API_KEY", NULL, NULL, "key for OpenAI-compatible chat completions"},
     [HK_CFG_OPENAI_BASE_URL] = {"OPENAI_BASE_URL", NULL, NULL,
                                 "OpenAI-compatible API base URL (any compatible server)"},
@@ -430,7 +432,8 @@ int hk_config_check(const hk_config *c, const char *command, char *err, size_t e
         {HK_CFG_HARK_DRAIN_SECONDS, 0, 86400, "0-86400"},
         {HK_CFG_HARK_MAX_CONNECTIONS, 1, 1000000, "1-1000000"},
         {HK_CFG_HARK_CALL_MEMORY_MB, 1, 65536, "1-65536"},
-        {HK_CFG_HARK_TTS_CACHE_MB, 0, 65536, "0-65536"}};
+        {HK_CFG_HARK_TTS_CACHE_MB, 0, 65536, "0-65536"},
+        {HK_CFG_HARK_DEEPGRAM_CHUNK_MS, 20, 250, "20-250 (milliseconds of audio per Deepgram message)"}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const char *v = c->value[nums[i].k];
         long n;

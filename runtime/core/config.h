@@ -26,6 +26,7 @@ typedef enum {
     HK_CFG_AWS_S3_ENDPOINT,
     HK_CFG_DEEPGRAM_API_KEY,
     HK_CFG_DEEPGRAM_BASE_URL,
+    HK_CFG_HARK_DEEPGRAM_CHUNK_MS,  /* providers/stt_deepgram.c, via providers/settings.c */
     HK_CFG_OPENAI_API_KEY,
     HK_CFG_OPENAI_BASE_URL,
     HK_CFG_ANTHROPIC_API_KEY,

@@ -42,6 +42,7 @@ typedef struct hk_stt_config {
     const char *base_url;       /* "wss://api.deepgram.com"; ws:// for the fakes */
     int endpointing_ms;         /* 0: provider default (300) */
     int utterance_end_ms;       /* 0: provider default (1000) */
+    int chunk_ms;               /* deepgram: audio per binary message, 20-250 ms; 0: 100 */
     double connect_timeout_s;   /* 0: 5 s */
     const char *log_id;         /* the call id for the provider's log lines (may be NULL) */
 } hk_stt_config;

@@ -30,6 +30,7 @@ static const row k_rows[] = {
 
 static char *g_key[N_ROWS], *g_url[N_ROWS];
 static int g_loaded;
+static int g_dg_chunk_ms = 100; /* HARK_DEEPGRAM_CHUNK_MS (hk_config_check keeps it in 20-250) */
 
 /* Every key_var and url_var is a name in the configuration table. */
 static const char *value(const hk_config *cfg, const char *var) {
@@ -53,6 +54,8 @@ void hk_provider_settings_load(const hk_config *cfg) {
         set(&g_key[i], value(cfg ? cfg : &own, k_rows[i].key_var));
         set(&g_url[i], value(cfg ? cfg : &own, k_rows[i].url_var));
     }
+    long ms = hk_config_long(cfg ? cfg : &own, HK_CFG_HARK_DEEPGRAM_CHUNK_MS, 100);
+    g_dg_chunk_ms = ms >= 20 && ms <= 250 ? (int)ms : 100;
     if (!cfg) hk_config_free(&own);
     g_loaded = 1;
 }
@@ -88,4 +91,9 @@ int hk_provider_needs_key(const char *provider, const char *base_url) {
     int i = find(provider);
     if (i < 0 || !k_rows[i].key_var || !k_rows[i].default_url) return 0;
     return !base_url || strcmp(base_url, k_rows[i].default_url) == 0;
+}
+
+int hk_provider_deepgram_chunk_ms(void) {
+    if (!g_loaded) hk_provider_settings_load(NULL);
+    return g_dg_chunk_ms;
 }

@@ -22,4 +22,7 @@ int hk_provider_needs_key(const char *provider, const char *base_url);
  * is set, with err (may be NULL) saying which setting is missing. */
 int hk_provider_key_missing(const char *provider, const char *base_url, char *err, size_t errlen);
 
+/* Milliseconds of caller audio per message to Deepgram (HARK_DEEPGRAM_CHUNK_MS). */
+int hk_provider_deepgram_chunk_ms(void);
+
 #endif

@@ -5,6 +5,13 @@
  * covers it (span times are in the current connection's audio clock, which
  * restarts at 0 on each connection: conn_base maps them back), and a new
  * connection starts by re-sending what is still in the ring.
+ * Audio goes out in binary messages of chunk_ms (HARK_DEEPGRAM_CHUNK_MS,
+ * default 100 ms: one send instead of five 20 ms frames; Deepgram asks for
+ * 20-250 ms a message). What is not sent yet waits in `out` (the newest bytes
+ * of the ring) and goes at once, however short, before Finalize and
+ * CloseStream, when the caller's silence reaches the endpointing time (so
+ * Deepgram's speech_final is not held back by a partial chunk) and when
+ * pushes stop for longer than a chunk.
  * Re-entrancy: every sink call may call back into end_utterance, cancel or
  * close; entry points count their depth and close() frees only at depth 0,
  * and state is re-read after each sink call. */
@@ -17,7 +24,9 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "media/g711.h"
 #include "media/ring.h"
+#include "media/vad.h"
 #include "net/form.h"
 #include "net/ws_client.h"
 
@@ -27,7 +36,10 @@
 #define DG_KEEPALIVE_S 3.0           /* Deepgram closes after ~10 s without data */
 #define DG_FINALIZE_TIMEOUT_S 1.5
 #define DG_HEALTHY_S 5.0             /* a connection this old counts as having worked */
-#define DG_REPLAY_CHUNK 3200         /* 400 ms per binary frame when re-sending */
+#define DG_CHUNK_MS_DEFAULT 100
+#define DG_CHUNK_MS_MIN 20
+#define DG_CHUNK_MS_MAX 250          /* Deepgram's advice: 20-250 ms of audio a message */
+#define DG_QUIET_DB (-40.0)          /* a 20 ms frame below this is silence (the fake's VAD level) */
 
 static const double k_backoff[] = {0.0, 0.25, 0.5, 1.0};
 
@@ -46,11 +58,20 @@ struct hk_stt {
     int retries;        /* failures in a row */
     int failed;         /* sink.error was called: nothing more */
     ev_timer retry, keepalive, finalize;
-    double last_sent;   /* ev_now of the last audio or KeepAlive */
+    double last_sent;   /* ev_now of the last audio or KeepAlive that went out */
+    double last_push;   /* ev_now of the last audio pushed */
+    int endpointing_ms; /* Deepgram's endpointing: silence this long ends a turn */
     /* audio: ring positions are absolute byte counts of the call's audio */
     hk_ring audio;
     uint64_t conn_base;     /* absolute position of the connection's time 0 */
     uint64_t ignore_before; /* cancel(): spans ending before this are dropped */
+    /* sending: audio pushed while open and not sent yet (the ring's newest
+     * out_n bytes); it goes as one message when chunk bytes are waiting */
+    size_t chunk;           /* bytes per message: chunk_ms * 8 */
+    size_t out_n;
+    uint8_t out[DG_CHUNK_MS_MAX * 8];
+    int quiet_ms;           /* the caller's silence so far (20 ms frames below DG_QUIET_DB) */
+    int heard;              /* a voiced frame came since the call started */
     /* the turn */
     char *pending;
     size_t pending_len, pending_cap;
@@ -87,6 +108,51 @@ static void send_control(hk_stt *s, const char *type) {
     cJSON_Delete(o);
     if (txt) hk_ws_send_text(s->ws, txt, strlen(txt));
     free(txt);
+}
+
+/* Send what waits in out as one message (nothing when the socket is not
+ * open: the ring still holds it for the replay on the next open). */
+static void flush_audio(hk_stt *s) {
+    if (!s->out_n) return;
+    if (s->ws_open) {
+        hk_ws_send_binary(s->ws, s->out, s->out_n);
+        s->last_sent = ev_now(s->loop);
+    }
+    s->out_n = 0;
+}
+
+/* Audio pushed while open: into out, and out to the socket in chunk-sized
+ * messages, in order. */
+static void queue_audio(hk_stt *s, const uint8_t *ulaw, size_t n) {
+    while (n) {
+        size_t k = s->chunk - s->out_n < n ? s->chunk - s->out_n : n;
+        memcpy(s->out + s->out_n, ulaw, k);
+        s->out_n += k;
+        ulaw += k;
+        n -= k;
+        if (s->out_n == s->chunk) flush_audio(s);
+    }
+}
+
+/* Track the caller's silence in 20 ms frames; 1 when it has just reached
+ * Deepgram's endpointing time (a frame either side: Deepgram frames the
+ * stream its own way), when what waits should go now. */
+static int silence_reaches_endpoint(hk_stt *s, const uint8_t *ulaw, const int16_t *pcm, size_t n) {
+    int16_t buf[160];
+    int hit = 0;
+    for (size_t off = 0; off < n; off += 160) {
+        size_t k = n - off < 160 ? n - off : 160;
+        const int16_t *p = pcm ? pcm + off : buf;
+        if (!pcm) hk_ulaw_decode_buf(ulaw + off, buf, k);
+        if (hk_frame_dbfs(p, k) > DG_QUIET_DB) {
+            s->quiet_ms = 0;
+            s->heard = 1;
+            continue;
+        }
+        if (s->quiet_ms < 1000000) s->quiet_ms += (int)(k / 8);
+        if (s->heard && s->quiet_ms >= s->endpointing_ms - 20 && s->quiet_ms <= s->endpointing_ms + 20) hit = 1;
+    }
+    return hit;
 }
 
 /* ---- the turn --------------------------------------------------------- */
@@ -244,17 +310,24 @@ static void on_open(void *ud) {
     s->last_sent = s->opened_at;
     /* the new connection's audio time 0 is the oldest unconfirmed byte */
     s->conn_base = s->audio.tail;
+    /* the ring holds everything unconfirmed, the unsent tail included: it
+     * goes again in chunk-sized messages, the last partial chunk to out */
+    s->out_n = 0;
     size_t used = hk_ring_used(&s->audio);
     if (used) {
         uint8_t *buf = malloc(used);
         if (buf) {
             hk_ring_peek(&s->audio, buf, used);
-            for (size_t off = 0; off < used; off += DG_REPLAY_CHUNK)
-                hk_ws_send_binary(s->ws, buf + off, used - off < DG_REPLAY_CHUNK ? used - off : DG_REPLAY_CHUNK);
+            size_t full = used - used % s->chunk;
+            for (size_t off = 0; off < full; off += s->chunk) hk_ws_send_binary(s->ws, buf + off, s->chunk);
+            queue_audio(s, buf + full, used - full);
             free(buf);
         }
     }
-    if (s->awaiting) send_control(s, "Finalize"); /* asked while we were away */
+    if (s->awaiting) { /* asked while we were away */
+        flush_audio(s);
+        send_control(s, "Finalize");
+    }
 }
 
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -303,6 +376,9 @@ static void connect_ws(hk_stt *s) {
 static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     hk_stt *s = w->data;
+    /* audio waiting in a partial chunk is not idleness: it goes once pushes
+     * have stopped for longer than a chunk, and counts as data */
+    if (s->ws_open && s->out_n && ev_now(loop) - s->last_push >= (double)s->chunk / 8000.0) flush_audio(s);
     if (s->ws_open && ev_now(loop) - s->last_sent >= DG_KEEPALIVE_S) {
         send_control(s, "KeepAlive");
         s->last_sent = ev_now(loop);
@@ -373,12 +449,19 @@ static hk_stt *dg_open(struct ev_loop *loop, const hk_stt_config *cfg, const hk_
         snprintf(err, errlen, "deepgram: no API key");
         return NULL;
     }
+    int chunk_ms = cfg->chunk_ms > 0 ? cfg->chunk_ms : DG_CHUNK_MS_DEFAULT;
+    if (chunk_ms < DG_CHUNK_MS_MIN || chunk_ms > DG_CHUNK_MS_MAX) {
+        snprintf(err, errlen, "deepgram: chunk_ms %d is outside %d-%d", chunk_ms, DG_CHUNK_MS_MIN, DG_CHUNK_MS_MAX);
+        return NULL;
+    }
     hk_stt *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->loop = loop;
     s->sink = *sink;
     snprintf(s->log_id, sizeof s->log_id, "%s", cfg->log_id ? cfg->log_id : "");
     s->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 5.0;
+    s->endpointing_ms = cfg->endpointing_ms > 0 ? cfg->endpointing_ms : 300;
+    s->chunk = (size_t)chunk_ms * 8;
     s->url = build_url(cfg, err, errlen);
     if (!s->url) {
         really_free(s);
@@ -412,7 +495,6 @@ static hk_stt *dg_open(struct ev_loop *loop, const hk_stt_config *cfg, const hk_
 }
 
 static void dg_push(hk_stt *s, const uint8_t *ulaw, const int16_t *pcm, size_t n) {
-    (void)pcm;
     if (s->closing || s->failed || !n) return;
     size_t space = hk_ring_space(&s->audio);
     if (space < n) {
@@ -428,9 +510,11 @@ static void dg_push(hk_stt *s, const uint8_t *ulaw, const int16_t *pcm, size_t n
         if (!s->ws_open) s->conn_base = s->audio.tail;
     }
     hk_ring_write(&s->audio, ulaw, n);
+    s->last_push = ev_now(s->loop);
+    int endpoint = silence_reaches_endpoint(s, ulaw, pcm, n);
     if (s->ws_open) {
-        hk_ws_send_binary(s->ws, ulaw, n);
-        s->last_sent = ev_now(s->loop);
+        queue_audio(s, ulaw, n);
+        if (endpoint) flush_audio(s);
     }
 }
 
@@ -445,6 +529,7 @@ static void dg_end_utterance(hk_stt *s, uint64_t utt_id) {
         } else {
             s->awaiting = 1;
             s->await_id = utt_id;
+            flush_audio(s); /* Finalize covers all the audio pushed so far */
             send_control(s, "Finalize"); /* or on (re)open */
             ev_now_update(s->loop); /* a timeout counts from now */
             ev_timer_set(&s->finalize, DG_FINALIZE_TIMEOUT_S, 0.);
@@ -469,6 +554,7 @@ static void dg_close(hk_stt *s) {
     ev_timer_stop(s->loop, &s->keepalive);
     ev_timer_stop(s->loop, &s->finalize);
     if (s->ws) {
+        flush_audio(s);
         send_control(s, "CloseStream");
         hk_ws_close(s->ws); /* CloseStream goes out first, then the close frame */
         s->ws = NULL;

@@ -3,7 +3,7 @@
  * tests. It owns: the handshake checks (path /v1/listen, Authorization
  * "Token <key>" else HTTP 401, encoding=mulaw and sample_rate=8000 else 400),
  * an energy VAD over the received mu-law on AUDIO time (bytes / 8000, never
- * wall time), and a script of what the caller says: one line per utterance,
+ * wall time; binary messages of any size, framed here in 20 ms), and a script of what the caller says: one line per utterance,
  * in order across connections; a line is used up when its words are sent as
  * a final, so an utterance cut by a dropped connection is heard again whole.
  * Per utterance: SpeechStarted at onset, interim Results every ~300 ms of
@@ -19,9 +19,10 @@
  *        [--final-delay-ms N] [--drop-after-ms N] [--refuse N] [--log FILE]
  * --port 0 picks a port; "port N" is printed on stdout once listening.
  * Log (JSON lines, "t" = wall ms since start): refused {status, reason},
- * connect {conn, query}, control {conn, type}, sent {conn, type, text,
- * is_final, speech_final, from_finalize, start, duration}, drop {conn,
- * audio_bytes}, close {conn, audio_bytes, code}. */
+ * connect {conn, query}, audio {conn, bytes} (each binary message, so a test
+ * sees how the client cuts its stream), control {conn, type}, sent {conn,
+ * type, text, is_final, speech_final, from_finalize, start, duration}, drop
+ * {conn, audio_bytes}, close {conn, audio_bytes, messages}. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <getopt.h>
@@ -59,6 +60,7 @@ typedef struct conn {
     int id;
     int endpointing_ms, utterance_end_ms;
     uint64_t audio_bytes;
+    int audio_msgs;         /* binary messages received */
     uint8_t partial[FRAME];
     size_t partial_n;
     uint64_t frames;        /* whole frames analysed */
@@ -477,6 +479,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->rx[n] = 0;
             if (c->closing) return 0;
             if (!c->rx_binary) return on_text(wsi, c, c->rx);
+            c->audio_msgs++;
+            logev("audio", "ii", "conn", c->id, "bytes", (int)n);
             on_audio(c, (uint8_t *)c->rx, n);
             if (G.drop_after_ms > 0 && !G.dropped && c->id == 1 &&
                 c->audio_bytes * 1000 / 8000 >= (uint64_t)G.drop_after_ms) {
@@ -493,7 +497,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (len >= 2) logev("peer_close", "ii", "conn", c->id, "code", (((uint8_t *)in)[0] << 8) | ((uint8_t *)in)[1]);
         return 0;
     case LWS_CALLBACK_CLOSED:
-        logev("close", "id", "conn", c->id, "audio_bytes", (double)c->audio_bytes);
+        logev("close", "idi", "conn", c->id, "audio_bytes", (double)c->audio_bytes, "messages", c->audio_msgs);
         conn_free(c);
         return 0;
     default:

@@ -6,7 +6,11 @@
 #    Deepgram socket is dropped in the middle of the call and hark reconnects
 #    and re-sends the audio not yet transcribed: both caller lines arrive whole.
 #    With Deepgram refusing, the call falls back to the offline recogniser.
-# 2. the same agent on a phone call: hark serve + the fake Twilio caller.
+#    The caller's audio goes to Deepgram in 100 ms messages (800 bytes), not
+#    20 ms frames: short ones only where hark flushes (endpoint, Finalize,
+#    close); the fake logs each message's size.
+# 2. the same agent on a phone call: hark serve + the fake Twilio caller, with
+#    HARK_DEEPGRAM_CHUNK_MS=200 (1600-byte messages); 300 is refused at start.
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 T=$(mktemp -d /tmp/hark-cloud-XXXXXX)
@@ -40,6 +44,19 @@ dg = [json.loads(l) for l in open(sys.argv[2])]
 conns = [e for e in dg if e.get("event") == "connect"]
 assert len(conns) >= 2 and any(e.get("event") == "drop" for e in dg), [e.get("event") for e in dg]
 assert "encoding=mulaw" in conns[0]["query"] and "sample_rate=8000" in conns[0]["query"], conns[0]
+def check_chunks(dg, size):
+    # per connection: messages of at most `size` bytes, nearly all exactly it;
+    # a short one only at a flush (up to 3 around each endpoint, one before
+    # each Finalize, one at the close) or where pushes stopped
+    for c in sorted({e["conn"] for e in dg if e.get("event") == "audio"}):
+        sizes = [e["bytes"] for e in dg if e.get("event") == "audio" and e["conn"] == c]
+        turns = sum(1 for e in dg if e.get("conn") == c and (e.get("speech_final") or
+                    (e.get("event") == "control" and e.get("type") == "Finalize")))
+        short = [b for b in sizes if b != size]
+        assert max(sizes) <= size, (c, max(sizes))
+        assert len(sizes) - len(short) >= 5 and len(short) <= 4 * turns + 2, (c, size, turns, sizes)
+    return sum(e["bytes"] for e in dg if e.get("event") == "audio")
+check_chunks(dg, 800)
 llm = [json.loads(l) for l in open(sys.argv[3])]
 tool = [m for r in llm for m in r["body"]["messages"] if m["role"] == "tool"]
 assert tool and json.loads(tool[0]["content"])["status"] == "shipped", tool
@@ -64,7 +81,7 @@ assert len(said) >= 2, said                               # the model answered t
 PY
 
 # 2. the same agent over the Twilio path (a fresh Deepgram script)
-start_fake DG2 fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt
+start_fake DG2 fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt --log "$T/dg2.log"
 export DEEPGRAM_BASE_URL=http://127.0.0.1:$DG2 # an http(s):// base means ws(s)://
 PORT=$((12000 + RANDOM % 20000))
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
@@ -72,6 +89,10 @@ export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webh
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents
 # callers' and agents' words reach the log only at debug (the privacy rule of core/log.h)
 export HARK_LOG_LEVEL=debug
+# a chunk outside 20-250 ms is refused at start, by name
+out=$(HARK_DEEPGRAM_CHUNK_MS=300 timeout 20 "$HARK" serve 2>&1) && fail "serve started with HARK_DEEPGRAM_CHUNK_MS=300"
+[[ $out == *"HARK_DEEPGRAM_CHUNK_MS must be a whole number 20-250"* ]] || fail "no clear error for a bad chunk: $out"
+export HARK_DEEPGRAM_CHUNK_MS=200
 "$HARK" serve 2>"$T/serve.log" &
 SPID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -90,4 +111,13 @@ grep -q '"event":"assistant_say_text".*has shipped with UPS' "$T/serve.log" || {
   --phrase "your order one thousand and one has shipped with u p s and it should arrive on thursday" \
   --phrase "thanks for calling acme shop goodbye" >"$T/heard.txt" 2>/dev/null || fail "transcribe"
 grep -qw shipped "$T/heard.txt" || fail "phone: the caller did not hear the answer: $(cat "$T/heard.txt")"
+kill $SPID; wait $SPID 2>/dev/null || true; SPID=
+python3 - "$T/dg2.log" <<'PY' || fail "phone: audio to Deepgram not in 200 ms messages"
+import json, sys
+dg = [json.loads(l) for l in open(sys.argv[1])]
+sizes = [e["bytes"] for e in dg if e.get("event") == "audio"]
+full = sum(1 for b in sizes if b == 1600)
+assert sizes and max(sizes) <= 1600 and full >= 0.8 * len(sizes), (full, len(sizes), sizes[:40])
+print("phone: %d messages to Deepgram, %d of 1600 bytes" % (len(sizes), full))
+PY
 echo "ok: cloud agent over hark call and over Twilio"

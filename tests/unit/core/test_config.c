@@ -351,6 +351,35 @@ static void test_consumers_read_dotenv(void **state)
     assert_null(hk_provider_api_key("together-ai"));
 }
 
+/* HARK_DEEPGRAM_CHUNK_MS: 20-250 ms (Deepgram's advice), default 100, a
+ * clear error outside; the provider settings hand it to the calls. */
+static void test_deepgram_chunk_ms(void **state)
+{
+    (void)state;
+    hk_config c;
+    char err[512];
+    static const struct { const char *v; int ok, ms; } cases[] = {
+        {NULL, 1, 100}, {"20", 1, 20}, {"250", 1, 250}, {"19", 0, 0}, {"251", 0, 0}, {"100ms", 0, 0}, {"-5", 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].v)
+            setenv("HARK_DEEPGRAM_CHUNK_MS", cases[i].v, 1);
+        else
+            unsetenv("HARK_DEEPGRAM_CHUNK_MS");
+        write_env("");
+        assert_int_equal(hk_config_load(&c, path, err, sizeof err), 0);
+        assert_int_equal(hk_config_check(&c, "migrate", err, sizeof err), cases[i].ok ? 0 : -1);
+        if (cases[i].ok) {
+            hk_provider_settings_load(&c);
+            assert_int_equal(hk_provider_deepgram_chunk_ms(), cases[i].ms);
+        } else {
+            assert_string_equal(err, "config: HARK_DEEPGRAM_CHUNK_MS must be a whole number 20-250 "
+                                     "(milliseconds of audio per Deepgram message)");
+        }
+        hk_config_free(&c);
+    }
+    unsetenv("HARK_DEEPGRAM_CHUNK_MS");
+}
+
 /* hk_config_set: in-process values (what serve's supervisor hands its
  * forked workers), never written to the environment; copies are deep. */
 static void test_set_and_copy(void **state)
@@ -388,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_setting_from_dotenv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumers_read_dotenv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_and_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deepgram_chunk_ms, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,10 @@
  * utterance with no words -> "" after the timeout); KeepAlive in a long
  * silence; a connection dropped mid-utterance -> reconnect, the audio re-sent,
  * every line's full text; refusals beyond the retries -> exactly one error;
- * a wrong key -> at most one retry, one error. */
+ * a wrong key -> at most one retry, one error. Audio goes out in chunk_ms
+ * messages (the fake logs each one's size): full chunks but for the flushes
+ * before Finalize, at the endpointing silence (the speech_final is not held
+ * back by a partial chunk) and after pushes stop (before any KeepAlive). */
 #include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 #include "../guarded_run.h"
 #include "media/g711.h"
 #include "media/resample.h"
+#include "media/vad.h"
 #include "net/ws_client.h"
 #include "providers/stt_deepgram.h"
 #include "providers/tts_espeak.h"
@@ -111,6 +115,49 @@ static double log_count(const fake *f, const char *ev, const char *key, const ch
     return n;
 }
 
+/* The binary messages of one connection, in order, and where the marks
+ * (controls the fake got, speech_finals it sent) fell in the stream. */
+typedef struct wire {
+    int n, sizes[4096];
+    long total;
+    int n_marks;
+    char mark[64][16];
+    long mark_at[64];  /* audio bytes received before the mark */
+    int mark_last[64]; /* the size of the last message before it */
+} wire;
+
+static void add_mark(wire *w, const char *what) {
+    if (w->n_marks >= 64) return;
+    snprintf(w->mark[w->n_marks], sizeof w->mark[0], "%s", what);
+    w->mark_at[w->n_marks] = w->total;
+    w->mark_last[w->n_marks++] = w->n ? w->sizes[w->n - 1] : 0;
+}
+
+static void read_wire(const fake *f, int conn, wire *w) {
+    memset(w, 0, sizeof *w);
+    FILE *fp = fopen(f->log, "r");
+    assert_non_null(fp);
+    char line[16384];
+    while (fgets(line, sizeof line, fp)) {
+        cJSON *j = cJSON_Parse(line);
+        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event"));
+        const cJSON *c = cJSON_GetObjectItem(j, "conn");
+        if (ev && c && c->valueint == conn) {
+            if (!strcmp(ev, "audio") && w->n < 4096) {
+                int b = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "bytes"));
+                w->sizes[w->n++] = b;
+                w->total += b;
+            } else if (!strcmp(ev, "control")) {
+                add_mark(w, cJSON_GetStringValue(cJSON_GetObjectItem(j, "type")));
+            } else if (!strcmp(ev, "sent") && cJSON_IsTrue(cJSON_GetObjectItem(j, "speech_final"))) {
+                add_mark(w, "speech_final");
+            }
+        }
+        cJSON_Delete(j);
+    }
+    fclose(fp);
+}
+
 /* ---- audio ------------------------------------------------------------ */
 
 static uint8_t *audio;
@@ -149,6 +196,7 @@ typedef struct rec {
     char error[256];
     uint64_t next_utt;
     int auto_end; /* behave like the session: end_utterance on endpoint */
+    int chunk_ms, endpointing_ms; /* the provider's settings (0: defaults) */
     int close_on_error; /* close the provider from inside sink.error */
     /* feeding */
     size_t fed, feed_to;
@@ -218,6 +266,8 @@ static hk_stt *open_stt(rec *r, const fake *f, const char *key) {
     cfg.n_phrases = 3;
     cfg.api_key = key;
     cfg.base_url = f->url;
+    cfg.chunk_ms = r->chunk_ms;
+    cfg.endpointing_ms = r->endpointing_ms;
     hk_stt_sink sink = {r, s_transcript, s_started, s_error, s_endpoint};
     char err[256] = "";
     r->stt = hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err);
@@ -476,6 +526,129 @@ static void test_fake_controls(void **state) {
     fake_stop(&f);
 }
 
+/* End (in bytes) of the last voiced 20 ms frame of audio[0 .. pos). */
+static long last_voice_end(long pos) {
+    long end = 0;
+    for (long off = 0; off + FRAME <= pos; off += FRAME) {
+        int16_t pcm[FRAME];
+        hk_ulaw_decode_buf(audio + off, pcm, FRAME);
+        if (hk_frame_dbfs(pcm, FRAME) > -40.0) end = off + FRAME;
+    }
+    return end;
+}
+
+/* End (in bytes) of line 1: its last voiced frame before 1 s of silence. */
+static long line1_end(void) {
+    long end = 0;
+    int quiet = 0;
+    for (long off = 0; off + FRAME <= (long)audio_n; off += FRAME) {
+        int16_t pcm[FRAME];
+        hk_ulaw_decode_buf(audio + off, pcm, FRAME);
+        if (hk_frame_dbfs(pcm, FRAME) > -40.0) end = off + FRAME, quiet = 0;
+        else if (end && ++quiet == 50) break;
+    }
+    return end;
+}
+
+static wire w1;
+
+static void test_chunks(void **state) {
+    (void)state;
+    fake f;
+    fake_start(&f, NULL);
+    rec r = {0};
+    r.auto_end = 1;
+    r.chunk_ms = 250; /* 2000 bytes a message */
+    open_stt(&r, &f, "sekret");
+    feed(&r, audio_n);
+    assert_true(run_until(&r, two_finals, 30));
+    assert_string_equal(r.final_text[0], LINE1);
+    assert_string_equal(r.final_text[1], LINE2);
+    assert_true(run_until(&r, fed_all, 20));
+    close_stt(&r);
+    read_wire(&f, 1, &w1);
+    /* every byte, in messages of at most a chunk, nearly all full: the pushes
+     * were 20 ms frames, and those must not go out one by one */
+    assert_int_equal(w1.total, (long)audio_n);
+    int full = 0, short_ = 0;
+    for (int i = 0; i < w1.n; i++) {
+        assert_true(w1.sizes[i] > 0 && w1.sizes[i] <= 2000);
+        if (w1.sizes[i] == 2000) full++;
+        else short_++;
+    }
+    /* the short ones: up to 3 around each utterance's endpoint, the rest
+     * before CloseStream */
+    assert_true(short_ <= 2 * 3 + 1);
+    assert_true(full >= (long)audio_n / 2000 - short_);
+    /* each speech_final came when the fake had 300 ms of silence (+ a frame
+     * either side), not up to a chunk later */
+    int finals = 0;
+    for (int i = 0; i < w1.n_marks; i++) {
+        if (strcmp(w1.mark[i], "speech_final")) continue;
+        finals++;
+        long quiet = w1.mark_at[i] - last_voice_end(w1.mark_at[i]);
+        assert_true(quiet >= 300 * 8);
+        assert_true(quiet <= 320 * 8 + FRAME);
+    }
+    assert_int_equal(finals, 2);
+    assert_string_equal(w1.mark[w1.n_marks - 1], "CloseStream");
+    fake_stop(&f);
+}
+
+static int fake_has_bytes_n;
+static const fake *fake_has_f;
+static int fake_has_bytes(const rec *r) {
+    (void)r;
+    return log_count(fake_has_f, "audio", "bytes", NULL, 1) >= fake_has_bytes_n;
+}
+
+static void test_finalize_flushes_chunk(void **state) {
+    (void)state;
+    /* no speech_final for 6 s: Finalize ends the turn, and it must come after
+     * every pushed byte; a long endpointing keeps the silence flush away */
+    const char *extra[] = {"--final-delay-ms", "6000", NULL};
+    fake f;
+    fake_start(&f, extra);
+    rec r = {0};
+    r.chunk_ms = 200; /* 1600 bytes */
+    r.endpointing_ms = 2000;
+    open_stt(&r, &f, "sekret");
+    /* line 1 and ~0.8 s of silence, cut 480 bytes into a chunk */
+    long upto = line1_end() + 6400;
+    upto = upto / 1600 * 1600 + 480;
+    feed(&r, (size_t)upto);
+    assert_true(run_until(&r, fed_all, 20));
+    double t0 = wall_now();
+    hk_stt_deepgram.end_utterance(r.stt, 1); /* at once: 480 bytes wait */
+    assert_true(run_until(&r, one_final, 10));
+    assert_true(wall_now() - t0 < 4.0);
+    assert_string_equal(r.final_text[0], LINE1);
+    read_wire(&f, 1, &w1);
+    assert_int_equal(w1.n_marks, 1);
+    assert_string_equal(w1.mark[0], "Finalize");
+    assert_int_equal(w1.mark_at[0], upto); /* all of it before Finalize */
+    assert_int_equal(w1.mark_last[0], 480);
+    for (int i = 0; i < w1.n - 1; i++) assert_int_equal(w1.sizes[i], 1600);
+    /* 60 ms more, then nothing: a partial chunk goes once pushes stop,
+     * before any KeepAlive (waiting audio is not idleness) */
+    hk_stt_deepgram.push(r.stt, audio + upto, NULL, 480);
+    r.last_push = wall_now();
+    fake_has_f = &f;
+    fake_has_bytes_n = (int)upto + 480;
+    assert_true(run_until(&r, fake_has_bytes, 5));
+    assert_true(wall_now() - r.last_push >= 0.1); /* not at once (0.2 s; the loop's clock lags a little) */
+    assert_int_equal(log_count(&f, "control", "type", "KeepAlive", 0), 0);
+    run_for(4.6);
+    read_wire(&f, 1, &w1);
+    assert_int_equal(w1.total, upto + 480);
+    assert_true(w1.n_marks >= 2);
+    assert_string_equal(w1.mark[1], "KeepAlive");
+    assert_int_equal(w1.mark_at[1], upto + 480);
+    assert_int_equal(r.errors, 0);
+    close_stt(&r);
+    fake_stop(&f);
+}
+
 static void test_open_errors(void **state) {
     (void)state;
     hk_stt_config cfg = {0};
@@ -489,6 +662,15 @@ static void test_open_errors(void **state) {
     err[0] = 0;
     assert_null(hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err));
     assert_true(err[0]);
+    /* a chunk outside 20-250 ms */
+    cfg.base_url = "ws://127.0.0.1:1";
+    cfg.chunk_ms = 251;
+    err[0] = 0;
+    assert_null(hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err));
+    assert_non_null(strstr(err, "20-250"));
+    cfg.chunk_ms = 10;
+    assert_null(hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err));
+    cfg.chunk_ms = 0;
     /* an http(s):// base is the same host over ws(s):// */
     cfg.base_url = "http://127.0.0.1:1";
     hk_stt *s = hk_stt_deepgram.open(loop, &cfg, &sink, err, sizeof err);
@@ -506,6 +688,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_refused_beyond_retries, test_teardown),
         cmocka_unit_test_teardown(test_wrong_key, test_teardown),
         cmocka_unit_test_teardown(test_fake_controls, test_teardown),
+        cmocka_unit_test_teardown(test_chunks, test_teardown),
+        cmocka_unit_test_teardown(test_finalize_flushes_chunk, test_teardown),
         cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
