@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,40 +44,49 @@
 
 enum { JOB_OPEN, JOB_DATA, JOB_CLOSE };
 
+/* What a put reads and writes comes first in both structs, which are
+ * allocated on cache-line boundaries: one line of each per put. */
+#define REC_LINE 64
+
 typedef struct rec_chunk {
+    size_t valid[2]; /* per channel: frames from the start written or zeroed */
+    int16_t *pcm;  /* channel 0 then channel 1, chunk_frames each; NULL for open/close */
+    size_t start;  /* first frame of the chunk */
     hk_job job;
     hk_recorder *r;
     struct rec_chunk *next_free;
     int kind;
     int rc;
-    size_t start;  /* first frame of the chunk */
     size_t frames; /* frames to write (set when submitted) */
-    size_t valid[2]; /* per channel: frames from the start written or zeroed */
-    int16_t *pcm;  /* channel 0 then channel 1, chunk_frames each; NULL for open/close */
 } rec_chunk;
 
 static int chunk_dirty(const rec_chunk *c) { return c->valid[0] || c->valid[1]; }
 
+static rec_chunk *chunk_of(hk_job *j) {
+    return (rec_chunk *)(void *)((char *)j - offsetof(rec_chunk, job));
+}
+
 struct hk_recorder {
     int rate;
-    size_t len; /* frames covered by either channel */
+    int closing;
+    hk_pool *pool;     /* NULL: memory mode */
+    size_t len;        /* frames covered by either channel */
+    size_t chunk_frames;
+    size_t base;       /* first frame of win[0]; win[1] follows it */
+    rec_chunk *win[2];
     size_t dropped;
     /* memory mode */
     int16_t *ch[2];
     size_t cap;
     /* file mode */
-    hk_pool *pool;
     char *path, *part;
-    size_t chunk_frames;
-    size_t base;       /* first frame of win[0]; win[1] follows it */
-    rec_chunk *win[2];
     rec_chunk *free_list;
     rec_chunk *all[REC_MAX_CHUNKS];
     int n_chunks;
     rec_chunk open_job, close_job;
     int in_flight;     /* jobs submitted whose done() has not run */
     int failed;        /* loop's copy: a job reported an error */
-    int closing, abandon;
+    int abandon;
     hk_recorder_done_cb done;
     void *done_ud;
     /* pool side (lane jobs only) */
@@ -85,8 +95,16 @@ struct hk_recorder {
     char io_err[256];
 };
 
+/* zeroed, on a cache line of its own */
+static void *alloc_line(size_t n) {
+    n = (n + REC_LINE - 1) / REC_LINE * REC_LINE;
+    void *p = aligned_alloc(REC_LINE, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
 hk_recorder *hk_recorder_new(int rate) {
-    hk_recorder *r = calloc(1, sizeof *r);
+    hk_recorder *r = alloc_line(sizeof *r);
     if (r) {
         r->rate = rate;
         r->fd = -1;
@@ -188,7 +206,7 @@ static void close_file_io(hk_recorder *r) {
 }
 
 static void job_work(hk_job *j) {
-    rec_chunk *c = (rec_chunk *)j;
+    rec_chunk *c = chunk_of(j);
     hk_recorder *r = c->r;
     if (c->kind == JOB_OPEN) open_file(r);
     else if (c->kind == JOB_DATA) write_chunk(r, c);
@@ -228,7 +246,7 @@ static void recycle(hk_recorder *r, rec_chunk *c) {
 }
 
 static void job_done(hk_job *j) {
-    rec_chunk *c = (rec_chunk *)j;
+    rec_chunk *c = chunk_of(j);
     hk_recorder *r = c->r;
     r->in_flight--;
     if (c->rc != 0) r->failed = 1;
@@ -249,7 +267,7 @@ static void submit(hk_recorder *r, rec_chunk *c, int kind) {
 
 static rec_chunk *chunk_new(hk_recorder *r) {
     if (r->n_chunks == REC_MAX_CHUNKS) return NULL;
-    rec_chunk *c = calloc(1, sizeof *c);
+    rec_chunk *c = alloc_line(sizeof *c);
     if (!c) return NULL;
     /* not zeroed: a channel's samples are read only up to its mark */
     c->pcm = malloc(r->chunk_frames * 2 * sizeof *c->pcm);
