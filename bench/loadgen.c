@@ -1,7 +1,8 @@
 /* bench/loadgen: N Twilio Media Streams callers against hark serve, over real
  * WebSockets at real time, on one libev loop (bench/loadgen_ws, its own lean
- * client, for the streams; net/http_client for the webhooks). It owns the load and its measurements;
- * it prints numbers, never pass/fail (the integration test reads them).
+ * client, for the streams; net/http_client for the webhooks). It owns the
+ * load and its measurements; it prints numbers, never pass/fail (the
+ * integration test reads them).
  *
  * Per caller, as Twilio does it: the signed incoming-call webhook (a form POST
  * with X-Twilio-Signature, telephony/signature computes it), the stream URL
@@ -18,7 +19,8 @@
  * hark's CPU and RSS from /proc/<pid> (--pid, repeatable: master and worker
  * are summed). CPU is taken over the steady window (every caller streaming),
  * RSS at its peak there; loadgen's own CPU over the same window too (the
- * load core must not be the bottleneck). Ramp: --ramp-per-sec new calls per second.
+ * load core must not be the bottleneck). Ramp: --ramp-per-sec new calls per
+ * second.
  *
  * Soak mode (--total M > --calls): at most --calls at once, a new call as one
  * ends, until M have run; RSS and open fds of the pids after the first
@@ -240,7 +242,8 @@ static char *put_l(char *o, long v)
 
 static void send_media(caller *c)
 {
-    char buf[160 + B64_FRAME + sizeof c->stream_sid], *o = buf;
+    /* 120 characters of constant pieces, three numbers of at most 20 */
+    char buf[128 + 3 * 20 + B64_LEN + sizeof c->stream_sid], *o = buf;
     c->frame++;
     o = PUT_LIT(o, "{\"event\":\"media\",\"sequenceNumber\":\"");
     o = put_l(o, ++c->seq);
