@@ -389,8 +389,9 @@ static int grow(hk_recorder *r, size_t need) {
 static void put_file(hk_recorder *r, int ch, size_t at, const int16_t *pcm, size_t n) {
     size_t end = at + n;
     if (end > REC_MAX_FRAMES) return;
-    /* a jump far ahead with nothing pending: move the window there at once */
-    if (!chunk_dirty(r->win[0]) && !chunk_dirty(r->win[1]) && end > r->base + 2 * r->chunk_frames) {
+    /* a jump far ahead with nothing pending: move the window there at once
+     * (the window's end first: most puts then touch no chunk but their own) */
+    if (end > r->base + 2 * r->chunk_frames && !chunk_dirty(r->win[0]) && !chunk_dirty(r->win[1])) {
         r->base = (end - 1) / r->chunk_frames * r->chunk_frames;
         if (r->base >= r->chunk_frames) r->base -= r->chunk_frames;
         r->win[0]->start = r->base;
