@@ -24,6 +24,7 @@ typedef struct {
 
 static _Thread_local arena *tl_arena;
 
+#ifndef ARENA_OFF
 static void *arena_malloc(size_t n) {
     arena *a = tl_arena;
     if (a && a->active) {
@@ -43,6 +44,7 @@ static void arena_free(void *p) {
     if (a && (uintptr_t)p >= (uintptr_t)a->mem && (uintptr_t)p < (uintptr_t)(a->mem + ARENA_BYTES)) return;
     free(p);
 }
+#endif
 
 void hk_json_arena_install(void) {
 #ifndef ARENA_OFF
