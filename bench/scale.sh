@@ -17,7 +17,7 @@
 # 500 1000 2000 4000; --quick: 100 250 500 with a 10 s steady window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NS="100 250 500 1000 2000 4000" KINDS="offline deepgram" BUILD=${HARK_BUILD:-build} STEADY=20 RAMP=200
+NS="100 250 500 1000 2000 4000" KINDS="offline deepgram" BUILD=${HARK_BUILD:-build} STEADY=20 RAMP=200 COLLECT=${HARK_LOADGEN_COLLECT_MS:-0.5}
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) NS="100 250 500"; STEADY=10 ;;
@@ -73,7 +73,7 @@ run() { # kind N -> one JSON line in $T/r.json
   taskset -c 1 "$LOADGEN" "${common[@]}" --calls 1 --call-seconds 3 >/dev/null 2>&1 || true
   sleep 1
   local secs=$(( n / RAMP + STEADY + 2 ))
-  taskset -c 1 "$LOADGEN" "${common[@]}" "${pids[@]}" --calls "$n" --ramp-per-sec "$RAMP" \
+  taskset -c 1 "$LOADGEN" "${common[@]}" "${pids[@]}" --calls "$n" --ramp-per-sec "$RAMP" --collect-ms "$COLLECT" \
     --call-seconds "$secs" --expect-ms "$GREET_MS" >"$T/r.json" 2>"$T/lg-$kind-$n.err" || true
   stop
 }
