@@ -16,6 +16,7 @@
 #include "media/vad.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #define HK_VAD_FLOOR_DOWN_MS 100.0
 #define HK_VAD_FLOOR_UP_MS 1500.0
@@ -53,9 +54,12 @@ double hk_frame_dbfs(const int16_t *frame, size_t n)
 {
     if (n == 0)
         return HK_VAD_MIN_DB;
-    double sum = 0;
+    /* exact integer sum (vectorised; a double accumulator is one dependent
+     * add per sample): 2^30 per sample, so exact for any frame length here */
+    int64_t isum = 0;
     for (size_t i = 0; i < n; i++)
-        sum += (double)frame[i] * frame[i];
+        isum += (int32_t)frame[i] * frame[i];
+    double sum = (double)isum;
     if (sum == 0)
         return HK_VAD_MIN_DB;
     double db = 10.0 * log10(sum / ((double)n * 32768.0 * 32768.0));
