@@ -10,110 +10,22 @@
  * costBreakdown from configured prices (LLM tokens included), per-turn latency marks; the list's
  * filters; PATCH {name} only; DELETE answering the call; the seed's {calls,
  * activeCalls}; another tenant's calls as 404.
+ * The server, the loop thread and the requests: api_http_harness.h.
  * The including file defines, before including: cases_settle() (the store's
- * writes done), and sets app.store, key_a, key_b and number_id (the phone
- * number +15550002222 of tenant a, as its store keeps it) in its setup
+ * writes done), and sets loop, app.store, key_a, key_b and number_id (the
+ * phone number +15550002222 of tenant a, as its store keeps it) in its setup
  * before cases_start(). Include after <cmocka.h>. */
 #ifndef HK_TEST_API_CALL_CASES_H
 #define HK_TEST_API_CALL_CASES_H
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "agent/call.h"
-#include "api/apikey.h"
-#include "api/app.h"
-#include "api/routes.h"
+#include "api_http_harness.h"
 #include "core/config.h"
-#include "net/http_server.h"
-#include "store/store.h"
 
-#define TA HK_DEFAULT_TENANT
-#define TB "7a1c2d3e-0000-4000-8000-0000000000bb"
 #define AGENT "5b0e0a2c-1111-4000-8000-00000000a9e7"
 #define T0 1764950000.0 /* 2025-12-05T15:53:20Z */
 static char number_id[40]; /* tenant a's +15550002222, set by the including file's setup */
 
-static struct ev_loop *loop;
-static ev_async stop_w;
-static hk_app app;
 static hk_config cfg;
-static hk_server *srv;
-static char key_a[HK_APIKEY_LEN + 1], key_b[HK_APIKEY_LEN + 1];
-
-static void on_stop(struct ev_loop *l, ev_async *w, int revents) {
-    (void)w, (void)revents;
-    ev_break(l, EVBREAK_ALL);
-}
-
-static void *loop_main(void *arg) {
-    (void)arg;
-    ev_run(loop, 0);
-    return NULL;
-}
-
-typedef struct reply {
-    long status;
-    cJSON *json;
-} reply;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud) {
-    char **buf = ud;
-    size_t old = *buf ? strlen(*buf) : 0;
-    *buf = realloc(*buf, old + sz * n + 1);
-    memcpy(*buf + old, p, sz * n);
-    (*buf)[old + sz * n] = 0;
-    return sz * n;
-}
-
-static reply req(const char *method, const char *path, const char *key, const char *body) {
-    CURL *c = curl_easy_init();
-    char url[512], auth[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", hk_server_port(srv), path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    char *out = NULL;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    reply r = {0, NULL};
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    r.json = out ? cJSON_Parse(out) : NULL;
-    if (out && !r.json) fprintf(stderr, "not JSON: %s\n", out);
-    free(out);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static const cJSON *at(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
-
-static const char *s_of(const cJSON *o, const char *k) {
-    const cJSON *v = at(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double n_of(const cJSON *o, const char *k) {
-    const cJSON *v = at(o, k);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
-}
-
-static void near(double got, double want) {
-    if (fabs(got - want) > 1e-6) fail_msg("got %.9f, want %.9f", got, want);
-}
 
 static void msg(const char *sid, const char *tenant, int seq, const char *role, const char *text,
                 double ts, const char *tool_calls, const char *tool_results, const double marks[5]) {
@@ -255,8 +167,7 @@ static void check_ca1(const cJSON *c) {
 static int count(const reply *r) { return cJSON_IsArray(r->json) ? cJSON_GetArraySize(r->json) : -1; }
 
 static void call_cases_run(void) {
-    pthread_t th;
-    pthread_create(&th, NULL, loop_main, NULL);
+    harness_loop_start();
     reply all[40];
     int n = 0;
 #define R(m, p, k, b) (all[n] = req(m, p, k, b), &all[n++])
@@ -379,15 +290,13 @@ static void call_cases_run(void) {
     assert_int_equal(count(R("GET", "/call", key_b, NULL)), 1);
 #undef R
 
-    ev_async_send(loop, &stop_w);
-    pthread_join(th, NULL);
+    harness_loop_stop();
     for (int i = 0; i < n; i++) cJSON_Delete(all[i].json);
 }
 
 
 /* after the store and the keys: prices, the calls, the server */
 static int cases_start(void) {
-    char err[512];
     /* prices: telephony $0.50/min, STT $0.25/min, TTS $2 per 1000 characters */
     hk_config_set(&cfg, HK_CFG_HARK_PRICE_TELEPHONY_PER_MIN, "0.5");
     hk_config_set(&cfg, HK_CFG_HARK_PRICE_STT_PER_MIN, "0.25");
@@ -397,13 +306,7 @@ static int cases_start(void) {
     app.cfg = &cfg;
     app.loop = loop;
     write_calls();
-    hk_server_handlers h = {.ud = &app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
-                            .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed};
-    srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
-    if (!srv) return fprintf(stderr, "server: %s\n", err), -1;
-    ev_async_init(&stop_w, on_stop);
-    ev_async_start(loop, &stop_w);
-    return 0;
+    return harness_serve();
 }
 
 static void cases_stop(void) {

@@ -10,117 +10,25 @@
  * never counted), and /api/v1/api-keys (create shown once, list without
  * hashes, lastUsedAt set once a key is used, another tenant's key a 404,
  * revoke, the revoked key refused).
+ * The server, the loop thread and the requests: api_http_harness.h.
  * The including file defines cases_settle() (the store's writes done),
  * add_key_row(tenant, key) (an API key as its store keeps it) and
  * make_tie(a, b, c) (those calls of tenant a created in one millisecond, in
  * that order, newest first; 0 when its store cannot), and sets
- * app.store before dash_cases_start(). Include after <cmocka.h>. */
+ * loop and app.store before dash_cases_start(). Include after <cmocka.h>. */
 #ifndef HK_TEST_API_DASH_CASES_H
 #define HK_TEST_API_DASH_CASES_H
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "agent/call.h"
-#include "api/apikey.h"
-#include "api/app.h"
-#include "api/routes.h"
+#include "api_http_harness.h"
 #include "core/config.h"
-#include "net/http_server.h"
-#include "store/store.h"
 
-#define TA HK_DEFAULT_TENANT
-#define TB "7a1c2d3e-0000-4000-8000-0000000000bb"
 #define AG1 "5b0e0a2c-1111-4000-8000-00000000a9e1"
 #define AG2 "5b0e0a2c-1111-4000-8000-00000000a9e2"
 #define PAGED 20 /* plain calls of tenant a, for paging */
 
-static struct ev_loop *loop;
-static ev_async stop_w;
-static hk_app app;
 static hk_config cfg;
-static hk_server *srv;
-static char key_a[HK_APIKEY_LEN + 1], key_b[HK_APIKEY_LEN + 1];
-
-static void on_stop(struct ev_loop *l, ev_async *w, int revents) {
-    (void)w, (void)revents;
-    ev_break(l, EVBREAK_ALL);
-}
-
-static void *loop_main(void *arg) {
-    (void)arg;
-    ev_run(loop, 0);
-    return NULL;
-}
-
-typedef struct reply {
-    long status;
-    cJSON *json;
-    char *text;
-} reply;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud) {
-    char **buf = ud;
-    size_t old = *buf ? strlen(*buf) : 0;
-    *buf = realloc(*buf, old + sz * n + 1);
-    memcpy(*buf + old, p, sz * n);
-    (*buf)[old + sz * n] = 0;
-    return sz * n;
-}
-
-/* replies live until the end of the cases */
-static reply replies[256];
-static int nreplies;
-
-static reply *req(const char *method, const char *path, const char *key, const char *body) {
-    CURL *c = curl_easy_init();
-    char url[1024], auth[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", hk_server_port(srv), path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    char *out = NULL;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    assert_true(nreplies < (int)(sizeof replies / sizeof *replies));
-    reply *r = &replies[nreplies++];
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    r->json = out ? cJSON_Parse(out) : NULL;
-    r->text = out;
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static const cJSON *at(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
-
-static const char *s_of(const cJSON *o, const char *k) {
-    const cJSON *v = at(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double n_of(const cJSON *o, const char *k) {
-    const cJSON *v = at(o, k);
-    if (!cJSON_IsNumber(v)) fail_msg("%s is not a number", k);
-    return v->valuedouble;
-}
-
-static void near(double got, double want) {
-    if (fabs(got - want) > 1e-6) fail_msg("got %.9f, want %.9f", got, want);
-}
 
 static int count(const reply *r) {
     if (r->status != 200) fail_msg("status %ld: %s", r->status, r->text ? r->text : "");
@@ -203,7 +111,7 @@ static void write_calls(void) {
 
 static void check_filters(void) {
     char got[512];
-#define L(path, key) sids(req("GET", path, key, NULL), got, sizeof got)
+#define L(path, key) sids(req_kept("GET", path, key, NULL), got, sizeof got)
     assert_string_equal(L("/call?endedReason=customer-ended-call", key_a), "S1");
     assert_string_equal(L("/call?endedReason=customer-ended-call", key_b), "B1");
     assert_string_equal(L("/call?endedReason=silence-timed-out", key_a), "");
@@ -229,7 +137,7 @@ static void check_filters(void) {
                                 "/call?durationGe=abc", "/call?durationLe=-1", "/call?durationGe=",
                                 "/call?endedReason=", NULL};
     for (int i = 0; bad[i]; i++) {
-        reply *r = req("GET", bad[i], key_a, NULL);
+        reply *r = req_kept("GET", bad[i], key_a, NULL);
         if (r->status != 400) fail_msg("%s: %ld", bad[i], r->status);
     }
 }
@@ -239,12 +147,12 @@ static void check_filters(void) {
 static int walk_pages(int limit) {
     char all[1024], page[512], path[256], joined[1024] = "";
     int first = -1;
-    sids(req("GET", "/call?limit=1000", key_a, NULL), all, sizeof all);
-    assert_int_equal(count(req("GET", "/call?limit=1000", key_a, NULL)), PAGED + 4);
+    sids(req_kept("GET", "/call?limit=1000", key_a, NULL), all, sizeof all);
+    assert_int_equal(count(req_kept("GET", "/call?limit=1000", key_a, NULL)), PAGED + 4);
     snprintf(path, sizeof path, "/call?limit=%d", limit);
     for (int pages = 0;; pages++) {
         assert_true(pages < 30);
-        reply *r = req("GET", path, key_a, NULL);
+        reply *r = req_kept("GET", path, key_a, NULL);
         int n = count(r);
         if (first < 0) first = n;
         sids(r, page, sizeof page);
@@ -270,12 +178,12 @@ static void check_paging(void) {
         assert_int_equal(walk_pages(1), 1);
     }
     /* with a filter too */
-    sids(req("GET", "/call?q=book&limit=1", key_a, NULL), page, sizeof page);
+    sids(req_kept("GET", "/call?q=book&limit=1", key_a, NULL), page, sizeof page);
     assert_string_equal(page, "S3");
-    reply *r = req("GET", "/call?q=book&limit=1", key_a, NULL);
+    reply *r = req_kept("GET", "/call?q=book&limit=1", key_a, NULL);
     snprintf(path, sizeof path, "/call?q=book&limit=1&createdAtLt=%s",
              s_of(cJSON_GetArrayItem(r->json, 0), "createdAt"));
-    assert_string_equal(sids(req("GET", path, key_a, NULL), page, sizeof page), "S1");
+    assert_string_equal(sids(req_kept("GET", path, key_a, NULL), page, sizeof page), "S1");
 }
 
 static const cJSON *agent_of(const cJSON *ov, const char *id) {
@@ -301,11 +209,11 @@ static void check_overview(void) {
     hk_store_time_iso((day0 - 1) * 86400.0, d1);
     hk_store_time_iso((day0 + 1) * 86400.0, d2);
     snprintf(around, sizeof around, "/api/v1/overview?from=%.10s&to=%.10s", d1, d2);
-    reply *dflt = req("GET", "/api/v1/overview", key_a, NULL); /* today */
+    reply *dflt = req_kept("GET", "/api/v1/overview", key_a, NULL); /* today */
     assert_int_equal(dflt->status, 200);
     today_is(dflt->json, PAGED + 4);
     if ((long)(time(NULL) / 86400) == day0) near(n_of(dflt->json, "callsInRange"), PAGED + 4);
-    reply *r = req("GET", around, key_a, NULL);
+    reply *r = req_kept("GET", around, key_a, NULL);
     assert_int_equal(r->status, 200);
     const cJSON *o = r->json;
     today_is(o, PAGED + 4);
@@ -333,7 +241,7 @@ static void check_overview(void) {
     assert_true(cJSON_IsNull(at(none, "p50VoiceToVoiceMs")));
 
     /* tenant b sees only its call */
-    reply *b = req("GET", around, key_b, NULL);
+    reply *b = req_kept("GET", around, key_b, NULL);
     assert_int_equal(b->status, 200);
     today_is(b->json, 1);
     near(n_of(b->json, "callsInRange"), 1);
@@ -343,7 +251,7 @@ static void check_overview(void) {
     near(n_of(b1, "p50VoiceToVoiceMs"), 100);
 
     /* a range in the past: nothing in it, today unchanged */
-    reply *p = req("GET", "/api/v1/overview?from=2020-01-01&to=2020-01-31", key_a, NULL);
+    reply *p = req_kept("GET", "/api/v1/overview?from=2020-01-01&to=2020-01-31", key_a, NULL);
     assert_int_equal(p->status, 200);
     near(n_of(p->json, "callsInRange"), 0);
     today_is(p->json, PAGED + 4);
@@ -354,7 +262,7 @@ static void check_overview(void) {
                                 "/api/v1/overview?from=2026-01-02&to=2026-01-01",
                                 "/api/v1/overview?from=2020-01-01&to=2026-01-01", NULL};
     for (int i = 0; bad[i]; i++) {
-        reply *x = req("GET", bad[i], key_a, NULL);
+        reply *x = req_kept("GET", bad[i], key_a, NULL);
         if (x->status != 400) fail_msg("%s: %ld", bad[i], x->status);
     }
 }
@@ -365,16 +273,16 @@ static void no_hash(const reply *r) {
 }
 
 static void check_api_keys(void) {
-    reply *l = req("GET", "/api/v1/api-keys", key_a, NULL);
+    reply *l = req_kept("GET", "/api/v1/api-keys", key_a, NULL);
     assert_int_equal(count(l), 1);
     no_hash(l);
     const cJSON *k0 = cJSON_GetArrayItem(l->json, 0);
     assert_int_equal(strncmp(s_of(k0, "prefix"), key_a, HK_APIKEY_PREFIX_LEN), 0);
     assert_true(cJSON_IsNull(at(k0, "revokedAt")));
 
-    assert_int_equal(req("POST", "/api/v1/api-keys", key_a, "{\"name\":5}")->status, 400);
-    assert_int_equal(req("POST", "/api/v1/api-keys", key_a, "[1]")->status, 400);
-    reply *c = req("POST", "/api/v1/api-keys", key_a, "{\"name\":\"ci deploys\"}");
+    assert_int_equal(req_kept("POST", "/api/v1/api-keys", key_a, "{\"name\":5}")->status, 400);
+    assert_int_equal(req_kept("POST", "/api/v1/api-keys", key_a, "[1]")->status, 400);
+    reply *c = req_kept("POST", "/api/v1/api-keys", key_a, "{\"name\":\"ci deploys\"}");
     assert_int_equal(c->status, 201);
     no_hash(c);
     const char *key = s_of(c->json, "key"), *id = s_of(c->json, "id");
@@ -387,8 +295,8 @@ static void check_api_keys(void) {
     assert_non_null(s_of(c->json, "createdAt"));
 
     /* the new key works, for tenant a */
-    assert_int_equal(count(req("GET", "/call?limit=1000", key, NULL)), PAGED + 4);
-    reply *l2 = req("GET", "/api/v1/api-keys", key, NULL);
+    assert_int_equal(count(req_kept("GET", "/call?limit=1000", key, NULL)), PAGED + 4);
+    reply *l2 = req_kept("GET", "/api/v1/api-keys", key, NULL);
     assert_int_equal(count(l2), 2);
     no_hash(l2);
     assert_null(s_of(cJSON_GetArrayItem(l2->json, 1), "key")); /* shown once */
@@ -396,7 +304,7 @@ static void check_api_keys(void) {
     /* its use is recorded (a best-effort store write of its own: wait for it) */
     int used = 0;
     for (int i = 0; i < 150 && !used; i++) {
-        reply *u = req("GET", "/api/v1/api-keys", key_a, NULL);
+        reply *u = req_kept("GET", "/api/v1/api-keys", key_a, NULL);
         used = cJSON_IsString(at(cJSON_GetArrayItem(u->json, 1), "lastUsedAt"));
         if (!used) usleep(20000);
     }
@@ -405,45 +313,38 @@ static void check_api_keys(void) {
     /* tenant b neither sees nor revokes it */
     char path[128];
     snprintf(path, sizeof path, "/api/v1/api-keys/%s", id);
-    assert_int_equal(count(req("GET", "/api/v1/api-keys", key_b, NULL)), 1);
-    assert_int_equal(req("DELETE", path, key_b, NULL)->status, 404);
-    assert_int_equal(req("GET", "/call", key, NULL)->status, 200);
-    assert_int_equal(req("DELETE", "/api/v1/api-keys/6c0ffee0-0000-4000-8000-000000000000", key_a,
+    assert_int_equal(count(req_kept("GET", "/api/v1/api-keys", key_b, NULL)), 1);
+    assert_int_equal(req_kept("DELETE", path, key_b, NULL)->status, 404);
+    assert_int_equal(req_kept("GET", "/call", key, NULL)->status, 200);
+    assert_int_equal(req_kept("DELETE", "/api/v1/api-keys/6c0ffee0-0000-4000-8000-000000000000", key_a,
                          NULL)->status, 404);
-    assert_int_equal(req("DELETE", "/api/v1/api-keys/nope", key_a, NULL)->status, 404);
+    assert_int_equal(req_kept("DELETE", "/api/v1/api-keys/nope", key_a, NULL)->status, 404);
 
-    reply *d = req("DELETE", path, key_a, NULL);
+    reply *d = req_kept("DELETE", path, key_a, NULL);
     assert_int_equal(d->status, 200);
     no_hash(d);
     assert_string_equal(s_of(d->json, "id"), id);
     const char *when = s_of(d->json, "revokedAt");
     assert_non_null(when);
     /* refused at once on this worker */
-    assert_int_equal(req("GET", "/call", key, NULL)->status, 401);
-    reply *again = req("DELETE", path, key_a, NULL);
+    assert_int_equal(req_kept("GET", "/call", key, NULL)->status, 401);
+    reply *again = req_kept("DELETE", path, key_a, NULL);
     assert_int_equal(again->status, 200);
     assert_string_equal(s_of(again->json, "revokedAt"), when);
-    assert_int_equal(req("GET", "/call", key_a, NULL)->status, 200);
+    assert_int_equal(req_kept("GET", "/call", key_a, NULL)->status, 200);
 }
 
 static void dash_cases_run(void) {
-    pthread_t th;
-    pthread_create(&th, NULL, loop_main, NULL);
+    harness_loop_start();
     check_filters();
     check_paging();
     check_overview();
     check_api_keys();
-    ev_async_send(loop, &stop_w);
-    pthread_join(th, NULL);
-    for (int i = 0; i < nreplies; i++) {
-        cJSON_Delete(replies[i].json);
-        free(replies[i].text);
-    }
-    nreplies = 0;
+    harness_loop_stop();
+    replies_free();
 }
 
 static int dash_cases_start(void) {
-    char err[512];
     app.cfg = &cfg;
     app.loop = loop;
     hk_config_set(&cfg, HK_CFG_HARK_API_RATE_PER_SECOND, "0"); /* many requests a second, one key */
@@ -451,13 +352,7 @@ static int dash_cases_start(void) {
     add_key_row(TB, key_b);
     day0 = (long)(time(NULL) / 86400);
     write_calls();
-    hk_server_handlers h = {.ud = &app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
-                            .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed};
-    srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
-    if (!srv) return fprintf(stderr, "server: %s\n", err), -1;
-    ev_async_init(&stop_w, on_stop);
-    ev_async_start(loop, &stop_w);
-    return 0;
+    return harness_serve();
 }
 
 static void dash_cases_stop(void) {

@@ -7,21 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ev.h>
-
 #include "core/log.h"
-#include "store/memory_auth.h"
 
 static void cases_settle(void) {} /* the memory store writes before it returns */
 
 #include "api_call_cases.h"
-
-static void add_key(const char *tenant, char key[HK_APIKEY_LEN + 1], const char *key_id) {
-    char prefix[HK_APIKEY_PREFIX_LEN + 1];
-    uint8_t hash[32];
-    assert_int_equal(hk_apikey_new(key, prefix, hash), 0);
-    assert_int_equal(hk_mem_auth_add_key(tenant, key_id, prefix, hash), 0);
-}
 
 static void got_doc(void *ud, cJSON *result, const char *err) {
     (void)err;
@@ -32,8 +22,8 @@ static int setup(void **state) {
     (void)state;
     loop = ev_loop_new(EVFLAG_AUTO);
     app.store = hk_store_memory_new();
-    add_key(TA, key_a, "11111111-0000-4000-8000-000000000001");
-    add_key(TB, key_b, "11111111-0000-4000-8000-000000000002");
+    add_mem_key(TA, key_a, "11111111-0000-4000-8000-000000000001");
+    add_mem_key(TB, key_b, "11111111-0000-4000-8000-000000000002");
     /* tenant a's number, a phone-number document (memory_docs.c answers at once) */
     cJSON *doc = cJSON_Parse("{\"provider\":\"twilio\",\"number\":\"+15550002222\","
                              "\"twilioAccountSid\":\"AC1\"}");

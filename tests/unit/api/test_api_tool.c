@@ -13,119 +13,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "agent/call.h"
-#include "api/apikey.h"
-#include "api/app.h"
-#include "api/routes.h"
+#include "api_http_harness.h"
 #include "core/log.h"
-#include "net/http_server.h"
-#include "store/memory_auth.h"
-#include "store/store.h"
-
-#define TB "7a1c2d3e-0000-4000-8000-0000000000bb"
-
-static struct ev_loop *loop;
-static ev_async stop_w;
-static hk_app app;
-static hk_server *srv;
-static char key_a[HK_APIKEY_LEN + 1], key_b[HK_APIKEY_LEN + 1];
-
-static void on_stop(struct ev_loop *l, ev_async *w, int revents) {
-    (void)w, (void)revents;
-    ev_break(l, EVBREAK_ALL);
-}
-
-static void *loop_main(void *arg) {
-    (void)arg;
-    ev_run(loop, 0);
-    return NULL;
-}
-
-typedef struct reply {
-    long status;
-    cJSON *json;
-} reply;
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud) {
-    char **buf = ud;
-    size_t old = *buf ? strlen(*buf) : 0;
-    *buf = realloc(*buf, old + sz * n + 1);
-    memcpy(*buf + old, p, sz * n);
-    (*buf)[old + sz * n] = 0;
-    return sz * n;
-}
-
-static reply req(const char *method, const char *path, const char *key, const char *body) {
-    CURL *c = curl_easy_init();
-    char url[512], auth[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", hk_server_port(srv), path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    char *out = NULL;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    reply r = {0, NULL};
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    r.json = out ? cJSON_Parse(out) : NULL;
-    if (out && !r.json) fprintf(stderr, "not JSON: %s\n", out);
-    free(out);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static const char *s_of(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* the reply's JSON text contains s */
-static int says(const reply *r, const char *s) {
-    char *t = cJSON_PrintUnformatted(r->json);
-    int yes = t && strstr(t, s) != NULL;
-    free(t);
-    return yes;
-}
-
-static void add_key(const char *tenant, char key[HK_APIKEY_LEN + 1], const char *key_id) {
-    char prefix[HK_APIKEY_PREFIX_LEN + 1];
-    uint8_t hash[32];
-    assert_int_equal(hk_apikey_new(key, prefix, hash), 0);
-    assert_int_equal(hk_mem_auth_add_key(tenant, key_id, prefix, hash), 0);
-}
 
 static int setup(void **state) {
     (void)state;
-    char err[512];
-    loop = ev_loop_new(EVFLAG_AUTO);
-    app.loop = loop;
-    app.vm = hk_vm_new(NULL, err, sizeof err);
-    if (!app.vm) return fprintf(stderr, "vm: %s\n", err), -1;
-    app.store = hk_store_memory_new();
-    add_key(HK_DEFAULT_TENANT, key_a, "11111111-0000-4000-8000-000000000003");
-    add_key(TB, key_b, "11111111-0000-4000-8000-000000000004");
-    hk_server_handlers h = {.ud = &app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
-                            .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed};
-    srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
-    if (!srv) return fprintf(stderr, "server: %s\n", err), -1;
-    ev_async_init(&stop_w, on_stop);
-    ev_async_start(loop, &stop_w);
-    return 0;
+    return harness_memory_setup(NULL, "11111111-0000-4000-8000-000000000003",
+                                "11111111-0000-4000-8000-000000000004");
 }
 
 #define BOOK "{\"type\":\"function\",\"function\":{\"name\":\"book_table\",\"description\":\"Book a table\"," \
@@ -145,8 +39,7 @@ static void refused(const char *method, const char *path, const char *body, cons
 
 static void test_tool_crud(void **state) {
     (void)state;
-    pthread_t th;
-    pthread_create(&th, NULL, loop_main, NULL);
+    harness_loop_start();
 
     /* create: 201, echoed with the owned fields, unknown ones kept, owned ones ignored */
     reply c = req("POST", "/tool", key_a, BOOK);
@@ -247,19 +140,14 @@ static void test_tool_crud(void **state) {
     reply nokey = req("GET", "/tool", "hk_nope", NULL);
     assert_int_equal(nokey.status, 401);
 
-    ev_async_send(loop, &stop_w);
-    pthread_join(th, NULL);
+    harness_loop_stop();
     reply all[] = {c, e, t, o, notobj, g, other, op, od, junk, l, lb, l1, lf, lle, pt, after, d, gone, l3, nokey};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) cJSON_Delete(all[i].json);
 }
 
 static int teardown(void **state) {
     (void)state;
-    hk_server_free(srv);
-    hk_store_free(app.store);
-    hk_vm_free(app.vm);
-    ev_loop_destroy(loop);
-    return 0;
+    return harness_memory_teardown();
 }
 
 int main(void) {

@@ -13,23 +13,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
-#include <curl/curl.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "api/api.h"
-#include "api/app.h"
 #include "api/openapi.h"
-#include "api/routes.h"
+#include "api_http_harness.h"
 #include "core/log.h"
-#include "net/http_server.h"
-#include "store/store.h"
-
-static const cJSON *at(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
 static void lower(const char *in, char *out, size_t cap) {
     size_t i = 0;
@@ -204,63 +193,18 @@ static void test_other_tables_and_hosts(void **state) {
 
 /* ---- over HTTP ---- */
 
-static struct ev_loop *loop;
-static ev_async stop_w;
-static hk_app app;
-static hk_server *srv;
-
-static void on_stop(struct ev_loop *l, ev_async *w, int revents) {
-    (void)w, (void)revents;
-    ev_break(l, EVBREAK_ALL);
-}
-
-static void *loop_main(void *arg) {
-    (void)arg;
-    ev_run(loop, 0);
-    return NULL;
-}
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud) {
-    char **buf = ud;
-    size_t old = *buf ? strlen(*buf) : 0;
-    *buf = realloc(*buf, old + sz * n + 1);
-    memcpy(*buf + old, p, sz * n);
-    (*buf)[old + sz * n] = 0;
-    return sz * n;
-}
-
+/* /openapi.json without a credential (POST with a body "{}") */
 static long fetch(const char *method, char **out) {
-    CURL *c = curl_easy_init();
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/openapi.json", hk_server_port(srv));
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    return status;
+    return harness_fetch(method, "/openapi.json", NULL, !strcmp(method, "POST") ? "{}" : NULL, out);
 }
 
 static void test_served(void **state) {
     (void)state;
-    char err[512];
     loop = ev_loop_new(EVFLAG_AUTO);
     app.loop = loop;
     app.store = hk_store_memory_new();
-    hk_server_handlers h = {.ud = &app, .http = hk_routes_http, .ws_open = hk_routes_ws_open,
-                            .ws_text = hk_routes_ws_text, .ws_closed = hk_routes_ws_closed};
-    srv = hk_server_new(loop, 0, 0, &h, err, sizeof err);
-    if (!srv) fprintf(stderr, "server: %s\n", err);
-    assert_non_null(srv);
-    ev_async_init(&stop_w, on_stop);
-    ev_async_start(loop, &stop_w);
-    pthread_t th;
-    pthread_create(&th, NULL, loop_main, NULL);
+    assert_int_equal(harness_serve(), 0);
+    harness_loop_start();
 
     char *body = NULL; /* no Authorization header: the document is public */
     assert_int_equal(fetch("GET", &body), 200);
@@ -276,8 +220,7 @@ static void test_served(void **state) {
     assert_int_equal(fetch("POST", &body), 405);
     free(body);
 
-    ev_async_send(loop, &stop_w);
-    pthread_join(th, NULL);
+    harness_loop_stop();
     hk_server_free(srv);
     hk_store_free(app.store);
     ev_loop_destroy(loop);
