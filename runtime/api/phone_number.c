@@ -8,7 +8,8 @@
  * incoming call to it must find one tenant (the webhook's
  * hk_store_number_find). Credentials are not stored: twilioAuthToken,
  * twilioApiKey and twilioApiSecret are dropped from every write (hark talks
- * to Twilio with its own TWILIO_AUTH_TOKEN), so no response can carry them. */
+ * to Twilio with its own TWILIO_AUTH_TOKEN), so no response can carry them.
+ * The request flow (store, 404/503, PATCH's merge) is api/doc_resource's. */
 #include "api/phone_number.h"
 
 #include <cjson/cJSON.h>
@@ -21,9 +22,8 @@
 #include "agent/agent_dir.h"
 #include "agent/call.h"
 #include "api/app.h"
+#include "api/doc_resource.h"
 #include "store/store.h"
-
-#define NOT_FOUND "Couldn't find the phone number (no phone number with this id)"
 
 static const char *secrets[] = {"twilioAuthToken", "twilioApiKey", "twilioApiSecret"};
 
@@ -134,29 +134,23 @@ cJSON *hk_phone_number_paged(const cJSON *all, const char *search, const char *s
 
 /* ---- handlers ---- */
 
-
-static int have_store(hk_api_req *r) {
-    if (r->app->store) return 1;
-    hk_api_reply_error(r, 503, "no store: phone numbers need the database (HARK_STORE)");
-    return 0;
+static void fill_defaults(cJSON *doc) {
+    if (!field(doc, "provider")) cJSON_AddStringToObject(doc, "provider", "twilio");
+    if (!field(doc, "status")) cJSON_AddStringToObject(doc, "status", "active");
 }
 
-static void answer(hk_api_req *r, int status, cJSON *result, const char *err) {
-    if (err && (strstr(err, "duplicate") || strstr(err, "unique"))) {
-        cJSON_Delete(result);
-        hk_api_reply_invalid(r, "number is already registered");
-    } else if (err) {
-        cJSON_Delete(result);
-        hk_api_reply_error(r, 503, "the store is unavailable; try again");
-    } else if (!result) {
-        hk_api_reply_error(r, 404, NOT_FOUND);
-    } else {
-        hk_api_reply_json(r, status, result);
-    }
-}
+static void start_write(hk_api_req *r, const hk_doc_resource *res, cJSON *doc, cJSON *write,
+                        int create);
 
-static void created(void *ud, cJSON *result, const char *err) { answer(ud, 201, result, err); }
-static void done(void *ud, cJSON *result, const char *err) { answer(ud, 200, result, err); }
+static const hk_doc_resource numbers = {
+    .kind = HK_DOC_PHONE_NUMBER,
+    .no_store = "no store: phone numbers need the database (HARK_STORE)",
+    .not_found = "Couldn't find the phone number (no phone number with this id)",
+    .duplicate = "number is already registered",
+    .prepare = hk_phone_number_strip,
+    .defaults = fill_defaults,
+    .check = start_write,
+};
 
 /* A write on its way to the store: checked, then the number's owner, then
  * the assistant, then written. */
@@ -169,13 +163,19 @@ typedef struct write_ctx {
 } write_ctx;
 
 static void finish(write_ctx *w, const char *invalid) {
-    hk_api_req *r = w->r;
-    if (invalid) hk_api_reply_invalid(r, invalid);
-    else if (w->create)
-        hk_store_doc_create(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, w->write, created, r);
-    else
-        hk_store_doc_patch(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, r->params[0], w->write,
-                           done, r);
+    if (invalid) {
+        hk_api_reply_invalid(w->r, invalid);
+        cJSON_Delete(w->write);
+    } else {
+        hk_doc_resource_write(w->r, &numbers, w->write, w->create);
+    }
+    free(w);
+}
+
+/* a store error on the way: 503 */
+static void failed(write_ctx *w, cJSON *result) {
+    cJSON_Delete(result);
+    hk_doc_resource_unavailable(w->r);
     cJSON_Delete(w->write);
     free(w);
 }
@@ -183,10 +183,7 @@ static void finish(write_ctx *w, const char *invalid) {
 static void assistant_read(void *ud, cJSON *a, const char *err) {
     write_ctx *w = ud;
     if (err) {
-        cJSON_Delete(a);
-        hk_api_reply_error(w->r, 503, "the store is unavailable; try again");
-        cJSON_Delete(w->write);
-        free(w);
+        failed(w, a);
         return;
     }
     finish(w, a ? NULL : "assistantId: no assistant with this id");
@@ -210,10 +207,7 @@ static void check_assistant(write_ctx *w) {
 static void owner_read(void *ud, cJSON *found, const char *err) {
     write_ctx *w = ud;
     if (err) {
-        cJSON_Delete(found);
-        hk_api_reply_error(w->r, 503, "the store is unavailable; try again");
-        cJSON_Delete(w->write);
-        free(w);
+        failed(w, found);
         return;
     }
     const cJSON *id = found ? field(found, "id") : NULL;
@@ -224,10 +218,14 @@ static void owner_read(void *ud, cJSON *found, const char *err) {
     check_assistant(w);
 }
 
-/* doc: the whole document as it would be after the write */
-static void start_write(hk_api_req *r, const cJSON *doc, cJSON *write, int create) {
+/* the check of every write (hk_doc_resource.check) */
+static void start_write(hk_api_req *r, const hk_doc_resource *res, cJSON *doc, cJSON *write,
+                        int create) {
+    (void)res;
     char why[256];
-    if (hk_phone_number_check(doc, why, sizeof why) != 0) {
+    int bad = hk_phone_number_check(doc, why, sizeof why);
+    cJSON_Delete(doc);
+    if (bad != 0) {
         cJSON_Delete(write);
         hk_api_reply_invalid(r, why);
         return;
@@ -244,72 +242,14 @@ static void start_write(hk_api_req *r, const cJSON *doc, cJSON *write, int creat
     else check_assistant(w);
 }
 
-void hk_api_phone_number_create(hk_api_req *r) {
-    cJSON *body = hk_api_body_object(r);
-    if (!body) return;
-    cJSON *doc = hk_phone_number_strip(body);
-    cJSON_Delete(body);
-    hk_api_phone_number_register(r, doc);
-}
-
+void hk_api_phone_number_create(hk_api_req *r) { hk_doc_resource_create(r, &numbers); }
 void hk_api_phone_number_register(hk_api_req *r, cJSON *doc) {
-    if (!have_store(r)) {
-        cJSON_Delete(doc);
-        return;
-    }
-    if (!field(doc, "provider")) cJSON_AddStringToObject(doc, "provider", "twilio");
-    if (!field(doc, "status")) cJSON_AddStringToObject(doc, "status", "active");
-    start_write(r, doc, doc, 1);
+    hk_doc_resource_create_doc(r, &numbers, doc);
 }
-
-static void patch_read(void *ud, cJSON *cur, const char *err) {
-    write_ctx *w = ud; /* only r and write are set yet */
-    hk_api_req *r = w->r;
-    cJSON *patch = w->write;
-    free(w);
-    if (err || !cur) {
-        cJSON_Delete(patch);
-        answer(r, 200, cur, err);
-        return;
-    }
-    hk_store_doc_merge(cur, patch);
-    start_write(r, cur, patch, 0);
-    cJSON_Delete(cur);
-}
-
-void hk_api_phone_number_patch(hk_api_req *r) {
-    cJSON *body = hk_api_body_object(r);
-    if (!body) return;
-    cJSON *patch = hk_phone_number_strip(body);
-    cJSON_Delete(body);
-    if (!have_store(r)) {
-        cJSON_Delete(patch);
-        return;
-    }
-    write_ctx *w = calloc(1, sizeof *w);
-    if (!w) abort();
-    w->r = r;
-    w->write = patch;
-    hk_store_doc_get(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, r->params[0], patch_read, w);
-}
-
-void hk_api_phone_number_get(hk_api_req *r) {
-    if (!have_store(r)) return;
-    hk_store_doc_get(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, r->params[0], done, r);
-}
-
-void hk_api_phone_number_delete(hk_api_req *r) {
-    if (!have_store(r)) return;
-    hk_store_doc_delete(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, r->params[0], done, r);
-}
-
-/* limit and the eight date bounds of GET lists: 0, or -1 after a 400 */
-void hk_api_phone_number_list(hk_api_req *r) {
-    if (!have_store(r)) return;
-    hk_store_doc_filter f = {0};
-    if (hk_api_list_filter(r, &f) != 0) return;
-    hk_store_doc_list(r->app->store, HK_DOC_PHONE_NUMBER, r->tenant_id, &f, done, r);
-}
+void hk_api_phone_number_patch(hk_api_req *r) { hk_doc_resource_patch(r, &numbers); }
+void hk_api_phone_number_get(hk_api_req *r) { hk_doc_resource_get(r, &numbers); }
+void hk_api_phone_number_delete(hk_api_req *r) { hk_doc_resource_delete(r, &numbers); }
+void hk_api_phone_number_list(hk_api_req *r) { hk_doc_resource_list(r, &numbers); }
 
 /* /v2: the page is cut from at most 1000 numbers (the store's list bound) */
 typedef struct page_ctx {
@@ -321,7 +261,8 @@ typedef struct page_ctx {
 static void page_read(void *ud, cJSON *all, const char *err) {
     page_ctx *p = ud;
     if (err || !all) {
-        answer(p->r, 200, all, err ? err : "no list");
+        cJSON_Delete(all);
+        hk_doc_resource_unavailable(p->r);
     } else {
         hk_api_reply_json(p->r, 200, hk_phone_number_paged(all, p->search, p->sort_by, p->asc,
                                                            p->page, p->per_page));
@@ -341,7 +282,7 @@ static int query_int(hk_api_req *r, const char *name, int def, int lo, int hi, i
 }
 
 void hk_api_phone_number_page(hk_api_req *r) {
-    if (!have_store(r)) return;
+    if (!hk_doc_resource_have_store(r, &numbers)) return;
     page_ctx *p = calloc(1, sizeof *p);
     if (!p) abort();
     p->r = r;

@@ -8,7 +8,8 @@
  * (destinations a list) are checked for their shape; any other Vapi type
  * (apiRequest, dtmf, query, mcp, ...) is stored as given. Assistants name
  * stored tools in model.toolIds (agent/tool_ids.c reads them; function tools
- * run on their server through lua/hark/tool_server.lua). */
+ * run on their server through lua/hark/tool_server.lua). The request flow
+ * (store, 404/503, PATCH's merge) is api/doc_resource's. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +17,8 @@
 
 #include "api/tool.h"
 
-#include "api/app.h"
+#include "api/doc_resource.h"
 #include "store/store.h"
-
-#define NOT_FOUND "Couldn't find the tool (no tool with this id)"
-
 
 static int name_ok(const char *s) {
     size_t n = strlen(s);
@@ -75,105 +73,29 @@ const char *hk_tool_check(const cJSON *doc, char *why, size_t whylen) {
     return NULL;
 }
 
-/* 0, or -1 after answering 400 */
-static int checked(hk_api_req *r, const cJSON *doc) {
+/* the check of every write (hk_doc_resource.check) */
+static void check_write(hk_api_req *r, const hk_doc_resource *res, cJSON *doc, cJSON *write,
+                        int create) {
     char why[96];
     const char *bad = hk_tool_check(doc, why, sizeof why);
-    if (!bad) return 0;
-    hk_api_reply_invalid(r, bad);
-    return -1;
-}
-
-static int have_store(hk_api_req *r) {
-    if (r->app->store) return 1;
-    hk_api_reply_error(r, 503, "no store: tools need the database (HARK_STORE)");
-    return 0;
-}
-
-/* store answers: the object (status), 404 when none, 503 on a store error */
-static void answer(hk_api_req *r, int status, cJSON *result, const char *err) {
-    if (err) {
-        cJSON_Delete(result);
-        hk_api_reply_error(r, 503, "the store is unavailable; try again");
-    } else if (!result) {
-        hk_api_reply_error(r, 404, NOT_FOUND);
+    cJSON_Delete(doc);
+    if (bad) {
+        cJSON_Delete(write);
+        hk_api_reply_invalid(r, bad);
     } else {
-        hk_api_reply_json(r, status, result);
+        hk_doc_resource_write(r, res, write, create);
     }
 }
 
-static void created(void *ud, cJSON *result, const char *err) { answer(ud, 201, result, err); }
-static void done(void *ud, cJSON *result, const char *err) { answer(ud, 200, result, err); }
+static const hk_doc_resource tools = {
+    .kind = HK_DOC_TOOL,
+    .no_store = "no store: tools need the database (HARK_STORE)",
+    .not_found = "Couldn't find the tool (no tool with this id)",
+    .check = check_write,
+};
 
-static void listed(void *ud, cJSON *result, const char *err) {
-    hk_api_req *r = ud;
-    if (err || !result) {
-        cJSON_Delete(result);
-        hk_api_reply_error(r, 503, "the store is unavailable; try again");
-        return;
-    }
-    hk_api_reply_json(r, 200, result);
-}
-
-void hk_api_tool_create(hk_api_req *r) {
-    cJSON *body = hk_api_body_object(r);
-    if (!body) return;
-    if (have_store(r) && checked(r, body) == 0)
-        hk_store_doc_create(r->app->store, HK_DOC_TOOL, r->tenant_id, body, created, r);
-    cJSON_Delete(body);
-}
-
-void hk_api_tool_list(hk_api_req *r) {
-    if (!have_store(r)) return;
-    hk_store_doc_filter f = {0};
-    if (hk_api_list_filter(r, &f) != 0) return;
-    hk_store_doc_list(r->app->store, HK_DOC_TOOL, r->tenant_id, &f, listed, r);
-}
-
-void hk_api_tool_get(hk_api_req *r) {
-    if (!have_store(r)) return;
-    hk_store_doc_get(r->app->store, HK_DOC_TOOL, r->tenant_id, r->params[0], done, r);
-}
-
-void hk_api_tool_delete(hk_api_req *r) {
-    if (!have_store(r)) return;
-    hk_store_doc_delete(r->app->store, HK_DOC_TOOL, r->tenant_id, r->params[0], done, r);
-}
-
-/* PATCH: read the stored tool, check the merged result, then write the patch
- * (the store merges it again, atomically). */
-typedef struct patch_ctx {
-    hk_api_req *r;
-    cJSON *patch;
-} patch_ctx;
-
-static void patch_read(void *ud, cJSON *cur, const char *err) {
-    patch_ctx *p = ud;
-    hk_api_req *r = p->r;
-    if (err || !cur) {
-        cJSON_Delete(p->patch);
-        free(p);
-        answer(r, 200, cur, err);
-        return;
-    }
-    hk_store_doc_merge(cur, p->patch);
-    if (checked(r, cur) == 0)
-        hk_store_doc_patch(r->app->store, HK_DOC_TOOL, r->tenant_id, r->params[0], p->patch, done, r);
-    cJSON_Delete(cur);
-    cJSON_Delete(p->patch);
-    free(p);
-}
-
-void hk_api_tool_patch(hk_api_req *r) {
-    cJSON *patch = hk_api_body_object(r);
-    if (!patch) return;
-    if (!have_store(r)) {
-        cJSON_Delete(patch);
-        return;
-    }
-    patch_ctx *p = malloc(sizeof *p);
-    if (!p) abort();
-    p->r = r;
-    p->patch = patch;
-    hk_store_doc_get(r->app->store, HK_DOC_TOOL, r->tenant_id, r->params[0], patch_read, p);
-}
+void hk_api_tool_create(hk_api_req *r) { hk_doc_resource_create(r, &tools); }
+void hk_api_tool_list(hk_api_req *r) { hk_doc_resource_list(r, &tools); }
+void hk_api_tool_get(hk_api_req *r) { hk_doc_resource_get(r, &tools); }
+void hk_api_tool_patch(hk_api_req *r) { hk_doc_resource_patch(r, &tools); }
+void hk_api_tool_delete(hk_api_req *r) { hk_doc_resource_delete(r, &tools); }
