@@ -356,15 +356,13 @@ static uint32_t lcg(uint32_t *s)
  * cross chunk edges, some frames out of order (a later one first) or late by
  * up to 0.375 s (inside the window), overwrites of what a channel already
  * holds, channels silent for whole chunks after their memory was reused. */
-static void feed_random(hk_recorder *m, hk_recorder *f, uint32_t seed, double seconds,
-                        struct ev_loop *loop, hk_pool *pool)
+static void feed_random_step(hk_recorder *m, hk_recorder *f, uint32_t *seed, double t, int k)
 {
-    int16_t pcm[600];
-    uint32_t s = seed;
-    int k = 0;
-    for (double t = 0; t < seconds; t += 0.02, k++) {
+    int16_t pcm[600 + 11]; /* read from pcm + 11 up to 600 long */
+    uint32_t s = *seed;
+    {
         hk_recorder *both[2] = {m, f};
-        fill(pcm, 600, (int16_t)(lcg(&s) % 20000 - 10000) | 1);
+        fill(pcm, 611, (int16_t)(lcg(&s) % 20000 - 10000) | 1);
         uint32_t dice = lcg(&s) % 100;
         size_t len = 1 + lcg(&s) % 600;
         double late = (double)(lcg(&s) % 3000) / RATE; /* < 0.375 s */
@@ -380,6 +378,16 @@ static void feed_random(hk_recorder *m, hk_recorder *f, uint32_t seed, double se
                 hk_recorder_put(both[i], HK_REC_AGENT, t + 0.003, pcm + 11, len);
             }
         }
+    }
+    *seed = s;
+}
+
+static void feed_random(hk_recorder *m, hk_recorder *f, uint32_t seed, double seconds,
+                        struct ev_loop *loop, hk_pool *pool)
+{
+    int k = 0;
+    for (double t = 0; t < seconds; t += 0.02, k++) {
+        feed_random_step(m, f, &seed, t, k);
         while (k % 10 == 0 && hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
     }
 }
@@ -411,6 +419,111 @@ static void test_file_matches_memory_out_of_order_and_gaps(void **state)
     }
     assert_int_equal(rmdir(dir), 0);
     hk_pool_free(pool);
+    ev_loop_destroy(loop);
+}
+
+/* Many recordings at once, as in a worker: their chunks are written together
+ * (one pool job carries many), some on a second pool, calls ending (or
+ * dropped unsaved) while the others go on. Each file still equals its
+ * in-memory twin. */
+static void test_file_many_recordings_at_once(void **state)
+{
+    (void)state;
+    enum { N = 24 };
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pools[2] = {hk_pool_new(loop, 2), hk_pool_new(loop, 1)};
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    hk_recorder *m[N], *f[N];
+    uint32_t seed[N];
+    closed c[N];
+    char path[N][256];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < N; i++) {
+        snprintf(path[i], sizeof path[i], "%s/CA%d.wav", dir, i);
+        m[i] = hk_recorder_new(RATE);
+        f[i] = hk_recorder_new_file(RATE, path[i], pools[i % 5 == 4]);
+        assert_non_null(f[i]);
+        seed[i] = 100 + (uint32_t)i;
+    }
+    /* call i lasts 2 + 0.23 i seconds; every seventh is dropped unsaved */
+    for (int k = 0; k < 400; k++) {
+        double t = k * 0.02;
+        for (int i = 0; i < N; i++) {
+            if (!f[i]) continue;
+            if (t >= 2 + 0.23 * i) {
+                if (i % 7 == 6) {
+                    hk_recorder_free(f[i]);
+                    c[i].called = -1;
+                } else {
+                    hk_recorder_close(f[i], on_closed, &c[i]);
+                }
+                f[i] = NULL;
+                continue;
+            }
+            feed_random_step(m[i], f[i], &seed[i], t, k);
+        }
+        ev_run(loop, EVRUN_NOWAIT);
+        for (int p = 0; p < 2; p++)
+            while (k % 10 == 0 && hk_pool_in_flight(pools[p]) > 0) ev_run(loop, EVRUN_ONCE);
+    }
+    for (int i = 0; i < N; i++)
+        if (f[i]) hk_recorder_close(f[i], on_closed, &c[i]);
+    for (int p = 0; p < 2; p++)
+        while (hk_pool_in_flight(pools[p]) > 0) ev_run(loop, EVRUN_ONCE);
+    for (int i = 0; i < N; i++) {
+        if (c[i].called == -1) {
+            assert_int_equal(access(path[i], F_OK), -1);
+        } else {
+            assert_int_equal(c[i].called, 1);
+            assert_int_equal(c[i].rc, 0);
+            assert_int_equal(c[i].dropped, 0);
+            assert_int_equal(c[i].frames, hk_recorder_frames(m[i]));
+            assert_file_is_memory(path[i], m[i]);
+            unlink(path[i]);
+        }
+        hk_recorder_free(m[i]);
+    }
+    assert_int_equal(rmdir(dir), 0);
+    hk_pool_free(pools[0]);
+    hk_pool_free(pools[1]);
+    ev_loop_destroy(loop);
+}
+
+/* A worker frees its pool right after its last calls end: recordings closed
+ * just before (their jobs still waiting) are finished by hk_pool_free, done
+ * called, files complete. */
+static void test_file_close_then_pool_free_finishes(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    hk_pool *pool = hk_pool_new(loop, 2);
+    char dir[] = "/tmp/hark_test_recdir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    enum { N = 5 };
+    hk_recorder *f[N];
+    closed c[N];
+    char path[N][256];
+    memset(c, 0, sizeof c);
+    int16_t a[160];
+    fill(a, 160, 9);
+    for (int i = 0; i < N; i++) {
+        snprintf(path[i], sizeof path[i], "%s/CA%d.wav", dir, i);
+        f[i] = hk_recorder_new_file(RATE, path[i], pool);
+    }
+    for (int k = 0; k < 100; k++) /* 2 s, the pool never let finish */
+        for (int i = 0; i < N; i++) hk_recorder_put(f[i], HK_REC_CALLER, k * 0.02, a, 160);
+    for (int i = 0; i < N; i++) hk_recorder_close(f[i], on_closed, &c[i]);
+    hk_pool_free(pool);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(c[i].called, 1);
+        assert_int_equal(c[i].rc, 0);
+        struct stat st;
+        assert_int_equal(stat(path[i], &st), 0);
+        assert_int_equal(st.st_size, 44 + 2L * RATE * 4);
+        unlink(path[i]);
+    }
+    assert_int_equal(rmdir(dir), 0);
     ev_loop_destroy(loop);
 }
 
@@ -494,8 +607,8 @@ static void test_file_memory_is_flat(void **state)
         hk_recorder_put(f, HK_REC_CALLER, k * 0.02, a, 160);
         hk_recorder_put(f, HK_REC_AGENT, k * 0.02, a, 160);
         hk_recorder_put(m, HK_REC_CALLER, k * 0.02, a, 160);
-        if (k % 25 == 0) ev_run(loop, EVRUN_NOWAIT); /* real time would give the pool 0.5 s */
-        while (hk_pool_in_flight(pool) > 2) ev_run(loop, EVRUN_ONCE);
+        /* real time gives the pool half a second per chunk */
+        while (k % 25 == 0 && hk_pool_in_flight(pool) > 0) ev_run(loop, EVRUN_ONCE);
         size_t mem = hk_recorder_mem_bytes(f);
         if (mem > peak) peak = mem;
         if (k == 60 * 50) at_1min = mem;
@@ -574,6 +687,8 @@ int main(void)
         cmocka_unit_test(test_file_matches_memory),
         cmocka_unit_test(test_file_matches_memory_out_of_order_and_gaps),
         cmocka_unit_test(test_file_gaps_in_reused_chunks_are_silent),
+        cmocka_unit_test(test_file_many_recordings_at_once),
+        cmocka_unit_test(test_file_close_then_pool_free_finishes),
         cmocka_unit_test(test_file_memory_is_flat),
         cmocka_unit_test(test_file_unwritable_dir_is_reported),
         cmocka_unit_test(test_file_abandoned_leaves_nothing),
