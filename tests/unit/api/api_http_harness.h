@@ -225,4 +225,10 @@ static inline int harness_memory_teardown(void) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* the same as a cmocka group teardown */
+static inline int harness_group_teardown(void **state) {
+    (void)state;
+    return harness_memory_teardown();
+}
+
 #endif

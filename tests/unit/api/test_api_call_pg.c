@@ -18,65 +18,31 @@
 #include "../guarded_run.h"
 #include "api/call.h"
 #include "core/log.h"
-#include "core/pool.h"
-#include "store/crypto.h"
-#include "store/migrate.h"
-#include "../store/store_pg_helpers.h"
 
 static void cases_settle(void);
 
 #include "api_call_cases.h"
+#include "api_pg_harness.h"
 
 #define KEY "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
-static hk_pool *pool;
-static PGconn *raw;
-
 static void cases_settle(void) { drain(loop, app.store, 10.); }
-
-static void exec_ok(const char *sql, int n, const char *const *vals) {
-    PGresult *r = PQexecParams(raw, sql, n, NULL, vals, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-}
-
-static void add_key(const char *tenant, char key[HK_APIKEY_LEN + 1]) {
-    char prefix[HK_APIKEY_PREFIX_LEN + 1], hex[65];
-    uint8_t hash[32];
-    assert_int_equal(hk_apikey_new(key, prefix, hash), 0);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-    const char *p[] = {tenant, prefix, hex};
-    exec_ok("INSERT INTO api_keys (tenant_id, key_prefix, key_hash) VALUES ($1::uuid, $2, "
-            "decode($3, 'hex'))", 3, p);
-}
 
 static int setup(void **state) {
     (void)state;
-    raw = raw_connect();
-    char err[512];
-    if (hk_migrate_run(raw, HARK_SOURCE_DIR "/schema", stderr, err, sizeof err) < 0) {
-        fprintf(stderr, "migrate: %s\n", err);
-        return -1;
-    }
+    if (pg_migrated() != 0) return -1;
     snprintf(number_id, sizeof number_id, "6c0ffee0-2222-4000-8000-000000000222");
     exec_ok("INSERT INTO tenants (id, name) VALUES ($1::uuid, 'Beta')", 1, (const char *[]){TB});
     exec_ok("INSERT INTO agents (id, tenant_id, name) VALUES ($1::uuid, $2::uuid, 'Bakery')", 2,
             (const char *[]){AGENT, TA});
     exec_ok("INSERT INTO phone_numbers (id, tenant_id, number) VALUES ($1::uuid, $2::uuid, "
             "'+15550002222')", 2, (const char *[]){number_id, TA});
-    add_key(TA, key_a);
-    add_key(TB, key_b);
+    add_pg_key(TA, key_a);
+    add_pg_key(TB, key_b);
     loop = ev_loop_new(EVFLAG_AUTO);
     pool = hk_pool_new(loop, 1);
-    hk_keyring kr;
-    if (hk_keyring_parse(&kr, "1:" KEY, err, sizeof err) != 0) return -1;
-    char spool[300];
-    snprintf(spool, sizeof spool, "%s/api-call-spool",
-             getenv("HARK_TEST_TMP") ? getenv("HARK_TEST_TMP") : "/tmp");
-    hk_store_pg_opts o = {.loop = loop, .conninfo = getenv("HARK_TEST_PG_URL"), .connections = 2,
-                          .pool = pool, .keys = &kr, .spool_path = spool, .reconnect_s = 0.1};
-    app.store = hk_store_pg_new(&o, err, sizeof err);
-    if (!app.store) return fprintf(stderr, "store: %s\n", err), -1;
+    app.store = open_pg_store("1:" KEY, "api-call-spool");
+    if (!app.store) return -1;
     drain(loop, app.store, 10.);
     return cases_start();
 }
@@ -84,10 +50,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     cases_stop();
-    hk_pool_free(pool);
-    ev_loop_destroy(loop);
-    PQfinish(raw);
-    return 0;
+    return pg_close();
 }
 
 static void test_call_reads(void **state) {

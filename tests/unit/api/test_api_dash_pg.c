@@ -16,40 +16,20 @@
 
 #include "../guarded_run.h"
 #include "core/log.h"
-#include "core/pool.h"
-#include "store/crypto.h"
-#include "store/migrate.h"
-#include "../store/store_pg_helpers.h"
 
 static void cases_settle(void);
 static void add_key_row(const char *tenant, char *key);
 static int make_tie(const char *a, const char *b, const char *c);
 
 #include "api_dash_cases.h"
+#include "api_pg_harness.h"
 
 #define KEY1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KEY2 "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
 
-static hk_pool *pool;
-static PGconn *raw;
-
 static void cases_settle(void) { drain(loop, app.store, 10.); }
 
-static void exec_ok(const char *sql, int n, const char *const *vals) {
-    PGresult *r = PQexecParams(raw, sql, n, NULL, vals, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-}
-
-static void add_key_row(const char *tenant, char *key) {
-    char prefix[HK_APIKEY_PREFIX_LEN + 1], hex[65];
-    uint8_t hash[32];
-    assert_int_equal(hk_apikey_new(key, prefix, hash), 0);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-    const char *p[] = {tenant, prefix, hex};
-    exec_ok("INSERT INTO api_keys (tenant_id, key_prefix, key_hash) VALUES ($1::uuid, $2, "
-            "decode($3, 'hex'))", 3, p);
-}
+static void add_key_row(const char *tenant, char *key) { add_pg_key(tenant, key); }
 
 /* a, b, c created within one millisecond (a newest), around b's time */
 static int make_tie(const char *a, const char *b, const char *c) {
@@ -60,27 +40,11 @@ static int make_tie(const char *a, const char *b, const char *c) {
     return 1;
 }
 
-static hk_store *open_store(const char *keys) {
-    char err[512], spool[300];
-    hk_keyring kr;
-    if (hk_keyring_parse(&kr, keys, err, sizeof err) != 0) return NULL;
-    snprintf(spool, sizeof spool, "%s/api-dash-spool",
-             getenv("HARK_TEST_TMP") ? getenv("HARK_TEST_TMP") : "/tmp");
-    hk_store_pg_opts o = {.loop = loop, .conninfo = getenv("HARK_TEST_PG_URL"), .connections = 2,
-                          .pool = pool, .keys = &kr, .spool_path = spool, .reconnect_s = 0.1};
-    hk_store *s = hk_store_pg_new(&o, err, sizeof err);
-    if (!s) fprintf(stderr, "store: %s\n", err);
-    return s;
-}
+static hk_store *open_store(const char *keys) { return open_pg_store(keys, "api-dash-spool"); }
 
 static int setup(void **state) {
     (void)state;
-    raw = raw_connect();
-    char err[512];
-    if (hk_migrate_run(raw, HARK_SOURCE_DIR "/schema", stderr, err, sizeof err) < 0) {
-        fprintf(stderr, "migrate: %s\n", err);
-        return -1;
-    }
+    if (pg_migrated() != 0) return -1;
     exec_ok("INSERT INTO tenants (id, name) VALUES ($1::uuid, 'Beta')", 1, (const char *[]){TB});
     exec_ok("INSERT INTO agents (id, tenant_id, name) VALUES ($1::uuid, $2::uuid, 'Front desk')", 2,
             (const char *[]){AG1, TA});
@@ -97,10 +61,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     dash_cases_stop();
-    hk_pool_free(pool);
-    ev_loop_destroy(loop);
-    PQfinish(raw);
-    return 0;
+    return pg_close();
 }
 
 static void test_dash(void **state) {

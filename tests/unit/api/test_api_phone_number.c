@@ -245,15 +245,10 @@ static void test_number_crud(void **state) {
     for (int i = 0; i < nkept; i++) cJSON_Delete(kept[i].json);
 }
 
-static int teardown(void **state) {
-    (void)state;
-    return harness_memory_teardown();
-}
-
 int main(void) {
     hk_log_init(getenv("HARK_LOG_LEVEL"));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_number_checks), cmocka_unit_test(test_paging),
                                        cmocka_unit_test(test_number_crud)};
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, harness_group_teardown);
 }

@@ -145,14 +145,9 @@ static void test_tool_crud(void **state) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) cJSON_Delete(all[i].json);
 }
 
-static int teardown(void **state) {
-    (void)state;
-    return harness_memory_teardown();
-}
-
 int main(void) {
     hk_log_init(getenv("HARK_LOG_LEVEL"));
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_tool_crud)};
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, harness_group_teardown);
 }
