@@ -176,6 +176,22 @@ static inline int says(const reply *r, const char *s) {
     return yes;
 }
 
+/* the object at path is key_a's: GET answers it as created; another
+ * tenant's (key_b's) GET, PATCH with patch, and DELETE are 404 */
+static inline void check_owned(const char *path, const cJSON *created, const char *patch) {
+    reply g = req("GET", path, key_a, NULL);
+    assert_int_equal(g.status, 200);
+    assert_true(cJSON_Compare(g.json, created, 1));
+    reply other = req("GET", path, key_b, NULL);
+    assert_int_equal(other.status, 404);
+    reply op = req("PATCH", path, key_b, patch);
+    assert_int_equal(op.status, 404);
+    reply od = req("DELETE", path, key_b, NULL);
+    assert_int_equal(od.status, 404);
+    reply all[] = {g, other, op, od};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) cJSON_Delete(all[i].json);
+}
+
 /* a new API key of tenant in the memory auth store, as key_id (NULL: a new
  * UUID) */
 static inline void add_mem_key(const char *tenant, char key[HK_APIKEY_LEN + 1], const char *key_id) {
