@@ -118,81 +118,90 @@ typedef struct hk_pending {
 } hk_pending;
 
 struct hk_call {
-    char id[64], from[40], to[40];
-    hk_agent *agent;
-    struct ev_loop *loop;
-    hk_clock *clock;
-    hk_call_io io;
+    /* What every 20 ms frame touches (the pacer tick, the inbound feed, the
+     * store flush), packed first: with thousands of calls a worker's calls
+     * are cold in the cache at each frame, and every line touched is a miss. */
+    int ended;
+    int hangup_requested;
     int text_only;
+    int in_speech;
+    int paused;           /* caller speech while the agent talks: output held */
+    int reprompted;       /* silence_timeout: reprompt said, next time ends */
+    int frames_since_mark;
+    int utt_open;         /* utterances ended but not yet transcribed */
+    int tts_pending;      /* requests not done */
+    int tts_cloud, stt_cloud;  /* they are network services */
+    int net_held;              /* holding virtual time while they work */
+    int n_pending;
+    int first_unstored;   /* messages before this index are all stored */
+    int n_msgs;
+    int ev_state;          /* HK_CALL_STATE_* last emitted (0: none yet) */
+    int ev_speaking;       /* assistant speech-update "started" sent, "stopped" owed */
+    int preroll_n, preroll_head;
     double t0; /* call time at start */
-
-    /* pipeline */
+    double pacer_next;    /* clock time of the next frame: no drift */
+    double last_frame_at; /* clock time the last frame was sent */
+    double last_activity; /* call time the caller or the agent last made sound */
+    hk_clock *clock;
+    hk_agent *agent;
+    hk_recorder *rec;
+    hk_store *store;
+    hk_message *msgs;     /* grown by hk_call_add_message */
+    lua_State *co;        /* running hook coroutine, NULL when none */
     const hk_stt_vtable *sttv;
     hk_stt *stt;
+    hk_call_io io;
+    hk_outq out;          /* agent mu-law awaiting the pacer (cached phrases by reference) */
+    hk_timer pacer;
+    hk_vad vad;
+
+    /* the rest */
+    char id[64], from[40], to[40];
+    struct ev_loop *loop;
+
+    /* pipeline */
     const hk_tts_vtable *ttsv;
     hk_tts *tts;
-    hk_vad vad;
-    int in_speech;
     double speech_start;
     uint64_t utt_id;
     uint8_t preroll[HK_PREROLL_FRAMES][HK_FRAME_SAMPLES];
-    int preroll_n, preroll_head;
-    hk_outq out;          /* agent mu-law awaiting the pacer (cached phrases by reference) */
-    hk_timer pacer;
-    double pacer_next;    /* clock time of the next frame: no drift */
-    double last_frame_at; /* clock time the last frame was sent */
     double utt_start[64], utt_end[64]; /* by utt_id % 64 */
-    int utt_open;         /* utterances ended but not yet transcribed */
-    int paused;           /* caller speech while the agent talks: output held */
-    double last_activity; /* call time the caller or the agent last made sound */
-    int reprompted;       /* silence_timeout: reprompt said, next time ends */
     int interrupts;       /* barge-ins so far */
     uint64_t heard_pos;   /* outbound ring position the carrier says has played */
     double heard_at;      /* call time of that report (<= 0: none yet) */
-    int frames_since_mark;
     uint64_t tts_req;     /* last request id */
-    int tts_pending;      /* requests not done */
     int stt_fallen_back, tts_fallen_back; /* switched to the fallback provider */
     int stt_failed, tts_failed;   /* a provider failed: switch on the next loop turn */
     int stt_lost_words;           /* the failed transcriber had the caller's words */
     char fail_why[256];
     hk_timer failover_timer;      /* providers are never closed inside their own callbacks */
     char *tts_name, *stt_name; /* the providers in use */
-    int tts_cloud, stt_cloud;  /* they are network services */
-    int net_held;              /* holding virtual time while they work */
     char *tts_cache_voice;     /* providers/tts_cache: the voice part of the key (NULL: none) */
     hk_tts_fill tts_fill;      /* a fixed phrase being synthesised for the cache */
     struct hk_call_llm *llm;       /* call_llm.c: LLM clients and the stream in flight */
     long llm_prompt_tokens;        /* call_llm.c: the providers' reported usage over all */
     long llm_completion_tokens;    /* the call's LLM requests (stored at the end) */
     struct hk_call_http *http;     /* call_http.c: call:http requests */
-    hk_recorder *rec;
 
     /* Lua */
     int obj_ref;          /* the call userdata */
     int state_ref;        /* call:set/get table */
-    lua_State *co;        /* running hook coroutine, NULL when none */
     int co_ref;
     const char *co_hook;
     int wait;             /* HK_WAIT_* the coroutine is parked on */
     uint64_t wait_req;
     hk_timer sleep_timer;
     hk_pending pending[HK_MAX_PENDING];
-    int n_pending;
     int current_turn;     /* turn the running hook answers, -1 none */
     unsigned mem_acct;    /* memory account of its hooks (vm.h), 0 none */
     int hook_errors;
     char hook_error[512];  /* the last hook error (message and traceback start) */
 
     /* record */
-    hk_store *store;
     char tenant_id[40];
     char recording_url[600];
     int inbound;
-    int first_unstored;   /* messages before this index are all stored */
-    hk_message *msgs;     /* grown by hk_call_add_message */
     size_t msgs_cap;
-    int n_msgs;
     hk_turn *turns;       /* grown by hk_call_add_turn */
     size_t turns_cap;
     int n_turns;
@@ -200,15 +209,11 @@ struct hk_call {
 
     /* end */
     int started;
-    int hangup_requested;
-    int ended;
     char end_reason[64];
     hk_timer end_timer;
     hk_timer limit_timer;
 
     /* typed call events (session_events.c) */
-    int ev_state;          /* HK_CALL_STATE_* last emitted (0: none yet) */
-    int ev_speaking;       /* assistant speech-update "started" sent, "stopped" owed */
     int ev_turn;           /* turn of the assistant audio last started (-1 none) */
     int hang_turn;         /* turn the hang timer watches */
     hk_timer hang_timer;   /* agent hang_timeout after a final transcript */
