@@ -23,11 +23,6 @@ static int setup(void **state) {
                                 "11111111-0000-4000-8000-0000000000d2");
 }
 
-static int teardown(void **state) {
-    (void)state;
-    return harness_memory_teardown();
-}
-
 /* a reply's status and, for an error, Vapi's error shape with its message */
 static void expect(const char *method, const char *path, const char *body, long status,
                    const char *message) {
@@ -194,7 +189,7 @@ int main(void) {
         cmocka_unit_test(test_no_store),
         cmocka_unit_test(test_store_errors),
     };
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = cmocka_run_group_tests(tests, setup, harness_group_teardown);
     curl_global_cleanup();
     return rc;
 }
