@@ -46,12 +46,14 @@
 
 enum { JOB_OPEN, JOB_DATA, JOB_CLOSE };
 
-/* What a put reads and writes comes first in both structs, which are
- * allocated on cache-line boundaries: one line of each per put. */
+/* An ordinary put reads and writes only the recorder's first cache line
+ * (and the samples): the recorder and the chunks are allocated on line
+ * boundaries. */
 #define REC_LINE 64
 
 typedef struct rec_chunk {
-    size_t valid[2]; /* per channel: frames from the start written or zeroed */
+    size_t valid[2]; /* per channel: frames from the start written or zeroed
+                      * (set when it leaves the window: r->wvalid till then) */
     int16_t *pcm;  /* channel 0 then channel 1, chunk_frames each; NULL for open/close */
     size_t start;  /* first frame of the chunk */
     hk_job job;
@@ -63,19 +65,25 @@ typedef struct rec_chunk {
     size_t frames; /* frames to write (set when submitted) */
 } rec_chunk;
 
-static int chunk_dirty(const rec_chunk *c) { return c->valid[0] || c->valid[1]; }
-
 static rec_chunk *chunk_of(hk_job *j) {
     return (rec_chunk *)(void *)((char *)j - offsetof(rec_chunk, job));
 }
 
+/* a window chunk's valid marks live in the recorder (wvalid) while it is in
+ * the window, so a put reads no chunk struct; they fit 16 bits */
+#define REC_CHUNK_MAX 65535
+
 struct hk_recorder {
+    /* the first cache line: all an ordinary put reads or writes */
     int rate;
     int closing;
     hk_pool *pool;     /* NULL: memory mode */
     size_t len;        /* frames covered by either channel */
     size_t chunk_frames;
     size_t base;       /* first frame of win[0]; win[1] follows it */
+    int16_t *wpcm[2];  /* win[i]->pcm */
+    uint16_t wvalid[2][2]; /* win[i]'s valid marks per channel (the chunk's own are stale) */
+    /* the rest */
     rec_chunk *win[2];
     size_t dropped;
     /* memory mode */
@@ -105,6 +113,8 @@ static void *alloc_line(size_t n) {
     if (p) memset(p, 0, n);
     return p;
 }
+
+_Static_assert(offsetof(struct hk_recorder, win) <= REC_LINE, "a put's fields fit one cache line");
 
 hk_recorder *hk_recorder_new(int rate) {
     hk_recorder *r = alloc_line(sizeof *r);
@@ -356,11 +366,27 @@ static rec_chunk *chunk_take(hk_recorder *r) {
     return c;
 }
 
+static int slot_dirty(const hk_recorder *r, int i) { return r->wvalid[i][0] || r->wvalid[i][1]; }
+
+/* win[i] leaves the window: its valid marks go back into it */
+static rec_chunk *slot_take(hk_recorder *r, int i) {
+    rec_chunk *c = r->win[i];
+    c->valid[0] = r->wvalid[i][0];
+    c->valid[1] = r->wvalid[i][1];
+    return c;
+}
+
+static void slot_set(hk_recorder *r, int i, rec_chunk *c) {
+    r->win[i] = c;
+    r->wpcm[i] = c->pcm;
+    r->wvalid[i][0] = r->wvalid[i][1] = 0;
+}
+
 /* Hand win[0] to the disk (or drop it: failed, untouched, or no chunk free
  * to replace it) and slide the window on by one chunk. */
 static void slide(hk_recorder *r) {
-    rec_chunk *old = r->win[0];
-    int dirty = chunk_dirty(old);
+    int dirty = slot_dirty(r, 0);
+    rec_chunk *old = slot_take(r, 0);
     rec_chunk *fresh = dirty && !r->failed ? chunk_take(r) : NULL;
     if (fresh) {
         old->frames = r->chunk_frames;
@@ -371,10 +397,14 @@ static void slide(hk_recorder *r) {
         clear(old);
         fresh = old; /* reused at once as the window's new end */
     }
-    r->win[0] = r->win[1];
-    r->win[1] = fresh;
+    rec_chunk *next = r->win[1];
+    uint16_t v0 = r->wvalid[1][0], v1 = r->wvalid[1][1];
+    slot_set(r, 0, next);
+    r->wvalid[0][0] = v0;
+    r->wvalid[0][1] = v1;
+    slot_set(r, 1, fresh);
     r->base += r->chunk_frames;
-    r->win[0]->start = r->base;
+    next->start = r->base;
     fresh->start = r->base + r->chunk_frames;
 }
 
@@ -384,6 +414,8 @@ hk_recorder *hk_recorder_new_file(int rate, const char *path, hk_pool *pool) {
     if (!r) return NULL;
     r->pool = pool;
     r->chunk_frames = (size_t)rate / 2;
+    if (r->chunk_frames > REC_CHUNK_MAX) r->chunk_frames = REC_CHUNK_MAX;
+    if (r->chunk_frames == 0) r->chunk_frames = 1;
     size_t n = strlen(path);
     r->path = strdup(path);
     r->part = malloc(n + sizeof ".part");
@@ -391,12 +423,14 @@ hk_recorder *hk_recorder_new_file(int rate, const char *path, hk_pool *pool) {
         memcpy(r->part, path, n);
         memcpy(r->part + n, ".part", sizeof ".part");
     }
-    r->win[0] = r->path && r->part ? chunk_new(r) : NULL;
-    r->win[1] = r->win[0] ? chunk_new(r) : NULL;
-    if (!r->win[1]) {
+    rec_chunk *w0 = r->path && r->part ? chunk_new(r) : NULL;
+    rec_chunk *w1 = w0 ? chunk_new(r) : NULL;
+    if (!w1) {
         release(r);
         return NULL;
     }
+    slot_set(r, 0, w0);
+    slot_set(r, 1, w1);
     r->win[1]->start = r->chunk_frames;
     submit(r, &r->open_job, JOB_OPEN);
     return r;
@@ -408,8 +442,8 @@ static void close_file(hk_recorder *r, hk_recorder_done_cb done, void *ud, int a
     r->done = done;
     r->done_ud = ud;
     for (int i = 0; i < 2 && !abandon && !r->failed; i++) {
-        rec_chunk *c = r->win[i];
-        if (!chunk_dirty(c) || c->start >= r->len) continue;
+        if (!slot_dirty(r, i) || r->win[i]->start >= r->len) continue;
+        rec_chunk *c = slot_take(r, i);
         c->frames = r->len - c->start < r->chunk_frames ? r->len - c->start : r->chunk_frames;
         submit(r, c, JOB_DATA);
     }
@@ -461,7 +495,7 @@ static void put_file(hk_recorder *r, int ch, size_t at, const int16_t *pcm, size
     if (end > REC_MAX_FRAMES) return;
     /* a jump far ahead with nothing pending: move the window there at once
      * (the window's end first: most puts then touch no chunk but their own) */
-    if (end > r->base + 2 * r->chunk_frames && !chunk_dirty(r->win[0]) && !chunk_dirty(r->win[1])) {
+    if (end > r->base + 2 * r->chunk_frames && !slot_dirty(r, 0) && !slot_dirty(r, 1)) {
         r->base = (end - 1) / r->chunk_frames * r->chunk_frames;
         if (r->base >= r->chunk_frames) r->base -= r->chunk_frames;
         r->win[0]->start = r->base;
@@ -475,14 +509,15 @@ static void put_file(hk_recorder *r, int ch, size_t at, const int16_t *pcm, size
     }
     while (i < n) {
         size_t f = at + i - r->base;
-        rec_chunk *c = r->win[f / r->chunk_frames];
+        size_t w = f / r->chunk_frames;
         size_t off = f % r->chunk_frames;
         size_t k = r->chunk_frames - off < n - i ? r->chunk_frames - off : n - i;
-        int16_t *mono = c->pcm + (size_t)ch * r->chunk_frames;
+        int16_t *mono = r->wpcm[w] + (size_t)ch * r->chunk_frames;
+        size_t valid = r->wvalid[w][ch];
         /* a gap since this channel's last write in the chunk reads as silence */
-        if (off > c->valid[ch]) memset(mono + c->valid[ch], 0, (off - c->valid[ch]) * sizeof *mono);
+        if (off > valid) memset(mono + valid, 0, (off - valid) * sizeof *mono);
         memcpy(mono + off, pcm + i, k * sizeof *mono);
-        if (off + k > c->valid[ch]) c->valid[ch] = off + k;
+        if (off + k > valid) r->wvalid[w][ch] = (uint16_t)(off + k);
         i += k;
     }
 }
