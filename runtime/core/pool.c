@@ -21,6 +21,7 @@ struct hk_pool {
     int idle;                            /* workers waiting on cv */
     int stopping;
     hk_job *queue;                       /* waiting, FIFO */
+    hk_job **queue_end;                  /* the last job's next (or &queue): O(1) submit */
     hk_job *done_head, *done_tail;       /* finished, FIFO, drained on the loop */
     const void *running[HK_POOL_MAX_THREADS]; /* lanes in progress */
     int in_flight;                       /* loop-thread view */
@@ -46,6 +47,7 @@ static hk_job *take_job(hk_pool *p) {
         if (!lane_running(p, (*pp)->lane)) {
             hk_job *j = *pp;
             *pp = j->next;
+            if (p->queue_end == &j->next) p->queue_end = pp; /* took the last one */
             j->next = NULL;
             return j;
         }
@@ -122,6 +124,7 @@ hk_pool *hk_pool_new(struct ev_loop *loop, int nthreads) {
     hk_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->loop = loop;
+    p->queue_end = &p->queue;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     ev_async_init(&p->async, on_async);
@@ -169,9 +172,9 @@ void hk_pool_submit(hk_pool *p, hk_job *job) {
         if (p->busy_cb) p->busy_cb(p->busy_ud, 1);
     }
     pthread_mutex_lock(&p->mu);
-    hk_job **pp = &p->queue;
-    while (*pp) pp = &(*pp)->next;
-    *pp = job;
+    job->next = NULL;
+    *p->queue_end = job;
+    p->queue_end = &job->next;
     if (p->idle > 0) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
