@@ -362,8 +362,7 @@ static void test_oversize_frame_refused(void **st)
 static void test_bad_upgrade_answers(void **st)
 {
     (void)st;
-    const char *answers[] = {"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: "
-                             "AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+    const char *answers[] = {"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
                              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
                              "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"};
     for (size_t i = 0; i < 3; i++) {
