@@ -1,9 +1,11 @@
 /* core/pool: worker threads + ev_async completion. See pool.h.
  * Queue discipline: a worker takes the first queued job whose lane is not
- * already running; finished jobs go to a done list drained on the loop. A
- * submit wakes one idle worker; a worker that finds more queued than it takes
- * wakes one more; a job its lane held back is picked up by the lane's worker
- * when it finishes. */
+ * already running; finished jobs go to a done list drained on the loop.
+ * Wake-ups: jobs submitted during one turn of the loop wake one idle worker
+ * once, just before the loop polls again (a worker at 1,000 calls submits
+ * thousands of recorder chunks a second: one wake-up per turn, not per job);
+ * a worker that finds more queued than it takes wakes one more; a job its
+ * lane held back is picked up by the lane's worker when it finishes. */
 #include "core/pool.h"
 
 #include <pthread.h>
@@ -14,6 +16,8 @@
 struct hk_pool {
     struct ev_loop *loop;
     ev_async async;
+    ev_prepare wake;                     /* wakes a worker once per loop turn */
+    int wake_owed;                       /* loop thread: jobs submitted this turn */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t threads[HK_POOL_MAX_THREADS];
@@ -112,6 +116,17 @@ static void drain_done(hk_pool *p) {
     }
 }
 
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
+    (void)loop;
+    (void)revents;
+    hk_pool *p = w->data;
+    if (!p->wake_owed) return;
+    p->wake_owed = 0;
+    pthread_mutex_lock(&p->mu);
+    if (p->queue && p->idle > 0) pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void on_async(struct ev_loop *loop, ev_async *w, int revents) {
     (void)loop;
     (void)revents;
@@ -131,6 +146,10 @@ hk_pool *hk_pool_new(struct ev_loop *loop, int nthreads) {
     p->async.data = p;
     ev_async_start(loop, &p->async);
     ev_unref(loop); /* an idle pool must not keep ev_run alive */
+    ev_prepare_init(&p->wake, on_prepare);
+    p->wake.data = p;
+    ev_prepare_start(loop, &p->wake);
+    ev_unref(loop);
     for (int i = 0; i < nthreads; i++) {
         struct worker_arg *a = malloc(sizeof *a);
         a->pool = p;
@@ -156,6 +175,8 @@ void hk_pool_free(hk_pool *p) {
     /* the loop reference was dropped in _new; restore it before stopping the watcher */
     ev_ref(p->loop);
     ev_async_stop(p->loop, &p->async);
+    ev_ref(p->loop);
+    ev_prepare_stop(p->loop, &p->wake);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     if (g_pool == p) g_pool = NULL;
@@ -175,8 +196,8 @@ void hk_pool_submit(hk_pool *p, hk_job *job) {
     job->next = NULL;
     *p->queue_end = job;
     p->queue_end = &job->next;
-    if (p->idle > 0) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
+    p->wake_owed = 1; /* on_prepare wakes a worker before the loop polls */
 }
 
 int hk_pool_in_flight(const hk_pool *p) { return p->in_flight; }

@@ -22,6 +22,9 @@ hk_pool *hk_pool_new(struct ev_loop *loop, int nthreads);
 /* Stops the workers after the queued jobs finish and joins them; done()
  * callbacks of jobs still queued are called on the caller's thread. */
 void hk_pool_free(hk_pool *pool);
+/* On the loop thread. The job starts when a worker is free, at the latest
+ * once the loop has finished its current turn (the jobs of one turn share a
+ * wake-up). */
 void hk_pool_submit(hk_pool *pool, hk_job *job);
 /* Jobs submitted whose done() has not run yet. */
 int hk_pool_in_flight(const hk_pool *pool);

@@ -2,9 +2,8 @@
  * streamed to a WAV file through the pool. See recorder.h.
  *
  * File mode threading: the loop thread owns the window, the free chunks and
- * the counters; pool jobs own the fd and the I/O error (they go in batches
- * that share the loop thread's lane, so they run one at a time, in order:
- * see submit). A job reports back
+ * the counters; pool jobs own the fd and the I/O error (they all share the
+ * recorder's lane, so they run one at a time, in order). A job reports back
  * only through its own rc, read in its done() on the loop thread. Chunks are
  * written with pwrite at their frame offset, so a gap nobody wrote is a hole
  * that reads as silence.
@@ -22,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,7 +57,6 @@ typedef struct rec_chunk {
     hk_job job;
     hk_recorder *r;
     struct rec_chunk *next_free;
-    struct rec_chunk *batch_next; /* in the loop thread's batch */
     int kind;
     int rc;
     size_t frames; /* frames to write (set when submitted) */
@@ -267,82 +264,17 @@ static void job_done(hk_job *j) {
     if (r->closing && r->in_flight == 0) finish(r);
 }
 
-/* Group commit: a loop thread's recorders hand their jobs (open, data,
- * close) to one open batch, a pool job of its own; the pool thread seals the
- * batch when it starts it and runs its jobs in the order they came. A job
- * handed over after that opens the next batch. All of a loop thread's batches
- * share one lane, so they run one at a time and in order, and so do each
- * recording's jobs. A worker at 1,000 calls hands over 2,000 chunks a second:
- * while the pool thread waits for the core the loop holds, they pile into
- * one batch, one wakeup for many chunks. Batches are ordinary queued jobs:
- * hk_pool_free still finishes every one. */
-typedef struct rec_batch {
-    hk_job job;
-    _Atomic(rec_chunk *) head; /* newest first; REC_SEALED once running */
-    rec_chunk *run;            /* oldest first: what the pool ran */
-} rec_batch;
-
-static rec_chunk rec_sealed_mark;
-#define REC_SEALED (&rec_sealed_mark)
-
-static _Thread_local rec_batch *tl_open; /* the loop thread's open batch */
-static _Thread_local hk_pool *tl_open_pool;
-static _Thread_local char tl_lane;       /* its address: the thread's lane */
-
-static void batch_work(hk_job *j) {
-    rec_batch *b = (rec_batch *)(void *)j;
-    rec_chunk *c = atomic_exchange(&b->head, REC_SEALED), *run = NULL;
-    while (c) { /* newest first: reverse */
-        rec_chunk *next = c->batch_next;
-        c->batch_next = run;
-        run = c;
-        c = next;
-    }
-    b->run = run;
-    for (c = run; c; c = c->batch_next) job_work(&c->job);
-}
-
-static void batch_done(hk_job *j) {
-    rec_batch *b = (rec_batch *)(void *)j;
-    if (tl_open == b) tl_open = NULL;
-    for (rec_chunk *c = b->run; c;) {
-        rec_chunk *next = c->batch_next; /* done may free c (and its recorder) */
-        job_done(&c->job);
-        c = next;
-    }
-    free(b);
-}
-
 static void submit(hk_recorder *r, rec_chunk *c, int kind) {
     c->kind = kind;
     c->rc = 0;
     c->r = r;
+    c->job.work = job_work;
+    c->job.done = job_done;
+    c->job.lane = r;
     r->in_flight++;
-    rec_batch *b = tl_open_pool == r->pool ? tl_open : NULL;
-    if (b) {
-        rec_chunk *head = atomic_load(&b->head);
-        while (head != REC_SEALED) {
-            c->batch_next = head;
-            if (atomic_compare_exchange_weak(&b->head, &head, c)) return;
-        }
-    }
-    b = malloc(sizeof *b);
-    if (!b) { /* alone, in the same lane: still in order */
-        c->job.work = job_work;
-        c->job.done = job_done;
-        c->job.lane = &tl_lane;
-        hk_pool_submit(r->pool, &c->job);
-        return;
-    }
-    c->batch_next = NULL;
-    atomic_init(&b->head, c);
-    b->run = NULL;
-    b->job.work = batch_work;
-    b->job.done = batch_done;
-    b->job.lane = &tl_lane;
-    tl_open = b;
-    tl_open_pool = r->pool;
-    hk_pool_submit(r->pool, &b->job);
+    /* the pool wakes a worker once per loop turn for all the chunks handed
+     * over in it */
+    hk_pool_submit(r->pool, &c->job);
 }
 
 static rec_chunk *chunk_new(hk_recorder *r) {

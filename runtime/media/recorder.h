@@ -11,8 +11,7 @@
  * length; the loop thread never touches the file and allocates nothing per
  * frame. A write that lands before the window (more than half a second late)
  * is dropped and counted. One call owns one recorder, used from the thread
- * that runs its pool's loop; the file recorders of that thread write in
- * batches, one pool job for many chunks (see recorder.c). */
+ * that runs its pool's loop. */
 #ifndef HK_RECORDER_H
 #define HK_RECORDER_H
 
