@@ -6,9 +6,14 @@
  * webhooks and Media Streams. With several workers the first process only
  * supervises: it forwards signals and waits. SIGTERM drains: new calls are
  * refused and live calls get HARK_DRAIN_SECONDS (default 30) to finish
- * before they are ended. SIGHUP re-reads the configuration. */
+ * before they are ended; a worker whose calls are done keeps answering (503 on
+ * /healthz, refusals) until every worker's are, since a listener that closes
+ * early resets the connections the kernel already queued on it.
+ * SIGHUP re-reads the configuration. */
 #include <errno.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <signal.h>
@@ -30,6 +35,28 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "telephony/twilio_rest.h"
+
+/* Shared by the supervisor and its workers (one anonymous shared mapping made
+ * before the fork): whether the whole node drains (the supervisor got SIGTERM
+ * or SIGINT; a worker signalled on its own waits only for its own calls) and
+ * how many workers may still have live calls. A worker counts itself out
+ * once; the supervisor counts out a worker that exits without doing so (a
+ * crash), so the others never wait on it. */
+#define HK_MAX_WORKERS 64
+
+typedef struct drain_shared {
+    atomic_int node_draining;
+    atomic_int busy;
+    atomic_int done[HK_MAX_WORKERS];
+} drain_shared;
+
+static drain_shared *g_drain; /* NULL with one worker */
+static int g_worker_index;
+
+static void drain_count_out(int index) {
+    if (g_drain && atomic_exchange(&g_drain->done[index], 1) == 0)
+        atomic_fetch_sub(&g_drain->busy, 1);
+}
 
 typedef struct serve {
     hk_app app;
@@ -61,7 +88,10 @@ static int serve_dial(void *ud, const char *agent, const char *to, const char *f
 static void drain_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     serve *sv = w->data;
-    if (sv->app.live_calls <= 0 || ev_now(loop) >= sv->drain_deadline) {
+    if (sv->app.live_calls <= 0) drain_count_out(g_worker_index);
+    int others_busy = g_drain && atomic_load(&g_drain->node_draining) &&
+                      atomic_load(&g_drain->busy) > 0;
+    if ((sv->app.live_calls <= 0 && !others_busy) || ev_now(loop) >= sv->drain_deadline) {
         if (sv->app.live_calls > 0)
             hk_log(HK_LOG_WARN, NULL, "drain_timeout", "%d call(s) still live: stopping",
                    sv->app.live_calls);
@@ -152,12 +182,11 @@ static int make_parent_dir(const char *file) {
     return -1;
 }
 
-#define HK_MAX_WORKERS 64
-
 static pid_t g_workers[HK_MAX_WORKERS];
 static int g_nworkers;
 
 static void forward_signal(int sig) {
+    if (g_drain && (sig == SIGTERM || sig == SIGINT)) atomic_store(&g_drain->node_draining, 1);
     for (int i = 0; i < g_nworkers; i++)
         if (g_workers[i] > 0) kill(g_workers[i], sig);
 }
@@ -181,10 +210,20 @@ static int supervise(hk_config *cfg, int n) {
     snprintf(base, sizeof base, "%s", spool && *spool ? spool : "var/store-spool");
     /* each worker's spool (and webhook queue) goes beside base */
     if (make_parent_dir(base) != 0) return 1;
+    g_drain = mmap(NULL, sizeof *g_drain, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (g_drain == MAP_FAILED) {
+        perror("hark serve: mmap");
+        g_drain = NULL;
+        return 1;
+    }
+    atomic_init(&g_drain->node_draining, 0);
+    atomic_init(&g_drain->busy, n);
+    for (int i = 0; i < HK_MAX_WORKERS; i++) atomic_init(&g_drain->done[i], i >= n);
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0) {
             perror("hark serve: fork");
+            for (int k = i; k < n; k++) drain_count_out(k);
             forward_signal(SIGTERM);
             break;
         }
@@ -192,6 +231,7 @@ static int supervise(hk_config *cfg, int n) {
             char path[460];
             snprintf(path, sizeof path, "%s-%d.jsonl", base, i);
             if (hk_config_set(cfg, HK_CFG_HARK_SPOOL_PATH, path) != 0) _exit(1);
+            g_worker_index = i;
             return -1; /* the child serves */
         }
         g_workers[g_nworkers++] = pid;
@@ -211,6 +251,8 @@ static int supervise(hk_config *cfg, int n) {
             break;
         }
         left--;
+        for (int i = 0; i < g_nworkers; i++)
+            if (g_workers[i] == p) drain_count_out(i);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) rc = 1;
     }
     return rc;

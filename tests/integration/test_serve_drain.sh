@@ -3,8 +3,9 @@
 # port, and a webhook answered by one gives a token the other accepts (each
 # connection's worker is read from ss: the call is placed until its stream
 # lands on the worker that did not answer its webhook); SIGTERM
-# during a live call refuses new calls politely, turns /healthz to 503, lets the live call finish
-# normally, then every process exits with status 0.
+# during a live call refuses new calls politely, turns /healthz to 503 (on
+# both workers: the one without calls stays until the other is done), lets the
+# live call finish normally, then every process exits with status 0.
 set -euo pipefail
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
@@ -105,6 +106,11 @@ done
 for i in 1 2 3 4; do
   webhook CA$(printf '%032d' $((100 + i))) | grep -q 'cannot take your call right now' || fail "new call not refused while draining"
 done
+# the worker without calls has had several drain ticks (0.1 s each) by now;
+# it still serves, since a listener closed early resets connections queued on it
+sleep 0.3
+kill -0 "$fake" 2>/dev/null || fail "the live call ended before the check"
+[ "$(pgrep -P "$pid" | wc -l)" -eq 2 ] || fail "a worker left while another still drains"
 wait "$fake" || fail "the live call did not finish normally"
 grep -q '"event":"call_ended","call_id":"'$SID'".*customer-ended-call' "$T/serve.log" || fail "live call ended badly"
 grep -q '"event":"assistant_say_text","call_id":"'$SID'".*open Monday to Friday' "$T/serve.log" || fail "the call was not answered"
