@@ -401,6 +401,13 @@ int hk_cmd_call(int argc, char **argv, const hk_config *cfg) {
         free_lines(&cl);
         return 2;
     }
+    /* the same checks as serve (ranges, choices, URLs): a bad value is named
+     * here, not found mid-call */
+    if (hk_config_check(cfg, "call", err, sizeof err) != 0) {
+        fprintf(stderr, "hark call: %s\n", err);
+        free_lines(&cl);
+        return 1;
+    }
     hk_worker w;
     if (hk_worker_init(&w, cfg, !realtime, 2, err, sizeof err) != 0) {
         fprintf(stderr, "hark call: %s\n", err);

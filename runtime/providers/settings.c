@@ -30,7 +30,7 @@ static const row k_rows[] = {
 
 static char *g_key[N_ROWS], *g_url[N_ROWS];
 static int g_loaded;
-static int g_dg_chunk_ms = 100; /* HARK_DEEPGRAM_CHUNK_MS (hk_config_check keeps it in 20-250) */
+static int g_dg_chunk_ms = 100; /* HARK_DEEPGRAM_CHUNK_MS (stt_deepgram refuses what is out of range) */
 
 /* Every key_var and url_var is a name in the configuration table. */
 static const char *value(const hk_config *cfg, const char *var) {
@@ -55,7 +55,7 @@ void hk_provider_settings_load(const hk_config *cfg) {
         set(&g_url[i], value(cfg ? cfg : &own, k_rows[i].url_var));
     }
     long ms = hk_config_long(cfg ? cfg : &own, HK_CFG_HARK_DEEPGRAM_CHUNK_MS, 100);
-    g_dg_chunk_ms = ms >= 20 && ms <= 250 ? (int)ms : 100;
+    g_dg_chunk_ms = ms > 0 && ms < 100000 ? (int)ms : 100;
     if (!cfg) hk_config_free(&own);
     g_loaded = 1;
 }

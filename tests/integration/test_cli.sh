@@ -52,6 +52,9 @@ set +e; "$HARK" call --agent agents/front_desk.lua --caller-wav "$T/missing.wav"
 [ "$rc" -eq 1 ] || fail "missing wav must fail"
 set +e; "$HARK" call --caller-text "hi" 2>"$T/err.txt"; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -qE -- "one of --agent, --assistant-json or --assistant-id is required" "$T/err.txt" || fail "missing --agent: $(cat "$T/err.txt")"
+# a setting out of range is named before the call starts, as serve does
+set +e; HARK_CALL_MEMORY_MB=0 "$HARK" call --agent agents/front_desk.lua --caller-text "hi" 2>"$T/err.txt"; rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q "HARK_CALL_MEMORY_MB must be a whole number 1-65536" "$T/err.txt" || fail "bad setting: rc=$rc $(cat "$T/err.txt")"
 
 # text caller lines: the recogniser's word accuracy on them is reported
 "$HARK" call --agent agents/front_desk.lua --caller-text "I would like to book an appointment" \
