@@ -16,6 +16,7 @@
 # when delivery falls below 90%. Numbers, not pass/fail. Default N: 100 250
 # 500 1000 2000 4000; --quick: 100 250 500 with a 10 s steady window.
 set -euo pipefail
+. "$(dirname "$0")/../tests/integration/ports_lib.sh"
 cd "$(dirname "$0")/.."
 NS="100 250 500 1000 2000 4000" KINDS="offline deepgram" BUILD=${HARK_BUILD:-build} STEADY=20 RAMP=200 COLLECT=${HARK_LOADGEN_COLLECT_MS:-0.5}
 while [ $# -gt 0 ]; do
@@ -53,7 +54,7 @@ export HARK_AGENTS_DIR=bench/agents HARK_MAX_CONNECTIONS=20000 HARK_STREAM_SECRE
 export DEEPGRAM_API_KEY=dg-scale
 
 run() { # kind N -> one JSON line in $T/r.json
-  local kind=$1 n=$2 to port=$((12000 + RANDOM % 20000))
+  local kind=$1 n=$2 to port=$(free_port)
   export HARK_PORT=$port TWILIO_WEBHOOK_URL=http://127.0.0.1:$port/api/v1/voice-agents/twilio/webhook
   if [ "$kind" = deepgram ]; then
     to=+15550902

@@ -12,6 +12,7 @@
 # a private PostgreSQL (scripts/pg, no fsync): the memory store keeps every
 # call, so RSS grows with it by design. Defaults take about 10 minutes.
 set -euo pipefail
+. "$(dirname "$0")/../tests/integration/ports_lib.sh"
 cd "$(dirname "$0")/.."
 TOTAL=10000 CONC=50 SECS=3 STORE=postgres BUILD=${HARK_BUILD:-build}
 while [ $# -gt 0 ]; do
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 done
 HARK=$PWD/$BUILD/hark LOADGEN=$PWD/$BUILD/loadgen
 for b in "$HARK" "$LOADGEN"; do [ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 2; }; done
-T=$(mktemp -d /tmp/hark-soak-XXXXXX) pid= PORT=$((12000 + RANDOM % 20000)) PGPORT=$((12000 + RANDOM % 20000))
+T=$(mktemp -d /tmp/hark-soak-XXXXXX) pid= PORT=$(free_port) PGPORT=$(free_port)
 export HARK_PG_PORT=$PGPORT HARK_PG_FAST=1 # the cluster dir: scripts/pg picks one postgres can enter
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true

@@ -6,10 +6,11 @@
 #   - barge-in: the caller's speech onset -> `clear`, per interruption.
 # Prints p50/p99/max. Numbers, not pass/fail. Needs a built tree (build/).
 set -euo pipefail
+. "$(dirname "$0")/../tests/integration/ports_lib.sh"
 cd "$(dirname "$0")/.."
 TURNS=${1:-50}; BARGES=${2:-20}
 HARK=$PWD/build/hark; FAKE=$PWD/build/fake_twilio
-T=$(mktemp -d /tmp/hark-bench-tw-XXXXXX); PORT=$((20000 + RANDOM % 20000)); pid=
+T=$(mktemp -d /tmp/hark-bench-tw-XXXXXX); PORT=$(free_port); pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC66666666666666666666666666666666 TWILIO_AUTH_TOKEN=tok

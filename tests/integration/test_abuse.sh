@@ -6,11 +6,12 @@
 # hark answers 4xx, closes what has no deadline left, its RSS stays within
 # 160 MB of where it started (~7 MB in a plain build), it keeps serving, and the call completes.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/hark-abuse-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

@@ -22,9 +22,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-callcreate-XXXXXX)
 chmod 0755 "$T"
 . "$(dirname "$0")/ports_lib.sh"
-freeport() { free_port; }
-PGPORT_=$(freeport)
-PORT=$(freeport)
+PGPORT_=$(free_port)
+PORT=$(free_port)
 export HARK_PG_PORT=$PGPORT_ HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pid= rpid=
 cleanup() {

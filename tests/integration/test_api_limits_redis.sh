@@ -10,12 +10,13 @@
 # uncached key gets 503 with Retry-After (not 401); with Redis down the limits
 # count per worker (logged once, counted in /metrics) and requests still pass.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-apilim-XXXXXX)
 chmod 0755 "$T"
-RPORT=$((12000 + RANDOM % 5000)) PGP=$((17000 + RANDOM % 5000))
-PA=$((22000 + RANDOM % 4000)) PB=$((26000 + RANDOM % 4000))
+RPORT=$(free_port) PGP=$(free_port)
+PA=$(free_port) PB=$(free_port)
 export HARK_PG_PORT=$PGP HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pa= pb=
 cleanup() {

@@ -20,23 +20,9 @@ HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-areq-XXXXXX)
 chmod 0755 "$T"
-# a free port of 12000-31999 (never the ephemeral range)
-freeport() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(12000, 31999)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-PY
-}
-PGPORT_=$(freeport)
-PORT=$(freeport)
+. "$(dirname "$0")/ports_lib.sh"
+PGPORT_=$(free_port)
+PORT=$(free_port)
 export HARK_PG_PORT=$PGPORT_ HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pid= RPID=
 cleanup() {
@@ -58,13 +44,13 @@ KA=$("$HARK" key create --tenant "$TA" 2>/dev/null) || fail "key create"
 
 # the customer's server
 mkdir -p "$T/replies"
-RPORT=$(freeport)
+RPORT=$(free_port)
 python3 "$ROOT/tests/integration/server_url_receiver.py" --port "$RPORT" --port-file "$T/rport" \
   --log "$T/r.log" --reply-dir "$T/replies" 2>"$T/receiver.err" &
 RPID=$!
 for _ in $(seq 100); do [ -s "$T/rport" ] && break; sleep 0.05; done
 [ -s "$T/rport" ] || fail "receiver did not start"
-DEAD=$(freeport) # nothing listens there
+DEAD=$(free_port) # nothing listens there
 
 export TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook

@@ -9,11 +9,12 @@
 # slot once the lease expires; the active-call registry lists the live call;
 # with Redis stopped calls are still answered, capped per worker.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-redislim-XXXXXX)
-RPORT=$((12000 + RANDOM % 6000)) PA=$((18000 + RANDOM % 7000)) PB=$((25000 + RANDOM % 7000))
+RPORT=$(free_port) PA=$(free_port) PB=$(free_port)
 pa= pb= pc=
 cleanup() {
   set +e # a process already gone must not stop the rest of the clean-up

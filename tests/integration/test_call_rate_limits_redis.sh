@@ -12,12 +12,13 @@
 # Redis registry), and once that node is killed and its lease lapses the call
 # leaves activeCalls although its store record still says it rings.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-callrate-XXXXXX)
 chmod 0755 "$T"
-RPORT=$((12000 + RANDOM % 5000)) PGP=$((17000 + RANDOM % 5000))
-PA=$((22000 + RANDOM % 4000)) PB=$((26000 + RANDOM % 4000))
+RPORT=$(free_port) PGP=$(free_port)
+PA=$(free_port) PB=$(free_port)
 export HARK_PG_PORT=$PGP HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pa= pb=
 cleanup() {

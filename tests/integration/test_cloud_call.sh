@@ -12,6 +12,7 @@
 # 2. the same agent on a phone call: hark serve + the fake Twilio caller, with
 #    HARK_DEEPGRAM_CHUNK_MS=200 (1600-byte messages); 300 is refused at start.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 T=$(mktemp -d /tmp/hark-cloud-XXXXXX)
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -83,7 +84,7 @@ PY
 # 2. the same agent over the Twilio path (a fresh Deepgram script)
 start_fake DG2 fake_deepgram --key dg-test --script tests/fixtures/deepgram/order_status.txt --log "$T/dg2.log"
 export DEEPGRAM_BASE_URL=http://127.0.0.1:$DG2 # an http(s):// base means ws(s)://
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents

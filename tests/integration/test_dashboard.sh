@@ -23,14 +23,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DASH=$ROOT/tests/fakes/dashboard
 T=$(mktemp -d /tmp/hark-dash-XXXXXX)
 chmod 0755 "$T"
-freeport() { python3 -c 'import socket, random
-while True:
-    p = random.randint(12000, 31999); s = socket.socket()
-    try: s.bind(("127.0.0.1", p)); print(p); break
-    except OSError: pass
-    finally: s.close()'; }
-PGPORT_=$(freeport)
-PORT=$(freeport)
+. "$ROOT/tests/integration/ports_lib.sh"
+PGPORT_=$(free_port)
+PORT=$(free_port)
 export HARK_PG_PORT=$PGPORT_ HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pid= rpid=
 . "$ROOT/tests/integration/fakes_lib.sh"

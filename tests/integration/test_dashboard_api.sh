@@ -13,12 +13,13 @@
 # with Range (206, Content-Range), 416 past the end, 404 for another tenant,
 # and GET /call/{id}'s recordingUrl pointing at it.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 BIN=$(dirname "$HARK")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-dashapi-XXXXXX)
 chmod 0755 "$T"
-PGP=$((12000 + RANDOM % 4000)) RPORT=$((16000 + RANDOM % 4000)) PA=$((20000 + RANDOM % 5000)) PB=$((25000 + RANDOM % 6000))
+PGP=$(free_port) RPORT=$(free_port) PA=$(free_port) PB=$(free_port)
 export HARK_PG_PORT=$PGP HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pa= pb=
 cleanup() {

@@ -91,7 +91,7 @@ raw=$(q "SELECT m.* FROM call_messages m; SELECT c.* FROM calls c")
 
 # hark serve: HARK_WORKERS, HARK_DRAIN_SECONDS, HARK_STREAM_SECRET (and the
 # required Twilio settings) from .env
-SPORT=$((12000 + RANDOM % 20000))
+SPORT=$(free_port)
 cat >"$T/cwd/.env" <<EOF
 HARK_STORE=memory
 HARK_PORT=$SPORT

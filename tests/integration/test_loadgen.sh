@@ -8,10 +8,11 @@
 # Then a tiny soak (sequential short calls, --total): all calls run and the
 # worker's fds go back to where they were.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 LOADGEN=$(dirname "$HARK")/loadgen
 T=$(mktemp -d /tmp/hark-loadgen-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
 trap cleanup EXIT

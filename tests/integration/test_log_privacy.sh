@@ -8,10 +8,11 @@
 #   1. hark call (simulated caller) at info and at debug
 #   2. a phone call through hark serve (webhook, Media Stream, DTMF transfer) at info
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-logpriv-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

@@ -13,6 +13,7 @@
 # Needs node and the npm registry once (npm ci into tests/fakes/s3/node_modules);
 # when the registry cannot be reached the test says SKIP and exits 77 (skipped).
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 BIN=$(dirname "$HARK")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -85,7 +86,7 @@ set -e
 [ "$rc2" -eq 1 ] && grep -q "cannot read $T/missing.wav: No such file" "$T/err2" || fail "missing file: $(cat "$T/err2")"
 
 # 2. hark serve uploads a call's recording once it is saved
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=$ROOT/agents

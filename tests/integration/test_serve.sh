@@ -3,9 +3,10 @@
 # HARK_AGENTS_DIR (a good edit becomes version 2, a broken edit is counted as
 # a reload failure and the old version stays), clean stop on SIGTERM.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 T=$(mktemp -d /tmp/hark-serve-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

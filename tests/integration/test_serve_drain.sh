@@ -7,10 +7,11 @@
 # both workers: the one without calls stays until the other is done), lets the
 # live call finish normally, then every process exits with status 0.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-drain-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { if [ -n "$pid" ]; then pkill -9 -P "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; fi; rm -rf "$T"; }
 trap cleanup EXIT

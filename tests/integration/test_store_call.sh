@@ -46,7 +46,7 @@ grep -q '"event":"call_ended"' "$T/call.log" || fail "call did not end"
 # hark serve on the same database: a forged webhook leaves no call row, a
 # signed one creates the row at once (status ringing), before any stream
 . "$(dirname "$0")/twilio_lib.sh"
-SPORT=$((12000 + RANDOM % 20000))
+SPORT=$(free_port)
 export TWILIO_ACCOUNT_SID=AC99999999999999999999999999999999 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$SPORT/api/v1/voice-agents/twilio/webhook
 HARK_PORT=$SPORT HARK_AGENTS_DIR=agents HARK_RECORDINGS_DIR=$T/rec "$HARK" serve 2>"$T/serve.log" &

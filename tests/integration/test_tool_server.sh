@@ -21,6 +21,7 @@
 # 5. (run before 4) an async tool (async: true): its tool-calls message is
 #    sent and not waited for; the model is told at once that no result comes.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -225,7 +226,7 @@ PY
 stop_receiver
 
 # ---- 4. toolIds through the API and the store --------------------------------
-PGP=$((12000 + RANDOM % 8000)) PORT=$((20000 + RANDOM % 8000))
+PGP=$(free_port) PORT=$(free_port)
 export HARK_PG_PORT=$PGP HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 DATABASE_URL=$("$ROOT/scripts/pg" start) || fail "pg start"
 PGSTARTED=1

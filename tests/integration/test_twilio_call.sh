@@ -11,10 +11,11 @@
 # transfers (the connect action then dials reception); the agent's hang-up and
 # transfer reach Twilio's REST API (a stand-in, tests/fakes/fake_twilio_rest).
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-twcall-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid= rpid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$rpid" ] && kill "$rpid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
 trap cleanup EXIT

@@ -4,6 +4,7 @@
 # the status callback and its four events; the new Call SID is printed; a bad
 # token is reported with Twilio's message and a non-zero exit.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio_rest
 T=$(mktemp -d /tmp/hark-dial-XXXXXX)
@@ -40,7 +41,7 @@ set -e
 [ "$rc" -eq 1 ] && grep -q "Twilio answered 401: Authenticate" "$T/err" || fail "bad token: rc=$rc $(cat "$T/err")"
 # hark.dial from agent code during a live call under hark serve
 FAKE_CALLER=$(dirname "$HARK")/fake_twilio
-SPORT=$((12000 + RANDOM % 20000))
+SPORT=$(free_port)
 mkdir -p "$T/agents"
 cp agents/front_desk.lua tests/fixtures/agents/dialer.lua "$T/agents/"
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$SPORT/api/v1/voice-agents/twilio/webhook

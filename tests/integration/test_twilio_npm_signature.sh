@@ -7,11 +7,12 @@
 # Needs node >= 20 (the twilio package's requirement) and the npm registry once;
 # without either the test says SKIP and exits 77 (ctest shows it skipped).
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TW=$ROOT/tests/fakes/twilio
 T=$(mktemp -d /tmp/hark-twnpm-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

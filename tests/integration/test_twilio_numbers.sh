@@ -12,12 +12,13 @@
 # an unknown assistant is refused before anything is bought, a number Twilio
 # does not sell is a 400 with Twilio's message and no document, no key is a 401.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE_REST=$(dirname "$HARK")/fake_twilio_rest
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/hark-twnum-XXXXXX)
 chmod 0755 "$T"
-PGP=$((12000 + RANDOM % 6000)) PORT=$((18000 + RANDOM % 6000)) RPORT=$((24000 + RANDOM % 6000))
+PGP=$(free_port) PORT=$(free_port) RPORT=$(free_port)
 export HARK_PG_PORT=$PGP HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 pid= rpid=
 cleanup() {

@@ -5,10 +5,11 @@
 # oversized message (that stream is closed, logged). The good call completes
 # and the server keeps serving.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 FAKE=$(dirname "$HARK")/fake_twilio
 T=$(mktemp -d /tmp/hark-robust-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

@@ -6,9 +6,10 @@
 # missing or wrong signature gets 403 and changes nothing; an unknown number
 # gets a polite goodbye; the connect action hangs up; status callbacks land.
 set -euo pipefail
+. "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
 T=$(mktemp -d /tmp/hark-twh-XXXXXX)
-PORT=$((12000 + RANDOM % 20000))
+PORT=$(free_port)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT

@@ -39,20 +39,9 @@ fi
 . "$(dirname "$0")/npm_lib.sh"
 npm_ready "$SDK" test_vapi_sdk "$T/npm.log"
 
-# a free port in 12000-31999 (below the kernel's ephemeral range)
-port() {
-  python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randint(12000, 31999)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError: pass
-    finally: s.close()'
-}
-PORT=$(port)
-export HARK_PG_PORT=$(port) HARK_PG_DIR=$T/pg HARK_PG_FAST=1
+. "$(dirname "$0")/ports_lib.sh"
+PORT=$(free_port)
+export HARK_PG_PORT=$(free_port) HARK_PG_DIR=$T/pg HARK_PG_FAST=1
 URL=$("$ROOT/scripts/pg" start)
 export DATABASE_URL=$URL
 unset HARK_STORE

@@ -29,25 +29,11 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-# a free port of 12000-31999 (never the ephemeral range)
-freeport() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(12000, 31999)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-PY
-}
+. "$(dirname "$0")/ports_lib.sh"
 start_receiver() { # LOG [args...]; sets RPID and P
   local log=$1; shift
   rm -f "$T/port"
-  python3 tests/integration/server_url_receiver.py --port "$(freeport)" --port-file "$T/port" --log "$log" "$@" \
+  python3 tests/integration/server_url_receiver.py --port "$(free_port)" --port-file "$T/port" --log "$log" "$@" \
     2>>"$T/receiver.err" &
   RPID=$!
   for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
@@ -176,7 +162,7 @@ return {
   end,
 }
 LUA
-SPORT=$(freeport)
+SPORT=$(free_port)
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC44444444444444444444444444444444 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$SPORT/api/v1/voice-agents/twilio/webhook
 HARK_PORT=$SPORT HARK_AGENTS_DIR="$T/agents" HARK_RECORDINGS_DIR="$T/rec" HARK_SPOOL_PATH="$T/serve.jsonl" \
