@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/scale.sh [--quick] [--ns "100 250 ..."] [--kinds "offline deepgram"]
+# bench/scale.sh [--quick] [--ns "100 250 ..."] [--kinds "floor offline deepgram"]
 #                [--build DIR] [--steady S] [--ramp R]
 # Concurrent calls on one core: `hark serve --workers 1` pinned to core 0
 # (taskset), bench/loadgen (and the Deepgram fake) pinned to core 1. For each
@@ -12,13 +12,16 @@
 # after warm-up, over N), outbound frame gaps p50/p99/max, % of gaps over
 # 40 ms, % of the greeting's audio delivered, failed calls, and load%: the
 # loadgen's own CPU on core 1 over the window (near 100: the load side, not
-# hark, is the limit and the row does not measure hark). Stops a series
+# hark, is the limit and the row does not measure hark). The floor kind runs
+# bench/floor_server in hark's place: hark's own server layer and Media
+# Streams messages with no call logic, so a hark row minus the floor row at
+# the same N is what hark's calls cost. Stops a series
 # when delivery falls below 90%. Numbers, not pass/fail. Default N: 100 250
 # 500 1000 2000 4000; --quick: 100 250 500 with a 10 s steady window.
 set -euo pipefail
 . "$(dirname "$0")/../tests/integration/ports_lib.sh"
 cd "$(dirname "$0")/.."
-NS="100 250 500 1000 2000 4000" KINDS="offline deepgram" BUILD=${HARK_BUILD:-build} STEADY=20 RAMP=200 COLLECT=${HARK_LOADGEN_COLLECT_MS:-0.5}
+NS="100 250 500 1000 2000 4000" KINDS="floor offline deepgram" BUILD=${HARK_BUILD:-build} STEADY=20 RAMP=200 COLLECT=${HARK_LOADGEN_COLLECT_MS:-0.5}
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) NS="100 250 500"; STEADY=10 ;;
@@ -31,8 +34,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-HARK=$PWD/$BUILD/hark LOADGEN=$PWD/$BUILD/loadgen DG=$PWD/$BUILD/fake_deepgram
-for b in "$HARK" "$LOADGEN" "$DG"; do [ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 2; }; done
+HARK=$PWD/$BUILD/hark LOADGEN=$PWD/$BUILD/loadgen DG=$PWD/$BUILD/fake_deepgram FLOOR=$PWD/$BUILD/floor_server
+for b in "$HARK" "$LOADGEN" "$DG" "$FLOOR"; do [ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 2; }; done
 T=$(mktemp -d /tmp/hark-scale-XXXXXX) pid= dpid=
 stop() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
@@ -64,7 +67,11 @@ run() { # kind N -> one JSON line in $T/r.json
   else
     to=+15550901
   fi
-  taskset -c 0 "$HARK" serve --workers 1 2>"$T/serve-$kind-$n.log" & pid=$!
+  if [ "$kind" = floor ]; then
+    taskset -c 0 "$FLOOR" --port "$port" --greeting "$T/greeting.wav" 2>"$T/serve-$kind-$n.log" & pid=$!
+  else
+    taskset -c 0 "$HARK" serve --workers 1 2>"$T/serve-$kind-$n.log" & pid=$!
+  fi
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   local pids=(--pid "$pid") p
   for p in $(pgrep -P "$pid" || true); do pids+=(--pid "$p"); done

@@ -6,7 +6,8 @@
 # calls' length allows arrives), marks come and are echoed, no caller fails or
 # is dropped by hark, no message is malformed, and /proc numbers are read.
 # Then a tiny soak (sequential short calls, --total): all calls run and the
-# worker's fds go back to where they were.
+# worker's fds go back to where they were. Last, bench/floor_server (the
+# transport floor scale.sh compares hark with) serves 4 callers the same way.
 set -euo pipefail
 . "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
@@ -72,4 +73,23 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ "$now" -le $((base + 2)) ] || fail "soak: fds leaked: $now open, $base before: $(cat "$S")"
+
+# the floor server: the whole short greeting arrives, paced, with marks
+kill "$pid"; wait "$pid" 2>/dev/null || true
+"$HARK" synth --text "Hello, this is the floor." --rate 8000 --out "$T/short.wav" 2>/dev/null
+SHORT_MS=$(( ($(stat -c %s "$T/short.wav") - 44) / 16 ))
+FPORT=$(free_port)
+"$(dirname "$HARK")/floor_server" --port "$FPORT" --greeting "$T/short.wav" 2>"$T/floor.err" &
+pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$FPORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+"$LOADGEN" --webhook-url "http://127.0.0.1:$FPORT/api/v1/voice-agents/twilio/webhook" --auth-token x \
+  --account-sid "$TWILIO_ACCOUNT_SID" --to +15550901 --pid "$pid" --calls 4 --ramp-per-sec 20 \
+  --call-seconds $(( SHORT_MS / 1000 + 3 )) --expect-ms "$SHORT_MS" >"$T/floor.json" 2>"$T/floor_lg.err" \
+  || fail "loadgen against floor_server exited $?: $(cat "$T/floor.json")"
+F=$T/floor.json
+[ "$(field failed "$F")" = 0 ] && [ "$(field bad_messages "$F")" = 0 ] || fail "floor: $(cat "$F")"
+ge "$(field delivered_pct "$F")" 99 || fail "floor: greeting not delivered: $(cat "$F")"
+ge "$(field marks_received "$F")" 4 || fail "floor: no marks: $(cat "$F")"
+[ -s "$T/floor.err" ] && fail "floor_server complained: $(cat "$T/floor.err")"
 echo "ok: $(cat "$R")"
+echo "ok: floor $(cat "$F")"
