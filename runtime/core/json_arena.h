@@ -10,8 +10,9 @@
  * reused by the next scope). Outside a scope, and on every other thread,
  * cJSON allocates with malloc as before. Scopes do not nest.
  *
- * Under AddressSanitizer the arena is off (plain malloc), so ASan still sees
- * every cJSON allocation. */
+ * Under AddressSanitizer the arena stays on and poisons what no live block
+ * holds, so ASan reports an overflow, a use after free or a tree used after
+ * its scope as it would for malloc'd memory. */
 #ifndef HK_JSON_ARENA_H
 #define HK_JSON_ARENA_H
 

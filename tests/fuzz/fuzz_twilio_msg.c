@@ -3,17 +3,27 @@
  * whose strings are terminated inside their arrays and whose counts are in
  * range; a parsed media frame rebuilt with the outbound builder parses back
  * to the same payload. The input is copied to an exact-size heap block so
- * ASan catches any read past the given length. */
+ * ASan catches any read past the given length. cJSON allocates from
+ * core/json_arena as in hark (installed at start), whose blocks ASan guards. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_arena.h"
 #include "telephony/twilio_msg.h"
 
 #define TERMINATED(a) (memchr((a), '\0', sizeof(a)) != NULL)
 
 static hk_twilio_msg m, back;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    hk_json_arena_install();
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
