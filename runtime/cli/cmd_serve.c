@@ -4,11 +4,15 @@
  * agents from HARK_AGENTS_DIR with hot reload; one port (HARK_PORT, shared by
  * the workers with SO_REUSEPORT) serving /healthz, /metrics, the Twilio
  * webhooks and Media Streams. With several workers the first process only
- * supervises: it forwards signals and waits. SIGTERM drains: new calls are
- * refused and live calls get HARK_DRAIN_SECONDS (default 30) to finish
- * before they are ended; a worker whose calls are done keeps answering (503 on
- * /healthz, refusals) until every worker's are, since a listener that closes
- * early resets the connections the kernel already queued on it.
+ * supervises: it forwards signals and waits. SIGTERM drains: /healthz answers
+ * 503 at once, new calls are still taken for HARK_DRAIN_ACCEPT_SECONDS
+ * (default 2: the balancer's time to notice; SIGINT skips it) and refused after, and live
+ * calls get HARK_DRAIN_SECONDS (default 30) to finish before they are ended.
+ * A worker waits STREAM_GRACE_S after it last offered a stream (its caller's
+ * stream may still be on the way, to any worker). A worker whose calls are
+ * done keeps answering (503 on /healthz, refusals) until every worker's are,
+ * since a listener that closes early resets the connections the kernel
+ * already queued on it.
  * SIGHUP re-reads the configuration. */
 #include <errno.h>
 #include <openssl/rand.h>
@@ -58,6 +62,8 @@ static void drain_count_out(int index) {
         atomic_fetch_sub(&g_drain->busy, 1);
 }
 
+#define STREAM_GRACE_S 5.0 /* a stream arrives well within this of its webhook's answer */
+
 typedef struct serve {
     hk_app app;
     hk_config cfg;
@@ -65,6 +71,7 @@ typedef struct serve {
     ev_timer drain;
     hk_store *store;
     double drain_deadline;
+    double accept_until; /* new calls are refused from then on */
 } serve;
 
 static void dial_placed(void *ud, const char *sid, int status, const char *err) {
@@ -88,10 +95,20 @@ static int serve_dial(void *ud, const char *agent, const char *to, const char *f
 static void drain_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     serve *sv = w->data;
-    if (sv->app.live_calls <= 0) drain_count_out(g_worker_index);
+    double now = ev_now(loop);
+    if (!sv->app.refusing && now >= sv->accept_until) {
+        sv->app.refusing = 1;
+        hk_log(HK_LOG_INFO, NULL, "drain_refusing", "new calls are refused from now on; %d live call(s)",
+               sv->app.live_calls);
+    }
+    /* this worker is done: no live call, no longer taking calls, and no
+     * stream it offered may still arrive */
+    int done = sv->app.live_calls <= 0 && sv->app.refusing &&
+               (sv->app.last_stream_offer <= 0 || now >= sv->app.last_stream_offer + STREAM_GRACE_S);
+    if (done) drain_count_out(g_worker_index);
     int others_busy = g_drain && atomic_load(&g_drain->node_draining) &&
                       atomic_load(&g_drain->busy) > 0;
-    if ((sv->app.live_calls <= 0 && !others_busy) || ev_now(loop) >= sv->drain_deadline) {
+    if ((done && !others_busy) || now >= sv->drain_deadline) {
         if (sv->app.live_calls > 0)
             hk_log(HK_LOG_WARN, NULL, "drain_timeout", "%d call(s) still live: stopping",
                    sv->app.live_calls);
@@ -112,8 +129,12 @@ static void on_term(struct ev_loop *loop, ev_signal *w, int revents) {
     double grace = (double)hk_config_long(&sv->cfg, HK_CFG_HARK_DRAIN_SECONDS, 30);
     ev_now_update(loop);
     sv->drain_deadline = ev_now(loop) + grace;
-    hk_log(HK_LOG_INFO, NULL, "serve_stopping", "signal %d: draining %d live call(s), up to %.0f s",
-           w->signum, sv->app.live_calls, grace);
+    /* SIGINT is someone at a terminal, with no balancer to wait for */
+    double accept = w->signum == SIGTERM ? (double)hk_config_long(&sv->cfg, HK_CFG_HARK_DRAIN_ACCEPT_SECONDS, 2) : 0;
+    sv->accept_until = ev_now(loop) + (accept < grace ? accept : grace);
+    hk_log(HK_LOG_INFO, NULL, "serve_stopping",
+           "signal %d: draining %d live call(s), up to %.0f s; new calls taken for %.0f s more",
+           w->signum, sv->app.live_calls, grace, sv->accept_until - ev_now(loop));
     ev_timer_init(&sv->drain, drain_tick, 0., 0.1);
     sv->drain.data = sv;
     ev_timer_again(loop, &sv->drain);

@@ -30,7 +30,9 @@ typedef struct hk_app {
     char public_base[256];   /* scheme://host[:port] of it */
     char stream_base[256];   /* wss://host[:port] */
     char stream_secret[128];
-    int draining;            /* SIGTERM: refuse new calls */
+    int draining;            /* SIGTERM: /healthz answers 503 */
+    int refusing;            /* draining, and HARK_DRAIN_ACCEPT_SECONDS have passed: new calls refused */
+    double last_stream_offer; /* ev_now when a webhook last answered with a stream (0: never) */
     int live_calls;
     int stream_token_ttl_s;
 } hk_app;

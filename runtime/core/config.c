@@ -67,6 +67,9 @@ const hk_config_var hk_config_vars[HK_CFG_COUNT] = {
     [HK_CFG_HARK_WORKERS] = {"HARK_WORKERS", "1", NULL, "worker processes for hark serve (one per core)"},
     [HK_CFG_HARK_DRAIN_SECONDS] = {"HARK_DRAIN_SECONDS", "30", NULL,
                                    "on SIGTERM, how long live calls may run on before the worker stops"},
+    [HK_CFG_HARK_DRAIN_ACCEPT_SECONDS] = {"HARK_DRAIN_ACCEPT_SECONDS", "2", NULL,
+                                          "on SIGTERM, how long new calls are still taken while /healthz already "
+                                          "answers 503 (at least the balancer's time to mark the node down)"},
     [HK_CFG_HARK_LOG_LEVEL] = {"HARK_LOG_LEVEL", "info", NULL,
                                "debug, info, warn or error; callers' words appear in logs only at debug"},
     [HK_CFG_HARK_LUA_DIR] = {"HARK_LUA_DIR", NULL, NULL, "directory of hark's Lua library (default: the source tree's lua/)"},
@@ -430,6 +433,7 @@ int hk_config_check(const hk_config *c, const char *command, char *err, size_t e
     static const struct { hk_config_key k; long lo, hi; const char *range; } nums[] = {
         {HK_CFG_HARK_WORKERS, 1, 64, "1-64"},
         {HK_CFG_HARK_DRAIN_SECONDS, 0, 86400, "0-86400"},
+        {HK_CFG_HARK_DRAIN_ACCEPT_SECONDS, 0, 3600, "0-3600"},
         {HK_CFG_HARK_MAX_CONNECTIONS, 1, 1000000, "1-1000000"},
         {HK_CFG_HARK_CALL_MEMORY_MB, 1, 65536, "1-65536"},
         {HK_CFG_HARK_TTS_CACHE_MB, 0, 65536, "0-65536"},

@@ -47,6 +47,7 @@ typedef enum {
     HK_CFG_HARK_SPOOL_PATH,
     HK_CFG_HARK_WORKERS,
     HK_CFG_HARK_DRAIN_SECONDS,
+    HK_CFG_HARK_DRAIN_ACCEPT_SECONDS, /* cli/cmd_serve.c: calls still taken after SIGTERM */
     HK_CFG_HARK_LOG_LEVEL,
     HK_CFG_HARK_LUA_DIR,
     HK_CFG_HARK_WEB_DIR,            /* api/web_static.c */

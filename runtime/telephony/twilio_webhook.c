@@ -262,6 +262,7 @@ static void in_answer(in_call *c, hk_agent *a, const char *tenant, long long ver
         in_reply(c, 500, "text/plain", "cannot build TwiML\n");
     } else {
         char from_m[32], to_m[32];
+        app->last_stream_offer = ev_now(app->loop); /* a draining worker waits for its stream */
         hk_log(HK_LOG_INFO, c->sid, "call_incoming", "from %s to %s: agent %s version %d%s",
                c->from[0] ? hk_log_mask_number(c->from, from_m, sizeof from_m) : "?",
                hk_log_mask_number(c->to, to_m, sizeof to_m), a->id, a->version,
@@ -461,7 +462,7 @@ static void incoming_call(hk_app *app, const hk_http_request *req, hk_form *f,
         hk_resp_text(resp, 400, "text/plain", "CallSid and To are required\n");
         return;
     }
-    if (app->draining) {
+    if (app->refusing) {
         hk_twiml_say_hangup(body, sizeof body, "Sorry, we cannot take your call right now. "
                             "Please call again in a minute.", NULL);
         xml(resp, body);

@@ -2,10 +2,12 @@
 # hark serve --workers 2 and a graceful stop: two worker processes share the
 # port, and a webhook answered by one gives a token the other accepts (each
 # connection's worker is read from ss: the call is placed until its stream
-# lands on the worker that did not answer its webhook); SIGTERM
-# during a live call refuses new calls politely, turns /healthz to 503 (on
-# both workers: the one without calls stays until the other is done), lets the
-# live call finish normally, then every process exits with status 0.
+# lands on the worker that did not answer its webhook); SIGTERM during a live
+# call turns /healthz to 503 at once, still takes a new call for
+# HARK_DRAIN_ACCEPT_SECONDS (the balancer's time to notice), then refuses new
+# calls politely (on both workers: the one without calls stays until the
+# other is done), lets the live call finish normally, then every process
+# exits with status 0.
 set -euo pipefail
 . "$(dirname "$0")/ports_lib.sh"
 HARK=$(realpath "${1:-build/hark}")
@@ -20,6 +22,7 @@ fail() { echo "FAIL: $*" >&2; tail -20 "$T/serve.log" >&2 || true; exit 1; }
 export HARK_STORE=memory TWILIO_ACCOUNT_SID=AC55555555555555555555555555555555 TWILIO_AUTH_TOKEN=tok
 export TWILIO_WEBHOOK_URL=http://127.0.0.1:$PORT/api/v1/voice-agents/twilio/webhook
 export HARK_RECORDINGS_DIR=$T/rec HARK_PORT=$PORT HARK_AGENTS_DIR=agents HARK_DRAIN_SECONDS=60
+export HARK_DRAIN_ACCEPT_SECONDS=2
 # callers' and agents' words reach the log only at debug (the privacy rule of core/log.h)
 export HARK_LOG_LEVEL=debug
 "$HARK" serve --workers 2 2>"$T/serve.log" &
@@ -81,7 +84,7 @@ for try in $(seq 12); do
   [ -n "${TOKEN:-}" ] || fail "no token from the webhook for $SID"
   pgrep -P "$pid" | grep -qx "$WEBHOOK_PID" || fail "webhook answered by $WEBHOOK_PID, not a worker of $pid"
   "$FAKE" --url "ws://127.0.0.1:$PORT/voice/stream/$SID" --call-sid $SID --stream-sid MZ$(printf '%032d' $((700 + try))) \
-    --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l1.wav" \
+    --param agent=front_desk --param "token=$TOKEN" --caller-wav "$T/l1.wav" --caller-wav "$T/l1.wav" \
     --out "$T/heard.wav" --log "$T/events.jsonl" --max-seconds 60 &
   fake=$!
   for _ in $(seq 100); do grep -q '"event":"call_started","call_id":"'$SID'"' "$T/serve.log" && break; sleep 0.1; done
@@ -98,16 +101,22 @@ echo "token from worker $WEBHOOK_PID, stream on worker $STREAM_PID (call $try)"
 
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] || fail "/healthz not 200 before the drain"
 kill -TERM "$pid"
+# a call that comes before the balancer noticed is still taken (its stream is offered)
+twiml=$(webhook CA$(printf '%032d' 200)) || fail "webhook failed right after SIGTERM"
+[[ $twiml == *"<Stream"* ]] || fail "a call right after SIGTERM was not taken: $twiml"
 for _ in $(seq 50); do [ "$(grep -c '"event":"serve_stopping"' "$T/serve.log")" -ge 2 ] && break; sleep 0.1; done
 # /healthz answers 503 on every worker while draining (a load balancer takes the node out)
 for i in 1 2 3 4; do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 503 ] || fail "/healthz not 503 while draining"
 done
-# both workers refuse new calls while draining
+# after HARK_DRAIN_ACCEPT_SECONDS both workers refuse new calls
+for _ in $(seq 100); do [ "$(grep -c '"event":"drain_refusing"' "$T/serve.log")" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c '"event":"drain_refusing"' "$T/serve.log")" -eq 2 ] || fail "the workers did not start refusing"
 for i in 1 2 3 4; do
-  webhook CA$(printf '%032d' $((100 + i))) | grep -q 'cannot take your call right now' || fail "new call not refused while draining"
+  twiml=$(webhook CA$(printf '%032d' $((100 + i))))
+  [[ $twiml == *"cannot take your call right now"* ]] || fail "new call not refused while draining: $twiml"
 done
-# the worker without calls has had several drain ticks (0.1 s each) by now;
+# the worker without calls has had many drain ticks (0.1 s each) by now;
 # it still serves, since a listener closed early resets connections queued on it
 sleep 0.3
 kill -0 "$fake" 2>/dev/null || fail "the live call ended before the check"
