@@ -1,8 +1,8 @@
 /* providers/llm_anthropic: Anthropic Messages streaming. Owns the translation
  * of the provider-neutral (OpenAI-shaped) request into a Messages body and
- * the routing of the named stream events by content block index: text deltas
- * to the sink as they come, tool input JSON gathered per block and handed on
- * at the block's stop. Transport, deadlines and the done-once rule live in
+ * the routing of the named stream events (read by anthropic_event.c) by
+ * content block index: text deltas to the sink as they come, tool input JSON
+ * gathered per block and handed on at the block's stop. Transport, deadlines and the done-once rule live in
  * llm_stream.c. Never blocks the loop; never buffers the reply text. */
 #include "providers/llm_anthropic.h"
 
@@ -12,12 +12,13 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "providers/anthropic_event.h"
 #include "providers/llm_stream.h"
 
 #define DEFAULT_BASE "https://api.anthropic.com"
 #define API_VERSION "2023-06-01"
 #define DEFAULT_MAX_TOKENS 1024
-#define MAX_BLOCKS 256
+#define MAX_BLOCKS HK_ANTHROPIC_EVENT_MAX_BLOCKS
 
 enum { BLOCK_NONE, BLOCK_TEXT, BLOCK_TOOL };
 
@@ -275,15 +276,6 @@ char *hk_anthropic_request(const char *neutral_json, const hk_llm_config *cfg, c
     return s;
 }
 
-const char *hk_anthropic_finish_reason(const char *stop_reason) {
-    if (!stop_reason) return "stop";
-    if (strcmp(stop_reason, "end_turn") == 0 || strcmp(stop_reason, "stop_sequence") == 0) return "stop";
-    if (strcmp(stop_reason, "tool_use") == 0) return "tool_calls";
-    if (strcmp(stop_reason, "max_tokens") == 0) return "length";
-    if (strcmp(stop_reason, "refusal") == 0) return "content_filter";
-    return stop_reason;
-}
-
 /* ---- the stream ------------------------------------------------------- */
 
 static void clear_blocks(hk_llm *l) {
@@ -296,8 +288,7 @@ static void clear_blocks(hk_llm *l) {
     l->stop[0] = 0;
 }
 
-static int add_json(block *b, const char *s) {
-    size_t n = strlen(s);
+static int add_json(block *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t c = b->cap ? b->cap * 2 : 128;
         while (c < b->len + n + 1) c *= 2;
@@ -306,116 +297,77 @@ static int add_json(block *b, const char *s) {
         b->json = p;
         b->cap = c;
     }
-    memcpy(b->json + b->len, s, n + 1);
+    memcpy(b->json + b->len, s, n);
     b->len += n;
+    b->json[b->len] = 0;
     return 0;
 }
 
-static const char *str_at(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* a token count from the provider; -1 when absent or not a sane count */
-static long count(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12 ? (long)v->valuedouble : -1;
-}
-
-/* message_start.message.usage / message_delta.usage: the prompt is the input
- * plus the cache reads and writes (all billed as prompt); output_tokens is
- * the running total of the completion. */
-static void take_usage(hk_llm *l, const cJSON *u) {
-    if (!cJSON_IsObject(u)) return;
-    long in = count(u, "input_tokens"), cr = count(u, "cache_read_input_tokens"),
-         cw = count(u, "cache_creation_input_tokens");
-    long prompt = in < 0 && cr < 0 && cw < 0 ? -1 : (in > 0 ? in : 0) + (cr > 0 ? cr : 0) + (cw > 0 ? cw : 0);
-    hk_llm_stream_usage(&l->st, prompt, count(u, "output_tokens"));
-}
-
-/* Handles one parsed event; returns 0 to go on, -1 after a finish or a stop. */
-static int handle(hk_llm *l, const char *type, cJSON *j) {
+/* Applies one event (read by anthropic_event.c) to the completion. Returns
+ * nothing: after a finish, or a sink call that returned 0, touch nothing. */
+static void apply(hk_llm *l, const hk_anthropic_event *ev) {
     hk_llm_stream *s = &l->st;
-    if (strcmp(type, "error") == 0) {
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-        const char *et = str_at(e, "type"), *em = str_at(e, "message");
-        hk_llm_stream_finish(s, 0, "%s: %s", et ? et : "error", em ? em : "error in stream");
-        return -1;
-    }
-    if (strcmp(type, "message_delta") == 0) {
-        const char *sr = str_at(cJSON_GetObjectItemCaseSensitive(j, "delta"), "stop_reason");
-        if (sr) snprintf(l->stop, sizeof l->stop, "%s", hk_anthropic_finish_reason(sr));
-        take_usage(l, cJSON_GetObjectItemCaseSensitive(j, "usage"));
-        return 0;
-    }
-    if (strcmp(type, "message_start") == 0) {
-        take_usage(l, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "usage"));
-        return 0;
-    }
-    if (strcmp(type, "message_stop") == 0) {
+    block *b = NULL;
+    switch (ev->kind) {
+    case HK_ANTHROPIC_EVENT_ERROR:
+        hk_llm_stream_finish(s, 0, "%s: %s", ev->error_type ? ev->error_type : "error",
+                             ev->error_message ? ev->error_message : "error in stream");
+        return;
+    case HK_ANTHROPIC_EVENT_MESSAGE_DELTA:
+        if (ev->finish_reason) snprintf(l->stop, sizeof l->stop, "%s", ev->finish_reason);
+        if (ev->has_usage) hk_llm_stream_usage(s, ev->prompt_tokens, ev->completion_tokens);
+        return;
+    case HK_ANTHROPIC_EVENT_MESSAGE_START:
+        if (ev->has_usage) hk_llm_stream_usage(s, ev->prompt_tokens, ev->completion_tokens);
+        return;
+    case HK_ANTHROPIC_EVENT_MESSAGE_STOP:
         hk_llm_stream_finish(s, 1, "%s", l->stop[0] ? l->stop : "stop");
-        return -1;
-    }
-    if (strncmp(type, "content_block_", 14) != 0) return 0; /* message_start, ping, new kinds */
-    const cJSON *ix = cJSON_GetObjectItemCaseSensitive(j, "index");
-    if (!cJSON_IsNumber(ix) || ix->valuedouble < 0 || ix->valuedouble >= MAX_BLOCKS) {
-        hk_llm_stream_finish(s, 0, "malformed event: %s without a usable index", type);
-        return -1;
-    }
-    block *b = &l->blocks[ix->valueint];
-    if (strcmp(type, "content_block_start") == 0) {
-        const cJSON *cb = cJSON_GetObjectItemCaseSensitive(j, "content_block");
-        const char *bt = str_at(cb, "type");
-        if (bt && strcmp(bt, "tool_use") == 0) {
-            const char *id = str_at(cb, "id"), *name = str_at(cb, "name");
+        return;
+    case HK_ANTHROPIC_EVENT_BLOCK_START:
+        b = &l->blocks[ev->index];
+        if (ev->part == HK_ANTHROPIC_PART_TOOL) {
             b->type = BLOCK_TOOL;
             free(b->id);
             free(b->name);
-            b->id = strdup(id ? id : "");
-            b->name = strdup(name ? name : "");
+            b->id = strdup(ev->id);
+            b->name = strdup(ev->name);
             b->len = 0;
-        } else if (bt && strcmp(bt, "text") == 0) {
+        } else if (ev->part == HK_ANTHROPIC_PART_TEXT) {
             b->type = BLOCK_TEXT;
-            const char *t = str_at(cb, "text");
-            if (t && *t && !hk_llm_stream_token(s, t, strlen(t))) return -1;
+            if (ev->text) (void)hk_llm_stream_token(s, ev->text, ev->text_len);
         }
-        return 0;
-    }
-    if (strcmp(type, "content_block_delta") == 0) {
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "delta");
-        const char *dt = str_at(d, "type");
-        if (!dt) return 0;
-        if (strcmp(dt, "text_delta") == 0) {
-            const char *t = str_at(d, "text");
-            if (t && *t && !hk_llm_stream_token(s, t, strlen(t))) return -1;
-        } else if (strcmp(dt, "input_json_delta") == 0 && b->type == BLOCK_TOOL) {
-            const char *p = str_at(d, "partial_json");
-            if (p && add_json(b, p) != 0) {
-                hk_llm_stream_finish(s, 0, "malformed event: out of memory");
-                return -1;
-            }
+        return;
+    case HK_ANTHROPIC_EVENT_BLOCK_DELTA:
+        b = &l->blocks[ev->index];
+        if (ev->part == HK_ANTHROPIC_PART_TEXT) {
+            if (ev->text) (void)hk_llm_stream_token(s, ev->text, ev->text_len);
+        } else if (ev->part == HK_ANTHROPIC_PART_TOOL && b->type == BLOCK_TOOL && ev->partial_json &&
+                   add_json(b, ev->partial_json, ev->partial_len) != 0) {
+            hk_llm_stream_finish(s, 0, "malformed event: out of memory");
         }
-        return 0;
+        return;
+    case HK_ANTHROPIC_EVENT_BLOCK_STOP:
+        b = &l->blocks[ev->index];
+        if (b->type == BLOCK_TOOL) {
+            b->type = BLOCK_NONE; /* once */
+            (void)hk_llm_stream_tool_call(s, b->id, b->name, b->len ? b->json : "{}");
+        }
+        return;
+    case HK_ANTHROPIC_EVENT_BLOCK_OTHER:
+    case HK_ANTHROPIC_EVENT_OTHER:
+        return; /* ping, new kinds */
     }
-    if (strcmp(type, "content_block_stop") == 0 && b->type == BLOCK_TOOL) {
-        b->type = BLOCK_NONE; /* once */
-        if (!hk_llm_stream_tool_call(s, b->id, b->name, b->len ? b->json : "{}")) return -1;
-    }
-    return 0;
 }
 
 static void on_event(hk_llm_stream *s, const char *event, const char *data, size_t len) {
-    hk_llm *l = (hk_llm *)s;
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        hk_llm_stream_finish(s, 0, "malformed event: %.80s", data);
+    hk_anthropic_event ev;
+    char err[160];
+    if (hk_anthropic_event_parse(event, data, len, &ev, err, sizeof err) != HK_ANTHROPIC_EVENT_OK) {
+        hk_llm_stream_finish(s, 0, "%s", err);
         return;
     }
-    /* the data's own type is authoritative; the event name says the same */
-    const char *type = str_at(j, "type");
-    handle(l, type ? type : event, j);
-    cJSON_Delete(j);
+    apply((hk_llm *)s, &ev);
+    hk_anthropic_event_free(&ev);
 }
 
 /* ---- vtable ----------------------------------------------------------- */

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "providers/anthropic_event.h" /* hk_anthropic_finish_reason */
 #include "providers/provider.h"
 
 extern const hk_llm_vtable hk_llm_anthropic;
@@ -20,8 +21,5 @@ extern const hk_llm_vtable hk_llm_anthropic;
  * malloc'ed JSON text, or NULL with err set when the request is unusable. */
 char *hk_anthropic_request(const char *neutral_json, const hk_llm_config *cfg, char *err,
                            size_t errlen);
-
-/* Anthropic's stop_reason in OpenAI's words (end_turn -> stop, ...). */
-const char *hk_anthropic_finish_reason(const char *stop_reason);
 
 #endif

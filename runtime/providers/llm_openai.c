@@ -1,8 +1,8 @@
 /* providers/llm_openai: OpenAI-compatible streaming chat completions. Owns the
- * request body (the neutral request plus model and streaming options), the
- * parsing of chat.completion.chunk events and the assembly of streamed tool
- * calls (by index: the first fragment names id and function, the rest carry
- * argument pieces). Transport, deadlines and the done-once rule live in
+ * request body (the neutral request plus model and streaming options) and
+ * the application of each stream event (read by openai_event.c): tokens to
+ * the sink, the assembly of streamed tool calls (by index: the first fragment
+ * names id and function, the rest carry argument pieces). Transport, deadlines and the done-once rule live in
  * llm_stream.c. Never blocks the loop; never buffers the reply before
  * handing its tokens on. */
 #include "providers/llm_openai.h"
@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "providers/llm_stream.h"
+#include "providers/openai_event.h"
 
 #define DEFAULT_BASE "https://api.openai.com/v1"
 #define MAX_TOOL_CALLS 64
@@ -118,8 +119,7 @@ static tool_acc *tool_at(hk_llm *l, int index) {
     return &l->tools[at];
 }
 
-static int add_fragment(tool_acc *t, const char *s) {
-    size_t n = strlen(s);
+static int add_fragment(tool_acc *t, const char *s, size_t n) {
     if (t->args_len + n + 1 > t->args_cap) {
         size_t c = t->args_cap ? t->args_cap * 2 : 128;
         while (c < t->args_len + n + 1) c *= 2;
@@ -128,98 +128,63 @@ static int add_fragment(tool_acc *t, const char *s) {
         t->args = b;
         t->args_cap = c;
     }
-    memcpy(t->args + t->args_len, s, n + 1);
+    memcpy(t->args + t->args_len, s, n);
     t->args_len += n;
+    t->args[t->args_len] = 0;
     return 0;
 }
 
-static int take_tool_deltas(hk_llm *l, cJSON *calls) {
-    int pos = 0;
-    cJSON *c;
-    cJSON_ArrayForEach(c, calls) {
-        cJSON *ix = cJSON_GetObjectItemCaseSensitive(c, "index");
-        tool_acc *t = tool_at(l, cJSON_IsNumber(ix) ? ix->valueint : pos);
-        pos++;
+/* One event's tool call fragments into the calls of the completion. */
+static int take_tool_deltas(hk_llm *l, const hk_openai_event *ev) {
+    for (size_t i = 0; i < ev->n_calls; i++) {
+        const hk_openai_tool_delta *d = &ev->calls[i];
+        tool_acc *t = tool_at(l, d->index);
         if (!t) return -1;
-        cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
-        cJSON *fn = cJSON_GetObjectItemCaseSensitive(c, "function");
-        cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
-        cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-        if (cJSON_IsString(id) && *id->valuestring && !t->id) t->id = strdup(id->valuestring);
-        if (cJSON_IsString(name) && *name->valuestring && !t->name) t->name = strdup(name->valuestring);
-        if (cJSON_IsString(args) && add_fragment(t, args->valuestring) != 0) return -1;
-        if (cJSON_IsObject(args)) { /* a few compatible servers send an object */
-            char *a = cJSON_PrintUnformatted(args);
-            int rc = a ? add_fragment(t, a) : -1;
-            free(a);
-            if (rc != 0) return -1;
-        }
+        if (d->id && !t->id) t->id = strdup(d->id);
+        if (d->name && !t->name) t->name = strdup(d->name);
+        if (d->args && add_fragment(t, d->args, d->args_len) != 0) return -1;
     }
     return 0;
 }
 
-/* a token count from the provider; -1 when absent or not a sane count */
-static long count(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12 ? (long)v->valuedouble : -1;
-}
-
+/* One SSE event: openai_event reads it, this applies it to the completion. */
 static void on_event(hk_llm_stream *s, const char *event, const char *data, size_t len) {
     (void)event;
     hk_llm *l = (hk_llm *)s;
-    if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+    hk_openai_event ev;
+    char err[160];
+    if (hk_openai_event_parse(data, len, &ev, err, sizeof err) != HK_OPENAI_EVENT_OK) {
+        hk_llm_stream_finish(s, 0, "%s", err);
+        return;
+    }
+    if (ev.kind == HK_OPENAI_EVENT_DONE) {
         if (!send_tools(l)) return;
         hk_llm_stream_finish(s, 1, "%s", l->finish[0] ? l->finish : "stop");
         return;
     }
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        hk_llm_stream_finish(s, 0, "malformed event: %.80s", data);
+    if (ev.kind == HK_OPENAI_EVENT_ERROR) {
+        hk_llm_stream_finish(s, 0, "%s: %s", ev.error_type ? ev.error_type : "error",
+                             ev.error_message ? ev.error_message : "error in stream");
+        hk_openai_event_free(&ev);
         return;
     }
-    cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-    if (e) { /* an error reported inside the stream (overload, server error) */
-        cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-        cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "type");
-        hk_llm_stream_finish(s, 0, "%s: %s", cJSON_IsString(t) ? t->valuestring : "error",
-                             cJSON_IsString(m) ? m->valuestring : "error in stream");
-        cJSON_Delete(j);
+    if (ev.has_usage) hk_llm_stream_usage(s, ev.prompt_tokens, ev.completion_tokens);
+    if (!ev.has_choice) { /* the usage-only chunk, or another choice */
+        hk_openai_event_free(&ev);
         return;
     }
-    /* usage: the last chunk (empty choices) when include_usage is asked;
-     * some compatible servers put it on the finishing chunk instead */
-    cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
-    if (cJSON_IsObject(u)) hk_llm_stream_usage(s, count(u, "prompt_tokens"), count(u, "completion_tokens"));
-    cJSON *choice = NULL, *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "choices")) {
-        cJSON *ix = cJSON_GetObjectItemCaseSensitive(c, "index");
-        if (!cJSON_IsNumber(ix) || ix->valueint == 0) {
-            choice = c;
-            break;
-        }
-    }
-    if (!choice) { /* the usage-only chunk, or another choice */
-        cJSON_Delete(j);
+    if (ev.text && !hk_llm_stream_token(s, ev.text, ev.text_len)) {
+        hk_openai_event_free(&ev);
         return;
     }
-    cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
-    cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
-    if (cJSON_IsString(content) && *content->valuestring &&
-        !hk_llm_stream_token(s, content->valuestring, strlen(content->valuestring))) {
-        cJSON_Delete(j);
-        return;
-    }
-    cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
-    if (cJSON_IsArray(calls) && take_tool_deltas(l, calls) != 0) {
-        cJSON_Delete(j);
+    if (take_tool_deltas(l, &ev) != 0) {
+        hk_openai_event_free(&ev);
         hk_llm_stream_finish(s, 0, "malformed event: too many tool calls");
         return;
     }
-    cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
-    int finished = cJSON_IsString(fr) && *fr->valuestring;
-    if (finished) snprintf(l->finish, sizeof l->finish, "%s", fr->valuestring);
-    cJSON_Delete(j);
+    int finished = ev.finish_reason != NULL;
+    if (finished) snprintf(l->finish, sizeof l->finish, "%s", ev.finish_reason);
+    hk_openai_event_free(&ev);
     /* the calls are complete once a finish_reason comes: hand them on now
      * rather than after the usage chunk */
     if (finished && l->n_tools) send_tools(l);
