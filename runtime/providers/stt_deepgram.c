@@ -29,6 +29,7 @@
 #include "media/vad.h"
 #include "net/form.h"
 #include "net/ws_client.h"
+#include "providers/deepgram_msg.h"
 
 #define DG_RING_BYTES (8000 * 10)    /* >= 10 s of 8 kHz mu-law (rounded up to 16 s) */
 #define DG_MAX_RETRIES 4             /* after a failure: now, then 0.25, 0.5, 1 s */
@@ -218,21 +219,16 @@ static uint64_t audio_pos(hk_stt *s, double seconds) {
     return s->conn_base + (uint64_t)llround(seconds * 8000.0);
 }
 
-static void on_results(hk_stt *s, const cJSON *m) {
-    const cJSON *alts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "channel"), "alternatives");
-    const cJSON *alt = cJSON_GetArrayItem(alts, 0);
-    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(alt, "transcript");
-    const char *text = cJSON_IsString(tr) ? tr->valuestring : "";
-    const cJSON *cf = cJSON_GetObjectItemCaseSensitive(alt, "confidence");
-    double conf = cJSON_IsNumber(cf) ? cf->valuedouble : -1.0;
-    int is_final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "is_final"));
-    int speech_final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "speech_final"));
-    int from_finalize = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "from_finalize"));
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "start");
-    const cJSON *du = cJSON_GetObjectItemCaseSensitive(m, "duration");
-    double start = cJSON_IsNumber(st) ? st->valuedouble : 0;
-    double dur = cJSON_IsNumber(du) ? du->valuedouble : 0;
-    uint64_t end_abs = audio_pos(s, start + dur);
+static void on_results(hk_stt *s, const hk_deepgram_msg *m) {
+    const char *text = m->transcript;
+    double conf = m->confidence;
+    int is_final = m->is_final;
+    int speech_final = m->speech_final;
+    int from_finalize = m->from_finalize;
+    if (m->transcript_cut)
+        hk_log(HK_LOG_WARN, s->log_id, "deepgram_long_transcript", "a span of more than %zu bytes was cut",
+               m->transcript_len);
+    uint64_t end_abs = audio_pos(s, m->start + m->duration);
     int has_text = text[0] != 0 && end_abs > s->ignore_before;
 
     if (!is_final) {
@@ -267,26 +263,36 @@ static void on_results(hk_stt *s, const cJSON *m) {
 static void on_message(void *ud, const char *data, size_t n, int binary) {
     hk_stt *s = ud;
     if (binary || s->closing || s->failed) return;
-    cJSON *m = cJSON_ParseWithLength(data, n);
-    if (!m) {
-        /* the message may hold a transcript: its length at warn, text at debug */
-        hk_log(HK_LOG_WARN, s->log_id, "deepgram_bad_message", "%zu bytes unreadable", n);
+    hk_deepgram_msg m; /* ~8 KB: the loop's stack has room */
+    char err[160];
+    if (hk_deepgram_msg_parse(data, n, &m, err, sizeof err) != HK_DEEPGRAM_MSG_OK) {
+        /* the message may hold a transcript: its length and the reason at
+         * warn (they name fields, never values), the text at debug */
+        hk_log(HK_LOG_WARN, s->log_id, "deepgram_bad_message", "%zu bytes unreadable: %s", n, err);
         hk_log(HK_LOG_DEBUG, s->log_id, "deepgram_bad_message_text", "%.*s", (int)(n > 200 ? 200 : n), data);
         return;
     }
     s->got_msg = 1;
     enter(s);
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "type");
-    const char *type = cJSON_IsString(t) ? t->valuestring : "";
-    if (strcmp(type, "Results") == 0) {
-        on_results(s, m);
-    } else if (strcmp(type, "SpeechStarted") == 0) {
+    switch (m.type) {
+    case HK_DEEPGRAM_MSG_RESULTS:
+        on_results(s, &m);
+        break;
+    case HK_DEEPGRAM_MSG_SPEECH_STARTED:
         if (s->sink.speech_started) s->sink.speech_started(s->sink.ud);
-    } else if (strcmp(type, "UtteranceEnd") == 0) {
+        break;
+    case HK_DEEPGRAM_MSG_UTTERANCE_END:
         turn_ended(s);
+        break;
+    case HK_DEEPGRAM_MSG_ERROR:
+        /* the close frame that follows says what happens to the socket */
+        hk_log(HK_LOG_WARN, s->log_id, "deepgram_error_message", "%s%s%s", m.error, m.variant[0] ? ": " : "",
+               m.variant);
+        break;
+    case HK_DEEPGRAM_MSG_METADATA:
+    case HK_DEEPGRAM_MSG_OTHER:
+        break; /* nothing to do */
     }
-    /* Metadata and types we do not know are ignored */
-    cJSON_Delete(m);
     leave(s);
 }
 

@@ -21,9 +21,9 @@
 #include "core/grow.h"
 #include "core/log.h"
 #include "core/strbuf.h"
-#include "net/base64.h"
 #include "net/http_client.h"
 #include "net/ws_client.h"
+#include "providers/elevenlabs_msg.h"
 
 #define DEFAULT_VOICE "21m00Tcm4TlvDq8ikWAM"
 #define DEFAULT_MODEL "eleven_flash_v2_5"
@@ -283,17 +283,13 @@ static int send_text(req *r, const char *text, int flush)
 /* Group alignment characters into words and place them in the request's
  * text. base_ms: audio of the request before this message. final: the last
  * message, so a word still open ends here. */
-static void align_words(req *r, const cJSON *al, uint32_t base_ms, int final)
+static void align_words(req *r, const hk_elevenlabs_char *chars, size_t n_chars, uint32_t base_ms, int final)
 {
     hk_tts *t = r->t;
-    const cJSON *chars = al ? cJSON_GetObjectItemCaseSensitive(al, "chars") : NULL;
-    const cJSON *starts = al ? cJSON_GetObjectItemCaseSensitive(al, "charStartTimesMs") : NULL;
     size_t n = 0;
-    const cJSON *c = cJSON_IsArray(chars) ? chars->child : NULL;
-    const cJSON *s = cJSON_IsArray(starts) ? starts->child : NULL;
-    for (;; c = c->next, s = s ? s->next : NULL) {
-        int end = !c;
-        const char *ch = end ? NULL : cJSON_IsString(c) ? c->valuestring : "";
+    for (size_t i = 0;; i++) {
+        int end = i == n_chars;
+        const char *ch = end ? NULL : chars[i].c;
         int space = end || !*ch || isspace((unsigned char)ch[0]);
         if (space && r->pw_len && (!end || final)) {
             /* a whole word: find it at or after the cursor */
@@ -314,7 +310,7 @@ static void align_words(req *r, const cJSON *al, uint32_t base_ms, int final)
         if (space) continue;
         size_t l = strlen(ch);
         if (r->pw_len + l >= sizeof r->pw) continue; /* absurdly long word: keep its start */
-        if (!r->pw_len) r->pw_ms = base_ms + (uint32_t)(cJSON_IsNumber(s) && s->valuedouble > 0 ? s->valuedouble : 0);
+        if (!r->pw_len) r->pw_ms = base_ms + chars[i].start_ms;
         memcpy(r->pw + r->pw_len, ch, l);
         r->pw_len += l;
     }
@@ -324,50 +320,31 @@ static void align_words(req *r, const cJSON *al, uint32_t base_ms, int final)
 static void ws_message(req *r, const char *data, size_t len)
 {
     hk_tts *t = r->t;
-    cJSON *j = cJSON_ParseWithLength(data, len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        ws_failed(r, "malformed message from the service");
+    hk_elevenlabs_msg *m = &t->msg;
+    char err[160];
+    if (hk_elevenlabs_msg_parse(data, len, m, err, sizeof err) != HK_ELEVENLABS_MSG_OK) {
+        char why[200];
+        snprintf(why, sizeof why, "malformed message from the service (%s)", err);
+        ws_failed(r, why);
         return;
     }
-    const cJSON *audio = cJSON_GetObjectItemCaseSensitive(j, "audio");
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
-    int final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "isFinal"));
-    if (error && !cJSON_IsNull(error)) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-        char why[200];
-        snprintf(why, sizeof why, "service error: %s", cJSON_IsString(m) ? m->valuestring
-                                                       : cJSON_IsString(error) ? error->valuestring : "?");
-        cJSON_Delete(j);
+    if (m->is_error) {
+        char why[240];
+        snprintf(why, sizeof why, "service error: %s", m->error);
         ws_failed(r, why);
         return;
     }
     uint32_t base_ms = (uint32_t)(r->audio_bytes / ULAW_BYTES_PER_MS);
-    if (cJSON_IsString(audio) && audio->valuestring[0]) {
-        size_t n = strlen(audio->valuestring);
-        if (hk_grow((void **)&t->dec, &t->dec_cap, hk_base64_decoded_max(n), 1) != 0) {
-            cJSON_Delete(j);
-            return;
-        }
-        long got = hk_base64_decode(audio->valuestring, n, t->dec, t->dec_cap);
-        if (got < 0) {
-            cJSON_Delete(j);
-            ws_failed(r, "bad base64 audio from the service");
-            return;
-        }
-        r->audio_bytes += (size_t)got;
+    if (m->audio_len) {
+        r->audio_bytes += m->audio_len;
         hk_el_arm_timer(r);
-        hk_el_emit_audio(r, t->dec, (size_t)got);
-        if (r->dead) {
-            cJSON_Delete(j);
-            return;
-        }
+        hk_el_emit_audio(r, m->audio, m->audio_len);
+        if (r->dead) return;
     }
-    const cJSON *al = cJSON_GetObjectItemCaseSensitive(j, "alignment");
-    if (!cJSON_IsObject(al)) al = cJSON_GetObjectItemCaseSensitive(j, "normalizedAlignment");
-    if (cJSON_IsObject(al) || final) align_words(r, cJSON_IsObject(al) ? al : NULL, base_ms, final);
-    cJSON_Delete(j);
-    if (final && !r->dead) hk_el_finish(r, 1, NULL);
+    /* the sink may have pushed or cancelled, but no message is parsed
+     * before this one is done: m still holds this one */
+    if (m->has_alignment || m->is_final) align_words(r, m->chars, m->n_chars, base_ms, m->is_final);
+    if (m->is_final && !r->dead) hk_el_finish(r, 1, NULL);
 }
 
 static void on_ws_open(void *ud)
@@ -513,7 +490,7 @@ static void free_all(hk_tts *t)
     free(t->ws_url);
     free(t->http_url);
     free(t->cancels);
-    free(t->dec);
+    hk_elevenlabs_msg_free(&t->msg);
     free(t->marks);
     free(t);
 }

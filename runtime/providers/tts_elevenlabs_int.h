@@ -12,6 +12,7 @@
 #include "core/strbuf.h"
 #include "net/http_client.h"
 #include "net/ws_client.h"
+#include "providers/elevenlabs_msg.h"
 #include "providers/tts_elevenlabs.h"
 
 typedef struct req req;
@@ -71,8 +72,7 @@ struct hk_tts {
     hk_http_call **cancels; /* deferred hk_http_cancel */
     size_t n_cancels, cap_cancels;
     ev_timer kick;      /* runs pump/reap outside any library callback */
-    uint8_t *dec;       /* base64 decode buffer, reused */
-    size_t dec_cap;
+    hk_elevenlabs_msg msg; /* the message being read: its audio and alignment buffers are reused */
     hk_word_mark *marks;
     size_t marks_cap;
 };
