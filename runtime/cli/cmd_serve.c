@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <signal.h>
@@ -240,6 +241,7 @@ static int supervise(hk_config *cfg, int n) {
     atomic_init(&g_drain->node_draining, 0);
     atomic_init(&g_drain->busy, n);
     for (int i = 0; i < HK_MAX_WORKERS; i++) atomic_init(&g_drain->done[i], i >= n);
+    pid_t supervisor = getpid();
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -249,6 +251,14 @@ static int supervise(hk_config *cfg, int n) {
             break;
         }
         if (pid == 0) {
+            /* a worker hears signals from its supervisor only: Ctrl-C at a
+             * terminal signals the foreground process group, and a worker in
+             * it would get the supervisor's forwarded copy as a second signal
+             * ("stop now"); and a supervisor that dies (SIGKILL) leaves no
+             * orphan serving on: its workers get SIGTERM and drain */
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != supervisor) raise(SIGTERM); /* it died before the prctl */
             char path[460];
             snprintf(path, sizeof path, "%s-%d.jsonl", base, i);
             if (hk_config_set(cfg, HK_CFG_HARK_SPOOL_PATH, path) != 0) _exit(1);
