@@ -115,7 +115,11 @@ static void signed_parts(const uint8_t *d, size_t n) {
     if (!ok) abort();
 }
 
-static int32_t i32(const uint8_t *d) { return (int32_t)((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24); }
+static int32_t i32(const uint8_t *d) {
+    uint32_t v;
+    memcpy(&v, d, sizeof v);
+    return (int32_t)v;
+}
 
 static void round_trip(const uint8_t *d, size_t n) {
     if (n < 14) return;
@@ -133,13 +137,13 @@ static void round_trip(const uint8_t *d, size_t n) {
     if (how & 1) iat = (long)i32(d - 14) * 1000L, exp = iat + i32(d - 10); /* far from now too */
     char tok[HK_JWT_MAX_LEN + 1];
     long tn = hk_jwt_sign(SECRET, sub, ten, iat, exp, tok, sizeof tok);
-    int writable = strlen(sub) < sizeof ((hk_jwt_claims *)0)->sub && strlen(ten) < sizeof ((hk_jwt_claims *)0)->tenant &&
-                   !strpbrk(sub, "\"\\") && !strpbrk(ten, "\"\\");
+    hk_jwt_claims c;
+    int writable = strlen(sub) < sizeof c.sub && strlen(ten) < sizeof c.tenant && !strpbrk(sub, "\"\\") &&
+                   !strpbrk(ten, "\"\\");
     if ((tn > 0) != writable || (tn > 0 && (size_t)tn != strlen(tok))) abort();
     if (tn <= 0) return;
     int valid = sub[0] && ten[0] && iat >= 0 && exp <= 100000000000L && iat <= NOW + HK_JWT_SKEW_S &&
                 NOW < exp + HK_JWT_SKEW_S && exp > iat && exp - iat <= HK_JWT_MAX_LIFE_S;
-    hk_jwt_claims c;
     int rc = verify(SECRET, tok, (size_t)tn, &c);
     if ((rc == 0) != valid) abort();
     if (rc == 0 && (strcmp(c.sub, sub) != 0 || strcmp(c.tenant, ten) != 0 || c.iat != iat || c.exp != exp)) abort();

@@ -80,7 +80,8 @@ static void signed_payload(const uint8_t *p, size_t pn, int64_t now) {
     char *end = NULL;
     errno = 0;
     long long e = numl && numl < sizeof num ? strtoll(num, &end, 10) : 0;
-    int num_ok = numl && numl < sizeof num && !errno && end == num + numl && (num[0] == '-' || (num[0] >= '0' && num[0] <= '9'));
+    int num_ok = numl && numl < sizeof num && !errno && end == num + numl &&
+                 (num[0] == '-' || (num[0] >= '0' && num[0] <= '9'));
     size_t cl = b1 ? (size_t)(b1 - p) : 0, al = b2 ? (size_t)(b2 - b1 - 1) : 0;
     int shape = b2 && cl && al && !memchr(p, '\0', pn) && num_ok;
     if (genuine(rc)) {
