@@ -84,9 +84,13 @@ size_t hk_json_copy_cut(char *dst, size_t cap, const char *s)
     if (n >= cap) {
         n = cap - 1;
         /* s[n] is the first byte left out: if it continues a character,
-         * that character's first bytes go too */
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
+         * that character's first bytes (at most 3) go too; bytes that are
+         * not UTF-8 are cut where they are */
+        size_t k = n;
+        while (k > 0 && n - k < 3 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        if (((unsigned char)s[k] & 0xC0) != 0x80)
+            n = k;
     }
     memcpy(dst, s, n);
     dst[n] = '\0';

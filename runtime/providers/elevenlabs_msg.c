@@ -35,9 +35,9 @@ static int parse_error(const cJSON *root, hk_elevenlabs_msg *m)
 {
     const cJSON *msg = hk_json_get(root, "message");
     const cJSON *er = hk_json_get(root, "error");
-    const char *why = cJSON_IsString(msg) && msg->valuestring ? msg->valuestring
-                      : cJSON_IsString(er) && er->valuestring ? er->valuestring
-                                                              : "?";
+    const char *why = cJSON_IsString(msg) && msg->valuestring && msg->valuestring[0] ? msg->valuestring
+                      : cJSON_IsString(er) && er->valuestring && er->valuestring[0] ? er->valuestring
+                                                                                    : "?";
     m->is_error = 1;
     hk_json_copy_cut(m->error, sizeof m->error, why);
     return 0;

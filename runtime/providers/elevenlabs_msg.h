@@ -45,7 +45,7 @@ typedef struct hk_elevenlabs_msg {
     hk_elevenlabs_char *chars;
     size_t n_chars;
     /* a service error: "error" present and not null; text from "message",
-     * else "error" when it is a string, else "?"; cut to fit */
+     * else "error" (the first non-empty string), else "?"; cut to fit */
     int is_error;
     char error[200];
     /* buffers owned by the struct */

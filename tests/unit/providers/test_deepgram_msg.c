@@ -189,6 +189,15 @@ static void test_long_transcript_cut(void **state)
     assert_int_equal(m.transcript_cut, 1);
     assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 2);
     assert_int_equal((unsigned char)m.transcript[m.transcript_len - 1], 0xa9);
+    /* bytes that are not UTF-8 (continuation bytes only) are cut where they are */
+    s = malloc(cap);
+    at = (size_t)snprintf(s, cap, "{\"type\":\"Results\",\"channel\":{\"alternatives\":[{\"transcript\":\"");
+    memset(s + at, 0x80, 2 * n_chars);
+    snprintf(s + at + 2 * n_chars, cap - at - 2 * n_chars, "\"}]}}");
+    assert_int_equal(hk_deepgram_msg_parse(s, strlen(s), &m, err, sizeof err), HK_DEEPGRAM_MSG_OK);
+    free(s);
+    assert_int_equal(m.transcript_cut, 1);
+    assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 1);
 }
 
 static void test_malformed(void **state)

@@ -137,6 +137,8 @@ static void test_final_and_error(void **state)
     assert_string_equal(m.error, "Have not received a new text input within the timeout of 20 seconds.");
     assert_int_equal(parse("{\"error\":\"quota_exceeded\"}"), HK_ELEVENLABS_MSG_OK);
     assert_string_equal(m.error, "quota_exceeded");
+    assert_int_equal(parse("{\"error\":\"quota_exceeded\",\"message\":\"\"}"), HK_ELEVENLABS_MSG_OK);
+    assert_string_equal(m.error, "quota_exceeded"); /* an empty message says nothing */
     assert_int_equal(parse("{\"error\":{\"status\":\"x\"},\"audio\":\"not base64!\"}"), HK_ELEVENLABS_MSG_OK);
     assert_int_equal(m.is_error, 1); /* an error carries nothing else: the audio is not read */
     assert_string_equal(m.error, "?");
