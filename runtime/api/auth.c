@@ -67,8 +67,7 @@ void hk_auth_cache_clear(void) {
 
 static key_entry *slot(const char *prefix) { return &cache[prefix_hash(prefix) % CACHE_SLOTS]; }
 
-/* The credential after "Bearer " (trailing blanks dropped), or NULL. */
-static const char *bearer(const char *authorization, size_t *len) {
+const char *hk_auth_bearer(const char *authorization, size_t *len) {
     if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0) return NULL;
     const char *t = authorization + 7;
     while (*t == ' ') t++;
@@ -81,7 +80,7 @@ static const char *bearer(const char *authorization, size_t *len) {
 
 int hk_auth_shape_ok(const char *authorization) {
     size_t n;
-    const char *t = bearer(authorization, &n);
+    const char *t = hk_auth_bearer(authorization, &n);
     if (!t) return 0;
     if (hk_jwt_looks_like(t, n)) return 1;
     char prefix[HK_APIKEY_PREFIX_LEN + 1];
@@ -162,7 +161,7 @@ static void key_found(void *ud, cJSON *row, const char *err) {
 
 void hk_auth_check(hk_app *app, const char *authorization, hk_auth_cb cb, void *ud) {
     size_t n;
-    const char *t = bearer(authorization, &n);
+    const char *t = hk_auth_bearer(authorization, &n);
     if (!t) return cb(ud, NULL, "no bearer credential");
     if (hk_jwt_looks_like(t, n)) {
         hk_jwt_claims c;

@@ -29,6 +29,12 @@ extern const char hk_auth_store_unavailable[];
 
 typedef void (*hk_auth_cb)(void *ud, const hk_auth_principal *who, const char *why);
 
+/* The credential in an Authorization header: after "Bearer " (any case),
+ * blanks before and white space after dropped; its length in *len. NULL
+ * when there is none or it is longer than HK_JWT_MAX_LEN. Whatever looks at
+ * the credential (api/session_cookie's revocation check too) reads it
+ * through this, so every reader sees the same token. */
+const char *hk_auth_bearer(const char *authorization, size_t *len);
 /* Cheap checks before anything is allocated: 0 when authorization has the
  * shape of a credential hark could accept ("Bearer " + a key or a JWT). */
 int hk_auth_shape_ok(const char *authorization);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/events_redis.h"
 #include "core/log.h"
 
@@ -126,10 +127,10 @@ void hk_session_auth_from(const hk_http_request *req, const char *secret, long n
     memset(out, 0, sizeof *out);
     out->authorization = req->authorization;
     if (req->authorization && req->authorization[0]) { /* Bearer wins */
-        const char *a = req->authorization;
-        size_t n = strlen(a);
-        if (n > 7 && strncasecmp(a, "Bearer ", 7) == 0 && hk_jwt_looks_like(a + 7, n - 7) &&
-            hk_session_revoked(a + 7, n - 7, now)) {
+        /* the token as api/auth reads it ("Bearer  <jwt> " included) */
+        size_t n = 0;
+        const char *t = hk_auth_bearer(req->authorization, &n);
+        if (t && hk_jwt_looks_like(t, n) && hk_session_revoked(t, n, now)) {
             out->status = 401;
             out->message = HK_SESSION_EXPIRED;
         }
@@ -165,8 +166,8 @@ int hk_session_logout(hk_app *app, const hk_http_request *req, hk_http_response 
     size_t len = 0;
     const char *tok = hk_session_cookie_find(req->cookie, HK_SESSION_COOKIE, &len);
     if (tok) revoke_token(tok, len, secret, now);
-    const char *a = req->authorization;
-    if (a && strncasecmp(a, "Bearer ", 7) == 0) revoke_token(a + 7, strlen(a + 7), secret, now);
+    const char *bt = hk_auth_bearer(req->authorization, &len);
+    if (bt) revoke_token(bt, len, secret, now);
     resp->status = 204;
     snprintf(resp->content_type, sizeof resp->content_type, "application/json; charset=utf-8");
     resp->headers = hk_session_cookie_clear_header(hk_session_secure(app));

@@ -3,7 +3,8 @@
  * (dotfiles and symlinks out of it left out) and answers (index, a JSON
  * 404 for any other missing path, 304, strict headers, vendor
  * caching, API paths left to the API). session_cookie: finding the cookie,
- * Set-Cookie lines, Bearer winning, CSRF and expiry. recording: Range
+ * Set-Cookie lines, Bearer winning, CSRF and expiry, logout's revocation
+ * (however the Bearer header is spaced). recording: Range
  * parsing and the public URL of a local recording. events: masked numbers
  * and the client message of every event type. */
 #include <setjmp.h>
@@ -330,6 +331,20 @@ static void test_logout_revokes(void **state) {
     q.authorization = bearer;
     hk_session_auth_from(&q, SECRET, now, &sa);
     assert_int_equal(sa.status, 401);
+    /* however the header spells it: api/auth reads "bearer   <jwt> \t" as
+     * the same token, so the revocation holds for it too (it did not) */
+    char spaced[HK_JWT_MAX_LEN + 16], t4[HK_JWT_MAX_LEN];
+    snprintf(spaced, sizeof spaced, "bearer   %s \t", t3);
+    q.authorization = spaced;
+    hk_session_auth_from(&q, SECRET, now, &sa);
+    assert_int_equal(sa.status, 401);
+    /* and a logout spelled so revokes the token */
+    assert_true(hk_jwt_sign(SECRET, user, ten, now - 3, now + 3600, t4, sizeof t4) > 0);
+    snprintf(spaced, sizeof spaced, "Bearer  %s ", t4);
+    r.authorization = spaced;
+    assert_int_equal(hk_session_logout(&app, &r, &resp), 1);
+    resp_clear(&resp);
+    assert_true(hk_session_revoked(t4, strlen(t4), now));
     /* a revocation told by another worker: the hash's hex */
     assert_int_equal(hk_session_revoke_hex("zz", now + 60), -1);
     assert_int_equal(hk_session_revoke_hex("0123456789abcdef0123456789abcdeg", now + 60), -1);
