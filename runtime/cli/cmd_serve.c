@@ -4,7 +4,8 @@
  * agents from HARK_AGENTS_DIR with hot reload; one port (HARK_PORT, shared by
  * the workers with SO_REUSEPORT) serving /healthz, /metrics, the Twilio
  * webhooks and Media Streams. With several workers the first process only
- * supervises: it forwards signals and waits. SIGTERM drains: /healthz answers
+ * supervises (cli/serve_supervisor: forks, forwards signals, restarts a
+ * worker that crashes, keeps the shared drain record). SIGTERM drains: /healthz answers
  * 503 at once, new calls are still taken for HARK_DRAIN_ACCEPT_SECONDS
  * (default 2: the balancer's time to notice; SIGINT skips it) and refused after, and live
  * calls get HARK_DRAIN_SECONDS (default 30) to finish before they are ended.
@@ -15,14 +16,8 @@
  * already queued on it.
  * SIGHUP re-reads the configuration. */
 #include <errno.h>
-#include <openssl/rand.h>
-#include <stdatomic.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,31 +32,11 @@
 #include "api/webhooks.h"
 #include "cluster/call_limits.h"
 #include "cli/cli.h"
+#include "cli/serve_supervisor.h"
+#include "core/mkdirs.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "telephony/twilio_rest.h"
-
-/* Shared by the supervisor and its workers (one anonymous shared mapping made
- * before the fork): whether the whole node drains (the supervisor got SIGTERM
- * or SIGINT; a worker signalled on its own waits only for its own calls) and
- * how many workers may still have live calls. A worker counts itself out
- * once; the supervisor counts out a worker that exits without doing so (a
- * crash), so the others never wait on it. */
-#define HK_MAX_WORKERS 64
-
-typedef struct drain_shared {
-    atomic_int node_draining;
-    atomic_int busy;
-    atomic_int done[HK_MAX_WORKERS];
-} drain_shared;
-
-static drain_shared *g_drain; /* NULL with one worker */
-static int g_worker_index;
-
-static void drain_count_out(int index) {
-    if (g_drain && atomic_exchange(&g_drain->done[index], 1) == 0)
-        atomic_fetch_sub(&g_drain->busy, 1);
-}
 
 #define STREAM_GRACE_S 5.0 /* a stream arrives well within this of its webhook's answer */
 
@@ -106,9 +81,8 @@ static void drain_tick(struct ev_loop *loop, ev_timer *w, int revents) {
      * stream it offered may still arrive */
     int done = sv->app.live_calls <= 0 && sv->app.refusing &&
                (sv->app.last_stream_offer <= 0 || now >= sv->app.last_stream_offer + STREAM_GRACE_S);
-    if (done) drain_count_out(g_worker_index);
-    int others_busy = g_drain && atomic_load(&g_drain->node_draining) &&
-                      atomic_load(&g_drain->busy) > 0;
+    if (done) hk_supervisor_worker_done();
+    int others_busy = hk_supervisor_others_busy();
     if ((done && !others_busy) || now >= sv->drain_deadline) {
         if (sv->app.live_calls > 0)
             hk_log(HK_LOG_WARN, NULL, "drain_timeout", "%d call(s) still live: stopping",
@@ -179,116 +153,6 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents) {
     hk_log(HK_LOG_INFO, NULL, "config_reloaded", "webhook %s", sv->app.webhook_url);
 }
 
-/* mkdir -p (at start-up, before the loop serves anything) */
-static int make_dirs(const char *path) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* mkdir -p of the directory a file goes in; on failure says so on stderr. */
-static int make_parent_dir(const char *file) {
-    char dir[600];
-    snprintf(dir, sizeof dir, "%s", file);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir) return 0;
-    *slash = 0;
-    if (make_dirs(dir) == 0) return 0;
-    fprintf(stderr, "hark serve: %s: %s (set HARK_SPOOL_PATH)\n", dir, strerror(errno));
-    return -1;
-}
-
-static pid_t g_workers[HK_MAX_WORKERS];
-static int g_nworkers;
-
-static void forward_signal(int sig) {
-    if (g_drain && (sig == SIGTERM || sig == SIGINT)) atomic_store(&g_drain->node_draining, 1);
-    for (int i = 0; i < g_nworkers; i++)
-        if (g_workers[i] > 0) kill(g_workers[i], sig);
-}
-
-/* Workers share what must agree across them before they are forked: the
- * stream secret (a webhook answered by one worker gives a token another
- * verifies) and a spool file each (replayed by the same index next run).
- * Both go into cfg, which the forked workers inherit; the environment is
- * never written. */
-static int supervise(hk_config *cfg, int n) {
-    const char *secret = hk_config_str(cfg, HK_CFG_HARK_STREAM_SECRET);
-    if (!secret || !*secret) {
-        unsigned char r[32];
-        char hex[65];
-        if (RAND_bytes(r, sizeof r) != 1) return 1;
-        for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", r[i]);
-        if (hk_config_set(cfg, HK_CFG_HARK_STREAM_SECRET, hex) != 0) return 1;
-    }
-    const char *spool = hk_config_str(cfg, HK_CFG_HARK_SPOOL_PATH);
-    char base[400];
-    snprintf(base, sizeof base, "%s", spool && *spool ? spool : "var/store-spool");
-    /* each worker's spool (and webhook queue) goes beside base */
-    if (make_parent_dir(base) != 0) return 1;
-    g_drain = mmap(NULL, sizeof *g_drain, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (g_drain == MAP_FAILED) {
-        perror("hark serve: mmap");
-        g_drain = NULL;
-        return 1;
-    }
-    atomic_init(&g_drain->node_draining, 0);
-    atomic_init(&g_drain->busy, n);
-    for (int i = 0; i < HK_MAX_WORKERS; i++) atomic_init(&g_drain->done[i], i >= n);
-    pid_t supervisor = getpid();
-    for (int i = 0; i < n; i++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            perror("hark serve: fork");
-            for (int k = i; k < n; k++) drain_count_out(k);
-            forward_signal(SIGTERM);
-            break;
-        }
-        if (pid == 0) {
-            /* a worker hears signals from its supervisor only: Ctrl-C at a
-             * terminal signals the foreground process group, and a worker in
-             * it would get the supervisor's forwarded copy as a second signal
-             * ("stop now"); and a supervisor that dies (SIGKILL) leaves no
-             * orphan serving on: its workers get SIGTERM and drain */
-            setpgid(0, 0);
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            if (getppid() != supervisor) raise(SIGTERM); /* it died before the prctl */
-            char path[460];
-            snprintf(path, sizeof path, "%s-%d.jsonl", base, i);
-            if (hk_config_set(cfg, HK_CFG_HARK_SPOOL_PATH, path) != 0) _exit(1);
-            g_worker_index = i;
-            return -1; /* the child serves */
-        }
-        g_workers[g_nworkers++] = pid;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    int rc = 0, left = g_nworkers;
-    while (left > 0) {
-        int st;
-        pid_t p = waitpid(-1, &st, 0);
-        if (p < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        left--;
-        for (int i = 0; i < g_nworkers; i++)
-            if (g_workers[i] == p) drain_count_out(i);
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) rc = 1;
-    }
-    return rc;
-}
-
 int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
     int workers = (int)hk_config_long(cfg, HK_CFG_HARK_WORKERS, 1);
     for (int i = 1; i < argc; i++) {
@@ -327,7 +191,7 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
         return 1;
     }
     if (workers > 1) {
-        int rc = supervise(&sv.cfg, workers);
+        int rc = hk_supervise(&sv.cfg, workers);
         if (rc >= 0) { /* the supervisor is done */
             hk_config_free(&sv.cfg);
             return rc;
@@ -350,7 +214,7 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
         goto out;
     }
     const char *recdir = hk_config_str(&sv.cfg, HK_CFG_HARK_RECORDINGS_DIR);
-    if (recdir && make_dirs(recdir) != 0) {
+    if (recdir && hk_mkdirs(recdir) != 0) {
         fprintf(stderr, "hark serve: cannot create HARK_RECORDINGS_DIR %s: %s\n", recdir,
                 strerror(errno));
         goto out;
@@ -366,7 +230,10 @@ int hk_cmd_serve(int argc, char **argv, const hk_config *cfg) {
         char whpath[600];
         hk_webhooks_path_for_spool(spool && *spool ? spool : "var/store-spool.jsonl", whpath,
                                    sizeof whpath);
-        if (make_parent_dir(whpath) != 0) goto out; /* var/ may not exist yet */
+        if (hk_mkdirs_parent(whpath) != 0) { /* var/ may not exist yet */
+            fprintf(stderr, "hark serve: the directory of %s: %s (set HARK_SPOOL_PATH)\n", whpath, strerror(errno));
+            goto out;
+        }
         hk_webhooks_set_config(&sv.cfg);
         if (hk_webhooks_init(w.loop, w.pool, whpath, err, sizeof err) != 0) {
             fprintf(stderr, "hark serve: webhooks: %s\n", err);

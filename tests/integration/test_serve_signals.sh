@@ -4,7 +4,10 @@
 #      during a live call drains once: the call finishes normally (a worker in
 #      the group would also get the supervisor's forwarded copy, a second
 #      signal, and stop at once, cutting the call), then all exit 0;
-#   2. a supervisor killed with SIGKILL leaves no orphan workers: they get
+#   2. a worker that crashes (SIGSEGV) is started again and serves; one that
+#      keeps crashing (a sixth time within a minute) stays down, logged, and
+#      the node's exit status says so;
+#   3. a supervisor killed with SIGKILL leaves no orphan workers: they get
 #      SIGTERM and exit.
 set -euo pipefail
 . "$(dirname "$0")/ports_lib.sh"
@@ -59,7 +62,33 @@ for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid" || fail "serve exited non-zero after Ctrl-C"
 pid= workers=
 
-# ---- 2. the supervisor killed outright -----------------------------------
+# ---- 2. a crashing worker ------------------------------------------------
+start_serve
+victim=$(echo $workers | cut -d' ' -f1)
+for round in 1 2 3 4 5 6; do
+  kill -SEGV "$victim"
+  if [ "$round" -le 5 ]; then
+    for _ in $(seq 150); do [ "$(grep -c '"event":"worker_restarted"' "$T/serve.log")" -ge "$round" ] && break; sleep 0.1; done
+    [ "$(grep -c '"event":"worker_restarted"' "$T/serve.log")" -eq "$round" ] || fail "crash $round: the worker was not started again"
+    for _ in $(seq 150); do [ "$(grep -c '"event":"serve_ready"' "$T/serve.log")" -ge $((2 + round)) ] && break; sleep 0.1; done
+    [ "$(grep -c '"event":"serve_ready"' "$T/serve.log")" -eq $((2 + round)) ] || fail "crash $round: the new worker is not serving"
+    now=$(pgrep -P "$pid" | tr '\n' ' ')
+    [ "$(echo $now | wc -w)" -eq 2 ] || fail "crash $round: workers '$now'"
+    victim=$(grep -o '"event":"worker_restarted".*' "$T/serve.log" | tail -1 | grep -Eo 'as pid [0-9]+' | grep -Eo '[0-9]+')
+    echo " $now " | grep -q " $victim " || fail "crash $round: pid $victim of the log is not a worker ($now)"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] || fail "crash $round: /healthz"
+  fi
+done
+for _ in $(seq 100); do grep -q '"event":"worker_down"' "$T/serve.log" && break; sleep 0.1; done
+grep -q '"event":"worker_down".*not restarted' "$T/serve.log" || fail "a worker crashing 6 times a minute was started again"
+[ "$(pgrep -P "$pid" | wc -l)" -eq 1 ] || fail "expected the one healthy worker left"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] || fail "the healthy worker stopped serving"
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" -ne 0 ] || fail "the node exited 0 although a worker stayed down"
+pid= workers=
+
+# ---- 3. the supervisor killed outright -----------------------------------
 start_serve
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
