@@ -69,6 +69,9 @@ static pid_t spawn(hk_config *cfg, const char *base, int i, pid_t supervisor) {
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     g_nworkers = 0; /* the supervisor's list is not this process's */
+    sigset_t set;
+    sigemptyset(&set);
+    sigprocmask(SIG_SETMASK, &set, NULL); /* the supervisor blocked them around the fork */
     char path[460];
     snprintf(path, sizeof path, "%s-%d.jsonl", base, i);
     if (hk_config_set(cfg, HK_CFG_HARK_SPOOL_PATH, path) != 0) _exit(1);
@@ -105,7 +108,15 @@ int hk_supervise(hk_config *cfg, int n) {
     atomic_init(&g_drain->node_draining, 0);
     atomic_init(&g_drain->busy, n);
     for (int i = 0; i < HK_MAX_WORKERS; i++) atomic_init(&g_drain->done[i], i >= n);
-    /* signals are forwarded from before the first fork: none is lost */
+    /* signals are forwarded from before the first fork, and held while a
+     * worker is forked: one that comes meanwhile reaches every worker, once */
+    sigset_t forwarded, none;
+    sigemptyset(&forwarded);
+    sigemptyset(&none);
+    sigaddset(&forwarded, SIGTERM);
+    sigaddset(&forwarded, SIGINT);
+    sigaddset(&forwarded, SIGHUP);
+    sigprocmask(SIG_BLOCK, &forwarded, NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward_signal;
@@ -124,6 +135,7 @@ int hk_supervise(hk_config *cfg, int n) {
         }
         g_workers[g_nworkers++] = pid;
     }
+    sigprocmask(SIG_SETMASK, &none, NULL);
     time_t restarts[HK_MAX_WORKERS][HK_RESPAWN_MAX];
     memset(restarts, 0, sizeof restarts);
     int rc = 0, left = g_nworkers;
@@ -161,9 +173,12 @@ int hk_supervise(hk_config *cfg, int n) {
         }
         memmove(restarts[i] + 1, restarts[i], (HK_RESPAWN_MAX - 1) * sizeof restarts[i][0]);
         restarts[i][0] = now;
+        sigprocmask(SIG_BLOCK, &forwarded, NULL);
         count_in(i);
         pid_t np = spawn(cfg, base, i, supervisor);
         if (np == 0) return -1; /* the new worker serves */
+        if (np > 0) g_workers[i] = np;
+        sigprocmask(SIG_SETMASK, &none, NULL);
         if (np < 0) {
             count_out(i);
             rc = 1;
@@ -171,12 +186,9 @@ int hk_supervise(hk_config *cfg, int n) {
                    strerror(errno));
             continue;
         }
-        g_workers[i] = np;
         left++;
         hk_log(HK_LOG_WARN, NULL, "worker_restarted", "worker %d (pid %d) died (%s): started again as pid %d",
                i, (int)p, why, (int)np);
-        /* a signal that came while it was forked reached the old pid only */
-        if (atomic_load(&g_drain->node_draining)) kill(np, SIGTERM);
     }
     return rc;
 }
