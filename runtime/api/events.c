@@ -306,10 +306,12 @@ static int precheck(hk_app *app, const hk_http_request *req, hk_session_auth *sa
     hk_session_auth_from(req, secret, now, sa);
     const char *why = sa->status ? sa->message : !hk_auth_shape_ok(sa->authorization) ? "no credential" : NULL;
     if (!why && !sa->from_cookie) { /* a Bearer session JWT is checked here too */
-        const char *t = sa->authorization + 7;
+        size_t tl = 0;
+        const char *t = hk_auth_bearer(sa->authorization, &tl); /* as hk_auth_check reads it */
         hk_jwt_claims c;
         const char *jwhy = NULL;
-        if (hk_jwt_looks_like(t, strlen(t)) && hk_jwt_verify(secret, t, strlen(t), now, &c, &jwhy) != 0)
+        if (!t) why = "no credential";
+        else if (hk_jwt_looks_like(t, tl) && hk_jwt_verify(secret, t, tl, now, &c, &jwhy) != 0)
             why = jwhy ? jwhy : "bad session token";
     }
     if (why) {
