@@ -153,49 +153,50 @@ static void test_other_types(void **state)
     assert_true(m.timestamp == -1);
 }
 
-static void test_long_transcript_cut(void **state)
+/* A final Results whose transcript is head then n bytes of the pair p0 p1
+ * repeated (n even). */
+static int parse_long(const char *head, char p0, char p1, size_t n)
 {
-    (void)state;
-    /* "é" (2 bytes) repeated past the buffer: the cut never splits one */
-    size_t n_chars = HK_DEEPGRAM_MSG_TEXT_MAX; /* 2 * that many bytes */
-    size_t cap = 2 * n_chars + 256;
+    size_t cap = n + 256;
     char *s = malloc(cap);
     assert_non_null(s);
     size_t at = (size_t)snprintf(s, cap, "{\"type\":\"Results\",\"is_final\":true,\"channel\":{\"alternatives\":"
-                                         "[{\"transcript\":\"a");
-    for (size_t i = 0; i < n_chars; i++) {
-        s[at++] = '\xc3';
-        s[at++] = '\xa9';
+                                         "[{\"transcript\":\"%s", head);
+    for (size_t i = 0; i < n; i += 2) {
+        s[at++] = p0;
+        s[at++] = p1;
     }
     snprintf(s + at, cap - at, "\"}]}}");
-    assert_int_equal(hk_deepgram_msg_parse(s, strlen(s), &m, err, sizeof err), HK_DEEPGRAM_MSG_OK);
+    int rc = hk_deepgram_msg_parse(s, strlen(s), &m, err, sizeof err);
     free(s);
+    return rc;
+}
+
+static void test_long_transcript_cut(void **state)
+{
+    (void)state;
+    /* "a" then "é"s (2 bytes): the buffer's HK_DEEPGRAM_MSG_TEXT_MAX - 1
+     * bytes hold "a" and 4095 whole ones */
+    assert_int_equal(parse_long("a", '\xc3', '\xa9', 2 * HK_DEEPGRAM_MSG_TEXT_MAX), HK_DEEPGRAM_MSG_OK);
     assert_int_equal(m.transcript_cut, 1);
     assert_int_equal(m.is_final, 1);
-    /* "a" then whole "é"s: HK_DEEPGRAM_MSG_TEXT_MAX - 1 bytes hold "a" and 4095 of them */
     assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 1);
     assert_int_equal(strlen(m.transcript), m.transcript_len);
     assert_int_equal((unsigned char)m.transcript[m.transcript_len - 1], 0xa9);
     /* without the "a" the buffer's last byte would hold half an "é": it is left empty */
-    s = malloc(cap);
-    at = (size_t)snprintf(s, cap, "{\"type\":\"Results\",\"channel\":{\"alternatives\":[{\"transcript\":\"");
-    for (size_t i = 0; i < n_chars; i++) {
-        s[at++] = '\xc3';
-        s[at++] = '\xa9';
-    }
-    snprintf(s + at, cap - at, "\"}]}}");
-    assert_int_equal(hk_deepgram_msg_parse(s, strlen(s), &m, err, sizeof err), HK_DEEPGRAM_MSG_OK);
-    free(s);
+    assert_int_equal(parse_long("", '\xc3', '\xa9', 2 * HK_DEEPGRAM_MSG_TEXT_MAX), HK_DEEPGRAM_MSG_OK);
     assert_int_equal(m.transcript_cut, 1);
     assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 2);
     assert_int_equal((unsigned char)m.transcript[m.transcript_len - 1], 0xa9);
     /* bytes that are not UTF-8 (continuation bytes only) are cut where they are */
-    s = malloc(cap);
-    at = (size_t)snprintf(s, cap, "{\"type\":\"Results\",\"channel\":{\"alternatives\":[{\"transcript\":\"");
-    memset(s + at, 0x80, 2 * n_chars);
-    snprintf(s + at + 2 * n_chars, cap - at - 2 * n_chars, "\"}]}}");
-    assert_int_equal(hk_deepgram_msg_parse(s, strlen(s), &m, err, sizeof err), HK_DEEPGRAM_MSG_OK);
-    free(s);
+    assert_int_equal(parse_long("", '\x80', '\x80', 2 * HK_DEEPGRAM_MSG_TEXT_MAX), HK_DEEPGRAM_MSG_OK);
+    assert_int_equal(m.transcript_cut, 1);
+    assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 1);
+    /* one that just fits is kept whole; one byte more is cut */
+    assert_int_equal(parse_long("a", 'x', 'y', HK_DEEPGRAM_MSG_TEXT_MAX - 2), HK_DEEPGRAM_MSG_OK);
+    assert_int_equal(m.transcript_cut, 0);
+    assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 1);
+    assert_int_equal(parse_long("ab", 'x', 'y', HK_DEEPGRAM_MSG_TEXT_MAX - 2), HK_DEEPGRAM_MSG_OK);
     assert_int_equal(m.transcript_cut, 1);
     assert_int_equal(m.transcript_len, HK_DEEPGRAM_MSG_TEXT_MAX - 1);
 }
