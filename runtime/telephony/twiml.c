@@ -21,22 +21,54 @@ static void put(wr *w, const char *s)
     w->len += n;
 }
 
+/* Bytes of the XML character p starts with: a strict UTF-8 sequence (no
+ * overlong form, surrogate, U+FFFE/U+FFFF or code point past U+10FFFF), or
+ * 0 for a byte that starts none (the string ends at a NUL, so a sequence
+ * cut by it is invalid and nothing past it is read). */
+static size_t utf8_char(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
+    if (k == 0 || c > 0xf4)
+        return 0;
+    unsigned cp = c & (0x3fu >> k);
+    for (size_t j = 1; j <= k; j++) {
+        if ((p[j] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[j] & 0x3fu);
+    }
+    if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff
+        || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+        return 0;
+    return k + 1;
+}
+
 int hk_twiml_escape(char *out, size_t cap, size_t *len, const char *s)
 {
     size_t o = *len;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         const char *rep = NULL;
-        char one[2] = {(char)*p, 0};
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
-        default:
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+        char one[5] = {(char)*p, 0};
+        if (*p >= 0x80) { /* a whole character, or the byte is dropped */
+            size_t k = utf8_char(p);
+            if (k == 0)
                 continue;
+            memcpy(one, p, k);
+            one[k] = 0;
+            p += k - 1;
             rep = one;
+        } else {
+            switch (*p) {
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '>': rep = "&gt;"; break;
+            case '"': rep = "&quot;"; break;
+            case '\'': rep = "&apos;"; break;
+            default:
+                if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+                    continue;
+                rep = one;
+            }
         }
         size_t n = strlen(rep);
         if (o + n >= cap)

@@ -2,7 +2,9 @@
  * caller buffer with every attribute and text XML-escaped. Each builder
  * returns the length written, or -1 when the document does not fit (out is
  * then ""). Characters XML 1.0 forbids (control bytes other than tab, CR,
- * LF) are dropped rather than escaped: no escape for them exists. */
+ * LF, U+FFFE, U+FFFF) and bytes that are not part of a valid UTF-8
+ * character are dropped rather than escaped: no escape for them exists, and
+ * Twilio refuses a document that holds one. */
 #ifndef HK_TWIML_H
 #define HK_TWIML_H
 

@@ -86,6 +86,13 @@ static void test_escaping(void **state)
     /* Control bytes XML cannot carry are dropped; tab, CR, LF kept. */
     assert_true(hk_twiml_say_hangup(out, sizeof out, "a\x01" "b\x1f" "c\td\ne\rf\x7f", NULL) > 0);
     assert_string_equal(out, HEAD "<Say>abc\td\ne\rf\x7f</Say><Hangup/></Response>");
+    /* Bytes outside a valid UTF-8 character (a stray continuation, a cut,
+     * an overlong form, a surrogate, U+FFFF) are dropped too; whole
+     * characters of every length are kept. */
+    assert_true(hk_twiml_say_hangup(out, sizeof out, "a\xff" "b\x80" "c\xc3" "d\xc0\xaf" "e\xed\xa0\x80"
+                                    "f\xef\xbf\xbf" "g\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82",
+                                    NULL) > 0);
+    assert_string_equal(out, HEAD "<Say>abcdefg\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80</Say><Hangup/></Response>");
     size_t len = 0;
     char small[6];
     assert_int_equal(hk_twiml_escape(small, sizeof small, &len, "ab"), 0);
