@@ -107,7 +107,8 @@ int hk_anthropic_event_parse(const char *event, const char *data, size_t len,
     cJSON *j = len ? cJSON_ParseWithLength(data, len) : NULL;
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        return fail(err, errcap, "%.*s", (int)(len < 80 ? len : 80), len ? data : "");
+        /* never quoted: the event may hold the reply, and this reason is logged */
+        return fail(err, errcap, "not a JSON object (%zu bytes)", len);
     }
     /* the data's own type is authoritative; the event name says the same */
     const char *type = str_at(j, "type");

@@ -85,7 +85,8 @@ int hk_openai_event_parse(const char *data, size_t len, hk_openai_event *ev, cha
     cJSON *j = len ? cJSON_ParseWithLength(data, len) : NULL;
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        return fail(err, errcap, "%.*s", (int)(len < 80 ? len : 80), len ? data : "");
+        /* never quoted: the event may hold the reply, and this reason is logged */
+        return fail(err, errcap, "not a JSON object (%zu bytes)", len);
     }
     ev->json_ = j;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");

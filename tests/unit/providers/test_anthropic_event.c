@@ -216,12 +216,13 @@ static void test_malformed(void **state) {
     assert_int_equal(parse("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,"
                                                   "\"delta\":{\"type\":\"text_delta\",\"text\":\"oops"),
                      HK_ANTHROPIC_EVENT_EMALFORMED);
-    assert_string_equal(err, "malformed event: {\"type\":\"content_block_delta\",\"index\":0,"
-                             "\"delta\":{\"type\":\"text_delta\",\"text\":\"oop"); /* 80 bytes */
+    /* the reason is logged: it says what is wrong, never what the event says */
+    assert_int_equal(strncmp(err, "malformed event: not a JSON object (", 36), 0);
+    assert_null(strstr(err, "oop"));
     assert_int_equal(ev.kind, HK_ANTHROPIC_EVENT_OTHER);
     assert_null(ev.text);
     assert_int_equal(parse("ping", ""), HK_ANTHROPIC_EVENT_EMALFORMED);
-    assert_string_equal(err, "malformed event: ");
+    assert_string_equal(err, "malformed event: not a JSON object (0 bytes)");
     assert_int_equal(parse("ping", "[]"), HK_ANTHROPIC_EVENT_EMALFORMED);
     assert_int_equal(parse("ping", "true"), HK_ANTHROPIC_EVENT_EMALFORMED);
 
