@@ -5,7 +5,13 @@
  * as sent, so sealed columns stay sealed on disk. Appends are written and
  * fsynced on the thread pool (fsync blocks for milliseconds; the loop must
  * not), one lane so they land in order; a clear is a truncate on that lane.
- * A torn last line (crash mid-append) is skipped on load. */
+ * A torn last line (crash mid-append) is skipped on load (unless only its
+ * newline is missing), and the next append starts on a line of its own. A line that is not a whole record of
+ * a spooled write with its statement's parameters (torn, corrupted on disk)
+ * is skipped too, logged and copied to <path>.rejected for a human (at each
+ * start until the spool drains and is cleared): replayed,
+ * it could only fail, or fail forever (a wrong parameter count is a protocol
+ * error, which pg_conn retries as a connection problem). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,16 +78,45 @@ static int hexv(int c) {
     return -1;
 }
 
+/* The statements pg.c spools (its is_write): a record of any other would be
+ * replayed as a read nobody waits for. */
+static int spooled_write(int si) {
+    return si == HK_SQL_CALL_CREATE || si == HK_SQL_CALL_STATUS || si == HK_SQL_MSG_INSERT ||
+           si == HK_SQL_CALL_END || si == HK_SQL_CALL_RECORDING || si == HK_SQL_CALL_WORDS;
+}
+
+/* The parameters statement si takes: its highest $N. */
+static int stmt_params(int si) {
+    int max = 0;
+    for (const char *t = hk_pg_sql_table[si].text; (t = strchr(t, '$')) != NULL;) {
+        int n = 0;
+        for (t++; *t >= '0' && *t <= '9' && n < 1000; t++) n = n * 10 + (*t - '0');
+        if (n > max) max = n;
+    }
+    return max;
+}
+
 hk_pg_op *hk_spool_decode(const char *line) {
-    cJSON *o = cJSON_Parse(line);
+    /* the whole line is one JSON value (white space may follow, nothing else) */
+    cJSON *o = cJSON_ParseWithOpts(line, NULL, 1);
     if (!o) return NULL;
     hk_pg_op *op = NULL;
     cJSON *seq = cJSON_GetObjectItem(o, "seq"), *stmt = cJSON_GetObjectItem(o, "stmt");
     cJSON *key = cJSON_GetObjectItem(o, "key"), *p = cJSON_GetObjectItem(o, "p");
     int si = cJSON_IsString(stmt) ? hk_pg_sql_find(stmt->valuestring) : -1;
-    if (!cJSON_IsNumber(seq) || si < 0 || !cJSON_IsString(key) || !cJSON_IsArray(p) ||
-        cJSON_GetArraySize(p) > HK_PG_MAXP)
+    if (!cJSON_IsNumber(seq) || si < 0 || !spooled_write(si) || !cJSON_IsString(key) ||
+        !cJSON_IsArray(p) || cJSON_GetArraySize(p) > HK_PG_MAXP)
         goto out;
+    /* seq: a whole number 1..2^52-1, as next_seq makes them (microseconds
+     * since 1970: 1.7e15 now) and as cJSON prints exactly (past 2^52 its
+     * printing may round by one or two); a cast of NaN, an infinity or 1e300
+     * to int64_t would be undefined */
+    if (!(seq->valuedouble >= 1 && seq->valuedouble < 4503599627370496.0) ||
+        (double)(int64_t)seq->valuedouble != seq->valuedouble)
+        goto out;
+    int np = cJSON_GetArraySize(p), want = stmt_params(si);
+    /* a call_end of a hark from before the token columns has 14 (below) */
+    if (np != want && !(si == HK_SQL_CALL_END && np == 14)) goto out;
     op = hk_pg_op_new(si, key->valuestring);
     op->seq = (int64_t)seq->valuedouble;
     int i = 0;
@@ -118,44 +153,80 @@ out:
     return op;
 }
 
+typedef struct loaded_rec {
+    hk_pg_op *op;
+    size_t line; /* equal seqs keep the file's order */
+} loaded_rec;
+
 static int cmp_seq(const void *a, const void *b) {
-    int64_t x = (*(hk_pg_op *const *)a)->seq, y = (*(hk_pg_op *const *)b)->seq;
-    return x < y ? -1 : x > y;
+    const loaded_rec *x = a, *y = b;
+    if (x->op->seq != y->op->seq) return x->op->seq < y->op->seq ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
 }
 
+static int write_all(int fd, const char *p, size_t n);
+
 /* Read every whole record of the file (startup only: bounded, before the
- * loop serves calls). */
+ * loop serves calls). Unreadable lines go to <path>.rejected as they are. */
 static hk_pg_op *load(int fd, const char *path) {
     FILE *f = fdopen(dup(fd), "r");
     if (!f) return NULL;
-    hk_pg_op **v = NULL;
-    size_t n = 0, cap = 0, bad = 0;
+    loaded_rec *v = NULL;
+    size_t n = 0, cap = 0, bad = 0, lines = 0;
     char *line = NULL;
     size_t lcap = 0;
     ssize_t len;
+    int rej = -1;
     while ((len = getline(&line, &lcap, f)) > 0) {
-        if (line[len - 1] != '\n') { bad++; break; } /* torn tail */
-        hk_pg_op *op = hk_spool_decode(line);
-        if (!op) { bad++; continue; }
+        lines++;
+        /* a NUL inside (what follows it would be ignored): not a record; a
+         * torn tail is one only if the cut fell just before its newline */
+        hk_pg_op *op = !memchr(line, 0, (size_t)len) ? hk_spool_decode(line) : NULL;
+        if (!op) {
+            if (bad++ == 0) {
+                char rpath[4096];
+                snprintf(rpath, sizeof rpath, "%s.rejected", path);
+                rej = open(rpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+            }
+            if (rej >= 0) {
+                write_all(rej, line, (size_t)len);
+                if (line[len - 1] != '\n') write_all(rej, "\n", 1);
+            }
+            continue;
+        }
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             v = realloc(v, cap * sizeof *v);
             if (!v) abort();
         }
-        v[n++] = op;
+        v[n].op = op;
+        v[n++].line = lines;
     }
     free(line);
     fclose(f);
-    if (bad) hk_log(HK_LOG_WARN, NULL, "spool_bad_records", "%s: %zu unreadable record(s) skipped", path, bad);
+    if (rej >= 0) close(rej);
+    if (bad)
+        hk_log(HK_LOG_WARN, NULL, "spool_bad_records",
+               "%s: %zu unreadable record(s) skipped (copied to %s.rejected)", path, bad, path);
     if (n) hk_log(HK_LOG_INFO, NULL, "spool_loaded", "%s: %zu record(s) to replay", path, n);
     if (n) qsort(v, n, sizeof *v, cmp_seq);
     hk_pg_op *head = NULL;
     for (size_t i = n; i-- > 0;) {
-        v[i]->next = head;
-        head = v[i];
+        v[i].op->next = head;
+        head = v[i].op;
     }
     free(v);
     return head;
+}
+
+/* A file that does not end with a newline (a torn tail) gets one, so the
+ * next append is not glued to the torn bytes and lost with them. */
+static void end_line(int fd, const char *path) {
+    off_t end = lseek(fd, 0, SEEK_END);
+    char last = '\n';
+    if (end > 0 && pread(fd, &last, 1, end - 1) == 1 && last != '\n' &&
+        (write_all(fd, "\n", 1) != 0 || fdatasync(fd) != 0))
+        hk_log(HK_LOG_ERROR, NULL, "spool_write_failed", "%s: %s", path, strerror(errno));
 }
 
 hk_spool *hk_spool_open(const char *path, hk_pool *pool, hk_pg_op **loaded, char *err, size_t errlen) {
@@ -170,6 +241,7 @@ hk_spool *hk_spool_open(const char *path, hk_pool *pool, hk_pg_op **loaded, char
     sp->path = strdup(path);
     sp->pool = pool;
     *loaded = load(fd, path);
+    end_line(fd, path);
     return sp;
 }
 

@@ -2,8 +2,12 @@
  * disk and back (text, SQL NULL, binary with zero bytes), appends land in
  * order through the thread pool and are fsynced before done(), a reopened
  * spool hands back its records oldest seq first, a torn last line (crash
- * mid-write) is skipped, and clear empties the file; a call_end spooled
- * before the token columns replays with them NULL. */
+ * mid-write) is skipped and the next append starts a line of its own,
+ * corrupted lines (a NUL inside, not a record, two glued records, a read
+ * statement, a wrong parameter count, a seq out of range) are skipped and
+ * copied to <path>.rejected, records of an equal seq keep the file's order,
+ * and clear empties the file; a call_end spooled before the token columns
+ * replays with them NULL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +29,7 @@ static hk_pg_op *sample(int64_t seq) {
     hk_pg_op_text(op, 2, "quote ' \" \\ newline \n tab \t é");
     const uint8_t bin[5] = {0, 1, 0xff, '\n', 0};
     hk_pg_op_bin(op, 3, bin, 5);
+    hk_pg_op_text(op, 16, NULL); /* hk_msg_insert takes 17 */
     return op;
 }
 
@@ -38,7 +43,7 @@ static void test_encode_decode(void **state) {
     assert_int_equal(back->seq, op->seq);
     assert_int_equal(back->stmt, HK_SQL_MSG_INSERT);
     assert_string_equal(back->key, "CA123");
-    assert_int_equal(back->nparams, 4);
+    assert_int_equal(back->nparams, 17);
     assert_string_equal(back->vals[0], "id-1");
     assert_null(back->vals[1]);
     assert_string_equal(back->vals[2], op->vals[2]);
@@ -51,6 +56,26 @@ static void test_encode_decode(void **state) {
     assert_null(hk_spool_decode("{\"seq\":1,\"stmt\":\"DROP TABLE\",\"key\":\"\",\"p\":[]}"));
     assert_null(hk_spool_decode("{\"seq\":1,\"stmt\":\"hk_msg_insert\",\"key\":\"\",\"p\":[{\"x\":\"zz\"}]}"));
     assert_null(hk_spool_decode("not json"));
+    /* a record is the whole line, of a spooled write, with as many
+     * parameters as its statement takes and a seq of 1..2^52-1 */
+    char ok[512] = "{\"seq\":5,\"stmt\":\"hk_call_status\",\"key\":\"CA1\",\"p\":[\"t\",\"CA1\",\"ended\",\"5\"]}";
+    back = hk_spool_decode(ok);
+    assert_non_null(back);
+    assert_int_equal(back->nparams, 4);
+    hk_pg_op_free(back);
+    strcat(ok, "\n");
+    back = hk_spool_decode(ok);
+    assert_non_null(back);
+    hk_pg_op_free(back);
+    strcat(ok, "{\"seq\":6}");
+    assert_null(hk_spool_decode(ok)); /* two glued records */
+    assert_null(hk_spool_decode("{\"seq\":5,\"stmt\":\"hk_call_status\",\"key\":\"CA1\",\"p\":[\"t\",\"CA1\",\"ended\"]}"));
+    assert_null(hk_spool_decode("{\"seq\":5,\"stmt\":\"hk_calls_list\",\"key\":\"CA1\",\"p\":[]}"));
+    assert_null(hk_spool_decode("{\"seq\":5,\"stmt\":\"hk_assistant_delete\",\"key\":\"CA1\",\"p\":[\"a\",\"b\"]}"));
+    assert_null(hk_spool_decode("{\"seq\":1e999,\"stmt\":\"hk_call_status\",\"key\":\"CA1\",\"p\":[\"t\",\"CA1\",\"ended\",\"5\"]}"));
+    assert_null(hk_spool_decode("{\"seq\":0,\"stmt\":\"hk_call_status\",\"key\":\"CA1\",\"p\":[\"t\",\"CA1\",\"ended\",\"5\"]}"));
+    assert_null(hk_spool_decode("{\"seq\":4503599627370496,\"stmt\":\"hk_call_status\",\"key\":\"CA1\",\"p\":[\"t\",\"CA1\",\"ended\",\"5\"]}"));
+    assert_null(hk_spool_decode("{\"seq\":2.5,\"stmt\":\"hk_call_status\",\"key\":\"CA1\",\"p\":[\"t\",\"CA1\",\"ended\",\"5\"]}"));
 }
 
 /* a call_end spooled by a hark from before the LLM token columns (schema
@@ -115,6 +140,52 @@ static void test_file_roundtrip(void **state) {
         hk_pg_op_free(op);
     }
     assert_int_equal(n, 4);
+    /* the next append starts on its own line: not glued to the torn bytes */
+    hk_pg_op *late = sample(14);
+    hk_spool_append_now(sp, late);
+    hk_pg_op_free(late);
+    hk_spool_free(sp);
+    /* a corrupted line in the middle, a record with a NUL inside and one of
+     * an equal seq: skipped, skipped, kept after the first of its seq */
+    f = fopen(path, "a");
+    fputs("{\"seq\":14,\"stmt\":\"hk_msg_insert\",\"k\x01y\"}\n", f);
+    fwrite("{\"seq\":15}\0junk\n", 1, 16, f);
+    fclose(f);
+    late = sample(14);
+    hk_pg_op_text(late, 0, "id-2");
+    char *rec = hk_spool_encode(late);
+    hk_pg_op_free(late);
+    f = fopen(path, "a");
+    fprintf(f, "%s\n", rec);
+    fclose(f);
+    free(rec);
+    sp = hk_spool_open(path, pool, &loaded, err, sizeof err);
+    assert_non_null(sp);
+    int64_t want2[6] = {9, 10, 11, 12, 14, 14};
+    n = 0;
+    while (loaded) {
+        hk_pg_op *op = loaded;
+        loaded = op->next;
+        assert_true(n < 6);
+        assert_int_equal(op->seq, want2[n++]);
+        if (n == 5) assert_string_equal(op->vals[0], "id-1");
+        if (n == 6) assert_string_equal(op->vals[0], "id-2");
+        hk_pg_op_free(op);
+    }
+    assert_int_equal(n, 6);
+    /* the three unreadable lines wait for a human in <path>.rejected */
+    char rpath[128];
+    snprintf(rpath, sizeof rpath, "%s.rejected", path);
+    f = fopen(rpath, "r");
+    assert_non_null(f);
+    char buf[512];
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    assert_non_null(strstr(buf, "{\"seq\":13,\"stmt\":\"hk_msg_ins\n"));
+    assert_non_null(strstr(buf, "\"k\x01y\"}\n"));
+    assert_true(memchr(buf, 0, got) != NULL);
+    unlink(rpath);
     hk_spool_clear(sp);
     drain_pool(loop, sp);
     hk_spool_free(sp);
