@@ -321,52 +321,104 @@ int hk_whq_send(const char *id, const char *url, const char *const *hdrs, int nh
 
 /* ---- start and stop ---- */
 
-/* Reads the file, keeps the adds with no done (in order), rewrites it. */
-static int replay(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "r");
-    cJSON *keep = cJSON_CreateArray();
-    if (f) {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t k;
-        while ((k = getline(&line, &cap, f)) > 0) {
-            cJSON *o = cJSON_Parse(line); /* a torn last line fails and is skipped */
-            if (!o) continue;
-            const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "done");
-            if (cJSON_IsString(done)) {
-                cJSON *it = keep->child;
-                while (it) {
-                    cJSON *nx = it->next;
-                    const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "add");
-                    if (!strcmp(a->valuestring, done->valuestring))
-                        cJSON_Delete(cJSON_DetachItemViaPointer(keep, it));
-                    it = nx;
-                }
-                cJSON_Delete(o);
-            } else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "add")) &&
-                       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "url")) &&
-                       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "body"))) {
-                cJSON_AddItemToArray(keep, o);
-            } else {
-                cJSON_Delete(o);
-            }
+/* An add line's message, checked and rebuilt as persist_add writes it (the
+ * delivery id dropped from the headers: files of older versions kept it
+ * there); NULL when it cannot be sent as it is: an id that is empty or
+ * would not fit wh.id (cut, its done would never match and it would go
+ * again at every start), a URL that is not http(s) or holds control
+ * characters, a header with a line break (it would split the request), a
+ * body that is not a string. A timeout out of 0..300 s is the default 20. */
+static cJSON *add_record(const cJSON *o) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "add");
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(o, "url");
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(o, "body");
+    const cJSON *sign = cJSON_GetObjectItemCaseSensitive(o, "sign");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(o, "timeout");
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(o, "headers");
+    if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) >= sizeof ((wh *)0)->id ||
+        !cJSON_IsString(url) || !cJSON_IsString(body) || (hs && !cJSON_IsArray(hs)))
+        return NULL;
+    const char *u = url->valuestring;
+    if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return NULL;
+    for (const unsigned char *c = (const unsigned char *)u; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) return NULL;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "add", id->valuestring);
+    cJSON_AddStringToObject(r, "url", u);
+    cJSON *h = cJSON_AddArrayToObject(r, "headers");
+    const cJSON *it;
+    int nh = 0;
+    cJSON_ArrayForEach(it, hs) {
+        if (!cJSON_IsString(it) || strpbrk(it->valuestring, "\r\n")) {
+            cJSON_Delete(r);
+            return NULL;
         }
-        free(line);
-        fclose(f);
+        if (nh < HK_WHQ_MAX_HEADERS && strncmp(it->valuestring, "X-Hark-Delivery-Id:", 19) != 0) {
+            cJSON_AddItemToArray(h, cJSON_CreateString(it->valuestring));
+            nh++;
+        }
     }
-    /* the compacted file: written, synced and renamed before anything is sent */
+    double t = cJSON_IsNumber(to) ? to->valuedouble : 20;
+    cJSON_AddNumberToObject(r, "timeout", t > 0 && t <= 300 ? t : 20);
+    if (cJSON_IsString(sign) && sign->valuestring[0]) cJSON_AddStringToObject(r, "sign", sign->valuestring);
+    cJSON_AddStringToObject(r, "body", body->valuestring);
+    return r;
+}
+
+static cJSON *kept_find(cJSON *keep, const char *id) {
+    cJSON *it;
+    cJSON_ArrayForEach(it, keep)
+        if (!strcmp(cJSON_GetObjectItemCaseSensitive(it, "add")->valuestring, id)) return it;
+    return NULL;
+}
+
+cJSON *hk_whq_read_file(const char *path, int *bad) {
+    cJSON *keep = cJSON_CreateArray();
+    *bad = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return keep;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t k;
+    while ((k = getline(&line, &cap, f)) > 0) {
+        /* the whole line is one JSON object (a torn last line is not; nor is
+         * one with a NUL inside, which would hide what follows it) */
+        cJSON *o = memchr(line, 0, (size_t)k) ? NULL : cJSON_ParseWithOpts(line, NULL, 1);
+        const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "done");
+        cJSON *add = cJSON_IsString(done) || !cJSON_IsObject(o) ? NULL : add_record(o);
+        if (cJSON_IsString(done)) {
+            cJSON *it = kept_find(keep, done->valuestring);
+            if (it) cJSON_Delete(cJSON_DetachItemViaPointer(keep, it));
+        } else if (!add) {
+            (*bad)++;
+        } else if (kept_find(keep, cJSON_GetObjectItemCaseSensitive(add, "add")->valuestring)) {
+            cJSON_Delete(add); /* written twice: delivered once */
+        } else {
+            cJSON_AddItemToArray(keep, add);
+        }
+        cJSON_Delete(o);
+    }
+    free(line);
+    fclose(f);
+    return keep;
+}
+
+int hk_whq_write_file(const char *path, const cJSON *keep, char *err, size_t errlen) {
     char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        cJSON_Delete(keep);
         return -1;
     }
     const cJSON *it;
     int bad = 0;
     cJSON_ArrayForEach(it, keep) {
         char *s = cJSON_PrintUnformatted(it);
+        if (!s) abort();
         size_t n = strlen(s);
         bad |= write(fd, s, n) != (ssize_t)n || write(fd, "\n", 1) != 1;
         free(s);
@@ -375,6 +427,21 @@ static int replay(const char *path, char *err, size_t errlen) {
     close(fd);
     if (bad || rename(tmp, path) != 0) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the file, keeps the adds with no done (in order), rewrites it (the
+ * compacted file: written, synced and renamed before anything is sent). */
+static int replay(const char *path, char *err, size_t errlen) {
+    int nbad;
+    cJSON *keep = hk_whq_read_file(path, &nbad);
+    if (nbad)
+        hk_log(HK_LOG_WARN, NULL, "webhook_queue_bad_lines", "%s: %d unreadable line(s) skipped",
+               path, nbad);
+    if (hk_whq_write_file(path, keep, err, errlen) != 0) {
         cJSON_Delete(keep);
         return -1;
     }
@@ -385,21 +452,16 @@ static int replay(const char *path, char *err, size_t errlen) {
         return -1;
     }
     int n = 0;
-    cJSON_ArrayForEach(it, keep) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, keep) { /* checked by add_record */
         const char *hdrs[HK_WHQ_MAX_HEADERS];
         int nh = 0;
         const cJSON *h;
-        cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(it, "headers")) {
-            /* files of older versions kept the delivery id among the headers */
-            if (cJSON_IsString(h) && nh < HK_WHQ_MAX_HEADERS &&
-                strncmp(h->valuestring, "X-Hark-Delivery-Id:", 19) != 0)
-                hdrs[nh++] = h->valuestring;
-        }
-        const cJSON *to = cJSON_GetObjectItemCaseSensitive(it, "timeout");
+        cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(it, "headers")) hdrs[nh++] = h->valuestring;
         const cJSON *sign = cJSON_GetObjectItemCaseSensitive(it, "sign");
         wh *d = wh_new(cJSON_GetObjectItemCaseSensitive(it, "add")->valuestring,
                        cJSON_GetObjectItemCaseSensitive(it, "url")->valuestring, hdrs, nh,
-                       cJSON_IsNumber(to) ? to->valuedouble : 20,
+                       cJSON_GetObjectItemCaseSensitive(it, "timeout")->valuedouble,
                        cJSON_IsString(sign) ? sign->valuestring : NULL,
                        strdup(cJSON_GetObjectItemCaseSensitive(it, "body")->valuestring));
         d->next = g.head;

@@ -45,4 +45,16 @@ int hk_whq_pending(void);
 void hk_whq_stats(long *dropped, long *sent);
 void hk_whq_close(void);
 
+/* The queue file as hk_whq_open reads it (exposed for tests): the adds with
+ * no done after them, in file order, each checked and rebuilt as written
+ * ({"add","url","headers","timeout"(0..300 s),"sign"?,"body"}); an add
+ * written twice is kept once; *bad counts the lines skipped (torn, corrupted,
+ * a message that cannot be sent as it is). An empty array when the file
+ * does not exist. */
+struct cJSON;
+struct cJSON *hk_whq_read_file(const char *path, int *bad);
+/* Replaces the file with keep's adds, one line each, through <path>.tmp
+ * (fsynced, then renamed). -1 with err on failure. */
+int hk_whq_write_file(const char *path, const struct cJSON *keep, char *err, size_t errlen);
+
 #endif
