@@ -1,6 +1,7 @@
 /* telephony/twilio_rest: see twilio_rest.h. Requests are form-encoded with
  * HTTP Basic auth (AccountSid:AuthToken); answers are JSON ({"sid",
- * "status"} or {"code","message","status"}), read with cJSON. */
+ * "status"} or {"code","message","status"}), read with cJSON by the two
+ * answer readers (pure: the fuzz target's way in). */
 #include "telephony/twilio_rest.h"
 
 #include <cjson/cJSON.h>
@@ -16,19 +17,59 @@ typedef struct rest_req {
     void *ud;
 } rest_req;
 
-static void on_done(void *ud, int status, const char *body, size_t len, const char *err) {
-    rest_req *r = ud;
-    char sid[64] = "", msg[300] = "";
+/* Appends s to dst (at most max bytes of it, dst terminated inside cap):
+ * whole UTF-8 characters, a byte that starts none or a control character
+ * as '?' (the text goes into the API's JSON errors and the logs). */
+static void put_text(char *dst, size_t cap, const char *s, size_t max) {
+    size_t o = strlen(dst);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && max > 0) {
+        unsigned c = *p;
+        size_t k = c < 0x80 ? 0 : c < 0xc2 ? 9 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : c <= 0xf4 ? 3 : 9;
+        unsigned cp = c & (0x3fu >> (k < 4 ? k : 0));
+        for (size_t j = 1; k < 4 && j <= k; j++) {
+            if ((p[j] & 0xc0) != 0x80) k = 9;
+            else cp = cp << 6 | (p[j] & 0x3fu);
+        }
+        if (k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) k = 9;
+        if (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) k = 9;
+        size_t n = k < 4 ? k + 1 : 1;
+        if (n > max || o + n >= cap) break;
+        if (k > 3 || c < 0x20 || c == 0x7f) dst[o++] = '?';
+        else for (size_t j = 0; j < n; j++) dst[o++] = (char)p[j];
+        p += n;
+        max -= n;
+    }
+    dst[o] = 0;
+}
+
+void hk_twilio_call_answer(int status, const char *body, size_t len, const char *err, char *sid,
+                           size_t sidcap, char *msg, size_t msgcap) {
     cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "sid");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-    if (cJSON_IsString(s)) snprintf(sid, sizeof sid, "%s", s->valuestring);
-    if (err) snprintf(msg, sizeof msg, "%s", err);
-    else if (status < 200 || status > 299)
-        snprintf(msg, sizeof msg, "Twilio answered %d: %s", status,
-                 cJSON_IsString(m) ? m->valuestring : "(no message)");
+    sid[0] = msg[0] = 0;
+    if (err) {
+        put_text(msg, msgcap, err, msgcap);
+    } else if (status < 200 || status > 299) {
+        snprintf(msg, msgcap, "Twilio answered %d: ", status);
+        put_text(msg, msgcap, cJSON_IsString(m) ? m->valuestring : "(no message)", 300);
+    } else if (cJSON_IsString(s) && s->valuestring[0] && strlen(s->valuestring) < sidcap &&
+               strlen(s->valuestring) < 64 &&
+               strspn(s->valuestring, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+                   strlen(s->valuestring)) {
+        snprintf(sid, sidcap, "%s", s->valuestring);
+    } else { /* a sid goes into URL paths (Calls/<sid>.json) and the store */
+        snprintf(msg, msgcap, "Twilio's answer has no valid call sid");
+    }
     cJSON_Delete(j);
-    r->cb(r->ud, sid[0] && !msg[0] ? sid : NULL, status, msg[0] ? msg : NULL);
+}
+
+static void on_done(void *ud, int status, const char *body, size_t len, const char *err) {
+    rest_req *r = ud;
+    char sid[64], msg[400];
+    hk_twilio_call_answer(status, body, len, err, sid, sizeof sid, msg, sizeof msg);
+    r->cb(r->ud, sid[0] ? sid : NULL, status, msg[0] ? msg : NULL);
     free(r);
 }
 
@@ -65,17 +106,26 @@ typedef struct json_req {
     void *ud;
 } json_req;
 
-static void on_json(void *ud, int status, const char *body, size_t len, const char *err) {
-    json_req *r = ud;
-    char msg[400] = "";
+cJSON *hk_twilio_json_answer(int status, const char *body, size_t len, const char *err, char *msg,
+                             size_t msgcap) {
     cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-    if (err) snprintf(msg, sizeof msg, "%s", err);
-    else if (status < 200 || status > 299)
-        snprintf(msg, sizeof msg, "Twilio answered %d: %.300s", status,
-                 cJSON_IsString(m) ? m->valuestring : "(no message)");
-    else if (!cJSON_IsObject(j))
-        snprintf(msg, sizeof msg, "Twilio's answer is not a JSON object");
+    msg[0] = 0;
+    if (err) {
+        put_text(msg, msgcap, err, msgcap);
+    } else if (status < 200 || status > 299) {
+        snprintf(msg, msgcap, "Twilio answered %d: ", status);
+        put_text(msg, msgcap, cJSON_IsString(m) ? m->valuestring : "(no message)", 300);
+    } else if (!cJSON_IsObject(j)) {
+        snprintf(msg, msgcap, "Twilio's answer is not a JSON object");
+    }
+    return j;
+}
+
+static void on_json(void *ud, int status, const char *body, size_t len, const char *err) {
+    json_req *r = ud;
+    char msg[400];
+    cJSON *j = hk_twilio_json_answer(status, body, len, err, msg, sizeof msg);
     r->cb(r->ud, status, j, msg[0] ? msg : NULL);
     free(r);
 }

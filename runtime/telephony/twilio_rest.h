@@ -40,4 +40,20 @@ typedef void (*hk_twilio_json_cb)(void *ud, int status, struct cJSON *json, cons
 int hk_twilio_rest_json(hk_http_client *http, const hk_config *cfg, const char *path,
                         const char *form, hk_twilio_json_cb cb, void *ud, char *err, size_t errlen);
 
+/* How the answers are read (exposed for tests; no network). A Calls answer
+ * (create, update): sid (sidcap >= 64) gets the call's sid when Twilio
+ * answered 2xx with one of 1..63 ASCII letters and digits (it goes into URL
+ * paths and the store), else ""; msg (msgcap > 0) the error, "" when none:
+ * err as given (no answer), "Twilio answered <status>: <its message, at
+ * most 300 bytes>" (non-2xx), or "Twilio's answer has no valid call sid".
+ * Texts from outside are cut at a character boundary, their bytes that are
+ * not UTF-8 and control characters become '?'. Both are terminated. */
+void hk_twilio_call_answer(int status, const char *body, size_t len, const char *err, char *sid,
+                           size_t sidcap, char *msg, size_t msgcap);
+/* hk_twilio_rest_json's: the parsed answer (NULL when none or not JSON;
+ * the caller owns it) and msg as above, or "Twilio's answer is not a JSON
+ * object" for a 2xx one that is not. */
+struct cJSON *hk_twilio_json_answer(int status, const char *body, size_t len, const char *err,
+                                    char *msg, size_t msgcap);
+
 #endif
