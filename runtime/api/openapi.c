@@ -88,6 +88,16 @@ static const char schemas_json[] =
     "\"customer\":{\"type\":\"object\",\"required\":[\"number\"],\"additionalProperties\":true,"
     "\"properties\":{\"number\":{\"type\":\"string\",\"pattern\":\"^\\\\+[1-9][0-9]{1,14}$\"}}}}},"
     "\"CallUpdate\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}},"
+    "\"Org\":{\"type\":\"object\",\"additionalProperties\":true,\"description\":\"The caller's tenant; "
+    "server is where server messages go when neither the assistant nor the number names one (its secret is "
+    "never served)\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"uuid\",\"readOnly\":true},"
+    "\"name\":{\"type\":\"string\"},\"server\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true,"
+    "\"properties\":{\"url\":{\"type\":\"string\"},\"secret\":{\"type\":\"string\",\"writeOnly\":true},"
+    "\"timeoutSeconds\":{\"type\":\"number\"},\"headers\":{\"type\":\"object\",\"additionalProperties\":"
+    "{\"type\":\"string\"}}}},\"serverUrl\":{\"type\":[\"string\",\"null\"],\"writeOnly\":true},"
+    "\"serverUrlSecret\":{\"type\":\"string\",\"writeOnly\":true},"
+    "\"createdAt\":{\"type\":\"string\",\"format\":\"date-time\",\"readOnly\":true},"
+    "\"updatedAt\":{\"type\":\"string\",\"format\":\"date-time\",\"readOnly\":true}}},"
     "\"Object\":{\"type\":\"object\",\"additionalProperties\":true}"
     "}";
 
@@ -108,6 +118,7 @@ static const resource resources[] = {
     {"/phone-number", "PhoneNumber", NULL, NULL, 1, "Phone Numbers"},
     {"/v2/phone-number", "PhoneNumberPage", NULL, NULL, 0, "Phone Numbers"},
     {"/call", "Call", "CallCreate", "CallUpdate", 1, "Calls"},
+    {"/org", "Org", NULL, NULL, 0, "Orgs"},
     {NULL, "Object", NULL, NULL, 0, "hark"},
 };
 

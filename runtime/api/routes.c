@@ -13,6 +13,7 @@
 #include "api/auth_login.h"
 #include "api/call.h"
 #include "api/openapi.h"
+#include "api/org.h"
 #include "api/events.h"
 #include "api/recording.h"
 #include "api/session_cookie.h"
@@ -81,6 +82,9 @@ const hk_api_route hk_api_routes[] = {
     {"PATCH", "/phone-number/{id}", hk_api_phone_number_patch, 0},
     {"DELETE", "/phone-number/{id}", hk_api_phone_number_delete, 0},
     {"GET", "/v2/phone-number", hk_api_phone_number_page, 0},
+    {"GET", "/org", hk_api_org_get, 0},
+    {"PATCH", "/org", hk_api_org_patch, 0},
+    {"PATCH", "/org/{id}", hk_api_org_patch, 0},
     {"GET", "/openapi.json", hk_api_openapi, HK_API_PUBLIC},
     {"GET", "/api/v1/twilio/available-numbers", hk_api_twilio_available, 0},
     {"POST", "/api/v1/twilio/numbers", hk_api_twilio_buy, 0},

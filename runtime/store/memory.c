@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "store/memory_docs.h"
+#include "store/memory_org.h"
 #include "store/store.h"
 #include "store/memory_auth.h"
 #include "store/search_words.h"
@@ -40,9 +41,11 @@ typedef struct mem_store {
     hk_store base;
     mem_call *calls; /* newest first */
     hk_mem_doc *docs; /* API resources (memory_docs.c), newest first */
+    hk_mem_org *orgs; /* the tenants' org settings (memory_org.c) */
 } mem_store;
 
 hk_mem_doc **hk_store_memory_docs(hk_store *s) { return &((mem_store *)s)->docs; }
+hk_mem_org **hk_store_memory_orgs(hk_store *s) { return &((mem_store *)s)->orgs; }
 
 static char *dup0(const char *s) { return s ? strdup(s) : NULL; }
 static void set(char **dst, const char *s) { free(*dst); *dst = dup0(s); }
@@ -470,6 +473,7 @@ static void mem_free(hk_store *s) {
         call_free(c);
     }
     hk_mem_docs_free(m->docs);
+    hk_mem_orgs_free(m->orgs);
     free(m);
 }
 
@@ -501,6 +505,8 @@ static const hk_store_vtable mem_vtable = {
     .api_key_create = hk_mem_api_key_create,
     .api_key_revoke = hk_mem_api_key_revoke,
     .api_key_used = hk_mem_api_key_used,
+    .org_get = hk_mem_org_get,
+    .org_patch = hk_mem_org_patch,
     .pending = mem_pending,
     .free = mem_free,
 };

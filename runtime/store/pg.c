@@ -492,6 +492,8 @@ static const hk_store_vtable pg_vtable = {
     .api_key_create = hk_pg_api_key_create,
     .api_key_revoke = hk_pg_api_key_revoke,
     .api_key_used = hk_pg_api_key_used,
+    .org_get = hk_pg_org_get,
+    .org_patch = hk_pg_org_patch,
     .pending = pg_pending,
     .free = pg_free,
 };

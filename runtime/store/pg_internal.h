@@ -59,6 +59,8 @@ enum {
     HK_SQL_API_KEY_CREATE,
     HK_SQL_API_KEY_REVOKE,
     HK_SQL_API_KEY_USED,
+    HK_SQL_ORG_GET, /* the tenant's org settings (pg_org.c) */
+    HK_SQL_ORG_PATCH,
     HK_SQL_COUNT
 };
 
@@ -196,6 +198,10 @@ void hk_pg_api_key_create(hk_store *s, const char *tenant_id, const hk_store_api
 void hk_pg_api_key_used(hk_store *s, const char *id);
 void hk_pg_api_key_revoke(hk_store *s, const char *tenant_id, const char *id, hk_store_read_cb cb,
                           void *ud);
+/* ---- the tenant's org settings (pg_org.c; pg.c puts them in its vtable) ---- */
+void hk_pg_org_get(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+void hk_pg_org_patch(hk_store *s, const char *tenant_id, const struct cJSON *patch,
+                     hk_store_read_cb cb, void *ud);
 /* the keys the store seals with (pg.c): the search's hashes (pg_calls.c) */
 const struct hk_keyring *hk_pg_keys(hk_store *s);
 

@@ -258,6 +258,20 @@ const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT] = {
         "AND id = $2::uuid RETURNING " KEY_COLS},
     [HK_SQL_API_KEY_USED] = {"hk_api_key_used",
         "UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid"},
+    /* the tenant's org settings (pg_org.c, schema/010_org_server.sql):
+     * "config" is the server (JSON null when none), so the read parses it */
+#define ORG_COLS                                                                                    \
+    "id::text AS id, name, coalesce(server, 'null'::jsonb)::text AS config, "                     \
+    DOC_ISO("created_at") " AS created_at, " DOC_ISO("updated_at") " AS updated_at"
+    [HK_SQL_ORG_GET] = {"hk_org_get", "SELECT " ORG_COLS " FROM tenants WHERE id = $1::uuid"},
+    /* $2: {name?, server?}: a key present replaces its field (server null: none) */
+    [HK_SQL_ORG_PATCH] = {"hk_org_patch",
+        "UPDATE tenants SET "
+        "name = CASE WHEN $2::jsonb ? 'name' THEN coalesce($2::jsonb ->> 'name', '') ELSE name END, "
+        "server = CASE WHEN $2::jsonb ? 'server' THEN nullif($2::jsonb -> 'server', 'null'::jsonb) "
+        "ELSE server END, "
+        "updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond') "
+        "WHERE id = $1::uuid RETURNING " ORG_COLS},
 };
 
 int hk_pg_sql_find(const char *name) {

@@ -206,6 +206,15 @@ typedef struct hk_store_vtable {
      * (best effort, no answer; api/auth calls it when it reads a key from
      * the store, so at most once per key per worker per cache period). */
     void (*api_key_used)(hk_store *s, const char *id);
+    /* The tenant's org settings (Vapi's Org; api/org.c, api/org_server.c):
+     * {id, name, server (an object, the secret included; null: none),
+     * createdAt, updatedAt}; NULL when the store knows no such tenant (the
+     * memory store knows every tenant). patch: {name?: string, server?:
+     * object or null}, each key present replaces that field (server as a
+     * whole); answers the org as it is now. NULL: 501 */
+    void (*org_get)(hk_store *s, const char *tenant_id, hk_store_read_cb cb, void *ud);
+    void (*org_patch)(hk_store *s, const char *tenant_id, const struct cJSON *patch,
+                      hk_store_read_cb cb, void *ud);
     /* Writes not yet in the database (queued, in flight or spooled). */
     int (*pending)(hk_store *s);
     void (*free)(hk_store *s);
