@@ -19,8 +19,11 @@ typedef struct waiter {
     struct waiter *next;
 } waiter;
 
+/* A tenant's org server (key: the tenant id) or a phone number's (key: the
+ * E.164 number; org: the tenant owning it, "" when no API number has it). */
 typedef struct entry {
-    char tenant[37];
+    char key[48];
+    char org[37];
     hk_org_server *srv;  /* NULL: none */
     double fetched;      /* monotonic seconds; 0: not known */
     unsigned gen;        /* bumped by forget: an older read is not kept */
@@ -30,9 +33,10 @@ typedef struct entry {
 } entry;
 
 static entry *entries;
+static int clearing; /* hk_org_server_clear runs: every get answers NULL */
 
 typedef struct fetch {
-    char tenant[37];
+    char key[48];
     unsigned gen;
 } fetch;
 
@@ -84,9 +88,9 @@ hk_org_server *hk_org_server_parse(const cJSON *server) {
     return s;
 }
 
-static entry *find(const char *tenant) {
+static entry *find(const char *key) {
     for (entry *e = entries; e; e = e->next)
-        if (!strcasecmp(e->tenant, tenant)) return e;
+        if (!strcasecmp(e->key, key)) return e;
     return NULL;
 }
 
@@ -99,16 +103,37 @@ static void answer(waiter *w, const hk_org_server *srv) {
     }
 }
 
-static void fetched(void *ud, cJSON *org, const char *err) {
+/* A phone-number document's server: server{url,...}, or the legacy
+ * serverUrl/serverUrlSecret (as the number's assistant-request reads it). */
+static hk_org_server *number_server(const cJSON *doc) {
+    const cJSON *server = cJSON_GetObjectItemCaseSensitive(doc, "server");
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(server, "url"))) return hk_org_server_parse(server);
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(doc, "serverUrl");
+    const cJSON *secret = cJSON_GetObjectItemCaseSensitive(doc, "serverUrlSecret");
+    if (!cJSON_IsString(url)) return NULL;
+    cJSON *legacy = cJSON_CreateObject();
+    cJSON_AddStringToObject(legacy, "url", url->valuestring);
+    if (cJSON_IsString(secret)) cJSON_AddStringToObject(legacy, "secret", secret->valuestring);
+    hk_org_server *srv = hk_org_server_parse(legacy);
+    cJSON_Delete(legacy);
+    return srv;
+}
+
+static void fetched(void *ud, cJSON *doc, const char *err) {
     fetch *f = ud;
-    entry *e = find(f->tenant);
-    hk_org_server *srv = err ? NULL : hk_org_server_parse(cJSON_GetObjectItemCaseSensitive(org, "server"));
-    cJSON_Delete(org);
+    entry *e = find(f->key);
+    int number = f->key[0] == '+';
+    hk_org_server *srv = NULL;
+    const cJSON *org = cJSON_GetObjectItemCaseSensitive(doc, number ? "orgId" : "id");
+    if (!err) srv = number ? number_server(doc) : hk_org_server_parse(cJSON_GetObjectItemCaseSensitive(doc, "server"));
     if (!e) { /* cleared meanwhile: its waiters were answered then */
         hk_org_server_free(srv);
+        cJSON_Delete(doc);
         free(f);
         return;
     }
+    snprintf(e->org, sizeof e->org, "%s", cJSON_IsString(org) ? org->valuestring : "");
+    cJSON_Delete(doc);
     waiter *w = e->waiters;
     e->waiters = NULL;
     e->loading = 0;
@@ -124,12 +149,9 @@ static void fetched(void *ud, cJSON *org, const char *err) {
     free(f);
 }
 
-void hk_org_server_get(hk_store *s, const char *tenant, hk_org_server_cb cb, void *ud) {
-    if (!s || !s->v->org_get || !hk_store_is_uuid(tenant)) {
-        cb(ud, NULL);
-        return;
-    }
-    entry *e = find(tenant);
+/* cb with key's entry's server once known (cached and fresh: now) */
+static void lookup(hk_store *s, const char *key, hk_org_server_cb cb, void *ud) {
+    entry *e = find(key);
     if (e && e->fetched > 0 && mono() - e->fetched < HK_ORG_SERVER_TTL_S) {
         cb(ud, e->srv);
         return;
@@ -137,7 +159,7 @@ void hk_org_server_get(hk_store *s, const char *tenant, hk_org_server_cb cb, voi
     if (!e) {
         e = calloc(1, sizeof *e);
         if (!e) abort();
-        memcpy(e->tenant, tenant, 36);
+        snprintf(e->key, sizeof e->key, "%s", key);
         e->next = entries;
         entries = e;
     }
@@ -151,19 +173,86 @@ void hk_org_server_get(hk_store *s, const char *tenant, hk_org_server_cb cb, voi
     e->loading = 1;
     fetch *f = malloc(sizeof *f);
     if (!f) abort();
-    memcpy(f->tenant, e->tenant, sizeof f->tenant);
+    memcpy(f->key, e->key, sizeof f->key);
     f->gen = e->gen;
-    s->v->org_get(s, tenant, fetched, f); /* the memory store answers in here */
+    /* the memory store answers in here */
+    if (key[0] == '+') s->v->number_find(s, key, fetched, f);
+    else s->v->org_get(s, key, fetched, f);
 }
 
-void hk_org_server_forget(const char *tenant) {
-    entry *e = tenant ? find(tenant) : NULL;
+void hk_org_server_get(hk_store *s, const char *tenant, hk_org_server_cb cb, void *ud) {
+    if (clearing || !s || !s->v->org_get || !hk_store_is_uuid(tenant)) {
+        cb(ud, NULL);
+        return;
+    }
+    lookup(s, tenant, cb, ud);
+}
+
+/* the number's server, then (none, or another tenant's number) the org's */
+typedef struct chain {
+    hk_store *s;
+    char tenant[37], number[40];
+    hk_org_server_cb cb;
+    void *ud;
+} chain;
+
+static void number_known(void *ud, const hk_org_server *srv) {
+    chain *k = ud;
+    entry *e = find(k->number);
+    if (srv && e && !strcasecmp(e->org, k->tenant)) k->cb(k->ud, srv);
+    else hk_org_server_get(k->s, k->tenant, k->cb, k->ud);
+    free(k);
+}
+
+void hk_call_server_get(hk_store *s, const char *tenant, const char *number, hk_org_server_cb cb,
+                        void *ud) {
+    if (clearing || !s || !hk_store_is_uuid(tenant)) {
+        cb(ud, NULL);
+        return;
+    }
+    if (!number || number[0] != '+' || strlen(number) >= 40 || !s->v->number_find) {
+        hk_org_server_get(s, tenant, cb, ud);
+        return;
+    }
+    chain *k = malloc(sizeof *k);
+    if (!k) abort();
+    k->s = s;
+    memcpy(k->tenant, tenant, 37);
+    snprintf(k->number, sizeof k->number, "%s", number);
+    k->cb = cb;
+    k->ud = ud;
+    lookup(s, number, number_known, k);
+}
+
+/* key's server when this worker knows it now: 1 (*srv NULL: none), else 0 */
+static int fresh(const char *key, const hk_org_server **srv, const char **org) {
+    entry *e = find(key);
+    if (!e || e->fetched <= 0 || mono() - e->fetched >= HK_ORG_SERVER_TTL_S) return 0;
+    *srv = e->srv;
+    if (org) *org = e->org;
+    return 1;
+}
+
+int hk_call_server_peek(const char *tenant, const char *number, const hk_org_server **srv) {
+    const char *org = NULL;
+    *srv = NULL;
+    if (!tenant) return 0;
+    if (number && number[0] == '+') {
+        if (!fresh(number, srv, &org)) return 0;
+        if (*srv && !strcasecmp(org, tenant)) return 1;
+    }
+    return fresh(tenant, srv, NULL);
+}
+
+void hk_org_server_forget(const char *key) {
+    entry *e = key ? find(key) : NULL;
     if (!e) return;
     e->gen++;
     e->fetched = 0; /* a read in flight still answers its waiters, and is not kept */
 }
 
 void hk_org_server_clear(void) {
+    clearing = 1;
     while (entries) {
         entry *e = entries;
         entries = e->next;
@@ -171,4 +260,5 @@ void hk_org_server_clear(void) {
         hk_org_server_free(e->srv);
         free(e);
     }
+    clearing = 0;
 }

@@ -7,9 +7,10 @@
  * {assistantId}, {assistant:{...}} (a transient assistant),
  * {destination:{type:"number", number, message?}} or {error:"..."}; anything
  * else (late, refused, non-2xx, unparseable, a destination that is not a
- * phone number) is a failure. Only the number's server is asked: hark has
- * no tenant-wide default server URL. Never blocks: one request on the loop's
- * shared HTTP client; the answer's body is read up to 256 KB. */
+ * phone number) is a failure. A number without a server has its org's
+ * asked (twilio_webhook.c puts it in the number's place). Never blocks:
+ * one request on the loop's shared HTTP client; the answer's body is read
+ * up to 256 KB. */
 #ifndef HK_TELEPHONY_ASSISTANT_REQUEST_H
 #define HK_TELEPHONY_ASSISTANT_REQUEST_H
 

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "agent/call.h"
+#include "store/org_server.h"
 #include "cluster/call_limits.h"
 #include "cluster/rate_limit.h"
 #include "core/log.h"
@@ -418,21 +419,56 @@ static void in_ar_done(void *ud, const hk_ar_reply *r) {
     }
 }
 
+static void in_ar_send(in_call *c, const cJSON *num) {
+    hk_ar_request q = {.call_sid = c->sid, .tenant = c->tenant, .from = c->from, .to = c->to,
+                       .number = num};
+    hk_assistant_request(c->app->loop, &q, in_ar_done, c);
+}
+
+typedef struct in_org {
+    in_call *c;
+    cJSON *num;
+} in_org;
+
+/* A number with neither assistant nor server: its org's server is asked
+ * (store/org_server.h), as if the number named it; no org server: the files'. */
+static void in_org_server(void *ud, const hk_org_server *srv) {
+    in_org *o = ud;
+    if (srv) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o->num, "serverUrl");
+        cJSON_DeleteItemFromObjectCaseSensitive(o->num, "serverUrlSecret");
+        cJSON_DeleteItemFromObjectCaseSensitive(o->num, "server");
+        cJSON_AddItemToObject(o->num, "server", cJSON_Duplicate(srv->json, 1));
+        in_ar_send(o->c, o->num);
+    } else {
+        o->c->tenant[0] = 0;
+        in_answer_file(o->c);
+    }
+    cJSON_Delete(o->num);
+    free(o);
+}
+
 /* The store's answer for the To number: its tenant's assistant; a number
- * with a server URL and no assistant asks the server (assistant-request); a
- * number the API does not know (or one without either) is the files' */
+ * with a server URL and no assistant asks the server (assistant-request),
+ * one without a server its org's server; a number the API does not know
+ * (or one without any of these) is the files' */
 static void in_number(void *ud, cJSON *num, const char *err) {
     in_call *c = ud;
     const cJSON *org = cJSON_GetObjectItemCaseSensitive(num, "orgId");
     const cJSON *aid = cJSON_GetObjectItemCaseSensitive(num, "assistantId");
     if (err) hk_log(HK_LOG_ERROR, c->sid, "number_lookup_failed", "%s (trying agent files)", err);
-    if (!err && cJSON_IsString(org) && !cJSON_IsString(aid) && hk_ar_server_url(num) &&
+    if (!err && cJSON_IsString(org) && !cJSON_IsString(aid) &&
         strlen(org->valuestring) < sizeof c->tenant) {
         snprintf(c->tenant, sizeof c->tenant, "%s", org->valuestring);
-        hk_ar_request q = {.call_sid = c->sid, .tenant = c->tenant, .from = c->from, .to = c->to,
-                           .number = num};
-        hk_assistant_request(c->app->loop, &q, in_ar_done, c);
-        cJSON_Delete(num);
+        if (hk_ar_server_url(num)) {
+            in_ar_send(c, num);
+            cJSON_Delete(num);
+        } else {
+            in_org *o = malloc(sizeof *o);
+            if (!o) abort();
+            *o = (in_org){c, num};
+            hk_org_server_get(c->app->store, c->tenant, in_org_server, o);
+        }
         return;
     }
     if (!err && cJSON_IsString(org) && cJSON_IsString(aid)) {

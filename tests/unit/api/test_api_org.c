@@ -5,7 +5,8 @@
  * field), the secret is never served, another tenant's id is a 404 and its
  * org is untouched, legacy serverUrl/serverUrlSecret become a server, null
  * clears it; and store/org_server (the cache webhooks read) sees each PATCH
- * at once, secret and headers included. */
+ * at once, secret and headers included, and puts a call's number's server
+ * (that tenant's number only) before the org's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,43 @@ static void test_org_routes(void **state) {
     assert_string_equal(s.secret, "legacy-secret");
     assert_string_equal(s.header0, "");
     assert_true(s.timeout_s == 20);
+
+    /* a call's server without the assistant's (hk_call_server_get): its number's
+     * (only when the number is the tenant's), else the org's */
+    reply n = REQ("POST", "/phone-number", key_a,
+                  "{\"provider\":\"twilio\",\"number\":\"+14155550177\",\"twilioAccountSid\":\"AC1\","
+                  "\"server\":{\"url\":\"https://num.example/h\",\"secret\":\"num-secret\"}}");
+    assert_int_equal(n.status, 201);
+    assert_int_equal(REQ("POST", "/phone-number", key_a,
+                         "{\"provider\":\"twilio\",\"number\":\"+14155550178\",\"twilioAccountSid\":\"AC1\","
+                         "\"serverUrl\":\"https://legacy-num.example/h\",\"serverUrlSecret\":\"ls2\"}").status, 201);
+    assert_int_equal(REQ("POST", "/phone-number", key_a,
+                         "{\"provider\":\"twilio\",\"number\":\"+14155550179\",\"twilioAccountSid\":\"AC1\"}").status, 201);
+    static const struct { const char *tenant, *number, *url, *secret; } calls[] = {
+        {TA, "+14155550177", "https://num.example/h", "num-secret"},
+        {TA, "+14155550178", "https://legacy-num.example/h", "ls2"},
+        {TA, "+14155550179", "http://127.0.0.1:9/legacy", "legacy-secret"}, /* no server: the org's */
+        {TA, "+19995550100", "http://127.0.0.1:9/legacy", "legacy-secret"}, /* no API number */
+        {TA, "", "http://127.0.0.1:9/legacy", "legacy-secret"},
+        {TB, "+14155550177", "", ""}, /* another tenant's number: TB's org, which has none */
+    };
+    for (int pass = 0; pass < 2; pass++) /* the store, then the cache */
+        for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+            s = (seen){0};
+            hk_call_server_get(app.store, calls[i].tenant, calls[i].number, saw, &s);
+            assert_int_equal(s.called, 1);
+            assert_string_equal(s.url, calls[i].url);
+            assert_string_equal(s.secret, calls[i].secret);
+        }
+
+    const hk_org_server *known = NULL;
+    assert_int_equal(hk_call_server_peek(TA, "+14155550177", &known), 1);
+    assert_string_equal(known->url, "https://num.example/h");
+    assert_int_equal(hk_call_server_peek(TA, "+14155550179", &known), 1);
+    assert_string_equal(known->url, "http://127.0.0.1:9/legacy");
+    assert_int_equal(hk_call_server_peek(TB, "+14155550177", &known), 1);
+    assert_null(known); /* known: nowhere */
+    assert_int_equal(hk_call_server_peek(TB, "+14155550111", &known), 0); /* never asked */
 
     /* null clears (server, or the legacy serverUrl) */
     reply c = REQ("PATCH", "/org", key_a, "{\"server\":null}");
