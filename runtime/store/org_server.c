@@ -32,8 +32,12 @@ typedef struct entry {
     struct entry *next;
 } entry;
 
+#define MAX_ENTRIES 4096 /* tenants and numbers asked about; beyond, idle ones go */
+
 static entry *entries;
-static int clearing; /* hk_org_server_clear runs: every get answers NULL */
+static int n_entries;
+static int clearing;
+static int answering; /* inside an answer: no entry may go (its server is being handed out) */ /* hk_org_server_clear runs: every get answers NULL */
 
 typedef struct fetch {
     char key[48];
@@ -95,12 +99,14 @@ static entry *find(const char *key) {
 }
 
 static void answer(waiter *w, const hk_org_server *srv) {
+    answering++;
     while (w) {
         waiter *next = w->next;
         w->cb(w->ud, srv);
         free(w);
         w = next;
     }
+    answering--;
 }
 
 /* A phone-number document's server: server{url,...}, or the legacy
@@ -149,16 +155,36 @@ static void fetched(void *ud, cJSON *doc, const char *err) {
     free(f);
 }
 
+/* Entries nobody waits on go (a read in flight finds its entry gone and
+ * drops its answer): the cache stays bounded whatever numbers come. */
+static void prune(void) {
+    for (entry **pp = &entries; *pp;) {
+        entry *e = *pp;
+        if (e->waiters || e->loading) {
+            pp = &e->next;
+            continue;
+        }
+        *pp = e->next;
+        hk_org_server_free(e->srv);
+        free(e);
+        n_entries--;
+    }
+}
+
 /* cb with key's entry's server once known (cached and fresh: now) */
 static void lookup(hk_store *s, const char *key, hk_org_server_cb cb, void *ud) {
     entry *e = find(key);
     if (e && e->fetched > 0 && mono() - e->fetched < HK_ORG_SERVER_TTL_S) {
+        answering++;
         cb(ud, e->srv);
+        answering--;
         return;
     }
     if (!e) {
+        if (n_entries >= MAX_ENTRIES && !answering) prune();
         e = calloc(1, sizeof *e);
         if (!e) abort();
+        n_entries++;
         snprintf(e->key, sizeof e->key, "%s", key);
         e->next = entries;
         entries = e;
@@ -260,5 +286,6 @@ void hk_org_server_clear(void) {
         hk_org_server_free(e->srv);
         free(e);
     }
+    n_entries = 0;
     clearing = 0;
 }

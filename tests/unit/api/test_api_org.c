@@ -172,6 +172,19 @@ static void test_org_routes(void **state) {
     assert_int_equal(hk_call_server_peek(TB, "+14155550177", &known), 1);
     assert_null(known); /* known: nowhere */
     assert_int_equal(hk_call_server_peek(TB, "+14155550111", &known), 0); /* never asked */
+    /* many numbers asked about: the cache stays bounded (idle entries go) and right */
+    for (int i = 0; i < 5000; i++) {
+        char num[32];
+        snprintf(num, sizeof num, "+1212555%04d", i);
+        s = (seen){0};
+        hk_call_server_get(app.store, TA, num, saw, &s);
+        assert_int_equal(s.called, 1);
+        assert_string_equal(s.url, "http://127.0.0.1:9/legacy");
+    }
+    assert_string_equal(cached(TA).url, "http://127.0.0.1:9/legacy");
+    s = (seen){0};
+    hk_call_server_get(app.store, TA, "+14155550177", saw, &s);
+    assert_string_equal(s.url, "https://num.example/h");
 
     /* null clears (server, or the legacy serverUrl) */
     reply c = REQ("PATCH", "/org", key_a, "{\"server\":null}");
