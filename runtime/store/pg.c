@@ -63,10 +63,7 @@ void hk_store_uuid(char out[37]) {
              b[15]);
 }
 
-static int is_write(const hk_pg_op *op) {
-    return op->stmt <= HK_SQL_CALL_END || op->stmt == HK_SQL_CALL_RECORDING ||
-           op->stmt == HK_SQL_CALL_WORDS;
-}
+static int is_write(const hk_pg_op *op) { return hk_pg_sql_spooled(op->stmt); }
 
 static void pump_replay(pg_store *s);
 

@@ -146,9 +146,12 @@ static void send_next(hk_pg_conn *c) {
 }
 
 /* A SQLSTATE worth retrying: connection, resources, operator intervention,
- * system errors, serialization/deadlock. Anything else is the statement. */
-static int transient_state(const char *st) {
+ * system errors, serialization/deadlock. Anything else is the statement,
+ * and so is 08P01 (protocol violation: what a statement given the wrong
+ * number of parameters gets), which would fail again on every retry. */
+int hk_pg_sqlstate_transient(const char *st) {
     if (!st || strlen(st) < 2) return 1;
+    if (!strcmp(st, "08P01")) return 0;
     return !strncmp(st, "08", 2) || !strncmp(st, "53", 2) || !strncmp(st, "57", 2) ||
            !strncmp(st, "58", 2) || !strncmp(st, "40", 2);
 }
@@ -181,7 +184,7 @@ static void command_done(hk_pg_conn *c) {
         int st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
         int failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
         int transient = failed && (!res || PQstatus(c->pg) == CONNECTION_BAD ||
-                                   transient_state(PQresultErrorField(res, PG_DIAG_SQLSTATE)));
+                                   hk_pg_sqlstate_transient(PQresultErrorField(res, PG_DIAG_SQLSTATE)));
         c->cbs.done(c->cbs.ud, c, op, res, transient);
     }
     if (res) PQclear(res);

@@ -71,6 +71,11 @@ typedef struct hk_pg_sql {
 
 extern const hk_pg_sql hk_pg_sql_table[HK_SQL_COUNT];
 int hk_pg_sql_find(const char *name); /* -1 when unknown */
+/* 1 for the writes a database outage spools (and a spool file may name); the
+ * one list pg.c and spool.c both go by */
+int hk_pg_sql_spooled(int stmt);
+/* 1 when a failure with this SQLSTATE is worth retrying (NULL: no answer) */
+int hk_pg_sqlstate_transient(const char *sqlstate);
 
 typedef struct hk_pg_op hk_pg_op;
 struct hk_pg_op {

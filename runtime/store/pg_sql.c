@@ -280,6 +280,11 @@ int hk_pg_sql_find(const char *name) {
     return -1;
 }
 
+int hk_pg_sql_spooled(int stmt) {
+    return stmt == HK_SQL_CALL_CREATE || stmt == HK_SQL_CALL_STATUS || stmt == HK_SQL_MSG_INSERT ||
+           stmt == HK_SQL_CALL_END || stmt == HK_SQL_CALL_RECORDING || stmt == HK_SQL_CALL_WORDS;
+}
+
 hk_pg_op *hk_pg_op_new(int stmt, const char *key) {
     hk_pg_op *op = calloc(1, sizeof *op);
     if (!op) abort();

@@ -78,12 +78,6 @@ static int hexv(int c) {
     return -1;
 }
 
-/* The statements pg.c spools (its is_write): a record of any other would be
- * replayed as a read nobody waits for. */
-static int spooled_write(int si) {
-    return si == HK_SQL_CALL_CREATE || si == HK_SQL_CALL_STATUS || si == HK_SQL_MSG_INSERT ||
-           si == HK_SQL_CALL_END || si == HK_SQL_CALL_RECORDING || si == HK_SQL_CALL_WORDS;
-}
 
 /* The parameters statement si takes: its highest $N. */
 static int stmt_params(int si) {
@@ -104,7 +98,7 @@ hk_pg_op *hk_spool_decode(const char *line) {
     cJSON *seq = cJSON_GetObjectItem(o, "seq"), *stmt = cJSON_GetObjectItem(o, "stmt");
     cJSON *key = cJSON_GetObjectItem(o, "key"), *p = cJSON_GetObjectItem(o, "p");
     int si = cJSON_IsString(stmt) ? hk_pg_sql_find(stmt->valuestring) : -1;
-    if (!cJSON_IsNumber(seq) || si < 0 || !spooled_write(si) || !cJSON_IsString(key) ||
+    if (!cJSON_IsNumber(seq) || si < 0 || !hk_pg_sql_spooled(si) || !cJSON_IsString(key) ||
         !cJSON_IsArray(p) || cJSON_GetArraySize(p) > HK_PG_MAXP)
         goto out;
     /* seq: a whole number 1..2^52-1, as next_seq makes them (microseconds

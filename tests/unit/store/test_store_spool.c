@@ -81,6 +81,26 @@ static void test_encode_decode(void **state) {
 /* a call_end spooled by a hark from before the LLM token columns (schema
  * 009) has 14 parameters; replayed against today's statement it binds the
  * two token parameters as NULL (the row keeps its column) */
+/* what is spooled and what is retried: one list each, for pg.c and the spool */
+static void test_classes(void **state) {
+    (void)state;
+    int spooled[] = {HK_SQL_CALL_CREATE, HK_SQL_CALL_STATUS, HK_SQL_MSG_INSERT, HK_SQL_CALL_END,
+                     HK_SQL_CALL_RECORDING, HK_SQL_CALL_WORDS};
+    int n = 0;
+    for (int i = 0; i < HK_SQL_COUNT; i++) n += hk_pg_sql_spooled(i);
+    assert_int_equal(n, (int)(sizeof spooled / sizeof *spooled));
+    for (size_t i = 0; i < sizeof spooled / sizeof *spooled; i++) assert_true(hk_pg_sql_spooled(spooled[i]));
+    assert_false(hk_pg_sql_spooled(HK_SQL_CALLS_LIST));
+    assert_false(hk_pg_sql_spooled(HK_SQL_ORG_PATCH));
+    assert_true(hk_pg_sqlstate_transient(NULL));      /* no answer: the connection */
+    assert_true(hk_pg_sqlstate_transient("08006"));   /* connection failure */
+    assert_true(hk_pg_sqlstate_transient("40001"));   /* serialization */
+    assert_true(hk_pg_sqlstate_transient("57P01"));   /* admin shutdown */
+    assert_false(hk_pg_sqlstate_transient("08P01"));  /* wrong parameters: fails every time */
+    assert_false(hk_pg_sqlstate_transient("23505"));  /* unique violation */
+    assert_false(hk_pg_sqlstate_transient("42P01"));  /* no such table */
+}
+
 static void test_old_call_end(void **state) {
     (void)state;
     char line[1024] = "{\"seq\":7,\"stmt\":\"hk_call_end\",\"key\":\"CA1\",\"p\":[";
@@ -201,6 +221,7 @@ static void test_file_roundtrip(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_decode),
+        cmocka_unit_test(test_classes),
         cmocka_unit_test(test_old_call_end),
         cmocka_unit_test(test_file_roundtrip),
     };
