@@ -1,5 +1,6 @@
 /* core/json_fields: reading one JSON message from outside with clear errors,
- * for the pure message parsers (providers/deepgram_msg, elevenlabs_msg).
+ * for the pure message parsers (providers/deepgram_msg, elevenlabs_msg,
+ * openai_event, anthropic_event).
  * One object and nothing after it but whitespace; a field read checks its
  * type and range and says which field was wrong, prefixed with the parser's
  * name. A field that is absent or JSON null leaves the output untouched, so

@@ -4,23 +4,9 @@
 #include "providers/anthropic_event.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t cap, const char *fmt, ...) {
-    if (err && cap) {
-        int n = snprintf(err, cap, "malformed event: ");
-        if (n >= 0 && (size_t)n < cap) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, cap - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return HK_ANTHROPIC_EVENT_EMALFORMED;
-}
+#include "core/json_fields.h"
 
 const char *hk_anthropic_finish_reason(const char *stop_reason) {
     if (!stop_reason) return "stop";
@@ -61,10 +47,10 @@ static void take_text(hk_anthropic_event *ev, const char *t) {
 }
 
 /* content_block_*: the index, then what the block event says. */
-static int take_block(hk_anthropic_event *ev, const char *type, const cJSON *j, char *err, size_t errcap) {
+static int take_block(hk_anthropic_event *ev, const char *type, const cJSON *j, hk_json_err *e) {
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(j, "index");
     if (!cJSON_IsNumber(ix) || !(ix->valuedouble >= 0 && ix->valuedouble < HK_ANTHROPIC_EVENT_MAX_BLOCKS))
-        return fail(err, errcap, "%s without a usable index", type);
+        return hk_json_fail(e, "%s without a usable index", type);
     ev->index = (int)ix->valuedouble;
     if (strcmp(type, "content_block_start") == 0) {
         ev->kind = HK_ANTHROPIC_EVENT_BLOCK_START;
@@ -104,11 +90,12 @@ int hk_anthropic_event_parse(const char *event, const char *data, size_t len,
     memset(ev, 0, sizeof *ev);
     ev->prompt_tokens = ev->completion_tokens = -1;
     if (err && errcap) err[0] = 0;
+    hk_json_err je = {err, errcap, "malformed event"};
     cJSON *j = len ? cJSON_ParseWithLength(data, len) : NULL;
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         /* never quoted: the event may hold the reply, and this reason is logged */
-        return fail(err, errcap, "not a JSON object (%zu bytes)", len);
+        return hk_json_fail(&je, "not a JSON object (%zu bytes)", len);
     }
     /* the data's own type is authoritative; the event name says the same */
     const char *type = str_at(j, "type");
@@ -129,7 +116,7 @@ int hk_anthropic_event_parse(const char *event, const char *data, size_t len,
     } else if (strcmp(type, "message_stop") == 0) {
         ev->kind = HK_ANTHROPIC_EVENT_MESSAGE_STOP;
     } else if (strncmp(type, "content_block_", 14) == 0) {
-        if (take_block(ev, type, j, err, errcap) != HK_ANTHROPIC_EVENT_OK) {
+        if (take_block(ev, type, j, &je) != HK_ANTHROPIC_EVENT_OK) {
             cJSON_Delete(j);
             memset(ev, 0, sizeof *ev);
             ev->prompt_tokens = ev->completion_tokens = -1;

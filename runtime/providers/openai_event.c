@@ -4,24 +4,10 @@
 #include "providers/openai_event.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t cap, const char *fmt, ...) {
-    if (err && cap) {
-        int n = snprintf(err, cap, "malformed event: ");
-        if (n >= 0 && (size_t)n < cap) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, cap - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return HK_OPENAI_EVENT_EMALFORMED;
-}
+#include "core/json_fields.h"
 
 /* a token count from the provider; -1 when absent or not a sane count */
 static long count(const cJSON *o, const char *k) {
@@ -34,11 +20,11 @@ static const char *nonempty(const cJSON *v) {
     return cJSON_IsString(v) && v->valuestring && *v->valuestring ? v->valuestring : NULL;
 }
 
-static int take_tool_deltas(hk_openai_event *ev, const cJSON *calls, char *err, size_t errcap) {
+static int take_tool_deltas(hk_openai_event *ev, const cJSON *calls, hk_json_err *e) {
     int n = cJSON_GetArraySize(calls);
     if (n <= 0) return 0;
     ev->calls = calloc((size_t)n, sizeof *ev->calls);
-    if (!ev->calls) return fail(err, errcap, "out of memory");
+    if (!ev->calls) return hk_json_fail(e, "out of memory");
     int pos = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, calls) {
@@ -48,11 +34,11 @@ static int take_tool_deltas(hk_openai_event *ev, const cJSON *calls, char *err, 
         if (cJSON_IsNumber(ix)) {
             double v = ix->valuedouble;
             if (!(v >= 0 && v <= HK_OPENAI_EVENT_INDEX_MAX) || (double)(int)v != v)
-                return fail(err, errcap, "tool call index is not an integer in 0..%d",
+                return hk_json_fail(e, "tool call index is not an integer in 0..%d",
                             HK_OPENAI_EVENT_INDEX_MAX);
             d->index = (int)v;
         } else {
-            if (pos > HK_OPENAI_EVENT_INDEX_MAX) return fail(err, errcap, "too many tool calls");
+            if (pos > HK_OPENAI_EVENT_INDEX_MAX) return hk_json_fail(e, "too many tool calls");
             d->index = pos;
         }
         pos++;
@@ -65,7 +51,7 @@ static int take_tool_deltas(hk_openai_event *ev, const cJSON *calls, char *err, 
             d->args = args->valuestring;
         } else if (cJSON_IsObject(args)) { /* a few compatible servers send an object */
             d->printed_ = cJSON_PrintUnformatted(args);
-            if (!d->printed_) return fail(err, errcap, "out of memory");
+            if (!d->printed_) return hk_json_fail(e, "out of memory");
             d->args = d->printed_;
         }
         if (d->args) d->args_len = strlen(d->args);
@@ -78,6 +64,7 @@ int hk_openai_event_parse(const char *data, size_t len, hk_openai_event *ev, cha
     memset(ev, 0, sizeof *ev);
     ev->prompt_tokens = ev->completion_tokens = -1;
     if (err && errcap) err[0] = 0;
+    hk_json_err je = {err, errcap, "malformed event"};
     if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
         ev->kind = HK_OPENAI_EVENT_DONE;
         return HK_OPENAI_EVENT_OK;
@@ -86,7 +73,7 @@ int hk_openai_event_parse(const char *data, size_t len, hk_openai_event *ev, cha
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         /* never quoted: the event may hold the reply, and this reason is logged */
-        return fail(err, errcap, "not a JSON object (%zu bytes)", len);
+        return hk_json_fail(&je, "not a JSON object (%zu bytes)", len);
     }
     ev->json_ = j;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -121,7 +108,7 @@ int hk_openai_event_parse(const char *data, size_t len, hk_openai_event *ev, cha
     ev->text = nonempty(cJSON_GetObjectItemCaseSensitive(delta, "content"));
     if (ev->text) ev->text_len = strlen(ev->text);
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
-    if (cJSON_IsArray(calls) && take_tool_deltas(ev, calls, err, errcap) != 0) {
+    if (cJSON_IsArray(calls) && take_tool_deltas(ev, calls, &je) != 0) {
         hk_openai_event_free(ev);
         return HK_OPENAI_EVENT_EMALFORMED;
     }
