@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "store/memory_docs.h"
 #include "store/memory_org.h"
@@ -50,12 +49,6 @@ hk_mem_org **hk_store_memory_orgs(hk_store *s) { return &((mem_store *)s)->orgs;
 static char *dup0(const char *s) { return s ? strdup(s) : NULL; }
 static void set(char **dst, const char *s) { free(*dst); *dst = dup0(s); }
 
-static double now_s(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
 static mem_call *find(mem_store *m, const char *tenant, const char *sid) {
     for (mem_call *c = m->calls; c; c = c->next)
         if (!strcmp(c->sid, sid) && (!tenant || !strcmp(c->tenant, tenant))) return c;
@@ -75,9 +68,9 @@ static int mem_call_create(hk_store *s, const hk_store_call *in) {
     c->to = strdup(in->to);
     c->status = strdup(in->status ? in->status : "in-progress");
     c->inbound = in->inbound;
-    c->start = in->start_time > 0 ? in->start_time : now_s();
+    c->start = in->start_time > 0 ? in->start_time : hk_store_now_s();
     hk_store_uuid(c->id);
-    c->created = c->updated = now_s();
+    c->created = c->updated = hk_store_now_s();
     c->next = m->calls;
     m->calls = c;
     return 0;
@@ -87,7 +80,7 @@ static int mem_call_status(hk_store *s, const char *tenant, const char *sid, con
     mem_call *c = find((mem_store *)s, tenant, sid);
     if (!c || !status) return -1;
     set(&c->status, status);
-    c->updated = now_s();
+    c->updated = hk_store_now_s();
     return 0;
 }
 
@@ -108,7 +101,7 @@ static int mem_message_add(hk_store *s, hk_store_message *in) {
     g->content = strdup(in->content);
     g->tool_calls = dup0(in->tool_calls_json);
     g->tool_results = dup0(in->tool_results_json);
-    g->ts = in->ts > 0 ? in->ts : now_s();
+    g->ts = in->ts > 0 ? in->ts : hk_store_now_s();
     g->confidence = in->confidence;
     g->is_partial = in->is_partial;
     double mk[5] = {in->user_end_ms, in->stt_final_ms, in->llm_first_token_ms,
@@ -123,7 +116,7 @@ static int mem_call_recording(hk_store *s, const char *tenant, const char *sid, 
     mem_call *c = find((mem_store *)s, tenant, sid);
     if (!c || !url) return -1;
     set(&c->recording_url, url);
-    c->updated = now_s();
+    c->updated = hk_store_now_s();
     return 0;
 }
 
@@ -138,9 +131,9 @@ static int mem_call_end(hk_store *s, const hk_store_call_summary *e) {
     set(&c->latency, e->latency_json);
     if (e->llm_prompt_tokens >= 0) c->llm_prompt_tokens = e->llm_prompt_tokens;
     if (e->llm_completion_tokens >= 0) c->llm_completion_tokens = e->llm_completion_tokens;
-    c->end = e->end_time > 0 ? e->end_time : now_s();
+    c->end = e->end_time > 0 ? e->end_time : hk_store_now_s();
     c->duration = e->duration_s;
-    c->updated = now_s();
+    c->updated = hk_store_now_s();
     return 0;
 }
 
@@ -326,7 +319,7 @@ static void mem_call_rename(hk_store *s, const char *tenant, const char *id, con
     mem_call **pp = find_id((mem_store *)s, tenant, id);
     if (pp) {
         set(&(*pp)->name, name);
-        double t = now_s();
+        double t = hk_store_now_s();
         (*pp)->updated = t > (*pp)->updated ? t : (*pp)->updated + 0.001;
     }
     cb(ud, pp ? record_json(*pp) : NULL, NULL);

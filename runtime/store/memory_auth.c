@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #define MAX_ROWS 64
 
@@ -29,8 +28,6 @@ static int nusers;
 
 void hk_mem_auth_clear(void) { nkeys = nusers = 0; }
 
-static double now_s(void);
-
 int hk_mem_auth_add_key(const char *tenant_id, const char *key_id, const char *prefix,
                         const uint8_t hash[32]) {
     if (nkeys >= MAX_ROWS) return -1;
@@ -40,20 +37,14 @@ int hk_mem_auth_add_key(const char *tenant_id, const char *key_id, const char *p
     snprintf(k->tenant, sizeof k->tenant, "%s", tenant_id);
     snprintf(k->prefix, sizeof k->prefix, "%s", prefix);
     memcpy(k->hash, hash, 32);
-    k->created = now_s();
+    k->created = hk_store_now_s();
     return 0;
-}
-
-static double now_s(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
 int hk_mem_auth_revoke_key(const char *key_id) {
     for (int i = 0; i < nkeys; i++)
         if (strcmp(keys[i].id, key_id) == 0) {
-            if (!keys[i].revoked) keys[i].revoked_at = now_s();
+            if (!keys[i].revoked) keys[i].revoked_at = hk_store_now_s();
             keys[i].revoked = 1;
             return 0;
         }
@@ -99,7 +90,7 @@ void hk_mem_api_key_create(hk_store *s, const char *tenant, const hk_store_api_k
 void hk_mem_api_key_used(hk_store *s, const char *id) {
     (void)s;
     for (int i = 0; id && i < nkeys; i++)
-        if (strcasecmp(keys[i].id, id) == 0) keys[i].last_used = now_s();
+        if (strcasecmp(keys[i].id, id) == 0) keys[i].last_used = hk_store_now_s();
 }
 
 void hk_mem_api_key_revoke(hk_store *s, const char *tenant, const char *id, hk_store_read_cb cb,

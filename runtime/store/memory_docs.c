@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 struct hk_mem_doc {
     int kind;
@@ -21,12 +20,6 @@ struct hk_mem_doc {
     cJSON *body; /* without the owned keys */
     hk_mem_doc *next;
 };
-
-static int64_t now_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static cJSON *doc_json(const hk_mem_doc *d) {
     char c[32], u[32];
@@ -57,7 +50,7 @@ void hk_mem_doc_create(hk_store *s, int kind, const char *tenant, const cJSON *b
     d->kind = kind;
     hk_store_uuid(d->id);
     d->tenant = strdup(tenant);
-    d->created_ms = d->updated_ms = now_ms();
+    d->created_ms = d->updated_ms = hk_store_now_ms();
     d->body = copy;
     hk_mem_doc **head = hk_store_memory_docs(s);
     d->next = *head;
@@ -118,7 +111,7 @@ void hk_mem_doc_patch(hk_store *s, int kind, const char *tenant, const char *id,
     hk_mem_doc *d = *pp;
     if (hk_store_doc_merge(d->body, changes) != 0) abort();
     cJSON_Delete(changes);
-    int64_t t = now_ms();
+    int64_t t = hk_store_now_ms();
     d->updated_ms = t > d->updated_ms ? t : d->updated_ms + 1;
     cb(ud, doc_json(d), NULL);
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 struct hk_mem_org {
     char tenant[37];
@@ -18,12 +17,6 @@ struct hk_mem_org {
     int64_t created_ms, updated_ms;
     hk_mem_org *next;
 };
-
-static int64_t now_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static cJSON *org_json(const hk_mem_org *o) {
     char c[32], u[32];
@@ -49,7 +42,7 @@ static hk_mem_org *find(hk_store *s, const char *tenant) {
     memcpy(o->tenant, tenant, 36);
     o->name = strdup("");
     if (!o->name) abort();
-    o->created_ms = o->updated_ms = now_ms();
+    o->created_ms = o->updated_ms = hk_store_now_ms();
     o->next = *head;
     *head = o;
     return o;
@@ -83,7 +76,7 @@ void hk_mem_org_patch(hk_store *s, const char *tenant, const cJSON *patch, hk_st
         cJSON_Delete(o->server);
         o->server = cJSON_IsObject(server) ? cJSON_Duplicate(server, 1) : NULL;
     }
-    int64_t now = now_ms();
+    int64_t now = hk_store_now_ms();
     o->updated_ms = now > o->updated_ms ? now : o->updated_ms + 1;
     cb(ud, org_json(o), NULL);
 }

@@ -184,12 +184,6 @@ static char *fmt_num(char *buf, size_t cap, double v) {
     return buf;
 }
 
-static double now_s(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
 static int pg_call_create(hk_store *st, const hk_store_call *c) {
     pg_store *s = (pg_store *)st;
     if (!c->call_sid || !c->tenant_id || !c->from || !c->to) return -1;
@@ -203,7 +197,7 @@ static int pg_call_create(hk_store *st, const hk_store_call *c) {
     hk_pg_op_text(op, 4, c->to);
     hk_pg_op_text(op, 5, c->inbound ? "true" : "false");
     hk_pg_op_text(op, 6, c->status ? c->status : "in-progress");
-    hk_pg_op_text(op, 7, fmt_num(n1, sizeof n1, c->start_time > 0 ? c->start_time : now_s()));
+    hk_pg_op_text(op, 7, fmt_num(n1, sizeof n1, c->start_time > 0 ? c->start_time : hk_store_now_s()));
     /* the row starts at seq 0 so every later update of this call applies */
     hk_pg_op_text(op, 8, fmt_num(n2, sizeof n2, 0));
     submit_write(s, op);
@@ -265,7 +259,7 @@ static int pg_message_add(hk_store *st, hk_store_message *m) {
         hk_pg_op_free(op);
         return -1;
     }
-    hk_pg_op_text(op, 7, fmt_num(n, sizeof n, m->ts > 0 ? m->ts : now_s()));
+    hk_pg_op_text(op, 7, fmt_num(n, sizeof n, m->ts > 0 ? m->ts : hk_store_now_s()));
     hk_pg_op_text(op, 8, m->is_partial ? "true" : "false");
     opt_num(op, 9, m->confidence);
     opt_num(op, 10, m->user_end_ms);
@@ -308,7 +302,7 @@ static int pg_call_end(hk_store *st, const hk_store_call_summary *e) {
     hk_pg_op *op = hk_pg_op_new(HK_SQL_CALL_END, e->call_sid);
     hk_pg_op_text(op, 0, e->tenant_id);
     hk_pg_op_text(op, 1, e->call_sid);
-    hk_pg_op_text(op, 2, fmt_num(n, sizeof n, e->end_time > 0 ? e->end_time : now_s()));
+    hk_pg_op_text(op, 2, fmt_num(n, sizeof n, e->end_time > 0 ? e->end_time : hk_store_now_s()));
     hk_pg_op_text(op, 3, fmt_num(n, sizeof n, e->duration_s));
     hk_pg_op_text(op, 4, e->ended_reason);
     snprintf(kid, sizeof kid, "%d", s->keys.newest);

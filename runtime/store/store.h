@@ -24,6 +24,7 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cJSON;
 struct hk_pool;
@@ -278,6 +279,9 @@ void hk_store_uuid(char out[37]);
 /* store/store_docs.c: what both stores (and the API handlers) share about
  * resources. A UUID in its text form (any version, either case)? */
 int hk_store_is_uuid(const char *s);
+/* The wall clock: unix seconds (microseconds kept), and unix milliseconds. */
+double hk_store_now_s(void);
+int64_t hk_store_now_ms(void);
 /* unix seconds -> "2026-12-05T20:41:00.123Z" (milliseconds, truncated) */
 void hk_store_time_iso(double t, char out[32]);
 /* ISO-8601 date or date-time ("2026-12-05", "...T20:41", "...:00.123Z",
