@@ -30,6 +30,7 @@
 #include "core/json_arena.h"
 #include "core/log.h"
 #include "store/pg_internal.h"
+#include "fuzz_input.h"
 
 #define MAX_LINES 512
 
@@ -73,19 +74,6 @@ static int stmt_params(int si)
     return max;
 }
 
-/* The input, read from the front. */
-typedef struct in {
-    const uint8_t *p;
-    size_t n;
-} in;
-
-static unsigned byte(in *s)
-{
-    if (!s->n)
-        return 0;
-    s->n--;
-    return *s->p++;
-}
 
 /* A growing buffer: the file being built. */
 typedef struct buf {

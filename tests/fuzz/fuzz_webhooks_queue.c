@@ -28,6 +28,7 @@
 
 #include "api/webhooks_queue.h"
 #include "core/json_arena.h"
+#include "fuzz_input.h"
 
 #define MAX_GEN 256
 
@@ -54,18 +55,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-typedef struct in {
-    const uint8_t *p;
-    size_t n;
-} in;
-
-static unsigned byte(in *s)
-{
-    if (!s->n)
-        return 0;
-    s->n--;
-    return *s->p++;
-}
 
 static void printable(in *s, char *out, size_t max)
 {
